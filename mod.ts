@@ -1,0 +1,58 @@
+/**
+ * mobilenet-edge: MobileNet v1 (Keras' architecture, real ImageNet weights) on the TensorFlow.js
+ * WASM backend, for Deno on small ARM boards and in edge functions.
+ *
+ * @example Classify a photo
+ * ```ts
+ * import { loadMobileNet } from "./mod.ts";
+ *
+ * const model = await loadMobileNet(); // MobileNet v1 0.75/224, bundled weights
+ * const bytes = await Deno.readFile("tests/fixtures/images/n02504458_African_elephant.JPEG");
+ * for (const p of await model.classify(bytes, { topK: 3 })) {
+ *   console.log(p.index, p.label, p.probability.toFixed(3));
+ * }
+ * model.dispose();
+ * ```
+ *
+ * @module
+ */
+export {
+  createMobileNet,
+  type CreateMobileNetOptions,
+  DEFAULT_RESIZE,
+  loadMobileNet,
+  type LoadMobileNetOptions,
+} from "./src/load.ts";
+export {
+  type BatchInput,
+  type ClassifyOptions,
+  type ClassifyResult,
+  type ImageInput,
+  type LayerSummary,
+  MobileNet,
+  type ModelSummary,
+  type Prediction,
+  type RawImage,
+  type Timings,
+} from "./src/classifier.ts";
+export { type BackendInfo, backendInfo, type WasmBinary } from "./src/backend/wasm.ts";
+export {
+  type Architecture,
+  type ArchitectureOptions,
+  buildArchitecture,
+  convParams,
+  depthwiseParams,
+  formatSummary,
+  separableParams,
+} from "./src/model/architecture.ts";
+export { randomWeights } from "./src/model/random_weights.ts";
+export { BUNDLED_MODELS, DEFAULT_MODEL } from "./src/models.ts";
+export { IMAGENET_CLASSES, IMAGENET_LABELS, type ImageNetClass } from "./src/labels/imagenet.ts";
+export type { ResizeMode } from "./src/image/preprocess.ts";
+export {
+  ImageDecodeError,
+  type ImageDecodeErrorCode,
+  UnknownModelError,
+  WeightsError,
+  type WeightsErrorCode,
+} from "./src/errors.ts";

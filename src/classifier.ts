@@ -1,0 +1,398 @@
+/**
+ * The loaded model users hold: `classify` (image to top-K ImageNet labels), `embed` (image to
+ * pooled features), `predict` (preprocessed batch to probabilities), `summary` and `dispose`.
+ * It turns every accepted image form into the network's input, runs the network, and maps
+ * indices to labels; the CLI, the edge handler and the ingest loop all go through it.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import { type Architecture, formatSummary, type LayerSpec } from "./model/architecture.ts";
+import type { MobileNetNetwork, NetworkOutput } from "./model/mobilenet.ts";
+import { checkSize, decodeImage } from "./image/decode.ts";
+import { type Pixels, toPixels } from "./image/pixels.ts";
+import {
+  preprocessPixels,
+  preprocessTensor,
+  RESIZE_MODES,
+  type ResizeMode,
+} from "./image/preprocess.ts";
+import type { WeightsManifest } from "./weights/manifest.ts";
+
+/** Raw pixels: `width * height` pixels of RGBA (4 bytes), RGB (3) or gray (1), row-major. */
+export interface RawImage {
+  /** Pixel bytes. */
+  data: Uint8Array | Uint8ClampedArray;
+  /** Width in pixels. */
+  width: number;
+  /** Height in pixels. */
+  height: number;
+  /** Bytes per pixel; worked out from the data length when absent. */
+  channels?: 1 | 3 | 4;
+}
+
+/**
+ * Anything `classify` and `embed` accept: encoded image bytes (JPEG, PNG, GIF, TIFF), raw
+ * pixels, or a tf tensor of pixel values 0..255 in HWC or NHWC (batch of one) layout.
+ */
+export type ImageInput = Uint8Array | ArrayBuffer | Blob | RawImage | tf.Tensor3D | tf.Tensor4D;
+
+/** A preprocessed NHWC float32 batch in [-1, 1]. */
+export type BatchInput = tf.Tensor4D | {
+  data: Float32Array;
+  shape: [number, number, number, number];
+};
+
+/** One predicted class. */
+export interface Prediction {
+  /** Class index, 0..classes-1. */
+  index: number;
+  /** Readable label (ImageNet), or `class <index>` for a custom top. */
+  label: string;
+  /** Softmax probability. */
+  probability: number;
+}
+
+/** Options of {@linkcode MobileNet.classify}. */
+export interface ClassifyOptions {
+  /**
+   * How many of the most probable classes to return.
+   * @default {5}
+   */
+  topK?: number;
+}
+
+/** Where the time of one `classify` went, in milliseconds. */
+export interface Timings {
+  /** Decoding encoded bytes (0 for pixels and tensors). */
+  decodeMs: number;
+  /** Resizing and scaling into the input tensor. */
+  preprocessMs: number;
+  /** The network, including reading the result back. */
+  inferenceMs: number;
+  /** All of it. */
+  totalMs: number;
+}
+
+/** The full result of {@linkcode MobileNet.classifyDetailed}. */
+export interface ClassifyResult {
+  /** Top-K predictions, most probable first. */
+  predictions: Prediction[];
+  /** Where the time went. */
+  timings: Timings;
+  /** Size of the image before resizing. */
+  width: number;
+  /** Size of the image before resizing. */
+  height: number;
+}
+
+/** A layer of {@linkcode ModelSummary}. */
+export type LayerSummary = Pick<LayerSpec, "name" | "kind" | "outputShape" | "params" | "macs">;
+
+/** What {@linkcode MobileNet.summary} returns. */
+export interface ModelSummary {
+  /** Per-layer output shape, parameters and multiply-adds, input first. */
+  layers: LayerSummary[];
+  /** Parameters as Keras counts them (BatchNorm included). */
+  totalParams: number;
+  /** Trainable parameters. */
+  trainableParams: number;
+  /** BatchNorm moving statistics. */
+  nonTrainableParams: number;
+  /** Multiply-adds per image. */
+  totalMacs: number;
+  /** The same as a Keras-style table. */
+  text: string;
+}
+
+/** Options a {@linkcode MobileNet} is created with. */
+export interface MobileNetInit {
+  /** How images are fitted to the square input. */
+  resize: ResizeMode;
+  /** Labels by class index (ImageNet's, or none for a custom top). */
+  labels?: readonly string[];
+  /** The manifest the weights came from, if any. */
+  manifest?: WeightsManifest;
+  /** Resolves when every weight is on the backend (rejects when loading failed). */
+  loaded: Promise<void>;
+}
+
+function topK(probs: Float32Array, k: number, labels?: readonly string[]): Prediction[] {
+  const best: number[] = [];
+  for (let i = 0; i < probs.length; i++) {
+    if (best.length === k && probs[i] <= probs[best[k - 1]]) continue;
+    let at = best.length < k ? best.length : k - 1;
+    while (at > 0 && probs[best[at - 1]] < probs[i]) {
+      if (at < k) best[at] = best[at - 1];
+      at--;
+    }
+    best[at] = i;
+  }
+  return best.map((index) => ({
+    index,
+    label: labels?.[index] ?? `class ${index}`,
+    probability: probs[index],
+  }));
+}
+
+function isRawImage(value: unknown): value is RawImage {
+  return typeof value === "object" && value !== null && "data" in value && "width" in value &&
+    "height" in value;
+}
+
+/**
+ * A loaded MobileNet v1. Create it with `loadMobileNet` (from `mod.ts`).
+ *
+ * @example
+ * ```ts
+ * import { loadMobileNet } from "../mod.ts";
+ * const model = await loadMobileNet();
+ * const bytes = await Deno.readFile("tests/fixtures/images/n02504458_African_elephant.JPEG");
+ * console.log((await model.classify(bytes, { topK: 1 }))[0].label); // "African elephant"
+ * model.dispose();
+ * ```
+ */
+export class MobileNet {
+  readonly #network: MobileNetNetwork;
+  readonly #init: MobileNetInit;
+  #disposed = false;
+
+  /** Wraps a network; use `loadMobileNet` rather than this constructor. */
+  constructor(network: MobileNetNetwork, init: MobileNetInit) {
+    this.#network = network;
+    this.#init = init;
+    // A failed background load is reported through `loaded` and every later call.
+    init.loaded.catch(() => {});
+  }
+
+  /** The architecture (options, layers, counts). */
+  get architecture(): Architecture {
+    return this.#network.architecture;
+  }
+
+  /** The input side in pixels. */
+  get resolution(): number {
+    return this.architecture.config.resolution;
+  }
+
+  /** Length of {@linkcode MobileNet.embed}'s vector: `floor(1024 * alpha)`. */
+  get featureSize(): number {
+    return this.architecture.featureSize;
+  }
+
+  /** How images are fitted to the input: "stretch" or "center-crop". */
+  get resize(): ResizeMode {
+    return this.#init.resize;
+  }
+
+  /** The weights manifest, when loaded from one. */
+  get manifest(): WeightsManifest | undefined {
+    return this.#init.manifest;
+  }
+
+  /** Resolves when every weight has been loaded (at once for a fully loaded model). */
+  get loaded(): Promise<void> {
+    return this.#init.loaded;
+  }
+
+  #check(): void {
+    if (this.#disposed) throw new Error("this MobileNet has been disposed");
+  }
+
+  async #pixels(image: Exclude<ImageInput, tf.Tensor>): Promise<Pixels> {
+    if (image instanceof Uint8Array) return await decodeImage(image);
+    if (image instanceof ArrayBuffer) return await decodeImage(new Uint8Array(image));
+    if (typeof Blob !== "undefined" && image instanceof Blob) {
+      return await decodeImage(new Uint8Array(await image.arrayBuffer()));
+    }
+    if (isRawImage(image)) return checkSize(toPixels(image));
+    throw new TypeError(
+      "image must be encoded bytes (Uint8Array, ArrayBuffer, Blob), raw pixels " +
+        "{data, width, height}, or a tf.Tensor3D/4D of pixel values",
+    );
+  }
+
+  /** Turns any accepted image into a [1, r, r, 3] input tensor and says how long it took. */
+  async #input(image: ImageInput, mode: ResizeMode) {
+    const size = this.resolution;
+    const t0 = performance.now();
+    if (image instanceof tf.Tensor) {
+      if (image.rank === 4 && image.shape[0] !== 1) {
+        throw new RangeError(
+          `classify and embed take one image; got a batch of ${image.shape[0]} (use predict)`,
+        );
+      }
+      const input = preprocessTensor(image, size, mode);
+      const [height, width] = image.shape.slice(-3);
+      return { input, decodeMs: 0, preprocessMs: performance.now() - t0, width, height };
+    }
+    const pixels = await this.#pixels(image);
+    const t1 = performance.now();
+    const data = preprocessPixels(pixels, size, mode);
+    const input = tf.tensor4d(data, [1, size, size, 3]);
+    return {
+      input,
+      decodeMs: t1 - t0,
+      preprocessMs: performance.now() - t1,
+      width: pixels.width,
+      height: pixels.height,
+    };
+  }
+
+  async #run(input: tf.Tensor4D, output: NetworkOutput): Promise<Float32Array> {
+    const result = this.#network.isComplete
+      ? this.#network.run(input, output)
+      : await this.#network.runStreaming(input, output);
+    try {
+      return result.dataSync() as Float32Array;
+    } finally {
+      result.dispose();
+    }
+  }
+
+  /**
+   * Classifies one image and reports where the time went.
+   *
+   * @throws {ImageDecodeError} for bytes that are not a decodable image;
+   * {@linkcode TypeError}/{@linkcode RangeError} for wrong input types or shapes.
+   */
+  async classifyDetailed(
+    image: ImageInput,
+    options: ClassifyOptions & { resize?: ResizeMode } = {},
+  ): Promise<ClassifyResult> {
+    this.#check();
+    const k = options.topK ?? 5;
+    const classes = this.architecture.config.classes;
+    if (!Number.isInteger(k) || k < 1 || k > classes) {
+      throw new RangeError(`topK must be an integer from 1 to ${classes}, got ${k}`);
+    }
+    if (!this.architecture.config.includeTop) {
+      throw new RangeError("this model was loaded without its top; use embed()");
+    }
+    const mode = options.resize ?? this.resize;
+    const start = performance.now();
+    const { input, decodeMs, preprocessMs, width, height } = await this.#input(image, mode);
+    const t0 = performance.now();
+    let probs: Float32Array;
+    try {
+      probs = await this.#run(input, "probabilities");
+    } finally {
+      input.dispose();
+    }
+    const end = performance.now();
+    return {
+      predictions: topK(probs, k, this.#init.labels),
+      timings: { decodeMs, preprocessMs, inferenceMs: end - t0, totalMs: end - start },
+      width,
+      height,
+    };
+  }
+
+  /**
+   * Classifies one image: its `topK` most probable classes, most probable first.
+   *
+   * @throws {ImageDecodeError} for bytes that are not a decodable image;
+   * {@linkcode TypeError}/{@linkcode RangeError} for wrong input types or shapes.
+   */
+  async classify(image: ImageInput, options: ClassifyOptions = {}): Promise<Prediction[]> {
+    return (await this.classifyDetailed(image, options)).predictions;
+  }
+
+  /**
+   * The image's embedding: the globally pooled features before the classifier,
+   * {@linkcode MobileNet.featureSize} values.
+   */
+  async embed(image: ImageInput): Promise<Float32Array> {
+    this.#check();
+    const { input } = await this.#input(image, this.resize);
+    try {
+      return await this.#run(input, "features");
+    } finally {
+      input.dispose();
+    }
+  }
+
+  /**
+   * Class probabilities for an already preprocessed NHWC float32 batch in [-1, 1] at the
+   * model's resolution: `n * classes` values, image after image. Synchronous; the weights must
+   * be fully loaded (await {@linkcode MobileNet.loaded} after a streaming load).
+   *
+   * @throws {RangeError} for a wrong shape; {@linkcode TypeError} for a wrong type.
+   */
+  predict(input: BatchInput): Float32Array {
+    this.#check();
+    if (!this.architecture.config.includeTop) {
+      throw new RangeError("this model was loaded without its top; use embed()");
+    }
+    if (input instanceof tf.Tensor) return this.#predictTensor(input);
+    if (typeof input !== "object" || input === null || !(input.data instanceof Float32Array)) {
+      throw new TypeError("predict takes a tf.Tensor4D or {data: Float32Array, shape: [n,h,w,3]}");
+    }
+    const shape = input.shape;
+    if (!Array.isArray(shape) || shape.length !== 4) {
+      throw new RangeError(`expected shape [n, h, w, 3], got ${JSON.stringify(shape)}`);
+    }
+    const size = shape.reduce((a, b) => a * b, 1);
+    if (input.data.length !== size) {
+      throw new RangeError(
+        `data has ${input.data.length} values, shape [${shape}] needs ${size}`,
+      );
+    }
+    const tensor = tf.tensor4d(input.data, shape);
+    try {
+      return this.#predictTensor(tensor);
+    } finally {
+      tensor.dispose();
+    }
+  }
+
+  #predictTensor(input: tf.Tensor): Float32Array {
+    if (input.rank !== 4) {
+      throw new RangeError(
+        `expected a rank-4 NHWC batch, got rank ${input.rank} with shape [${input.shape}]`,
+      );
+    }
+    const out = this.#network.run(input as tf.Tensor4D, "probabilities");
+    try {
+      return out.dataSync() as Float32Array;
+    } finally {
+      out.dispose();
+    }
+  }
+
+  /** Per-layer output shapes, parameters and multiply-adds, and the totals. */
+  summary(): ModelSummary {
+    const arch = this.architecture;
+    return {
+      layers: arch.layers.map(({ name, kind, outputShape, params, macs }) => ({
+        name,
+        kind,
+        outputShape: [...outputShape],
+        params,
+        macs,
+      })),
+      totalParams: arch.totalParams,
+      trainableParams: arch.trainableParams,
+      nonTrainableParams: arch.totalParams - arch.trainableParams,
+      totalMacs: arch.totalMacs,
+      text: formatSummary(arch),
+    };
+  }
+
+  /** Releases the model's backend memory. The model cannot be used afterwards. */
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.#network.dispose();
+  }
+}
+
+/** Checks a resize option. */
+export function checkResizeMode(mode: unknown): ResizeMode {
+  if (!RESIZE_MODES.includes(mode as ResizeMode)) {
+    throw new RangeError(
+      `resize must be one of ${RESIZE_MODES.join(", ")}, got ${JSON.stringify(mode)}`,
+    );
+  }
+  return mode as ResizeMode;
+}

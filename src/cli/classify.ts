@@ -1,0 +1,153 @@
+/**
+ * `deno task classify [image...]`: prints the top-5 ImageNet labels of each image, like the
+ * seed's Keras `Predicted:` line. Without an image it classifies the bundled sample photo.
+ *
+ * Flags: `--top N`, `--model NAME|PATH|URL`, `--json` (one JSON object per image per line),
+ * `--resize stretch|center-crop`, `--threads N`, `--verbose` (backend and load details).
+ *
+ * @module
+ */
+import { parseArgs } from "./parse_args.ts";
+import { loadMobileNet } from "../load.ts";
+import { backendInfo } from "../backend/wasm.ts";
+import { IMAGENET_CLASSES } from "../labels/imagenet.ts";
+import type { ClassifyResult } from "../classifier.ts";
+import type { ResizeMode } from "../image/preprocess.ts";
+
+/** The photo classified when no image is named. */
+export const SAMPLE_IMAGE = new URL("../../samples/african_elephant.jpg", import.meta.url);
+
+const USAGE = `usage: deno task classify [options] [image...]
+
+Prints the top-5 ImageNet labels of each image (JPEG, PNG, GIF, TIFF). With no image, classifies
+the bundled sample photo (an African elephant).
+
+options:
+  --top N             how many labels per image (default 5)
+  --model M           bundled model (0.75_224 default, 0.25_224), weights dir/manifest, or URL
+  --json              one JSON object per image per line
+  --resize MODE       stretch (default) or center-crop
+  --threads N         threads per inference
+  --verbose           print the backend and load details to stderr
+  -h, --help          this text`;
+
+/** Python's repr of a string, as Keras prints it. */
+function pyString(text: string): string {
+  return text.includes("'") && !text.includes('"') ? `"${text}"` : `'${text}'`;
+}
+
+/** One `(wnid, label, probability)` tuple of Keras' `decode_predictions`. */
+function pythonTuple(index: number, probability: number): string {
+  const c = IMAGENET_CLASSES[index];
+  const wnid = c?.wnid ?? String(index);
+  const label = c ? c.label.replaceAll(" ", "_") : `class_${index}`;
+  return `(${pyString(wnid)}, ${pyString(label)}, ${probability.toFixed(5)})`;
+}
+
+function printText(file: string, result: ClassifyResult): void {
+  const { predictions, width, height, timings } = result;
+  console.log(`${file} (${width}x${height}, ${timings.totalMs.toFixed(1)} ms)`);
+  console.log(
+    `Predicted: [${predictions.map((p) => pythonTuple(p.index, p.probability)).join(", ")}]`,
+  );
+  const wide = Math.max(...predictions.map((p) => p.label.length));
+  for (const p of predictions) {
+    console.log(
+      `  ${String(p.index).padStart(4)}  ${p.label.padEnd(wide)}  ${p.probability.toFixed(4)}`,
+    );
+  }
+}
+
+function round(value: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}
+
+/** Runs the command with `args`; returns the exit code (0 all good, 1 some image failed). */
+export async function main(args: string[]): Promise<number> {
+  let flags;
+  try {
+    flags = parseArgs(args, {
+      string: ["top", "model", "resize", "threads"],
+      boolean: ["json", "verbose", "help"],
+      alias: { h: "help", k: "top", m: "model" },
+    });
+  } catch (error) {
+    console.error(`classify: ${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (flags.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const topK = Number(flags.top ?? 5);
+  const threads = flags.threads === undefined ? undefined : Number(flags.threads);
+  const files = flags._.length > 0 ? flags._ : [SAMPLE_IMAGE];
+  const started = performance.now();
+  let model;
+  try {
+    if (!Number.isInteger(topK) || topK < 1) {
+      throw new RangeError(`--top must be a positive integer, got ${flags.top}`);
+    }
+    model = await loadMobileNet({
+      model: flags.model as string | undefined,
+      threads,
+      resize: flags.resize as ResizeMode | undefined,
+    });
+  } catch (error) {
+    console.error(`classify: ${(error as Error).message}`);
+    return 2;
+  }
+  if (flags.verbose) {
+    const m = model.manifest?.model;
+    console.error(
+      `model: MobileNet v1 alpha=${m?.alpha} resolution=${m?.resolution} ` +
+        `(${model.summary().totalParams} params), loaded in ${
+          (performance.now() - started).toFixed(0)
+        } ms`,
+    );
+    console.error(`backend: ${JSON.stringify(backendInfo())}`);
+  }
+  let failures = 0;
+  for (const file of files) {
+    const name = file instanceof URL ? file.pathname.split("/").slice(-2).join("/") : file;
+    try {
+      const bytes = await Deno.readFile(file);
+      const result = await model.classifyDetailed(bytes, { topK });
+      if (flags.json) {
+        const t = result.timings;
+        console.log(JSON.stringify({
+          file: name,
+          predictions: result.predictions.map((p) => ({
+            index: p.index,
+            label: p.label,
+            probability: round(p.probability, 6),
+          })),
+          timings: {
+            decodeMs: round(t.decodeMs, 2),
+            preprocessMs: round(t.preprocessMs, 2),
+            inferenceMs: round(t.inferenceMs, 2),
+            totalMs: round(t.totalMs, 2),
+          },
+        }));
+      } else {
+        printText(name, result);
+      }
+    } catch (error) {
+      failures++;
+      const e = error as Error & { code?: string };
+      if (flags.json) {
+        console.log(JSON.stringify({
+          file: name,
+          error: { name: e.name, code: e.code, message: e.message },
+        }));
+      } else {
+        console.error(`${name}: ${e.name}: ${e.message}`);
+      }
+    }
+  }
+  model.dispose();
+  return failures > 0 ? 1 : 0;
+}
+
+if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -1,0 +1,75 @@
+/**
+ * imagescript's WASM decoders (JPEG with DCT-domain downscaling, PNG, GIF, TIFF), called
+ * directly. imagescript's main entry also loads its native encoder addon, which needs FFI and
+ * does not exist on edge platforms; decoding needs only these WASM modules.
+ *
+ * @module
+ */
+// @ts-types="./imagescript_codecs.d.ts"
+import jpegCodec from "imagescript/wasm/node/jpeg.js";
+// @ts-types="./imagescript_codecs.d.ts"
+import pngCodec from "imagescript/wasm/node/png.js";
+// @ts-types="./imagescript_codecs.d.ts"
+import gifCodec from "imagescript/wasm/node/gif.js";
+// @ts-types="./imagescript_codecs.d.ts"
+import tiffCodec from "imagescript/wasm/node/tiff.js";
+import type { Pixels } from "./pixels.ts";
+
+/**
+ * Decodes a JPEG. With `minWidth`/`minHeight` above 0 the decoder reduces the image in the DCT
+ * domain by the largest factor (1/2, 1/4, 1/8) that keeps both sides at least that large.
+ *
+ * @throws {Error} from the decoder for data it cannot decode.
+ */
+export async function decodeJpegWasm(
+  bytes: Uint8Array,
+  minWidth = 0,
+  minHeight = 0,
+): Promise<Pixels> {
+  const codec = await jpegCodec.init();
+  const fb = codec.decode(bytes, minWidth, minHeight);
+  const count = fb.width * fb.height;
+  if (fb.format === 0) return { data: fb.buffer, width: fb.width, height: fb.height, channels: 1 };
+  if (fb.format === 1) return { data: fb.buffer, width: fb.width, height: fb.height, channels: 3 };
+  // CMYK (Adobe, stored inverted): RGB = C * K / 255.
+  const rgb = new Uint8Array(count * 3);
+  const src = fb.buffer;
+  for (let i = 0, o = 0; o < rgb.length; i += 4) {
+    const k = src[i + 3];
+    rgb[o++] = (src[i] * k) / 255;
+    rgb[o++] = (src[i + 1] * k) / 255;
+    rgb[o++] = (src[i + 2] * k) / 255;
+  }
+  return { data: rgb, width: fb.width, height: fb.height, channels: 3 };
+}
+
+/** Decodes a PNG to RGBA. */
+export async function decodePngWasm(bytes: Uint8Array): Promise<Pixels> {
+  const { width, height, framebuffer } = (await pngCodec.init()).decode(bytes);
+  return { data: framebuffer, width, height, channels: 4 };
+}
+
+/** Decodes a TIFF to RGBA. */
+export async function decodeTiffWasm(bytes: Uint8Array): Promise<Pixels> {
+  const { width, height, buffer } = (await tiffCodec.init()).decode(bytes);
+  return { data: buffer.subarray(0, width * height * 4), width, height, channels: 4 };
+}
+
+/** Decodes the first frame of a GIF onto its logical screen, RGBA. */
+export async function decodeGifWasm(bytes: Uint8Array): Promise<Pixels> {
+  const decoder = new (await gifCodec.init()).Decoder(bytes);
+  try {
+    const frame = decoder.frame();
+    if (!frame) throw new Error("gif: no frames");
+    const { width, height } = decoder;
+    const data = new Uint8Array(width * height * 4);
+    for (let y = 0; y < frame.height && y + frame.y < height; y++) {
+      const row = frame.buffer.subarray(y * frame.width * 4, (y + 1) * frame.width * 4);
+      const visible = Math.min(frame.width, width - frame.x) * 4;
+      data.set(row.subarray(0, visible), ((y + frame.y) * width + frame.x) * 4);
+    }
+    return { data, width, height, channels: 4 };
+  } finally {
+    decoder.free();
+  }
+}

@@ -1,0 +1,283 @@
+/**
+ * A small JPEG marker reader: walks the marker segments of a JPEG without decoding it, returns its
+ * size, components, coding process, Adobe colour transform and EXIF orientation, and checks that
+ * the data is complete (every scan ends in a marker and an end-of-image marker follows).
+ *
+ * It exists so that the decoder can choose a DCT scaling factor before decoding, and so that a
+ * truncated or non-JPEG input fails with a clear {@linkcode JpegError} instead of decoding to a
+ * partly grey picture (libjpeg only warns about premature ends).
+ *
+ * @module
+ */
+import { JpegError } from "./errors.ts";
+
+/** How the frame is coded, from its SOF marker. */
+export type JpegCoding = "baseline" | "extended" | "progressive";
+
+/** What {@linkcode readJpegInfo} learns from the markers of a JPEG. */
+export interface JpegInfo {
+  /** Width in pixels (SOF). */
+  width: number;
+  /** Height in pixels (SOF). */
+  height: number;
+  /** Number of colour components: 1 (grey), 3 (YCbCr or RGB) or 4 (CMYK or YCCK). */
+  components: 1 | 3 | 4;
+  /** Sampling factors `[h, v]` of each component, in frame order (e.g. 4:2:0 = [[2,2],[1,1],[1,1]]). */
+  sampling: [number, number][];
+  /** Huffman-coded process: baseline (SOF0), extended sequential (SOF1) or progressive (SOF2). */
+  coding: JpegCoding;
+  /** Number of scans (SOS markers); 1 for a usual baseline JPEG, several for progressive. */
+  scans: number;
+  /** Restart interval in MCUs from the first DRI marker; 0 when there are no restart markers. */
+  restartInterval: number;
+  /** Whether a JFIF APP0 segment is present. */
+  jfif: boolean;
+  /** Adobe APP14 colour transform (0 none/RGB/CMYK, 1 YCbCr, 2 YCCK), or `undefined` without one. */
+  adobeTransform: number | undefined;
+  /**
+   * EXIF orientation 1..8 (1 = upright, also when there is no EXIF or the tag is missing or
+   * invalid). Reported only: the decoder does not rotate.
+   */
+  orientation: number;
+  /** Offset just past the end-of-image marker; bytes after it are ignored. */
+  end: number;
+}
+
+const SOI = 0xd8;
+const EOI = 0xd9;
+const SOS = 0xda;
+const DRI = 0xdd;
+const APP0 = 0xe0;
+const APP1 = 0xe1;
+const APP14 = 0xee;
+
+/** Names of the SOF markers that this decoder does not support, by marker byte. */
+const UNSUPPORTED_SOF: Record<number, string> = {
+  0xc3: "lossless",
+  0xc5: "differential sequential (hierarchical)",
+  0xc6: "differential progressive (hierarchical)",
+  0xc7: "differential lossless (hierarchical)",
+  0xc9: "arithmetic-coded extended sequential",
+  0xca: "arithmetic-coded progressive",
+  0xcb: "arithmetic-coded lossless",
+  0xcd: "arithmetic-coded differential sequential",
+  0xce: "arithmetic-coded differential progressive",
+  0xcf: "arithmetic-coded differential lossless",
+};
+
+/** Whether the first bytes are a JPEG start-of-image marker followed by a marker (FF D8 FF). */
+export function isJpeg(bytes: Uint8Array): boolean {
+  return bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === SOI && bytes[2] === 0xff;
+}
+
+/**
+ * Reads the markers of a JPEG: size, components, coding, EXIF orientation, and checks that the
+ * data is complete. Does not decode the image. Runs in well under a millisecond for a camera
+ * frame (the entropy-coded data is skipped with `indexOf`).
+ *
+ * @param bytes the whole JPEG file
+ * @returns what the markers say
+ * @throws {JpegError} `NOT_JPEG` for empty input or no SOI marker; `TRUNCATED` when the data ends
+ *   before the EOI marker (inside a segment or a scan); `CORRUPT` for invalid markers or segment
+ *   lengths, a missing frame header or scan; `UNSUPPORTED` for arithmetic, lossless or
+ *   hierarchical JPEGs, sample precision other than 8 bits, 2 components, or a height given by a
+ *   DNL marker.
+ */
+export function readJpegInfo(bytes: Uint8Array): JpegInfo {
+  const n = bytes.length;
+  if (n === 0) throw new JpegError("NOT_JPEG", "empty input: 0 bytes");
+  if (n < 2 || bytes[0] !== 0xff || bytes[1] !== SOI) {
+    throw new JpegError("NOT_JPEG", "not a JPEG: no start-of-image marker (FF D8)");
+  }
+  let frame: Frame | undefined;
+  let scans = 0;
+  let restartInterval = -1;
+  let jfif = false;
+  let adobeTransform: number | undefined;
+  let orientation = 1;
+  let pos = 2;
+  for (;;) {
+    if (pos >= n) throw truncated(scans);
+    if (bytes[pos] !== 0xff) {
+      throw new JpegError("CORRUPT", `corrupt JPEG: expected a marker at offset ${pos}`);
+    }
+    while (pos < n && bytes[pos] === 0xff) pos++; // 0xFF fill bytes may precede a marker
+    if (pos >= n) throw truncated(scans);
+    const marker = bytes[pos++];
+    if (marker === EOI) {
+      if (!frame) {
+        throw new JpegError("CORRUPT", "corrupt JPEG: end of image before a frame header");
+      }
+      if (scans === 0) throw new JpegError("CORRUPT", "corrupt JPEG: end of image before any scan");
+      return {
+        ...frame,
+        scans,
+        restartInterval: Math.max(restartInterval, 0),
+        jfif,
+        adobeTransform,
+        orientation,
+        end: pos,
+      };
+    }
+    if (marker === SOI || marker === 0x00) {
+      throw new JpegError(
+        "CORRUPT",
+        `corrupt JPEG: unexpected marker FF ${hex(marker)} at ${pos - 2}`,
+      );
+    }
+    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) continue; // TEM, stray RSTn
+    if (pos + 2 > n) throw truncated(scans);
+    const length = (bytes[pos] << 8) | bytes[pos + 1];
+    if (length < 2) {
+      throw new JpegError(
+        "CORRUPT",
+        `corrupt JPEG: segment FF ${hex(marker)} has length ${length}`,
+      );
+    }
+    if (pos + length > n) throw truncated(scans);
+    const start = pos + 2;
+    const end = pos + length;
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      const kind = UNSUPPORTED_SOF[marker];
+      if (kind) {
+        throw new JpegError("UNSUPPORTED", `unsupported JPEG: ${kind} (SOF FF ${hex(marker)})`);
+      }
+      if (frame) throw new JpegError("CORRUPT", "corrupt JPEG: more than one frame header");
+      frame = readFrame(bytes, start, end, marker);
+    } else if (marker === SOS) {
+      if (!frame) throw new JpegError("CORRUPT", "corrupt JPEG: scan before the frame header");
+      pos = skipEntropyCodedData(bytes, end, scans);
+      scans++;
+      continue;
+    } else if (marker === DRI) {
+      if (length !== 4) throw new JpegError("CORRUPT", "corrupt JPEG: bad DRI segment length");
+      if (restartInterval < 0) restartInterval = (bytes[start] << 8) | bytes[start + 1];
+    } else if (marker === APP0) {
+      if (isAscii(bytes, start, end, "JFIF\0")) jfif = true;
+    } else if (marker === APP1) {
+      if (isAscii(bytes, start, end, "Exif\0\0")) {
+        orientation = readExifOrientation(bytes, start + 6, end);
+      }
+    } else if (marker === APP14) {
+      if (
+        adobeTransform === undefined && end - start >= 12 && isAscii(bytes, start, end, "Adobe")
+      ) {
+        adobeTransform = bytes[start + 11];
+      }
+    }
+    pos = end;
+  }
+}
+
+type Frame = Pick<JpegInfo, "width" | "height" | "components" | "sampling" | "coding">;
+
+/** Reads an SOF segment; `start..end` is its payload. */
+function readFrame(bytes: Uint8Array, start: number, end: number, marker: number): Frame {
+  if (end - start < 6) throw new JpegError("CORRUPT", "corrupt JPEG: frame header too short");
+  const precision = bytes[start];
+  const height = (bytes[start + 1] << 8) | bytes[start + 2];
+  const width = (bytes[start + 3] << 8) | bytes[start + 4];
+  const count = bytes[start + 5];
+  if (precision !== 8) {
+    throw new JpegError("UNSUPPORTED", `unsupported JPEG: ${precision}-bit samples (only 8-bit)`);
+  }
+  if (height === 0) {
+    throw new JpegError("UNSUPPORTED", "unsupported JPEG: height defined by a DNL marker");
+  }
+  if (width === 0) throw new JpegError("CORRUPT", "corrupt JPEG: frame width is 0");
+  if (count !== 1 && count !== 3 && count !== 4) {
+    throw new JpegError("UNSUPPORTED", `unsupported JPEG: ${count} colour components`);
+  }
+  if (end - start < 6 + 3 * count) {
+    throw new JpegError("CORRUPT", "corrupt JPEG: frame header too short");
+  }
+  const sampling: [number, number][] = [];
+  for (let i = 0; i < count; i++) {
+    const hv = bytes[start + 7 + 3 * i];
+    const h = hv >> 4;
+    const v = hv & 15;
+    if (h < 1 || h > 4 || v < 1 || v > 4) {
+      throw new JpegError("CORRUPT", `corrupt JPEG: sampling factors ${h}x${v}`);
+    }
+    sampling.push([h, v]);
+  }
+  const coding: JpegCoding = marker === 0xc0
+    ? "baseline"
+    : marker === 0xc1
+    ? "extended"
+    : "progressive";
+  return { width, height, components: count as 1 | 3 | 4, sampling, coding };
+}
+
+/**
+ * Skips the entropy-coded data of a scan that starts at `pos` and returns the offset of the marker
+ * that ends it. Stuffed bytes (FF 00) and restart markers (FF D0..D7) belong to the scan.
+ */
+function skipEntropyCodedData(bytes: Uint8Array, pos: number, scans: number): number {
+  const n = bytes.length;
+  for (;;) {
+    const i = bytes.indexOf(0xff, pos);
+    if (i < 0) throw truncated(scans + 1);
+    let j = i + 1;
+    while (j < n && bytes[j] === 0xff) j++;
+    if (j >= n) throw truncated(scans + 1);
+    const next = bytes[j];
+    if (next === 0x00 || (next >= 0xd0 && next <= 0xd7)) {
+      pos = j + 1;
+      continue;
+    }
+    return j - 1;
+  }
+}
+
+/**
+ * Reads the orientation tag (0x0112) of IFD0 from an EXIF TIFF block at `start..end`. Returns 1
+ * when it is missing or malformed.
+ */
+function readExifOrientation(bytes: Uint8Array, start: number, end: number): number {
+  if (end - start < 8) return 1;
+  const little = bytes[start] === 0x49 && bytes[start + 1] === 0x49; // "II"
+  const big = bytes[start] === 0x4d && bytes[start + 1] === 0x4d; // "MM"
+  if (!little && !big) return 1;
+  const u16 = (at: number) =>
+    little ? bytes[at] | (bytes[at + 1] << 8) : (bytes[at] << 8) | bytes[at + 1];
+  const u32 = (at: number) =>
+    little
+      ? (bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24)) >>> 0
+      : ((bytes[at] << 24) | (bytes[at + 1] << 16) | (bytes[at + 2] << 8) | bytes[at + 3]) >>> 0;
+  if (u16(start + 2) !== 42) return 1;
+  const ifd = start + u32(start + 4);
+  if (ifd < start + 8 || ifd + 2 > end) return 1;
+  const entries = u16(ifd);
+  for (let k = 0; k < entries; k++) {
+    const e = ifd + 2 + 12 * k;
+    if (e + 12 > end) return 1;
+    if (u16(e) === 0x0112) {
+      const type = u16(e + 2);
+      const value = type === 3 ? u16(e + 8) : type === 4 ? u32(e + 8) : 0;
+      return value >= 1 && value <= 8 ? value : 1;
+    }
+  }
+  return 1;
+}
+
+function isAscii(bytes: Uint8Array, start: number, end: number, text: string): boolean {
+  if (end - start < text.length) return false;
+  for (let i = 0; i < text.length; i++) {
+    if (bytes[start + i] !== text.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+function truncated(scans: number): JpegError {
+  return new JpegError(
+    "TRUNCATED",
+    scans > 0
+      ? `truncated JPEG: data ends inside scan ${scans} or before the end-of-image marker`
+      : "truncated JPEG: data ends inside the headers",
+  );
+}
+
+function hex(byte: number): string {
+  return byte.toString(16).toUpperCase().padStart(2, "0");
+}

@@ -1,0 +1,155 @@
+/**
+ * Assembling a {@linkcode MobileNet}: start the backend, read the weights manifest, build the
+ * architecture it describes, and stream the weights into the network.
+ *
+ * @module
+ */
+import { type ArchitectureOptions, buildArchitecture } from "./model/architecture.ts";
+import { MobileNetNetwork } from "./model/mobilenet.ts";
+import { checkResizeMode, MobileNet } from "./classifier.ts";
+import { initBackend } from "./backend/wasm.ts";
+import type { ResizeMode } from "./image/preprocess.ts";
+import { IMAGENET_LABELS } from "./labels/imagenet.ts";
+import { resolveModel } from "./models.ts";
+import { readManifest, streamTensors } from "./weights/loader.ts";
+import { architectureOptions } from "./weights/fit.ts";
+import { WeightsError } from "./errors.ts";
+
+/** Options of {@linkcode loadMobileNet}. */
+export interface LoadMobileNetOptions {
+  /**
+   * A bundled model ("0.75_224", "0.25_224"), a weights directory or manifest path, or a URL.
+   * @default {"0.75_224"}
+   */
+  model?: string | URL;
+  /**
+   * Threads computing one inference.
+   * @default {1}
+   */
+  threads?: number;
+  /**
+   * How images are fitted to the square input: "stretch" the whole frame (as the reference
+   * pipeline does) or "center-crop" the largest centred square.
+   * @default {"stretch"}
+   */
+  resize?: ResizeMode;
+  /**
+   * Load only the feature extractor (no `conv_preds`), for embeddings.
+   * @default {false}
+   */
+  headless?: boolean;
+  /**
+   * Global pooling of a headless model.
+   * @default {"avg"}
+   */
+  pooling?: "avg" | "max";
+  /**
+   * Fold BatchNorm into fused kernels. `false` runs the unfolded Keras ops (for testing).
+   * @default {true}
+   */
+  fused?: boolean;
+  /** The `fetch` used for the manifest and shards (auth headers, custom transports). */
+  fetch?: typeof fetch;
+  /** Aborts loading. */
+  signal?: AbortSignal;
+}
+
+/** Options of {@linkcode createMobileNet}. */
+export interface CreateMobileNetOptions extends ArchitectureOptions {
+  /** See {@linkcode LoadMobileNetOptions.threads}. */
+  threads?: number;
+  /** See {@linkcode LoadMobileNetOptions.resize}. */
+  resize?: ResizeMode;
+  /** See {@linkcode LoadMobileNetOptions.fused}. */
+  fused?: boolean;
+  /** Labels by class index; ImageNet's when `classes` is 1000. */
+  labels?: readonly string[];
+}
+
+/** The resize mode used when none is given (measured best on the development photos). */
+export const DEFAULT_RESIZE: ResizeMode = "stretch";
+
+/**
+ * Loads a MobileNet v1 with its weights. Resolves once every weight is on the backend.
+ *
+ * @throws {UnknownModelError} for an unknown model name; {@linkcode WeightsError} for missing,
+ * corrupt or mismatched weights; {@linkcode RangeError} for bad options.
+ *
+ * @example
+ * ```ts
+ * import { loadMobileNet } from "../mod.ts";
+ * const model = await loadMobileNet({ model: "0.25_224" });
+ * console.log(model.summary().totalParams); // 475544
+ * model.dispose();
+ * ```
+ */
+export async function loadMobileNet(options: LoadMobileNetOptions = {}): Promise<MobileNet> {
+  const resize = checkResizeMode(options.resize ?? DEFAULT_RESIZE);
+  const url = resolveModel(options.model);
+  await initBackend({ threads: options.threads });
+  const io = { fetch: options.fetch, signal: options.signal };
+  const manifest = await readManifest(url, io);
+  const config = manifest.model;
+  if (options.headless === false && !config.includeTop) {
+    throw new RangeError(`${url.href} has no top (conv_preds); load it with headless: true`);
+  }
+  const arch = buildArchitecture({
+    ...architectureOptions(config),
+    includeTop: config.includeTop && !options.headless,
+    pooling: options.pooling,
+  });
+  const network = new MobileNetNetwork(arch, { fused: options.fused });
+  try {
+    for await (const { entry, data } of streamTensors(url, manifest, io)) {
+      network.addWeight(entry.name, data);
+    }
+    if (!network.isComplete) {
+      throw new WeightsError(
+        "MISSING_TENSOR",
+        `${url.href} lacks ${network.missingWeights().join(", ")}`,
+      );
+    }
+  } catch (error) {
+    network.dispose();
+    throw error;
+  }
+  return new MobileNet(network, {
+    resize,
+    labels: config.labels === "imagenet" ? IMAGENET_LABELS : undefined,
+    manifest,
+    loaded: Promise.resolve(),
+  });
+}
+
+/**
+ * Builds a MobileNet v1 from weights already in memory (Keras names to float32 values), for
+ * custom or random weights.
+ *
+ * @throws {WeightsError} when a weight is missing or has the wrong size.
+ */
+export async function createMobileNet(
+  weights: ReadonlyMap<string, Float32Array>,
+  options: CreateMobileNetOptions = {},
+): Promise<MobileNet> {
+  const resize = checkResizeMode(options.resize ?? DEFAULT_RESIZE);
+  const arch = buildArchitecture(options);
+  await initBackend({ threads: options.threads });
+  const network = new MobileNetNetwork(arch, { fused: options.fused });
+  try {
+    for (const [name, data] of weights) network.addWeight(name, data);
+    if (!network.isComplete) {
+      throw new WeightsError(
+        "MISSING_TENSOR",
+        `weights lack ${network.missingWeights().slice(0, 5).join(", ")}`,
+      );
+    }
+  } catch (error) {
+    network.dispose();
+    throw error;
+  }
+  return new MobileNet(network, {
+    resize,
+    labels: options.labels ?? (arch.config.classes === 1000 ? IMAGENET_LABELS : undefined),
+    loaded: Promise.resolve(),
+  });
+}

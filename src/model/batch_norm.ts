@@ -1,0 +1,63 @@
+/**
+ * Folding inference-mode BatchNorm into the convolution before it: for every output channel c,
+ * `scale = gamma / sqrt(variance + epsilon)`, `kernel' = kernel * scale` and
+ * `bias = beta - mean * scale`, so conv + BN becomes one conv with a bias. Done once at load, in
+ * float64, stored as float32.
+ *
+ * @module
+ */
+import { BATCH_NORM_EPSILON } from "./architecture.ts";
+
+/** The four vectors of a Keras BatchNormalization layer, one value per channel. */
+export interface BatchNormParams {
+  /** Scale. */
+  gamma: Float32Array;
+  /** Offset. */
+  beta: Float32Array;
+  /** Moving mean. */
+  mean: Float32Array;
+  /** Moving variance. */
+  variance: Float32Array;
+}
+
+/** A convolution kernel with BatchNorm folded in, and its new bias. */
+export interface FoldedConv {
+  /** The scaled kernel, same shape and layout as the input kernel. */
+  kernel: Float32Array;
+  /** One bias per output channel. */
+  bias: Float32Array;
+}
+
+/**
+ * Folds BatchNorm into a kernel whose innermost dimension runs over the output channels: a conv
+ * kernel `[kh, kw, in, out]`, or a depthwise kernel `[kh, kw, in, multiplier]` whose output
+ * channel is `in_index * multiplier + m` (the flattened last two dimensions).
+ *
+ * @throws {RangeError} when the kernel length is not a multiple of the channel count.
+ */
+export function foldBatchNorm(
+  kernel: Float32Array,
+  bn: BatchNormParams,
+  epsilon: number = BATCH_NORM_EPSILON,
+): FoldedConv {
+  const channels = bn.gamma.length;
+  for (const key of ["beta", "mean", "variance"] as const) {
+    if (bn[key].length !== channels) {
+      throw new RangeError(`BatchNorm ${key} has ${bn[key].length} values, gamma has ${channels}`);
+    }
+  }
+  if (kernel.length % channels !== 0) {
+    throw new RangeError(
+      `kernel of ${kernel.length} values does not divide into ${channels} output channels`,
+    );
+  }
+  const scale = new Float64Array(channels);
+  const bias = new Float32Array(channels);
+  for (let c = 0; c < channels; c++) {
+    scale[c] = bn.gamma[c] / Math.sqrt(bn.variance[c] + epsilon);
+    bias[c] = bn.beta[c] - bn.mean[c] * scale[c];
+  }
+  const folded = new Float32Array(kernel.length);
+  for (let i = 0; i < kernel.length; i++) folded[i] = kernel[i] * scale[i % channels];
+  return { kernel: folded, bias };
+}

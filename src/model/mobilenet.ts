@@ -1,0 +1,330 @@
+/**
+ * Runs a MobileNet v1 {@linkcode Architecture} on tfjs-core ops. Weights arrive by Keras name,
+ * all at once or one by one as they stream in; as soon as a layer's convolution kernel and its
+ * BatchNorm vectors are all present they are folded (conv + BN -> conv + bias) and uploaded to
+ * the backend, so each step runs as one fused convolution + bias + relu6 kernel. The unfolded
+ * path (conv, then BatchNorm, then relu6, as Keras computes it) stays available with
+ * `fused: false` for testing equivalence.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import {
+  type Architecture,
+  BATCH_NORM_EPSILON,
+  type ConvStep,
+  type WeightSpec,
+} from "./architecture.ts";
+import { foldBatchNorm } from "./batch_norm.ts";
+import { WeightsError } from "../errors.ts";
+
+/** What a forward pass returns: class probabilities, pre-softmax logits, or pooled features. */
+export type NetworkOutput = "probabilities" | "logits" | "features";
+
+/** Options of {@linkcode MobileNetNetwork}. */
+export interface NetworkOptions {
+  /**
+   * Fold BatchNorm into the convolutions and run fused conv + bias + relu6 kernels. With
+   * `false`, convolution, BatchNorm and relu6 run as separate ops, as Keras computes them.
+   * @default {true}
+   */
+  fused?: boolean;
+}
+
+interface StepTensors {
+  filter: tf.Tensor4D;
+  bias?: tf.Tensor1D;
+  bn?: { mean: tf.Tensor1D; variance: tf.Tensor1D; gamma: tf.Tensor1D; beta: tf.Tensor1D };
+}
+
+interface TopTensors {
+  kernel: tf.Tensor2D;
+  bias: tf.Tensor1D;
+}
+
+const BN_KINDS = ["gamma", "beta", "moving_mean", "moving_variance"] as const;
+
+function kernelName(step: ConvStep): string {
+  return `${step.name}/${step.kind === "depthwise_conv2d" ? "depthwise_kernel" : "kernel"}`;
+}
+
+/**
+ * A MobileNet v1 network on the current tfjs backend. Create it, feed it weights with
+ * {@linkcode MobileNetNetwork.addWeight}, then run batches with
+ * {@linkcode MobileNetNetwork.run} (all weights present) or
+ * {@linkcode MobileNetNetwork.runStreaming} (waits for each layer's weights as it reaches it).
+ */
+export class MobileNetNetwork {
+  /** The architecture this network runs. */
+  readonly architecture: Architecture;
+  /** Whether BatchNorm is folded into fused kernels. */
+  readonly fused: boolean;
+  readonly #specs: Map<string, WeightSpec>;
+  readonly #raw = new Map<string, Float32Array>();
+  readonly #steps: (StepTensors | undefined)[];
+  #top: TopTensors | undefined;
+  readonly #waiters = new Map<number, (() => void)[]>();
+  #failure: Error | undefined;
+  #disposed = false;
+
+  /** Creates an empty network for `architecture`; no tensor exists until weights arrive. */
+  constructor(architecture: Architecture, options: NetworkOptions = {}) {
+    this.architecture = architecture;
+    this.fused = options.fused ?? true;
+    this.#specs = new Map(architecture.weights.map((w) => [w.name, w]));
+    this.#steps = architecture.steps.map(() => undefined);
+  }
+
+  /** Number of weight tensors the network needs. */
+  get weightCount(): number {
+    return this.#specs.size;
+  }
+
+  /** Whether every layer has its weights on the backend. */
+  get isComplete(): boolean {
+    return this.#steps.every((s) => s !== undefined) &&
+      (!this.architecture.config.includeTop || this.#top !== undefined);
+  }
+
+  /** Names of the weights that have not arrived yet, network order. */
+  missingWeights(): string[] {
+    const present = new Set<string>(this.#raw.keys());
+    this.architecture.steps.forEach((step, i) => {
+      if (this.#steps[i]) {
+        present.add(kernelName(step));
+        for (const kind of BN_KINDS) present.add(`${step.bn}/${kind}`);
+      }
+    });
+    if (this.#top) ["conv_preds/kernel", "conv_preds/bias"].forEach((n) => present.add(n));
+    return [...this.#specs.keys()].filter((name) => !present.has(name));
+  }
+
+  /**
+   * Hands one weight tensor (Keras name, float32 values) to the network. Tensors the
+   * architecture does not use (for example `conv_preds` for a headless network) are ignored.
+   *
+   * @throws {WeightsError} `SHAPE_MISMATCH` when the values do not fit the layer.
+   */
+  addWeight(name: string, data: Float32Array): void {
+    if (this.#disposed) throw new Error("the network has been disposed");
+    const spec = this.#specs.get(name);
+    if (!spec) return;
+    const size = spec.shape.reduce((a, b) => a * b, 1);
+    if (data.length !== size) {
+      throw new WeightsError(
+        "SHAPE_MISMATCH",
+        `weight ${name} has ${data.length} values, but MobileNet alpha=${this.architecture.config.alpha} needs [${spec.shape}] = ${size}`,
+      );
+    }
+    this.#raw.set(name, data);
+    this.#upload();
+  }
+
+  /**
+   * Marks the network as failed (for example when a weights stream broke): every pending and
+   * later {@linkcode MobileNetNetwork.runStreaming} rejects with `error`.
+   */
+  fail(error: Error): void {
+    this.#failure = error;
+    for (const resolvers of this.#waiters.values()) resolvers.forEach((r) => r());
+    this.#waiters.clear();
+  }
+
+  #upload(): void {
+    const steps = this.architecture.steps;
+    for (let i = 0; i < steps.length; i++) {
+      if (this.#steps[i]) continue;
+      const step = steps[i];
+      const names = [kernelName(step), ...BN_KINDS.map((k) => `${step.bn}/${k}`)];
+      if (!names.every((n) => this.#raw.has(n))) continue;
+      const [kernel, gamma, beta, mean, variance] = names.map((n) => this.#raw.get(n)!);
+      const shape = this.#specs.get(names[0])!.shape as [number, number, number, number];
+      if (this.fused) {
+        const folded = foldBatchNorm(kernel, { gamma, beta, mean, variance });
+        this.#steps[i] = {
+          filter: tf.tensor4d(folded.kernel, shape),
+          bias: tf.tensor1d(folded.bias),
+        };
+      } else {
+        this.#steps[i] = {
+          filter: tf.tensor4d(kernel, shape),
+          bn: {
+            gamma: tf.tensor1d(gamma),
+            beta: tf.tensor1d(beta),
+            mean: tf.tensor1d(mean),
+            variance: tf.tensor1d(variance),
+          },
+        };
+      }
+      names.forEach((n) => this.#raw.delete(n));
+      this.#wake(i);
+    }
+    const { includeTop, classes } = this.architecture.config;
+    if (includeTop && !this.#top) {
+      const kernel = this.#raw.get("conv_preds/kernel");
+      const bias = this.#raw.get("conv_preds/bias");
+      if (kernel && bias) {
+        this.#top = {
+          kernel: tf.tensor2d(kernel, [this.architecture.featureSize, classes]),
+          bias: tf.tensor1d(bias),
+        };
+        this.#raw.delete("conv_preds/kernel");
+        this.#raw.delete("conv_preds/bias");
+        this.#wake(steps.length);
+      }
+    }
+  }
+
+  #wake(stage: number): void {
+    const resolvers = this.#waiters.get(stage);
+    this.#waiters.delete(stage);
+    resolvers?.forEach((r) => r());
+  }
+
+  #stageReady(stage: number): boolean {
+    return stage < this.#steps.length ? this.#steps[stage] !== undefined : this.#top !== undefined;
+  }
+
+  #whenReady(stage: number): Promise<void> {
+    if (this.#failure) return Promise.reject(this.#failure);
+    if (this.#stageReady(stage)) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const list = this.#waiters.get(stage) ?? [];
+      list.push(() => (this.#failure ? reject(this.#failure) : resolve()));
+      this.#waiters.set(stage, list);
+    });
+  }
+
+  #checkInput(input: tf.Tensor): void {
+    const r = this.architecture.config.resolution;
+    if (input.rank !== 4 || input.shape[1] !== r || input.shape[2] !== r || input.shape[3] !== 3) {
+      throw new RangeError(
+        `expected an NHWC input of shape [n, ${r}, ${r}, 3], got [${input.shape}]`,
+      );
+    }
+    if (input.dtype !== "float32") {
+      throw new TypeError(`expected a float32 input, got ${input.dtype}`);
+    }
+  }
+
+  #step(i: number, x: tf.Tensor4D): tf.Tensor4D {
+    const step = this.architecture.steps[i];
+    const t = this.#steps[i]!;
+    const strides = step.stride as 1 | 2;
+    if (t.bias) {
+      return step.kind === "depthwise_conv2d"
+        ? tf.fused.depthwiseConv2d({
+          x,
+          filter: t.filter,
+          strides,
+          pad: "same",
+          bias: t.bias,
+          activation: "relu6",
+        })
+        : tf.fused.conv2d({
+          x,
+          filter: t.filter,
+          strides,
+          pad: "same",
+          bias: t.bias,
+          activation: "relu6",
+        });
+    }
+    const conv = step.kind === "depthwise_conv2d"
+      ? tf.depthwiseConv2d(x, t.filter, strides, "same")
+      : tf.conv2d(x, t.filter, strides, "same");
+    const { mean, variance, beta, gamma } = t.bn!;
+    const normed = tf.batchNorm(conv, mean, variance, beta, gamma, BATCH_NORM_EPSILON);
+    return tf.clipByValue(normed, 0, 6);
+  }
+
+  #head(x: tf.Tensor4D, output: NetworkOutput): tf.Tensor2D {
+    const { includeTop, pooling } = this.architecture.config;
+    const pooled = includeTop || pooling === "avg" ? tf.mean(x, [1, 2]) : tf.max(x, [1, 2]);
+    if (output === "features") return pooled as tf.Tensor2D;
+    if (!includeTop) {
+      throw new RangeError(`a headless network has no ${output}; ask for "features"`);
+    }
+    const top = this.#top!;
+    let logits: tf.Tensor2D;
+    if (this.fused) {
+      logits = tf.fused.matMul({ a: pooled, b: top.kernel, bias: top.bias }) as tf.Tensor2D;
+    } else {
+      const n = x.shape[0];
+      const c = this.architecture.featureSize;
+      const classes = this.architecture.config.classes;
+      const filter = tf.reshape(top.kernel, [1, 1, c, classes]) as tf.Tensor4D;
+      const conv = tf.conv2d(tf.reshape(pooled, [n, 1, 1, c]) as tf.Tensor4D, filter, 1, "same");
+      logits = tf.reshape(tf.add(conv, top.bias), [n, classes]);
+    }
+    return output === "logits" ? logits : tf.softmax(logits);
+  }
+
+  /**
+   * Runs a batch through the network. `input` is NHWC float32 in [-1, 1] at the network's
+   * resolution; the input tensor is not disposed.
+   *
+   * @throws {RangeError} for a wrong input shape, {@linkcode Error} when weights are missing.
+   */
+  run(input: tf.Tensor4D, output: NetworkOutput = "probabilities"): tf.Tensor2D {
+    this.#checkInput(input);
+    if (!this.isComplete) {
+      throw new Error(
+        `the network is missing ${this.missingWeights().length} weights (first: ${
+          this.missingWeights()[0]
+        }); await the load before running`,
+      );
+    }
+    return tf.tidy(() => {
+      let x = input;
+      for (let i = 0; i < this.#steps.length; i++) x = this.#step(i, x);
+      return this.#head(x, output);
+    });
+  }
+
+  /**
+   * Like {@linkcode MobileNetNetwork.run}, but waits for each layer's weights before running
+   * it, so a first inference can start while later shards are still arriving.
+   */
+  async runStreaming(
+    input: tf.Tensor4D,
+    output: NetworkOutput = "probabilities",
+  ): Promise<tf.Tensor2D> {
+    this.#checkInput(input);
+    let x = input;
+    try {
+      for (let i = 0; i < this.#steps.length; i++) {
+        if (!this.#stageReady(i)) await this.#whenReady(i);
+        const prev = x;
+        x = tf.tidy(() => this.#step(i, prev));
+        if (prev !== input) prev.dispose();
+      }
+      const needsTop = output !== "features" && this.architecture.config.includeTop;
+      if (needsTop && !this.#stageReady(this.#steps.length)) {
+        await this.#whenReady(this.#steps.length);
+      }
+      const last = x;
+      return tf.tidy(() => this.#head(last, output));
+    } finally {
+      if (x !== input) x.dispose();
+    }
+  }
+
+  /** Releases every backend tensor. The network cannot run afterwards. */
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    for (const t of this.#steps) {
+      if (!t) continue;
+      t.filter.dispose();
+      t.bias?.dispose();
+      if (t.bn) Object.values(t.bn).forEach((v) => v.dispose());
+    }
+    this.#steps.fill(undefined);
+    this.#top?.kernel.dispose();
+    this.#top?.bias.dispose();
+    this.#top = undefined;
+    this.#raw.clear();
+    this.fail(new Error("the network has been disposed"));
+  }
+}

@@ -1,0 +1,187 @@
+/**
+ * The weights manifest: its types, the format name and version, and validation of a parsed
+ * manifest against the rules in `weights/FORMAT.md`. Reading and writing shards live in
+ * `loader.ts` and `writer.ts`.
+ *
+ * @module
+ */
+import { WeightsError } from "../errors.ts";
+
+/** The `format` field every manifest carries. */
+export const FORMAT_NAME = "mobilenet-edge-weights";
+
+/** The newest manifest version this code reads and the version it writes. */
+export const FORMAT_VERSION = 1;
+
+/** The default shard size in bytes (1 MiB). */
+export const DEFAULT_SHARD_SIZE = 1 << 20;
+
+/** Storage types of a tensor's bytes. */
+export type StoredDtype = "float32" | "float16" | "uint8";
+
+/** How a quantized tensor is turned back into float32: `value = (q - zeroPoint) * scale`. */
+export interface Quantization {
+  /** Stored type: "float16" (IEEE half, no scale) or "uint8" (affine). */
+  dtype: "float16" | "uint8";
+  /** uint8 only: one scale per tensor, or one per channel along `axis`. */
+  scale?: number | number[];
+  /** uint8 only: zero points, like `scale`. */
+  zeroPoint?: number | number[];
+  /** uint8 per-channel: the axis the scales run along (the last axis of the shape). */
+  axis?: number;
+}
+
+/** One tensor in the shards. */
+export interface TensorEntry {
+  /** Keras weight name, e.g. `conv_dw_1/depthwise_kernel`. */
+  name: string;
+  /** Shape in Keras order. */
+  shape: number[];
+  /** The tensor's logical type once loaded. Always "float32" in version 1. */
+  dtype: "float32";
+  /** Index of the shard the tensor's first byte is in. */
+  shard: number;
+  /** Byte offset of the first byte in that shard. */
+  offset: number;
+  /** Stored length in bytes; the tensor continues into the next shards when it runs past one. */
+  byteLength: number;
+  /** Present when the stored bytes are quantized. */
+  quantization?: Quantization;
+}
+
+/** One shard file. */
+export interface ShardEntry {
+  /** File name relative to the manifest. */
+  file: string;
+  /** Length in bytes. */
+  byteLength: number;
+  /** Lowercase hex sha256 of the shard's bytes. */
+  sha256: string;
+}
+
+/** The model a set of weights belongs to. */
+export interface ModelConfig {
+  /** Always "mobilenet_v1". */
+  architecture: "mobilenet_v1";
+  /** Width multiplier. */
+  alpha: number;
+  /** Depthwise multiplier. */
+  depthMultiplier: number;
+  /** Input side in pixels the weights were trained at. */
+  resolution: number;
+  /** Classes of the top (ignored when `includeTop` is false). */
+  classes: number;
+  /** Whether `conv_preds` is included. */
+  includeTop: boolean;
+  /** Label set of the classes: "imagenet", or null for a custom top. */
+  labels: "imagenet" | null;
+}
+
+/** A parsed weights manifest (`manifest.json`). */
+export interface WeightsManifest {
+  /** {@linkcode FORMAT_NAME}. */
+  format: typeof FORMAT_NAME;
+  /** Format version; readers refuse versions newer than they know. */
+  formatVersion: number;
+  /** Free text: the tool and source that wrote the weights. */
+  generatedBy?: string;
+  /** The model the weights are for. */
+  model: ModelConfig;
+  /** Target shard size used when writing. */
+  shardSize: number;
+  /** Shards in network order. */
+  shards: ShardEntry[];
+  /** Tensors in network order: the first layers' tensors in the first shards. */
+  tensors: TensorEntry[];
+}
+
+/** Bytes per stored element of each storage type. */
+export const STORED_BYTES: Record<StoredDtype, number> = { float32: 4, float16: 2, uint8: 1 };
+
+/** Number of elements of a shape. */
+export function sizeOf(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+function bad(message: string): never {
+  throw new WeightsError("BAD_MANIFEST", `invalid weights manifest: ${message}`);
+}
+
+function isCount(v: unknown): v is number {
+  return typeof v === "number" && Number.isInteger(v) && v >= 0;
+}
+
+/**
+ * Checks a parsed JSON value against the manifest rules and returns it typed.
+ *
+ * @throws {WeightsError} `UNSUPPORTED_VERSION` for a newer format version, `BAD_MANIFEST` for
+ * anything else that does not fit (the message names the field).
+ */
+export function validateManifest(json: unknown): WeightsManifest {
+  if (typeof json !== "object" || json === null) bad("not a JSON object");
+  const m = json as Record<string, unknown>;
+  if (m.format !== FORMAT_NAME) {
+    bad(`format is ${JSON.stringify(m.format)}, expected ${JSON.stringify(FORMAT_NAME)}`);
+  }
+  if (!isCount(m.formatVersion) || m.formatVersion < 1) bad("formatVersion must be >= 1");
+  if ((m.formatVersion as number) > FORMAT_VERSION) {
+    throw new WeightsError(
+      "UNSUPPORTED_VERSION",
+      `weights manifest has format version ${m.formatVersion}, but this mobilenet-edge reads ` +
+        `versions up to ${FORMAT_VERSION}; upgrade mobilenet-edge or convert the weights again`,
+    );
+  }
+  const model = m.model as Record<string, unknown> | undefined;
+  if (typeof model !== "object" || model === null) bad("model is missing");
+  if (model.architecture !== "mobilenet_v1") bad("model.architecture must be mobilenet_v1");
+  for (const key of ["alpha", "resolution", "classes", "depthMultiplier"]) {
+    if (typeof model[key] !== "number" || !((model[key] as number) > 0)) {
+      bad(`model.${key} must be a positive number`);
+    }
+  }
+  if (typeof model.includeTop !== "boolean") bad("model.includeTop must be a boolean");
+  if (model.labels !== "imagenet" && model.labels !== null) {
+    bad('model.labels must be "imagenet" or null');
+  }
+  if (!Array.isArray(m.shards) || m.shards.length === 0) bad("shards must be a non-empty list");
+  if (!Array.isArray(m.tensors) || m.tensors.length === 0) bad("tensors must be a non-empty list");
+  if (!isCount(m.shardSize) || m.shardSize === 0) bad("shardSize must be a positive integer");
+  const shards = m.shards as ShardEntry[];
+  shards.forEach((s, i) => {
+    if (typeof s?.file !== "string" || s.file === "" || /(^|[\\/])\.\.([\\/]|$)/.test(s.file)) {
+      bad(`shards[${i}].file must be a relative file name`);
+    }
+    if (!isCount(s.byteLength)) bad(`shards[${i}].byteLength must be a byte count`);
+    if (typeof s.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(s.sha256)) {
+      bad(`shards[${i}].sha256 must be 64 lowercase hex digits`);
+    }
+  });
+  const total = shards.reduce((sum, s) => sum + s.byteLength, 0);
+  const starts = shards.map((_, i) => shards.slice(0, i).reduce((a, s) => a + s.byteLength, 0));
+  let end = 0;
+  const names = new Set<string>();
+  (m.tensors as TensorEntry[]).forEach((t, i) => {
+    const where = `tensors[${i}] (${JSON.stringify(t?.name)})`;
+    if (typeof t?.name !== "string" || t.name === "") bad(`tensors[${i}].name is missing`);
+    if (names.has(t.name)) bad(`${where} appears twice`);
+    names.add(t.name);
+    if (!Array.isArray(t.shape) || !t.shape.every((d) => isCount(d) && d > 0)) {
+      bad(`${where}.shape must be a list of positive integers`);
+    }
+    if (t.dtype !== "float32") bad(`${where}.dtype must be "float32"`);
+    if (!isCount(t.shard) || t.shard >= shards.length) bad(`${where}.shard is out of range`);
+    if (!isCount(t.offset) || t.offset >= shards[t.shard].byteLength) {
+      bad(`${where}.offset is out of range`);
+    }
+    const stored = t.quantization?.dtype ?? "float32";
+    if (!(stored in STORED_BYTES)) bad(`${where}.quantization.dtype is unknown`);
+    if (t.byteLength !== sizeOf(t.shape) * STORED_BYTES[stored]) {
+      bad(`${where}.byteLength ${t.byteLength} does not fit shape [${t.shape}] as ${stored}`);
+    }
+    const start = starts[t.shard] + t.offset;
+    if (start < end) bad(`${where} overlaps the tensor before it`);
+    end = start + t.byteLength;
+    if (end > total) bad(`${where} runs past the last shard`);
+  });
+  return m as unknown as WeightsManifest;
+}
