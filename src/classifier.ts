@@ -205,7 +205,7 @@ export class MobileNet {
     if (typeof Blob !== "undefined" && image instanceof Blob) {
       return await decodeImage(new Uint8Array(await image.arrayBuffer()));
     }
-    if (isRawImage(image)) return checkSize(toPixels(image));
+    if (isRawImage(image)) return toPixels(checkSize(image));
     throw new TypeError(
       "image must be encoded bytes (Uint8Array, ArrayBuffer, Blob), raw pixels " +
         "{data, width, height}, or a tf.Tensor3D/4D of pixel values",

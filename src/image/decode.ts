@@ -122,7 +122,7 @@ export async function decodeImage(
  *
  * @throws {ImageDecodeError} `TOO_SMALL` when a side is under 2 pixels.
  */
-export function checkSize(pixels: Pixels): Pixels {
+export function checkSize<T extends { width: number; height: number }>(pixels: T): T {
   if (pixels.width < MIN_IMAGE_SIDE || pixels.height < MIN_IMAGE_SIDE) {
     throw new ImageDecodeError(
       "TOO_SMALL",
