@@ -12,7 +12,7 @@ import type { ResizeMode } from "./image/preprocess.ts";
 import { IMAGENET_LABELS } from "./labels/imagenet.ts";
 import { resolveModel } from "./models.ts";
 import { readManifest, streamTensors } from "./weights/loader.ts";
-import { architectureOptions } from "./weights/fit.ts";
+import { architectureOptions, checkShapes } from "./weights/fit.ts";
 import { WeightsError } from "./errors.ts";
 
 /** Options of {@linkcode loadMobileNet}. */
@@ -90,6 +90,11 @@ export async function loadMobileNet(options: LoadMobileNetOptions = {}): Promise
   const io = { fetch: options.fetch, signal: options.signal };
   const manifest = await readManifest(url, io);
   const config = manifest.model;
+  // Refuse weights that do not fit their declared configuration before reading any shard.
+  checkShapes(
+    architectureOptions(config),
+    new Map(manifest.tensors.map((t) => [t.name, t.shape])),
+  );
   if (options.headless === false && !config.includeTop) {
     throw new RangeError(`${url.href} has no top (conv_preds); load it with headless: true`);
   }

@@ -21,7 +21,11 @@ export function assertAllClose(
   tolerance: number,
   what = "values",
 ): number {
-  assert.equal(actual.length, expected.length, `${what}: length ${actual.length} != ${expected.length}`);
+  assert.equal(
+    actual.length,
+    expected.length,
+    `${what}: length ${actual.length} != ${expected.length}`,
+  );
   let worst = 0;
   let at = -1;
   for (let i = 0; i < actual.length; i++) {
@@ -33,7 +37,9 @@ export function assertAllClose(
   }
   assert.ok(
     worst <= tolerance,
-    `${what}: max difference ${worst} at index ${at} (${actual[at]} vs ${expected[at]}) exceeds ${tolerance}`,
+    `${what}: max difference ${worst} at index ${at} (${actual[at]} vs ${
+      expected[at]
+    }) exceeds ${tolerance}`,
   );
   return worst;
 }
@@ -58,7 +64,9 @@ function checkError<E extends Error>(
     const message = (error as Error).message;
     assert.ok(
       message.includes(msgIncludes),
-      `expected the message to include ${JSON.stringify(msgIncludes)}, got ${JSON.stringify(message)}`,
+      `expected the message to include ${JSON.stringify(msgIncludes)}, got ${
+        JSON.stringify(message)
+      }`,
     );
   }
   return error as E;

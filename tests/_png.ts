@@ -35,7 +35,11 @@ async function deflate(bytes: Uint8Array): Promise<Uint8Array> {
 }
 
 /** Encodes RGBA pixels as a PNG. */
-export async function encodePng(rgba: Uint8Array, width: number, height: number): Promise<Uint8Array> {
+export async function encodePng(
+  rgba: Uint8Array,
+  width: number,
+  height: number,
+): Promise<Uint8Array> {
   const raw = new Uint8Array(height * (1 + width * 4));
   for (let y = 0; y < height; y++) {
     raw.set(rgba.subarray(y * width * 4, (y + 1) * width * 4), y * (1 + width * 4) + 1);

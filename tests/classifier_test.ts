@@ -3,26 +3,15 @@
  * errors after which the model keeps working, and no tensor leaks.
  */
 import * as tf from "@tensorflow/tfjs-core";
-import {
-  assert,
-  assertAllClose,
-  assertEquals,
-  assertRejects,
-  assertThrows,
-} from "./_assert.ts";
+import { assert, assertAllClose, assertEquals, assertRejects, assertThrows } from "./_assert.ts";
 import { readImage, readInput, readReference } from "./_fixtures.ts";
 import { encodePng } from "./_png.ts";
-import {
-  ImageDecodeError,
-  loadMobileNet,
-  type MobileNet,
-  UnknownModelError,
-} from "../mod.ts";
+import { ImageDecodeError, loadMobileNet, type MobileNet, UnknownModelError } from "../mod.ts";
 import { decodeImage } from "../src/image/decode.ts";
 
 const ELEPHANT = "n02504458_African_elephant.JPEG";
 
-async function withModel(fn: (model: MobileNet) => Promise<void>, model = "0.75_224") {
+async function withModel(fn: (model: MobileNet) => void | Promise<void>, model = "0.75_224") {
   const mobilenet = await loadMobileNet({ model });
   try {
     await fn(mobilenet);
@@ -134,7 +123,7 @@ Deno.test("embed returns the pooled features; a headless model embeds the same",
 });
 
 Deno.test("summary gives per-layer shapes, params and multiply-adds", async () => {
-  await withModel(async (model) => {
+  await withModel((model) => {
     const summary = model.summary();
     assertEquals(summary.totalParams, 2_601_976);
     assertEquals((summary.totalMacs / 1e6).toFixed(1), "325.4");
@@ -158,9 +147,13 @@ Deno.test("bad images get a typed ImageDecodeError and the model keeps working",
         "CORRUPT",
       ],
       ["1x1 PNG", await encodePng(new Uint8Array([255, 0, 0, 255]), 1, 1), "TOO_SMALL"],
-      ["PNG with a broken body", (await encodePng(new Uint8Array(64).fill(9), 4, 4)).map(
-        (b, i) => (i > 40 && i < 50 ? 0 : b),
-      ), "CORRUPT"],
+      [
+        "PNG with a broken body",
+        (await encodePng(new Uint8Array(64).fill(9), 4, 4)).map(
+          (b, i) => (i > 40 && i < 50 ? 0 : b),
+        ),
+        "CORRUPT",
+      ],
     ];
     const before = tf.memory().numTensors;
     for (const [name, bytes, code] of cases) {

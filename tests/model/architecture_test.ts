@@ -55,7 +55,19 @@ Deno.test("output shapes follow the seed's comments", () => {
   assertEquals(shape("conv_preds"), [1, 1, 1000]);
   assertEquals(shape("reshape_2"), [1000]);
   assertEquals(arch.steps.map((s) => s.stride).filter((_, i) => i % 2 === 1), [
-    1, 2, 1, 2, 1, 2, 1, 1, 1, 1, 1, 2, 1,
+    1,
+    2,
+    1,
+    2,
+    1,
+    2,
+    1,
+    1,
+    1,
+    1,
+    1,
+    2,
+    1,
   ]);
 });
 

@@ -45,7 +45,11 @@ for (const model of MODELS) {
         tf.dispose([input, logits, probs]);
       }
       network.dispose();
-      console.log(`  max |logit diff| ${worstLogit.toExponential(2)}, max |prob diff| ${worstProb.toExponential(2)}`);
+      console.log(
+        `  max |logit diff| ${worstLogit.toExponential(2)}, max |prob diff| ${
+          worstProb.toExponential(2)
+        }`,
+      );
     });
   }
 
@@ -64,7 +68,9 @@ for (const model of MODELS) {
       }
     }
     mobilenet.dispose();
-    console.log(`  same top-1 as reference: ${same}/41 (${checked} with a clear margin, all equal)`);
+    console.log(
+      `  same top-1 as reference: ${same}/41 (${checked} with a clear margin, all equal)`,
+    );
   });
 }
 

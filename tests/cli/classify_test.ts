@@ -1,0 +1,59 @@
+/** The classify command, run as users run it: a subprocess with the task's permissions. */
+import { assert, assertEquals, assertMatch } from "../_assert.ts";
+
+const SCRIPT = new URL("../../src/cli/classify.ts", import.meta.url).pathname;
+const IMAGES = new URL("../fixtures/images/", import.meta.url).pathname;
+
+async function classify(...args: string[]) {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-read", "--allow-env", "--allow-net", SCRIPT, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decoder = new TextDecoder();
+  return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
+}
+
+Deno.test("the bare command classifies the bundled elephant and exits by itself", async () => {
+  const { code, stdout } = await classify();
+  assertEquals(code, 0);
+  assertMatch(stdout, /^Predicted: \[\('n02504458', 'African_elephant', 0\.\d+\)/m);
+  assertMatch(stdout, /386\s+African elephant\s+0\.\d{4}/);
+  assertEquals(stdout.split("\n").filter((l) => /^\s+\d+\s/.test(l)).length, 5);
+});
+
+Deno.test("--json prints one object per image per line; bad files are reported and skipped", async () => {
+  const { code, stdout } = await classify(
+    "--json",
+    "--top",
+    "3",
+    `${IMAGES}dog.jpg`,
+    "/no/such/file.jpg",
+    `${IMAGES}n02391049_zebra.JPEG`,
+  );
+  assertEquals(code, 1);
+  const lines = stdout.trim().split("\n").map((l) => JSON.parse(l));
+  assertEquals(lines.length, 3);
+  assertEquals(lines[0].file, `${IMAGES}dog.jpg`);
+  assertEquals(lines[0].predictions.length, 3);
+  assertEquals(Object.keys(lines[0].predictions[0]), ["index", "label", "probability"]);
+  assertEquals(lines[0].predictions[0].index, 258);
+  assertEquals(lines[0].predictions[0].label, "Samoyed");
+  assert(lines[0].timings.totalMs > 0);
+  assertEquals(lines[1].file, "/no/such/file.jpg");
+  assertEquals(lines[1].error.name, "NotFound");
+  assertEquals(lines[2].predictions[0].label, "zebra");
+});
+
+Deno.test("--model picks the bundled 0.25 model; an unknown model exits 2 with the choices", async () => {
+  const small = await classify("--json", "--top", "1", "--model", "0.25_224", `${IMAGES}dog.jpg`);
+  assertEquals(small.code, 0);
+  const line = JSON.parse(small.stdout);
+  assertEquals(line.predictions.length, 1);
+  const bad = await classify("--model", "0.6_224");
+  assertEquals(bad.code, 2);
+  assertMatch(bad.stderr, /unknown model "0\.6_224".*0\.75_224, 0\.25_224/);
+  const flag = await classify("--frobnicate");
+  assertEquals(flag.code, 2);
+  assertMatch(flag.stderr, /unknown flag --frobnicate/);
+});
