@@ -200,10 +200,12 @@ export class MobileNet {
   }
 
   async #pixels(image: Exclude<ImageInput, tf.Tensor>): Promise<Pixels> {
-    if (image instanceof Uint8Array) return await decodeImage(image);
-    if (image instanceof ArrayBuffer) return await decodeImage(new Uint8Array(image));
+    // JPEGs may be reduced in the DCT domain, never below the model's input size.
+    const size = { minWidth: this.resolution, minHeight: this.resolution };
+    if (image instanceof Uint8Array) return await decodeImage(image, size);
+    if (image instanceof ArrayBuffer) return await decodeImage(new Uint8Array(image), size);
     if (typeof Blob !== "undefined" && image instanceof Blob) {
-      return await decodeImage(new Uint8Array(await image.arrayBuffer()));
+      return await decodeImage(new Uint8Array(await image.arrayBuffer()), size);
     }
     if (isRawImage(image)) return toPixels(checkSize(image));
     throw new TypeError(

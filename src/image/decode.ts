@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { decodeJpeg, JpegError } from "./jpeg/mod.ts";
 import {
   decodeGifWasm,
   decodeJpegWasm,
@@ -35,15 +36,6 @@ export function sniffFormat(bytes: Uint8Array): ImageFormat | undefined {
   if (b.length >= 12 && String.fromCharCode(...b.subarray(8, 12)) === "WEBP") return "webp";
   if (b.length >= 2 && b[0] === 0x42 && b[1] === 0x4d) return "bmp";
   return undefined;
-}
-
-/** Whether a JPEG ends with its end-of-image marker (FFD9), allowing trailing padding. */
-export function hasJpegEnd(bytes: Uint8Array): boolean {
-  // Cameras and editors may pad after EOI; look through the last 4 KiB.
-  for (let i = bytes.length - 2; i >= Math.max(2, bytes.length - 4096); i--) {
-    if (bytes[i] === 0xff && bytes[i + 1] === 0xd9) return true;
-  }
-  return false;
 }
 
 function hex(bytes: Uint8Array): string {
@@ -90,17 +82,10 @@ export async function decodeImage(
       `${format.toUpperCase()} images are not supported; send JPEG, PNG, GIF or TIFF`,
     );
   }
-  if (format === "jpeg" && !hasJpegEnd(bytes)) {
-    throw new ImageDecodeError(
-      "TRUNCATED",
-      `JPEG is truncated: ${bytes.length} bytes and no end-of-image marker`,
-    );
-  }
+  if (format === "jpeg") return checkSize(await decodeJpegFast(bytes, options));
   let pixels: Pixels;
   try {
-    pixels = format === "jpeg"
-      ? await decodeJpegWasm(bytes, options.minWidth ?? 0, options.minHeight ?? 0)
-      : format === "png"
+    pixels = format === "png"
       ? await decodePngWasm(bytes)
       : format === "gif"
       ? await decodeGifWasm(bytes)
@@ -108,13 +93,47 @@ export async function decodeImage(
   } catch (error) {
     throw new ImageDecodeError(
       "CORRUPT",
-      `${format.toUpperCase()} could not be decoded (${bytes.length} bytes): ${
-        error instanceof Error ? error.message : error
-      }`,
+      `${format.toUpperCase()} could not be decoded (${bytes.length} bytes): ${message(error)}`,
       { cause: error },
     );
   }
   return checkSize(pixels);
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** The JPEG path: libjpeg-turbo with DCT scaling, imagescript as the fallback. */
+async function decodeJpegFast(bytes: Uint8Array, options: DecodeOptions): Promise<Pixels> {
+  const scaled = (options.minWidth ?? 0) > 0 || (options.minHeight ?? 0) > 0;
+  try {
+    const jpeg = await decodeJpeg(
+      bytes,
+      scaled ? { minWidth: options.minWidth ?? 0, minHeight: options.minHeight ?? 0 } : {},
+    );
+    return { data: jpeg.data, width: jpeg.width, height: jpeg.height, channels: jpeg.channels };
+  } catch (error) {
+    if (!(error instanceof JpegError)) throw error;
+    if (error.code === "TRUNCATED") {
+      throw new ImageDecodeError("TRUNCATED", `JPEG is truncated: ${error.message}`, {
+        cause: error,
+      });
+    }
+    // CORRUPT covers libjpeg warnings (stray bytes before a marker, say) that many cameras
+    // produce; UNSUPPORTED covers arithmetic coding and other rare kinds. Try the lenient
+    // decoder before giving up.
+    try {
+      return await decodeJpegWasm(bytes);
+    } catch (fallback) {
+      throw new ImageDecodeError(
+        error.code === "UNSUPPORTED" ? "UNSUPPORTED_FORMAT" : "CORRUPT",
+        `JPEG could not be decoded (${bytes.length} bytes): ${error.message}; ` +
+          `fallback decoder: ${message(fallback)}`,
+        { cause: error },
+      );
+    }
+  }
 }
 
 /**

@@ -16,29 +16,25 @@ import tiffCodec from "imagescript/wasm/node/tiff.js";
 import type { Pixels } from "./pixels.ts";
 
 /**
- * Decodes a JPEG. With `minWidth`/`minHeight` above 0 the decoder reduces the image in the DCT
- * domain by the largest factor (1/2, 1/4, 1/8) that keeps both sides at least that large.
+ * Decodes a JPEG at full size (the fallback of the fast JPEG path: more lenient with damaged
+ * data).
  *
  * @throws {Error} from the decoder for data it cannot decode.
  */
-export async function decodeJpegWasm(
-  bytes: Uint8Array,
-  minWidth = 0,
-  minHeight = 0,
-): Promise<Pixels> {
+export async function decodeJpegWasm(bytes: Uint8Array): Promise<Pixels> {
   const codec = await jpegCodec.init();
-  const fb = codec.decode(bytes, minWidth, minHeight);
+  const fb = codec.decode(bytes, 0, 0);
   const count = fb.width * fb.height;
   if (fb.format === 0) return { data: fb.buffer, width: fb.width, height: fb.height, channels: 1 };
   if (fb.format === 1) return { data: fb.buffer, width: fb.width, height: fb.height, channels: 3 };
-  // CMYK (Adobe, stored inverted): RGB = C * K / 255.
+  // CMYK, which this decoder returns uninverted: R = (255 - C)(255 - K) / 255.
   const rgb = new Uint8Array(count * 3);
   const src = fb.buffer;
   for (let i = 0, o = 0; o < rgb.length; i += 4) {
-    const k = src[i + 3];
-    rgb[o++] = (src[i] * k) / 255;
-    rgb[o++] = (src[i + 1] * k) / 255;
-    rgb[o++] = (src[i + 2] * k) / 255;
+    const k = 255 - src[i + 3];
+    rgb[o++] = ((255 - src[i]) * k) / 255;
+    rgb[o++] = ((255 - src[i + 1]) * k) / 255;
+    rgb[o++] = ((255 - src[i + 2]) * k) / 255;
   }
   return { data: rgb, width: fb.width, height: fb.height, channels: 3 };
 }

@@ -11,13 +11,13 @@
  * resize against the stored reference input tensors in `tests/fixtures/inputs_224/`.
  *
  * ```sh
- * deno run --allow-read tests/image/jpeg_pixel_diff.ts [folder ...]
+ * deno run --allow-read bench/jpeg_pixel_diff.ts [folder ...]
  * ```
  *
  * @module
  */
-import jpegJs from "npm:jpeg-js@0.4.4";
-import { decodeJpeg } from "../../src/image/jpeg/mod.ts";
+import jpegJs from "jpeg-js";
+import { decodeJpeg } from "../src/image/jpeg/mod.ts";
 
 const SIZE = 224;
 
@@ -87,7 +87,7 @@ async function fastInput(bytes: Uint8Array, scaled: boolean) {
 }
 
 if (import.meta.main) {
-  const root = new URL("../fixtures/", import.meta.url);
+  const root = new URL("../tests/fixtures/", import.meta.url);
   // 1. the resize reproduces the stored reference tensors (x / 127.5 - 1)
   for await (const entry of Deno.readDir(new URL("inputs_224/", root))) {
     const name = entry.name.replace(/\.f32$/, "");
@@ -130,7 +130,9 @@ if (import.meta.main) {
       const { sourceWidth, sourceHeight, width, height, scale } = scaled.image;
       rows.push(
         `| ${name} | ${sourceWidth}x${sourceHeight} | ${scale} | ${width}x${height} | ` +
-          `${s.mean.toFixed(3)} | ${s.max.toFixed(1)} | ${f.mean.toFixed(3)} | ${f.max.toFixed(1)} |`,
+          `${s.mean.toFixed(3)} | ${s.max.toFixed(1)} | ${f.mean.toFixed(3)} | ${
+            f.max.toFixed(1)
+          } |`,
       );
     }
   }
