@@ -49,6 +49,12 @@ export { randomWeights } from "./src/model/random_weights.ts";
 export { BUNDLED_MODELS, DEFAULT_MODEL } from "./src/models.ts";
 export { IMAGENET_CLASSES, IMAGENET_LABELS, type ImageNetClass } from "./src/labels/imagenet.ts";
 export type { ResizeMode } from "./src/image/preprocess.ts";
+export type { CacheOption, WeightsCache } from "./src/weights/cache.ts";
+export {
+  formatProgress,
+  type LoadProgressEvent,
+  type ProgressCallback,
+} from "./src/weights/progress.ts";
 export {
   ImageDecodeError,
   type ImageDecodeErrorCode,

@@ -58,7 +58,8 @@ export type WeightsErrorCode =
   | "SHAPE_MISMATCH"
   | "MISSING_TENSOR"
   | "NETWORK"
-  | "BAD_SOURCE";
+  | "BAD_SOURCE"
+  | "TIMEOUT";
 
 /** A weights manifest or shard is missing, malformed, corrupt, or does not fit the model. */
 export class WeightsError extends Error {

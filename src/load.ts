@@ -11,12 +11,16 @@ import { initBackend } from "./backend/wasm.ts";
 import type { ResizeMode } from "./image/preprocess.ts";
 import { IMAGENET_LABELS } from "./labels/imagenet.ts";
 import { resolveModel } from "./models.ts";
-import { readManifest, streamTensors } from "./weights/loader.ts";
+import { type LoadWeightsOptions, openWeights } from "./weights/loader.ts";
 import { architectureOptions, checkShapes } from "./weights/fit.ts";
 import { WeightsError } from "./errors.ts";
 
-/** Options of {@linkcode loadMobileNet}. */
-export interface LoadMobileNetOptions {
+/**
+ * Options of {@linkcode loadMobileNet}. The weights options (`fetch`, `signal`, `timeoutMs`,
+ * `retries`, `retryDelayMs`, `maxRetryDelayMs`, `concurrency`, `cache`, `onProgress`) are those
+ * of the weights loader.
+ */
+export interface LoadMobileNetOptions extends Omit<LoadWeightsOptions, "only"> {
   /**
    * A bundled model ("0.75_224", "0.25_224"), a weights directory or manifest path, or a URL.
    * @default {"0.75_224"}
@@ -48,10 +52,15 @@ export interface LoadMobileNetOptions {
    * @default {true}
    */
   fused?: boolean;
-  /** The `fetch` used for the manifest and shards (auth headers, custom transports). */
-  fetch?: typeof fetch;
-  /** Aborts loading. */
-  signal?: AbortSignal;
+  /**
+   * Resolve as soon as the manifest is read and stream the weights in the background: the
+   * first `classify`/`embed` runs each layer as soon as its weights are in, while later shards
+   * still arrive. `model.loaded` resolves when every weight is in; if the stream fails, it and
+   * every pending and later call reject with the {@linkcode WeightsError}, and the weights
+   * loaded so far are freed. `predict` needs the whole model (await `model.loaded`).
+   * @default {false}
+   */
+  stream?: boolean;
 }
 
 /** Options of {@linkcode createMobileNet}. */
@@ -70,7 +79,8 @@ export interface CreateMobileNetOptions extends ArchitectureOptions {
 export const DEFAULT_RESIZE: ResizeMode = "stretch";
 
 /**
- * Loads a MobileNet v1 with its weights. Resolves once every weight is on the backend.
+ * Loads a MobileNet v1 with its weights. Resolves once every weight is on the backend, or, with
+ * `stream: true`, as soon as the manifest is read (see {@linkcode LoadMobileNetOptions.stream}).
  *
  * @throws {UnknownModelError} for an unknown model name; {@linkcode WeightsError} for missing,
  * corrupt or mismatched weights; {@linkcode RangeError} for bad options.
@@ -87,8 +97,10 @@ export async function loadMobileNet(options: LoadMobileNetOptions = {}): Promise
   const resize = checkResizeMode(options.resize ?? DEFAULT_RESIZE);
   const url = resolveModel(options.model);
   await initBackend({ threads: options.threads });
-  const io = { fetch: options.fetch, signal: options.signal };
-  const manifest = await readManifest(url, io);
+  const { model: _m, threads: _t, resize: _r, headless: _h, pooling: _p, fused: _f, ...io } =
+    options;
+  const opened = await openWeights(url, io);
+  const manifest = opened.manifest;
   const config = manifest.model;
   // Refuse weights that do not fit their declared configuration before reading any shard.
   checkShapes(
@@ -104,8 +116,10 @@ export async function loadMobileNet(options: LoadMobileNetOptions = {}): Promise
     pooling: options.pooling,
   });
   const network = new MobileNetNetwork(arch, { fused: options.fused });
-  try {
-    for await (const { entry, data } of streamTensors(url, manifest, io)) {
+  // Only the shards holding tensors this network uses are read (a headless model skips the top).
+  const used = new Set(arch.weights.map((w) => w.name));
+  const feed = async () => {
+    for await (const { entry, data } of opened.tensors((name) => used.has(name))) {
       network.addWeight(entry.name, data);
     }
     if (!network.isComplete) {
@@ -114,16 +128,28 @@ export async function loadMobileNet(options: LoadMobileNetOptions = {}): Promise
         `${url.href} lacks ${network.missingWeights().join(", ")}`,
       );
     }
-  } catch (error) {
-    network.dispose();
-    throw error;
-  }
-  return new MobileNet(network, {
+  };
+  const init = {
     resize,
     labels: config.labels === "imagenet" ? IMAGENET_LABELS : undefined,
     manifest,
-    loaded: Promise.resolve(),
+  };
+  if (!options.stream) {
+    try {
+      await feed();
+    } catch (error) {
+      network.dispose();
+      throw error;
+    }
+    return new MobileNet(network, { ...init, loaded: Promise.resolve() });
+  }
+  const loaded = feed().catch((error: Error) => {
+    // Pending and later runs reject with the error; what was loaded is freed.
+    network.fail(error);
+    network.dispose();
+    throw error;
   });
+  return new MobileNet(network, { ...init, loaded });
 }
 
 /**

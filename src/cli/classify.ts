@@ -4,6 +4,8 @@
  *
  * Flags: `--top N`, `--model NAME|PATH|URL`, `--json` (one JSON object per image per line),
  * `--resize stretch|center-crop`, `--threads N`, `--verbose` (backend and load details).
+ * Weights loaded from a URL show a progress bar on stderr when it is a terminal (or with
+ * `--verbose`, as plain lines).
  *
  * @module
  */
@@ -13,6 +15,7 @@ import { backendInfo } from "../backend/wasm.ts";
 import { IMAGENET_CLASSES } from "../labels/imagenet.ts";
 import type { ClassifyResult } from "../classifier.ts";
 import type { ResizeMode } from "../image/preprocess.ts";
+import { formatProgress, type LoadProgressEvent } from "../weights/progress.ts";
 
 /** The photo classified when no image is named. */
 export const SAMPLE_IMAGE = new URL("../../samples/african_elephant.jpg", import.meta.url);
@@ -58,6 +61,57 @@ function printText(file: string, result: ClassifyResult): void {
   }
 }
 
+/**
+ * Draws a weights load's progress on stderr: a bar redrawn in place on a terminal (at most
+ * ten times a second), or a line per retry and a closing line otherwise.
+ */
+class ProgressBar {
+  readonly #tty: boolean;
+  readonly #encoder = new TextEncoder();
+  #drawn = 0;
+  #open = false;
+
+  constructor(tty: boolean) {
+    this.#tty = tty;
+  }
+
+  #write(text: string): void {
+    Deno.stderr.writeSync(this.#encoder.encode(text));
+  }
+
+  readonly onProgress = (event: LoadProgressEvent): void => {
+    if (event.type === "retry") {
+      const what = event.shard === null ? "manifest" : `shard ${event.shard}`;
+      this.end();
+      this.#write(
+        `weights: ${what}: ${event.reason}, attempt ${event.attempt} in ${event.delayMs} ms\n`,
+      );
+      return;
+    }
+    if (event.type === "manifest" && event.fromCache) {
+      this.end();
+      this.#write("weights: offline, using the cached manifest\n");
+    }
+    const now = performance.now();
+    if (event.type === "done") {
+      if (this.#tty) this.#write(`\r${formatProgress(event)}\x1b[K\n`);
+      else this.#write(`weights: ${formatProgress(event)}\n`);
+      this.#open = false;
+      return;
+    }
+    if (!this.#tty || now - this.#drawn < 100) return;
+    this.#drawn = now;
+    this.#open = true;
+    this.#write(`\r${formatProgress(event)}\x1b[K`);
+  };
+
+  /** Ends a bar left open (before other output, or when the load failed). */
+  end(): void {
+    if (this.#open) this.#write("\n");
+    this.#open = false;
+  }
+}
+
 function round(value: number, digits: number): number {
   const f = 10 ** digits;
   return Math.round(value * f) / f;
@@ -84,6 +138,10 @@ export async function main(args: string[]): Promise<number> {
   const threads = flags.threads === undefined ? undefined : Number(flags.threads);
   const files = flags._.length > 0 ? flags._ : [SAMPLE_IMAGE];
   const started = performance.now();
+  const remote = /^https?:/i.test(String(flags.model ?? ""));
+  const bar = remote && (Deno.stderr.isTerminal() || flags.verbose)
+    ? new ProgressBar(Deno.stderr.isTerminal())
+    : undefined;
   let model;
   try {
     if (!Number.isInteger(topK) || topK < 1) {
@@ -93,8 +151,10 @@ export async function main(args: string[]): Promise<number> {
       model: flags.model as string | undefined,
       threads,
       resize: flags.resize as ResizeMode | undefined,
+      onProgress: bar?.onProgress,
     });
   } catch (error) {
+    bar?.end();
     console.error(`classify: ${(error as Error).message}`);
     return 2;
   }

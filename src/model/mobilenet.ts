@@ -310,7 +310,11 @@ export class MobileNetNetwork {
     }
   }
 
-  /** Releases every backend tensor. The network cannot run afterwards. */
+  /**
+   * Releases every backend tensor. The network cannot run afterwards: pending and later runs
+   * reject with the error given to {@linkcode MobileNetNetwork.fail} before, if any, else with
+   * a "disposed" error.
+   */
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
@@ -325,6 +329,6 @@ export class MobileNetNetwork {
     this.#top?.bias.dispose();
     this.#top = undefined;
     this.#raw.clear();
-    this.fail(new Error("the network has been disposed"));
+    this.fail(this.#failure ?? new Error("the network has been disposed"));
   }
 }

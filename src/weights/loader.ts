@@ -1,31 +1,54 @@
 /**
- * Reads weights in the project's format from a directory, a `file:` URL or an `http(s):` URL:
- * the manifest first, then the shards in network order. Every shard is checked against its
- * length and sha256 before any of its bytes are used, and each tensor is handed on as soon as
- * its last byte has arrived, so no whole-model buffer is ever held.
+ * Reads weights in the project's format from a directory, a `file:` URL, an `http(s):` URL or
+ * through a user's `fetch`: the manifest first, then the shards in network order, several in
+ * flight at once (bounded) but handed on strictly in order. Every shard is checked against its
+ * length and sha256 (WebCrypto) before any of its bytes are used, verified shards of remote
+ * weights are cached by hash, and each tensor is handed on as soon as its last byte has arrived,
+ * so at most `concurrency` shards, never the whole model, are held in JS memory.
  *
  * @module
  */
 import { WeightsError } from "../errors.ts";
-import { sizeOf, type TensorEntry, validateManifest, type WeightsManifest } from "./manifest.ts";
+import { type TensorEntry, validateManifest, type WeightsManifest } from "./manifest.ts";
 import { sha256Hex } from "./sha256.ts";
+import { dequantize } from "./quantize.ts";
+import { fetchWithRetry, type RequestOptions } from "./fetch_retry.ts";
+import { type CacheOption, resolveCache, type WeightsCache } from "./cache.ts";
+import type { LoadProgressEvent, ProgressCallback, ProgressCounters } from "./progress.ts";
 
-/** Options of {@linkcode loadWeights} and {@linkcode streamTensors}. */
-export interface LoadWeightsOptions {
+/** Options of {@linkcode openWeights}, {@linkcode loadWeights} and {@linkcode streamTensors}. */
+export interface LoadWeightsOptions extends RequestOptions {
   /**
-   * The `fetch` to read the manifest and shards with (for custom transports or auth).
-   * @default {globalThis.fetch}
+   * Shards requested at once. They are requested in network order and handed on in that order;
+   * at most this many are held in memory.
+   * @default {4}
    */
-  fetch?: typeof fetch;
-  /** Aborts the load. */
-  signal?: AbortSignal;
+  concurrency?: number;
+  /**
+   * Where verified shards of remote (non-`file:`) weights are kept, keyed by sha256, so that a
+   * later cold start downloads none of them; the manifest is fetched every time, and its cached
+   * copy is used only when the network fails. See {@linkcode CacheOption}.
+   * @default {"auto"}
+   */
+  cache?: CacheOption;
+  /** Receives progress events (bytes, shards, retries). */
+  onProgress?: ProgressCallback;
+  /**
+   * Which tensors to read, by Keras name; shards holding none of them are not fetched (a
+   * headless model skips the classifier's shards).
+   * @default {all tensors}
+   */
+  only?: (name: string) => boolean;
 }
+
+/** Defaults of {@linkcode LoadWeightsOptions} beyond the request options. */
+export const LOAD_DEFAULTS = { concurrency: 4 } as const;
 
 /** A tensor whose bytes have all arrived and been verified. */
 export interface LoadedTensor {
   /** The manifest entry. */
   entry: TensorEntry;
-  /** The values, float32. */
+  /** The values, float32 (dequantized when stored quantized). */
   data: Float32Array;
 }
 
@@ -37,6 +60,21 @@ export interface LoadedWeights {
   url: URL;
   /** Tensor values by Keras name. */
   tensors: Map<string, Float32Array>;
+}
+
+/** An opened weights set: its manifest, and its tensors to stream. */
+export interface WeightsStream {
+  /** The validated manifest. */
+  manifest: WeightsManifest;
+  /** The URL the manifest was read from; shards are relative to it. */
+  url: URL;
+  /** Whether the manifest came from the cache because the network failed. */
+  manifestFromCache: boolean;
+  /**
+   * Yields each wanted tensor (those `only` accepts, else those the options' `only` accepts),
+   * in network order, as soon as its bytes are in and verified. Call it once.
+   */
+  tensors(only?: (name: string) => boolean): AsyncGenerator<LoadedTensor>;
 }
 
 /**
@@ -56,36 +94,83 @@ function dirUrl(url: URL): URL {
   return new URL("manifest.json", dir);
 }
 
-async function get(url: URL, options: LoadWeightsOptions): Promise<Uint8Array> {
-  const doFetch = options.fetch ?? fetch;
-  let response: Response;
-  try {
-    response = await doFetch(url, { signal: options.signal });
-  } catch (error) {
-    const notFound = error instanceof Deno.errors.NotFound ||
-      (error instanceof TypeError && /not found|No such file/i.test(error.message));
-    throw new WeightsError(
-      notFound ? "NOT_FOUND" : "NETWORK",
-      `cannot read ${url.href}: ${error instanceof Error ? error.message : error}`,
-      { cause: error },
-    );
+/** Counts progress and reports it; a callback that throws is ignored. */
+class Tracker implements ProgressCounters {
+  loadedBytes = 0;
+  totalBytes = 0;
+  loadedShards = 0;
+  totalShards = 0;
+  cachedShards = 0;
+  retries = 0;
+  readonly #partial = new Map<number, number>();
+  readonly #verified = { bytes: 0 };
+  readonly #callback: ProgressCallback | undefined;
+
+  constructor(callback: ProgressCallback | undefined) {
+    this.#callback = callback;
   }
-  if (!response.ok) {
-    await response.body?.cancel();
-    throw new WeightsError(
-      response.status === 404 ? "NOT_FOUND" : "NETWORK",
-      `cannot read ${url.href}: HTTP ${response.status} ${response.statusText}`.trim(),
-    );
+
+  emit(event: Record<string, unknown> & { type: LoadProgressEvent["type"] }): void {
+    if (!this.#callback) return;
+    const counters: ProgressCounters = {
+      loadedBytes: this.loadedBytes,
+      totalBytes: this.totalBytes,
+      loadedShards: this.loadedShards,
+      totalShards: this.totalShards,
+      cachedShards: this.cachedShards,
+      retries: this.retries,
+    };
+    try {
+      this.#callback({ ...counters, ...event } as LoadProgressEvent);
+    } catch {
+      // A broken progress display must not break the load.
+    }
   }
-  return new Uint8Array(await response.arrayBuffer());
+
+  bytes(shard: number, received: number): void {
+    this.#partial.set(shard, received);
+    this.#sum();
+    if (received > 0) this.emit({ type: "bytes", shard });
+  }
+
+  shardDone(shard: number, file: string, byteLength: number, from: "network" | "cache"): void {
+    this.#partial.delete(shard);
+    this.#verified.bytes += byteLength;
+    this.loadedShards++;
+    if (from === "cache") this.cachedShards++;
+    this.#sum();
+    this.emit({ type: "shard", shard, file, from });
+  }
+
+  #sum(): void {
+    let partial = 0;
+    for (const n of this.#partial.values()) partial += n;
+    this.loadedBytes = this.#verified.bytes + partial;
+  }
 }
 
-/** Reads and validates the manifest at `url`. */
-export async function readManifest(
-  url: URL,
-  options: LoadWeightsOptions = {},
-): Promise<WeightsManifest> {
-  const bytes = await get(url, options);
+/** Checks the numeric options up front, before anything is fetched. */
+function checkOptions(options: LoadWeightsOptions): void {
+  const concurrency = options.concurrency ?? LOAD_DEFAULTS.concurrency;
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new RangeError(`concurrency must be a positive integer, got ${concurrency}`);
+  }
+  for (const key of ["timeoutMs", "retries", "retryDelayMs", "maxRetryDelayMs"] as const) {
+    const value = options[key];
+    if (value !== undefined && (typeof value !== "number" || !(value >= 0))) {
+      throw new RangeError(`${key} must be a number >= 0, got ${value}`);
+    }
+  }
+  if (options.retries !== undefined && !Number.isInteger(options.retries)) {
+    throw new RangeError(`retries must be an integer, got ${options.retries}`);
+  }
+}
+
+async function manifestKey(url: URL): Promise<string> {
+  return `manifest-${await sha256Hex(new TextEncoder().encode(url.href))}`;
+}
+
+function parseManifest(bytes: Uint8Array, url: URL): WeightsManifest {
   let json: unknown;
   try {
     json = JSON.parse(new TextDecoder().decode(bytes));
@@ -95,74 +180,220 @@ export async function readManifest(
   return validateManifest(json);
 }
 
-function decode(entry: TensorEntry, bytes: Uint8Array): Float32Array {
-  if (entry.quantization) {
-    throw new WeightsError(
-      "BAD_MANIFEST",
-      `tensor ${entry.name} is stored as ${entry.quantization.dtype}, which this loader cannot read`,
-    );
+async function fetchManifest(
+  url: URL,
+  options: LoadWeightsOptions,
+  cache: WeightsCache | undefined,
+  tracker: Tracker,
+): Promise<{ manifest: WeightsManifest; fromCache: boolean }> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await fetchWithRetry(url, options, {
+      onRetry: (info) => {
+        tracker.retries++;
+        tracker.emit({ type: "retry", shard: null, url: url.href, ...info });
+      },
+    });
+  } catch (error) {
+    // Offline start: a manifest that cannot be fetched is taken from the cache, if it is there.
+    const offline = error instanceof WeightsError &&
+      (error.code === "NETWORK" || error.code === "TIMEOUT");
+    const cached = offline && cache
+      ? await cache.get(await manifestKey(url)).catch(() => undefined)
+      : undefined;
+    if (!cached) throw error;
+    return { manifest: parseManifest(cached, url), fromCache: true };
   }
-  const copy = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
-  return new Float32Array(copy.buffer, copy.byteOffset, sizeOf(entry.shape));
+  const manifest = parseManifest(bytes, url);
+  if (cache) await cache.put(await manifestKey(url), bytes).catch(() => {});
+  return { manifest, fromCache: false };
 }
 
 /**
- * Yields every tensor of `manifest` once its bytes are in and verified, in network order.
- * Shards are read one after another; a shard's bytes are checked (length, sha256) before any
- * tensor in it is yielded.
+ * Reads and validates the manifest at `url`.
+ *
+ * @throws {WeightsError} `NOT_FOUND`, `NETWORK`, `TIMEOUT` when it cannot be read,
+ * `BAD_MANIFEST` or `UNSUPPORTED_VERSION` when it is not a manifest this code reads.
+ */
+export async function readManifest(
+  url: URL,
+  options: LoadWeightsOptions = {},
+): Promise<WeightsManifest> {
+  checkOptions(options);
+  const cache = resolveCache(options.cache, url);
+  return (await fetchManifest(url, options, cache, new Tracker(options.onProgress))).manifest;
+}
+
+/**
+ * Opens the weights at `source` (a directory, a manifest path, or a URL): reads and validates
+ * the manifest and returns it with a stream of its tensors.
+ *
+ * @throws {WeightsError} as {@linkcode readManifest}; {@linkcode RangeError} for bad options.
+ */
+export async function openWeights(
+  source: string | URL,
+  options: LoadWeightsOptions = {},
+): Promise<WeightsStream> {
+  checkOptions(options);
+  const url = manifestUrl(source);
+  const cache = resolveCache(options.cache, url);
+  const tracker = new Tracker(options.onProgress);
+  const { manifest, fromCache } = await fetchManifest(url, options, cache, tracker);
+  let opened = false;
+  return {
+    manifest,
+    url,
+    manifestFromCache: fromCache,
+    tensors(only) {
+      if (opened) throw new Error("tensors() of a weights stream can be called once");
+      opened = true;
+      const streamOptions = only ? { ...options, only } : options;
+      return stream(url, manifest, streamOptions, cache, tracker, fromCache);
+    },
+  };
+}
+
+/**
+ * Yields every (wanted) tensor of `manifest` once its bytes are in and verified, in network
+ * order. Up to `concurrency` shards are fetched at once, in order; a shard's bytes are checked
+ * (length, sha256) before any tensor in it is yielded. Stopping early (or a failure) aborts the
+ * shards in flight.
  *
  * @throws {WeightsError} `NOT_FOUND` for a missing shard, `TRUNCATED` for a short one,
- * `HASH_MISMATCH` for a corrupt one.
+ * `HASH_MISMATCH` for a corrupt one, `NETWORK` or `TIMEOUT` once retries are spent.
  */
-export async function* streamTensors(
+export function streamTensors(
   url: URL,
   manifest: WeightsManifest,
   options: LoadWeightsOptions = {},
 ): AsyncGenerator<LoadedTensor> {
+  checkOptions(options);
+  const cache = resolveCache(options.cache, url);
+  return stream(url, manifest, options, cache, new Tracker(options.onProgress), false);
+}
+
+async function* stream(
+  url: URL,
+  manifest: WeightsManifest,
+  options: LoadWeightsOptions,
+  cache: WeightsCache | undefined,
+  tracker: Tracker,
+  manifestFromCache: boolean,
+): AsyncGenerator<LoadedTensor> {
+  const concurrency = options.concurrency ?? LOAD_DEFAULTS.concurrency;
   const starts: number[] = [];
   manifest.shards.reduce((at, s) => (starts.push(at), at + s.byteLength), 0);
-  const pending = manifest.tensors.map((entry) => ({
-    entry,
-    start: starts[entry.shard] + entry.offset,
-  }));
-  let next = 0;
-  let partial: { bytes: Uint8Array; filled: number } | undefined;
-  for (let i = 0; i < manifest.shards.length; i++) {
+  const shardOf = (position: number) => {
+    let i = manifest.shards.length - 1;
+    while (starts[i] > position) i--;
+    return i;
+  };
+  const wanted = manifest.tensors
+    .filter((entry) => !options.only || options.only(entry.name))
+    .map((entry) => ({ entry, start: starts[entry.shard] + entry.offset }));
+  const neededSet = new Set<number>();
+  for (const { entry, start } of wanted) {
+    for (let i = entry.shard; i <= shardOf(start + entry.byteLength - 1); i++) neededSet.add(i);
+  }
+  const needed = [...neededSet].sort((a, b) => a - b);
+  tracker.totalShards = needed.length;
+  tracker.totalBytes = needed.reduce((n, i) => n + manifest.shards[i].byteLength, 0);
+  tracker.emit({ type: "manifest", url: url.href, fromCache: manifestFromCache });
+
+  const controller = new AbortController();
+  const signal = options.signal
+    ? AbortSignal.any([options.signal, controller.signal])
+    : controller.signal;
+  const request = { ...options, signal };
+
+  const getShard = async (i: number): Promise<Uint8Array> => {
     const shard = manifest.shards[i];
-    const shardUrl = new URL(shard.file, url);
-    const bytes = await get(shardUrl, options);
-    if (bytes.byteLength !== shard.byteLength) {
-      throw new WeightsError(
-        "TRUNCATED",
-        `shard ${shard.file} has ${bytes.byteLength} bytes, the manifest says ${shard.byteLength}`,
-      );
-    }
-    const hash = await sha256Hex(bytes);
-    if (hash !== shard.sha256) {
-      throw new WeightsError(
-        "HASH_MISMATCH",
-        `shard ${shard.file} has sha256 ${hash}, the manifest says ${shard.sha256}`,
-      );
-    }
-    const shardStart = starts[i];
-    const shardEnd = shardStart + bytes.byteLength;
-    while (next < pending.length && pending[next].start < shardEnd) {
-      const { entry, start } = pending[next];
-      const end = start + entry.byteLength;
-      const from = Math.max(start, shardStart) - shardStart;
-      const to = Math.min(end, shardEnd) - shardStart;
-      if (start >= shardStart && end <= shardEnd) {
-        yield { entry, data: decode(entry, bytes.subarray(from, to)) };
-      } else {
-        partial ??= { bytes: new Uint8Array(entry.byteLength), filled: 0 };
-        partial.bytes.set(bytes.subarray(from, to), partial.filled);
-        partial.filled += to - from;
-        if (end > shardEnd) break;
-        yield { entry, data: decode(entry, partial.bytes) };
-        partial = undefined;
+    const key = `sha256-${shard.sha256}`;
+    if (cache) {
+      const cached = await cache.get(key).catch(() => undefined);
+      if (cached) {
+        if (cached.byteLength === shard.byteLength && (await sha256Hex(cached)) === shard.sha256) {
+          tracker.shardDone(i, shard.file, shard.byteLength, "cache");
+          return cached;
+        }
+        await cache.delete(key).catch(() => {});
       }
-      next++;
     }
+    const shardUrl = new URL(shard.file, url);
+    const bytes = await fetchWithRetry(shardUrl, request, {
+      expectedLength: shard.byteLength,
+      onBytes: (received) => tracker.bytes(i, received),
+      onRetry: (info) => {
+        tracker.retries++;
+        tracker.emit({ type: "retry", shard: i, url: shardUrl.href, ...info });
+      },
+      verify: async (bytes) => {
+        const hash = await sha256Hex(bytes);
+        if (hash !== shard.sha256) {
+          throw new WeightsError(
+            "HASH_MISMATCH",
+            `shard ${shard.file} has sha256 ${hash}, the manifest says ${shard.sha256}`,
+          );
+        }
+      },
+    });
+    if (cache) await cache.put(key, bytes).catch(() => {});
+    tracker.shardDone(i, shard.file, shard.byteLength, "network");
+    return bytes;
+  };
+
+  const inflight = new Map<number, Promise<Uint8Array>>();
+  let launched = 0;
+  const launch = () => {
+    while (launched < needed.length && inflight.size < concurrency) {
+      const i = needed[launched++];
+      const promise = getShard(i);
+      promise.catch(() => {}); // awaited in order below; this only silences early failures
+      inflight.set(i, promise);
+    }
+  };
+  try {
+    let next = 0;
+    let partial: { bytes: Uint8Array; filled: number } | undefined;
+    for (const i of needed) {
+      launch();
+      const bytes = await inflight.get(i)!;
+      inflight.delete(i);
+      launch();
+      const shardStart = starts[i];
+      const shardEnd = shardStart + bytes.byteLength;
+      while (next < wanted.length && wanted[next].start < shardEnd) {
+        const { entry, start } = wanted[next];
+        const end = start + entry.byteLength;
+        const from = Math.max(start, shardStart) - shardStart;
+        const to = Math.min(end, shardEnd) - shardStart;
+        if (start >= shardStart && end <= shardEnd) {
+          yield { entry, data: decode(entry, bytes.subarray(from, to)) };
+        } else {
+          partial ??= { bytes: new Uint8Array(entry.byteLength), filled: 0 };
+          partial.bytes.set(bytes.subarray(from, to), partial.filled);
+          partial.filled += to - from;
+          if (end > shardEnd) break;
+          yield { entry, data: decode(entry, partial.bytes) };
+          partial = undefined;
+        }
+        next++;
+      }
+    }
+    tracker.emit({ type: "done" });
+  } finally {
+    controller.abort();
+    await Promise.allSettled(inflight.values());
+  }
+}
+
+function decode(entry: TensorEntry, bytes: Uint8Array): Float32Array {
+  try {
+    return dequantize(bytes, entry.shape, entry.quantization);
+  } catch (error) {
+    throw new WeightsError("BAD_MANIFEST", `tensor ${entry.name}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 }
 
@@ -180,11 +411,8 @@ export async function loadWeights(
   source: string | URL,
   options: LoadWeightsOptions = {},
 ): Promise<LoadedWeights> {
-  const url = manifestUrl(source);
-  const manifest = await readManifest(url, options);
+  const opened = await openWeights(source, options);
   const tensors = new Map<string, Float32Array>();
-  for await (const { entry, data } of streamTensors(url, manifest, options)) {
-    tensors.set(entry.name, data);
-  }
-  return { manifest, url, tensors };
+  for await (const { entry, data } of opened.tensors()) tensors.set(entry.name, data);
+  return { manifest: opened.manifest, url: opened.url, tensors };
 }

@@ -10,8 +10,15 @@ import { WeightsError } from "../errors.ts";
 /** The `format` field every manifest carries. */
 export const FORMAT_NAME = "mobilenet-edge-weights";
 
-/** The newest manifest version this code reads and the version it writes. */
-export const FORMAT_VERSION = 1;
+/**
+ * The newest manifest version this code reads. Writers write the lowest version that describes
+ * their content: {@linkcode FORMAT_VERSION_FLOAT32} when every tensor is plain float32,
+ * {@linkcode FORMAT_VERSION} when some are quantized.
+ */
+export const FORMAT_VERSION = 2;
+
+/** The version of manifests whose tensors are all plain float32 (readable by every release). */
+export const FORMAT_VERSION_FLOAT32 = 1;
 
 /** The default shard size in bytes (1 MiB). */
 export const DEFAULT_SHARD_SIZE = 1 << 20;
@@ -19,15 +26,21 @@ export const DEFAULT_SHARD_SIZE = 1 << 20;
 /** Storage types of a tensor's bytes. */
 export type StoredDtype = "float32" | "float16" | "uint8";
 
-/** How a quantized tensor is turned back into float32: `value = (q - zeroPoint) * scale`. */
+/**
+ * How a quantized tensor is turned back into float32 (format version 2): float16 values are
+ * IEEE 754 halves; uint8 values are affine, `value = (q - zeroPoint) * scale`.
+ */
 export interface Quantization {
   /** Stored type: "float16" (IEEE half, no scale) or "uint8" (affine). */
   dtype: "float16" | "uint8";
   /** uint8 only: one scale per tensor, or one per channel along `axis`. */
   scale?: number | number[];
-  /** uint8 only: zero points, like `scale`. */
+  /** uint8 only: zero points (integers 0..255), like `scale`. */
   zeroPoint?: number | number[];
-  /** uint8 per-channel: the axis the scales run along (the last axis of the shape). */
+  /**
+   * uint8 per-channel only: the axis the scales run along (the output-channel axis: the last
+   * one for convolution kernels, the input-channel axis 2 for depthwise kernels).
+   */
   axis?: number;
 }
 
@@ -45,7 +58,7 @@ export interface TensorEntry {
   offset: number;
   /** Stored length in bytes; the tensor continues into the next shards when it runs past one. */
   byteLength: number;
-  /** Present when the stored bytes are quantized. */
+  /** Present when the stored bytes are quantized (format version 2 and later). */
   quantization?: Quantization;
 }
 
@@ -111,6 +124,48 @@ function isCount(v: unknown): v is number {
   return typeof v === "number" && Number.isInteger(v) && v >= 0;
 }
 
+function isScale(v: unknown): boolean {
+  return typeof v === "number" && Number.isFinite(v) && v > 0;
+}
+
+function isZeroPoint(v: unknown): boolean {
+  return Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 255;
+}
+
+function checkQuantization(q: Quantization, shape: number[], where: string): void {
+  if (typeof q !== "object" || q === null) bad(`${where}.quantization must be an object`);
+  if (q.dtype === "float16") {
+    if (q.scale !== undefined || q.zeroPoint !== undefined || q.axis !== undefined) {
+      bad(`${where}.quantization: float16 takes no scale, zeroPoint or axis`);
+    }
+    return;
+  }
+  if (q.dtype !== "uint8") {
+    bad(`${where}.quantization.dtype must be "float16" or "uint8", got ${JSON.stringify(q.dtype)}`);
+  }
+  if (Array.isArray(q.scale)) {
+    if (!Number.isInteger(q.axis) || q.axis! < 0 || q.axis! >= shape.length) {
+      bad(`${where}.quantization.axis must be an axis of shape [${shape}]`);
+    }
+    const channels = shape[q.axis!];
+    if (q.scale.length !== channels || !q.scale.every(isScale)) {
+      bad(`${where}.quantization.scale must be ${channels} positive numbers (axis ${q.axis})`);
+    }
+    if (
+      !Array.isArray(q.zeroPoint) || q.zeroPoint.length !== channels ||
+      !q.zeroPoint.every(isZeroPoint)
+    ) {
+      bad(`${where}.quantization.zeroPoint must be ${channels} integers 0..255 (axis ${q.axis})`);
+    }
+  } else {
+    if (!isScale(q.scale)) bad(`${where}.quantization.scale must be a positive number`);
+    if (!isZeroPoint(q.zeroPoint)) {
+      bad(`${where}.quantization.zeroPoint must be an integer 0..255`);
+    }
+    if (q.axis !== undefined) bad(`${where}.quantization.axis needs one scale per channel`);
+  }
+}
+
 /**
  * Checks a parsed JSON value against the manifest rules and returns it typed.
  *
@@ -173,8 +228,13 @@ export function validateManifest(json: unknown): WeightsManifest {
     if (!isCount(t.offset) || t.offset >= shards[t.shard].byteLength) {
       bad(`${where}.offset is out of range`);
     }
+    if (t.quantization !== undefined) {
+      if ((m.formatVersion as number) < 2) {
+        bad(`${where}.quantization needs formatVersion 2, the manifest says ${m.formatVersion}`);
+      }
+      checkQuantization(t.quantization, t.shape, where);
+    }
     const stored = t.quantization?.dtype ?? "float32";
-    if (!(stored in STORED_BYTES)) bad(`${where}.quantization.dtype is unknown`);
     if (t.byteLength !== sizeOf(t.shape) * STORED_BYTES[stored]) {
       bad(`${where}.byteLength ${t.byteLength} does not fit shape [${t.shape}] as ${stored}`);
     }

@@ -1,7 +1,8 @@
 /**
  * Writes named float32 tensors into the project's weights format: tensors back to back in
- * network order, cut into shards of a fixed size, each with its sha256, and the manifest that
- * describes them. Pure: it returns bytes; saving them is the caller's business.
+ * network order (each starting on a 4-byte boundary), optionally quantized to float16 or uint8,
+ * cut into shards of a fixed size, each with its sha256, and the manifest that describes them.
+ * Pure: it returns bytes; saving them is the caller's business.
  *
  * @module
  */
@@ -9,6 +10,7 @@ import {
   DEFAULT_SHARD_SIZE,
   FORMAT_NAME,
   FORMAT_VERSION,
+  FORMAT_VERSION_FLOAT32,
   type ModelConfig,
   type ShardEntry,
   type TensorEntry,
@@ -16,6 +18,7 @@ import {
   type WeightsManifest,
 } from "./manifest.ts";
 import { sha256Hex } from "./sha256.ts";
+import { type QuantizeDtype, quantizeTensor } from "./quantize.ts";
 
 /** A tensor to write: its Keras name, shape, and float32 values. */
 export interface NamedTensor {
@@ -36,6 +39,27 @@ export interface WriteOptions {
   shardSize?: number;
   /** Free text recorded as the manifest's `generatedBy`. */
   generatedBy?: string;
+  /**
+   * Storage type of the kernels (tensors of rank 2 and more). Vectors (BatchNorm parameters,
+   * biases) always stay float32: they are a small part of the bytes and the most sensitive.
+   * @default {"float32"}
+   */
+  dtype?: QuantizeDtype;
+  /**
+   * uint8 only: one scale and zero point per output channel ({@linkcode channelAxis}) instead
+   * of one per tensor.
+   * @default {false}
+   */
+  perChannel?: boolean;
+}
+
+/**
+ * The axis that a kernel's per-channel scales run along: the last axis (output channels) of a
+ * convolution or dense kernel, axis 2 (the input channels, whose count is the output's) of a
+ * depthwise kernel, whose last axis is the depth multiplier.
+ */
+export function channelAxis(name: string, shape: readonly number[]): number {
+  return name.endsWith("/depthwise_kernel") && shape.length === 4 ? 2 : shape.length - 1;
 }
 
 /** The written weights: the manifest and the bytes of each shard, in order. */
@@ -65,31 +89,49 @@ export async function writeWeights(
   if (!Number.isInteger(shardSize) || shardSize < 1024) {
     throw new RangeError(`shardSize must be an integer of at least 1024 bytes, got ${shardSize}`);
   }
-  let total = 0;
-  for (const t of tensors) {
+  const dtype = options.dtype ?? "float32";
+  if (!["float32", "float16", "uint8"].includes(dtype)) {
+    throw new RangeError(`dtype must be "float32", "float16" or "uint8", got ${String(dtype)}`);
+  }
+  if (options.perChannel && dtype !== "uint8") {
+    throw new RangeError(`perChannel applies to uint8 only, not ${dtype}`);
+  }
+  const stored = tensors.map((t) => {
     const size = t.shape.reduce((a, b) => a * b, 1);
     if (t.data.length !== size) {
       throw new RangeError(
         `tensor ${t.name} has ${t.data.length} values but shape [${t.shape}] needs ${size}`,
       );
     }
-    total += t.data.byteLength;
-  }
+    if (dtype === "float32" || t.shape.length < 2) {
+      return { bytes: new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength) };
+    }
+    return quantizeTensor(t.data, t.shape, {
+      dtype,
+      axis: options.perChannel ? channelAxis(t.name, t.shape) : undefined,
+    });
+  });
+  const align = (n: number) => Math.ceil(n / 4) * 4;
+  let total = 0;
+  for (const s of stored) total = align(total) + s.bytes.byteLength;
   const stream = new Uint8Array(total);
   const entries: TensorEntry[] = [];
   let position = 0;
-  for (const t of tensors) {
-    stream.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), position);
+  tensors.forEach((t, i) => {
+    const { bytes, quantization } = stored[i];
+    position = align(position);
+    stream.set(bytes, position);
     entries.push({
       name: t.name,
       shape: [...t.shape],
       dtype: "float32",
       shard: Math.floor(position / shardSize),
       offset: position % shardSize,
-      byteLength: t.data.byteLength,
+      byteLength: bytes.byteLength,
+      ...(quantization ? { quantization } : {}),
     });
-    position += t.data.byteLength;
-  }
+    position += bytes.byteLength;
+  });
   const shards: Uint8Array[] = [];
   const shardEntries: ShardEntry[] = [];
   for (let start = 0, i = 0; start < total; start += shardSize, i++) {
@@ -103,7 +145,7 @@ export async function writeWeights(
   }
   const manifest = validateManifest({
     format: FORMAT_NAME,
-    formatVersion: FORMAT_VERSION,
+    formatVersion: entries.some((e) => e.quantization) ? FORMAT_VERSION : FORMAT_VERSION_FLOAT32,
     ...(options.generatedBy ? { generatedBy: options.generatedBy } : {}),
     model,
     shardSize,

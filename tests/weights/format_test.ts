@@ -2,11 +2,16 @@
  * The weights format: converting TF.js layers files, writing shards, loading them back
  * bit-identically, and refusing broken sets with an error that names the problem.
  */
+import * as tf from "@tensorflow/tfjs-core";
 import { assert, assertEquals, assertRejects } from "../_assert.ts";
 import { readTfjsLayers } from "../../src/weights/convert/tfjs_layers.ts";
 import { writeWeights } from "../../src/weights/writer.ts";
 import { loadWeights } from "../../src/weights/loader.ts";
-import { FORMAT_VERSION, validateManifest } from "../../src/weights/manifest.ts";
+import {
+  FORMAT_VERSION,
+  FORMAT_VERSION_FLOAT32,
+  validateManifest,
+} from "../../src/weights/manifest.ts";
 import { sha256Hex } from "../../src/weights/sha256.ts";
 import { WeightsError } from "../../src/errors.ts";
 import { loadMobileNet } from "../../mod.ts";
@@ -41,7 +46,8 @@ Deno.test("TF.js layers -> our format -> loaded tensors are bit-identical, in ne
     labels: "imagenet",
   });
   const written = await writeWeights(source.config, source.tensors, { shardSize: 64 * 1024 });
-  assertEquals(written.manifest.formatVersion, FORMAT_VERSION);
+  // Plain float32 sets are written as version 1, readable by every release.
+  assertEquals(written.manifest.formatVersion, FORMAT_VERSION_FLOAT32);
   assertEquals(written.manifest.tensors[0].name, "conv1/kernel");
   assertEquals(written.manifest.tensors.at(-1)!.name, "conv_preds/bias");
   // conv_preds/kernel (1 MB) spans several 64 KiB shards.
@@ -73,7 +79,8 @@ Deno.test("the bundled weights equal a fresh conversion of the TF.js files", asy
   for (const t of source.tensors) assertEquals(bundled.tensors.get(t.name), t.data, t.name);
 });
 
-Deno.test("broken weight sets are refused with the problem named", async (t) => {
+Deno.test("broken weight sets are refused with the problem named, leaving no tensor", async (t) => {
+  (await loadMobileNet({ model: "0.25_224" })).dispose(); // start the backend first
   const cases: [string, (dir: string) => Promise<void>, string, string][] = [
     ["missing shard", (dir) => Deno.remove(`${dir}/shard-001.bin`), "NOT_FOUND", "shard-001.bin"],
     [
@@ -127,9 +134,16 @@ Deno.test("broken weight sets are refused with the problem named", async (t) => 
       const dir = await copyBundled();
       try {
         await breakIt(dir);
-        const error = await assertRejects(() => loadMobileNet({ model: dir }), WeightsError);
-        assertEquals(error.code, code, error.message);
-        assert(error.message.includes(mention), `${error.message} should mention ${mention}`);
+        for (const stream of [false, true]) {
+          const before = tf.memory().numTensors;
+          const error = await assertRejects(async () => {
+            const model = await loadMobileNet({ model: dir, stream });
+            await model.loaded; // a streaming load reports a broken shard here
+          }, WeightsError);
+          assertEquals(error.code, code, error.message);
+          assert(error.message.includes(mention), `${error.message} should mention ${mention}`);
+          assertEquals(tf.memory().numTensors, before, "no tensor left on the backend");
+        }
       } finally {
         await Deno.remove(dir, { recursive: true });
       }
@@ -173,4 +187,15 @@ Deno.test("manifest validation names the bad field", () => {
   bad((m) => (m.tensors[0].byteLength = 4), "does not fit shape");
   bad((m) => (m.tensors[0].offset = 8), "offset");
   bad((m) => m.tensors.push({ ...m.tensors[0] }), "appears twice");
+});
+
+Deno.test("bad load options are refused before anything is read", async () => {
+  await assertRejects(() => loadWeights(BUNDLED, { concurrency: 0 }), RangeError, "concurrency");
+  await assertRejects(() => loadWeights(BUNDLED, { retries: -1 }), RangeError, "retries");
+  await assertRejects(() => loadWeights(BUNDLED, { timeoutMs: NaN }), RangeError, "timeoutMs");
+  await assertRejects(
+    () => loadWeights("http://127.0.0.1:9/weights/", { cache: "yes" as never }),
+    TypeError,
+    "cache must be",
+  );
 });

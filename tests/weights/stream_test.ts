@@ -1,0 +1,121 @@
+/**
+ * Streaming inference: `loadMobileNet({ stream: true })` resolves once the manifest is read,
+ * layers run as their weights arrive (an embedding completes while the classifier's shard is
+ * still held back by the server), the results equal a fully loaded model's, a failed stream
+ * rejects pending and later calls with the WeightsError and frees what it had loaded, and a
+ * headless load does not fetch the classifier's shards.
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import { assert, assertEquals, assertRejects } from "../_assert.ts";
+import { readImage } from "../_fixtures.ts";
+import { serveDir } from "./_server.ts";
+import { WeightsError } from "../../src/errors.ts";
+import { loadMobileNet } from "../../mod.ts";
+
+const BUNDLED = new URL("../../weights/mobilenet_v1_0.25_224/", import.meta.url);
+const PHOTO = "n02504458_African_elephant.JPEG";
+const FAST = { retryDelayMs: 1, cache: false as const };
+
+// In the bundled 0.25 set, shard-000 holds the whole backbone and the start of conv_preds;
+// shard-001 holds only the rest of conv_preds.
+Deno.test("stream: true resolves before the last shard; embed runs while it is held back", async () => {
+  const bytes = await readImage(PHOTO);
+  const full = await loadMobileNet({ model: "0.25_224" });
+  const wantProbs = await full.classify(bytes, { topK: 5 });
+  const wantFeatures = await full.embed(bytes);
+  full.dispose();
+
+  const server = serveDir(BUNDLED);
+  server.hold("shard-001.bin");
+  try {
+    const model = await loadMobileNet({ model: server.url, stream: true, ...FAST });
+    let loaded = false;
+    const loadedPromise = model.loaded.then(() => (loaded = true));
+    let classified = false;
+    const classifying = model.classify(bytes, { topK: 5 }).then((p) => {
+      classified = true;
+      return p;
+    });
+    // The backbone's weights are all in shard-000: the embedding completes without shard-001.
+    const features = await model.embed(bytes);
+    assertEquals(features, wantFeatures);
+    assertEquals(loaded, false, "the model cannot be complete while shard-001 is held");
+    assertEquals(classified, false, "classify needs conv_preds, which is in shard-001");
+    server.release("shard-001.bin");
+    assertEquals(await classifying, wantProbs);
+    await loadedPromise;
+    assert(loaded);
+    // Once complete, calls take the synchronous path and agree.
+    assertEquals(await model.classify(bytes, { topK: 5 }), wantProbs);
+    model.dispose();
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("stream: true from a local directory gives the same results", async () => {
+  const bytes = await readImage(PHOTO);
+  const full = await loadMobileNet({ model: "0.25_224" });
+  const want = await full.classify(bytes, { topK: 3 });
+  full.dispose();
+  const model = await loadMobileNet({ model: "0.25_224", stream: true });
+  assertEquals(await model.classify(bytes, { topK: 3 }), want);
+  await model.loaded;
+  model.dispose();
+});
+
+Deno.test("a failed stream rejects pending and later calls with the WeightsError, frees its tensors", async () => {
+  const bytes = await readImage(PHOTO);
+  const warm = await loadMobileNet({ model: "0.25_224" });
+  warm.dispose();
+  const before = tf.memory().numTensors;
+  const server = serveDir(BUNDLED, {
+    fault: (file) => file === "shard-001.bin" ? { status: 404 } : undefined,
+  });
+  server.hold("shard-001.bin");
+  try {
+    const model = await loadMobileNet({ model: server.url, stream: true, ...FAST });
+    const pending = model.classify(bytes);
+    server.release("shard-001.bin");
+    const error = await assertRejects(() => pending, WeightsError);
+    assertEquals(error.code, "NOT_FOUND");
+    assert(error.message.includes("shard-001.bin"), error.message);
+    assertEquals(await assertRejects(() => model.loaded, WeightsError), error);
+    assertEquals(await assertRejects(() => model.classify(bytes), WeightsError), error);
+    assertEquals(await assertRejects(() => model.embed(bytes), WeightsError), error);
+    assertEquals(tf.memory().numTensors, before, "no tensor left on the backend");
+    model.dispose();
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("disposing a streaming model stops its load", async () => {
+  const server = serveDir(BUNDLED);
+  server.hold("shard-001.bin");
+  const warm = await loadMobileNet({ model: "0.25_224" });
+  warm.dispose();
+  const before = tf.memory().numTensors;
+  try {
+    const model = await loadMobileNet({ model: server.url, stream: true, ...FAST });
+    model.dispose();
+    server.release("shard-001.bin");
+    await assertRejects(() => model.loaded);
+    assertEquals(tf.memory().numTensors, before);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("a headless load does not fetch the shards that only hold the classifier", async () => {
+  const server = serveDir(BUNDLED);
+  try {
+    const model = await loadMobileNet({ model: server.url, headless: true, ...FAST });
+    assertEquals(model.featureSize, 256);
+    assertEquals(server.count("shard-000.bin"), 1);
+    assertEquals(server.count("shard-001.bin"), 0);
+    model.dispose();
+  } finally {
+    await server.close();
+  }
+});
