@@ -9,6 +9,7 @@
  *
  * @module
  */
+import process from "node:process";
 import { parseArgs } from "./parse_args.ts";
 import { loadMobileNet } from "../load.ts";
 import { backendInfo } from "../backend/wasm.ts";
@@ -31,7 +32,7 @@ options:
   --json              one JSON object per image per line
   --resize MODE       stretch (default) or center-crop
   --threads N         threads per inference
-  --verbose           print the backend and load details to stderr
+  --verbose           print the backend, load details, time since start and peak RSS to stderr
   -h, --help          this text`;
 
 /** Python's repr of a string, as Keras prints it. */
@@ -109,6 +110,16 @@ class ProgressBar {
   end(): void {
     if (this.#open) this.#write("\n");
     this.#open = false;
+  }
+}
+
+/** The process's peak resident set size in bytes (getrusage), or undefined where unknown. */
+function peakRss(): number | undefined {
+  try {
+    const kib = process.resourceUsage().maxRSS;
+    return kib > 0 ? kib * 1024 : undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -205,6 +216,13 @@ export async function main(args: string[]): Promise<number> {
         console.error(`${name}: ${e.name}: ${e.message}`);
       }
     }
+  }
+  if (flags.verbose) {
+    const rss = peakRss();
+    console.error(
+      `process: results printed ${performance.now().toFixed(0)} ms after start` +
+        (rss ? `, peak RSS ${(rss / 2 ** 20).toFixed(1)} MiB` : ""),
+    );
   }
   model.dispose();
   return failures > 0 ? 1 : 0;
