@@ -35,7 +35,19 @@ export {
   type RawImage,
   type Timings,
 } from "./src/classifier.ts";
-export { type BackendInfo, backendInfo, type WasmBinary } from "./src/backend/wasm.ts";
+export {
+  type BackendInfo,
+  backendInfo,
+  type Calibration,
+  liveWorkerCount,
+  onThreadsChange,
+  setThreads,
+  shutdownBackend as shutdown,
+  SIMD_ENV,
+  THREADS_ENV,
+  type ThreadsChange,
+  type WasmBinary,
+} from "./src/backend/wasm.ts";
 export {
   type Architecture,
   type ArchitectureOptions,

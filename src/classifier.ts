@@ -18,6 +18,8 @@ import {
   type ResizeMode,
 } from "./image/preprocess.ts";
 import type { WeightsManifest } from "./weights/manifest.ts";
+import type { BackendLease } from "./backend/lease.ts";
+import { timeInference } from "./backend/wasm.ts";
 
 /** Raw pixels: `width * height` pixels of RGBA (4 bytes), RGB (3) or gray (1), row-major. */
 export interface RawImage {
@@ -115,6 +117,8 @@ export interface MobileNetInit {
   manifest?: WeightsManifest;
   /** Resolves when every weight is on the backend (rejects when loading failed). */
   loaded: Promise<void>;
+  /** The model's hold on the shared backend, given back by `dispose`. */
+  lease?: BackendLease;
 }
 
 function topK(probs: Float32Array, k: number, labels?: readonly string[]): Prediction[] {
@@ -242,14 +246,25 @@ export class MobileNet {
   }
 
   async #run(input: tf.Tensor4D, output: NetworkOutput): Promise<Float32Array> {
-    const result = this.#network.isComplete
-      ? this.#network.run(input, output)
-      : await this.#network.runStreaming(input, output);
+    if (this.#network.isComplete) return this.#runNow(input, output);
+    const result = await this.#network.runStreaming(input, output);
     try {
       return result.dataSync() as Float32Array;
     } finally {
       result.dispose();
     }
+  }
+
+  /** Runs the complete network and reads the result, timed for the threads watchdog. */
+  #runNow(input: tf.Tensor4D, output: NetworkOutput): Float32Array {
+    return timeInference(() => {
+      const result = this.#network.run(input, output);
+      try {
+        return result.dataSync() as Float32Array;
+      } finally {
+        result.dispose();
+      }
+    }, `${input.shape[1]}x${input.shape[0]}`);
   }
 
   /**
@@ -354,12 +369,7 @@ export class MobileNet {
         `expected a rank-4 NHWC batch, got rank ${input.rank} with shape [${input.shape}]`,
       );
     }
-    const out = this.#network.run(input as tf.Tensor4D, "probabilities");
-    try {
-      return out.dataSync() as Float32Array;
-    } finally {
-      out.dispose();
-    }
+    return this.#runNow(input as tf.Tensor4D, "probabilities");
   }
 
   /** Per-layer output shapes, parameters and multiply-adds, and the totals. */
@@ -381,11 +391,16 @@ export class MobileNet {
     };
   }
 
-  /** Releases the model's backend memory. The model cannot be used afterwards. */
-  dispose(): void {
-    if (this.#disposed) return;
+  /**
+   * Releases the model's backend memory. The model cannot be used afterwards. When it was the
+   * last model and no other tensor is left, the backend shuts down too (its worker threads
+   * end); the returned promise resolves when that is done.
+   */
+  dispose(): Promise<void> {
+    if (this.#disposed) return Promise.resolve();
     this.#disposed = true;
     this.#network.dispose();
+    return this.#init.lease?.release() ?? Promise.resolve();
   }
 }
 

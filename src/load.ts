@@ -7,7 +7,7 @@
 import { type ArchitectureOptions, buildArchitecture } from "./model/architecture.ts";
 import { MobileNetNetwork } from "./model/mobilenet.ts";
 import { checkResizeMode, MobileNet } from "./classifier.ts";
-import { initBackend } from "./backend/wasm.ts";
+import { acquireBackend, type BackendLease } from "./backend/lease.ts";
 import type { ResizeMode } from "./image/preprocess.ts";
 import { IMAGENET_LABELS } from "./labels/imagenet.ts";
 import { resolveModel } from "./models.ts";
@@ -27,10 +27,21 @@ export interface LoadMobileNetOptions extends Omit<LoadWeightsOptions, "only"> {
    */
   model?: string | URL;
   /**
-   * Threads computing one inference.
-   * @default {1}
+   * Threads computing one inference: a number (1 forces the single-thread binary, which needs
+   * no workers, as on edge platforms), or "auto": as many as the machine has cores (at most 8),
+   * kept only while a start-up calibration and a watchdog on inference times say it is faster
+   * than fewer. The `MOBILENET_EDGE_THREADS` environment variable sets the default. All models
+   * of a process share one backend: the first model's choice starts it; a later explicit count
+   * switches the running pool.
+   * @default {"auto"}
    */
-  threads?: number;
+  threads?: number | "auto";
+  /**
+   * Use the WASM SIMD binaries. `false` (or `MOBILENET_EDGE_SIMD=0`) forces the plain,
+   * single-thread binary.
+   * @default {true}
+   */
+  simd?: boolean;
   /**
    * How images are fitted to the square input: "stretch" the whole frame (as the reference
    * pipeline does) or "center-crop" the largest centred square.
@@ -66,7 +77,9 @@ export interface LoadMobileNetOptions extends Omit<LoadWeightsOptions, "only"> {
 /** Options of {@linkcode createMobileNet}. */
 export interface CreateMobileNetOptions extends ArchitectureOptions {
   /** See {@linkcode LoadMobileNetOptions.threads}. */
-  threads?: number;
+  threads?: number | "auto";
+  /** See {@linkcode LoadMobileNetOptions.simd}. */
+  simd?: boolean;
   /** See {@linkcode LoadMobileNetOptions.resize}. */
   resize?: ResizeMode;
   /** See {@linkcode LoadMobileNetOptions.fused}. */
@@ -96,9 +109,31 @@ export const DEFAULT_RESIZE: ResizeMode = "stretch";
 export async function loadMobileNet(options: LoadMobileNetOptions = {}): Promise<MobileNet> {
   const resize = checkResizeMode(options.resize ?? DEFAULT_RESIZE);
   const url = resolveModel(options.model);
-  await initBackend({ threads: options.threads });
-  const { model: _m, threads: _t, resize: _r, headless: _h, pooling: _p, fused: _f, ...io } =
-    options;
+  const lease = await acquireBackend({ threads: options.threads, simd: options.simd });
+  try {
+    return await assemble(url, resize, lease, options);
+  } catch (error) {
+    await lease.release();
+    throw error;
+  }
+}
+
+async function assemble(
+  url: URL,
+  resize: ResizeMode,
+  lease: BackendLease,
+  options: LoadMobileNetOptions,
+): Promise<MobileNet> {
+  const {
+    model: _m,
+    threads: _t,
+    simd: _s,
+    resize: _r,
+    headless: _h,
+    pooling: _p,
+    fused: _f,
+    ...io
+  } = options;
   const opened = await openWeights(url, io);
   const manifest = opened.manifest;
   const config = manifest.model;
@@ -141,7 +176,7 @@ export async function loadMobileNet(options: LoadMobileNetOptions = {}): Promise
       network.dispose();
       throw error;
     }
-    return new MobileNet(network, { ...init, loaded: Promise.resolve() });
+    return new MobileNet(network, { ...init, lease, loaded: Promise.resolve() });
   }
   const loaded = feed().catch((error: Error) => {
     // Pending and later runs reject with the error; what was loaded is freed.
@@ -149,7 +184,7 @@ export async function loadMobileNet(options: LoadMobileNetOptions = {}): Promise
     network.dispose();
     throw error;
   });
-  return new MobileNet(network, { ...init, loaded });
+  return new MobileNet(network, { ...init, lease, loaded });
 }
 
 /**
@@ -164,7 +199,7 @@ export async function createMobileNet(
 ): Promise<MobileNet> {
   const resize = checkResizeMode(options.resize ?? DEFAULT_RESIZE);
   const arch = buildArchitecture(options);
-  await initBackend({ threads: options.threads });
+  const lease = await acquireBackend({ threads: options.threads, simd: options.simd });
   const network = new MobileNetNetwork(arch, { fused: options.fused });
   try {
     for (const [name, data] of weights) network.addWeight(name, data);
@@ -176,9 +211,11 @@ export async function createMobileNet(
     }
   } catch (error) {
     network.dispose();
+    await lease.release();
     throw error;
   }
   return new MobileNet(network, {
+    lease,
     resize,
     labels: options.labels ?? (arch.config.classes === 1000 ? IMAGENET_LABELS : undefined),
     loaded: Promise.resolve(),

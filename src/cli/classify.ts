@@ -31,7 +31,7 @@ options:
   --model M           bundled model (0.75_224 default, 0.25_224), weights dir/manifest, or URL
   --json              one JSON object per image per line
   --resize MODE       stretch (default) or center-crop
-  --threads N         threads per inference
+  --threads N|auto    threads per inference (default auto: as many cores as help)
   --verbose           print the backend, load details, time since start and peak RSS to stderr
   -h, --help          this text`;
 
@@ -146,7 +146,9 @@ export async function main(args: string[]): Promise<number> {
     return 0;
   }
   const topK = Number(flags.top ?? 5);
-  const threads = flags.threads === undefined ? undefined : Number(flags.threads);
+  const threads = flags.threads === undefined || flags.threads === "auto"
+    ? flags.threads as "auto" | undefined
+    : Number(flags.threads);
   const files = flags._.length > 0 ? flags._ : [SAMPLE_IMAGE];
   const started = performance.now();
   const remote = /^https?:/i.test(String(flags.model ?? ""));
@@ -157,6 +159,9 @@ export async function main(args: string[]): Promise<number> {
   try {
     if (!Number.isInteger(topK) || topK < 1) {
       throw new RangeError(`--top must be a positive integer, got ${flags.top}`);
+    }
+    if (typeof threads === "number" && !(Number.isInteger(threads) && threads >= 1)) {
+      throw new RangeError(`--threads must be a positive integer or "auto", got ${flags.threads}`);
     }
     model = await loadMobileNet({
       model: flags.model as string | undefined,
@@ -224,7 +229,7 @@ export async function main(args: string[]): Promise<number> {
         (rss ? `, peak RSS ${(rss / 2 ** 20).toFixed(1)} MiB` : ""),
     );
   }
-  model.dispose();
+  await model.dispose(); // the last model: ends the backend's worker threads too
   return failures > 0 ? 1 : 0;
 }
 

@@ -5,8 +5,13 @@ const SCRIPT = new URL("../../src/cli/classify.ts", import.meta.url).pathname;
 const IMAGES = new URL("../fixtures/images/", import.meta.url).pathname;
 
 async function classify(...args: string[]) {
+  return await classifyWith({}, ...args);
+}
+
+async function classifyWith(env: Record<string, string>, ...args: string[]) {
   const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-read", "--allow-env", "--allow-net", SCRIPT, ...args],
+    env,
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -56,4 +61,18 @@ Deno.test("--model picks the bundled 0.25 model; an unknown model exits 2 with t
   const flag = await classify("--frobnicate");
   assertEquals(flag.code, 2);
   assertMatch(flag.stderr, /unknown flag --frobnicate/);
+});
+
+Deno.test("--verbose reports the backend; MOBILENET_EDGE_THREADS=1 forces the single-thread binary", async () => {
+  const forced = await classifyWith({ MOBILENET_EDGE_THREADS: "1" }, "--verbose");
+  assertEquals(forced.code, 0);
+  assertMatch(forced.stderr, /backend: .*"binary":"tfjs-backend-wasm-simd\.wasm".*"threads":1/);
+  assertMatch(forced.stderr, /MOBILENET_EDGE_THREADS/);
+  const two = await classify("--verbose", "--threads", "2");
+  assertEquals(two.code, 0);
+  assertMatch(two.stderr, /"binary":"tfjs-backend-wasm-threaded-simd\.wasm".*"threads":2/);
+  assertMatch(two.stdout, /386\s+African elephant/);
+  const bad = await classify("--threads", "0");
+  assertEquals(bad.code, 2);
+  assertMatch(bad.stderr, /--threads must be a positive integer or "auto"/);
 });

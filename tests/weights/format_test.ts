@@ -2,7 +2,7 @@
  * The weights format: converting TF.js layers files, writing shards, loading them back
  * bit-identically, and refusing broken sets with an error that names the problem.
  */
-import * as tf from "@tensorflow/tfjs-core";
+import { liveTensors } from "../_tensors.ts";
 import { assert, assertEquals, assertRejects } from "../_assert.ts";
 import { readTfjsLayers } from "../../src/weights/convert/tfjs_layers.ts";
 import { writeWeights } from "../../src/weights/writer.ts";
@@ -135,14 +135,14 @@ Deno.test("broken weight sets are refused with the problem named, leaving no ten
       try {
         await breakIt(dir);
         for (const stream of [false, true]) {
-          const before = tf.memory().numTensors;
+          const before = liveTensors();
           const error = await assertRejects(async () => {
             const model = await loadMobileNet({ model: dir, stream });
             await model.loaded; // a streaming load reports a broken shard here
           }, WeightsError);
           assertEquals(error.code, code, error.message);
           assert(error.message.includes(mention), `${error.message} should mention ${mention}`);
-          assertEquals(tf.memory().numTensors, before, "no tensor left on the backend");
+          assertEquals(liveTensors(), before, "no tensor left on the backend");
         }
       } finally {
         await Deno.remove(dir, { recursive: true });

@@ -3,7 +3,7 @@
  * progress events, no retry of 404, one retry of a hash mismatch, timeouts, bounded
  * concurrency, and the shard cache (a second load asks the server for no shard).
  */
-import * as tf from "@tensorflow/tfjs-core";
+import { liveTensors } from "../_tensors.ts";
 import { assert, assertEquals, assertRejects } from "../_assert.ts";
 import { serveDir } from "./_server.ts";
 import { loadWeights } from "../../src/weights/loader.ts";
@@ -265,13 +265,13 @@ Deno.test("HTTP: a failed load leaves no tensor on the backend", async () => {
     fault: (file) => file === "shard-001.bin" ? { status: 404 } : undefined,
   });
   try {
-    const before = tf.memory().numTensors;
+    const before = liveTensors();
     const error = await assertRejects(
       () => loadMobileNet({ model: server.url, ...FAST }),
       WeightsError,
     );
     assertEquals(error.code, "NOT_FOUND");
-    assertEquals(tf.memory().numTensors, before);
+    assertEquals(liveTensors(), before);
   } finally {
     await server.close();
   }

@@ -5,7 +5,7 @@
  * rejects pending and later calls with the WeightsError and frees what it had loaded, and a
  * headless load does not fetch the classifier's shards.
  */
-import * as tf from "@tensorflow/tfjs-core";
+import { liveTensors } from "../_tensors.ts";
 import { assert, assertEquals, assertRejects } from "../_assert.ts";
 import { readImage } from "../_fixtures.ts";
 import { serveDir } from "./_server.ts";
@@ -68,7 +68,7 @@ Deno.test("a failed stream rejects pending and later calls with the WeightsError
   const bytes = await readImage(PHOTO);
   const warm = await loadMobileNet({ model: "0.25_224" });
   warm.dispose();
-  const before = tf.memory().numTensors;
+  const before = liveTensors();
   const server = serveDir(BUNDLED, {
     fault: (file) => file === "shard-001.bin" ? { status: 404 } : undefined,
   });
@@ -83,7 +83,7 @@ Deno.test("a failed stream rejects pending and later calls with the WeightsError
     assertEquals(await assertRejects(() => model.loaded, WeightsError), error);
     assertEquals(await assertRejects(() => model.classify(bytes), WeightsError), error);
     assertEquals(await assertRejects(() => model.embed(bytes), WeightsError), error);
-    assertEquals(tf.memory().numTensors, before, "no tensor left on the backend");
+    assertEquals(liveTensors(), before, "no tensor left on the backend");
     model.dispose();
   } finally {
     await server.close();
@@ -95,13 +95,13 @@ Deno.test("disposing a streaming model stops its load", async () => {
   server.hold("shard-001.bin");
   const warm = await loadMobileNet({ model: "0.25_224" });
   warm.dispose();
-  const before = tf.memory().numTensors;
+  const before = liveTensors();
   try {
     const model = await loadMobileNet({ model: server.url, stream: true, ...FAST });
     model.dispose();
     server.release("shard-001.bin");
     await assertRejects(() => model.loaded);
-    assertEquals(tf.memory().numTensors, before);
+    assertEquals(liveTensors(), before);
   } finally {
     await server.close();
   }

@@ -1,0 +1,211 @@
+/**
+ * Creation of one tfjs-backend-wasm emscripten module (threaded SIMD, SIMD or plain), without
+ * tfjs' own `init()`: we call the factories from the package's `wasm-out/` directory ourselves,
+ * so we choose the binary, compile it once per process, instantiate it with our imports, and
+ * start the pthread pool through the bridge of `threads.ts`.
+ *
+ * The factory call patches two globals in Node mode: it adds `uncaughtException` and
+ * `unhandledRejection` listeners to `process`, and (threaded) assigns `globalThis.Worker`. Both
+ * are restored as soon as the synchronous call returns. Nothing under `node_modules` is edited.
+ *
+ * @module
+ */
+import process from "node:process";
+import threadedFactory from "@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js";
+import singleFactory from "@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm.js";
+import type {
+  BackendWasmModule,
+  WasmFactoryConfig,
+} from "@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm.js";
+import { importNodeWorker, PthreadBridge, type PthreadPool } from "./threads.ts";
+import { message } from "./probe.ts";
+
+/** Which WASM binary of tfjs-backend-wasm is running. */
+export type WasmBinary =
+  | "tfjs-backend-wasm-threaded-simd.wasm"
+  | "tfjs-backend-wasm-simd.wasm"
+  | "tfjs-backend-wasm.wasm";
+
+/** The threaded SIMD binary (emscripten pthreads + XNNPACK's pthreadpool). */
+export const THREADED_SIMD: WasmBinary = "tfjs-backend-wasm-threaded-simd.wasm";
+/** The single-thread SIMD binary. */
+export const SIMD: WasmBinary = "tfjs-backend-wasm-simd.wasm";
+/** The single-thread binary without SIMD. */
+export const PLAIN: WasmBinary = "tfjs-backend-wasm.wasm";
+
+/** The raw C exports of tfjs-backend-wasm's `backend.cc` that this package calls. */
+export interface BackendExports {
+  /** `init_with_threads_count(n)`: creates a pthreadpool of n threads, makes it the global one. */
+  init_with_threads_count(threads: number): void;
+  /** `get_threads_count()`: threads of the global pthreadpool. */
+  get_threads_count(): number;
+  /** emscripten's `stackSave()`: the calling thread's stack pointer. */
+  stackSave(): number;
+}
+
+/** An emscripten module of tfjs-backend-wasm, ready for `new BackendWasm(module)`. */
+export interface LoadedModule {
+  /** The module, with tfjs' `tfjs` namespace of C functions. */
+  module: BackendWasmModule;
+  /** Which binary it runs. */
+  binary: WasmBinary;
+  /** The module's linear memory (shared for the threaded binary). */
+  memory: WebAssembly.Memory;
+  /** The raw exports. */
+  exports: BackendExports;
+  /** emscripten's pthread pool (threaded binary only). */
+  pthreads?: PthreadPool;
+  /** The pthread bridge (threaded binary only). */
+  bridge?: PthreadBridge;
+  /** Most threads the module's pthreadpool may get (1 for single-thread binaries). */
+  maxThreads: number;
+}
+
+/** Options of {@linkcode loadModule}. */
+export interface LoadOptions {
+  /** The binary to start. */
+  binary: WasmBinary;
+  /** For the threaded binary: pool size; `maxThreads - 1` workers start at once. */
+  maxThreads: number;
+  /** How long the start may take before it counts as failed. */
+  timeoutMs: number;
+}
+
+const compiled = new Map<string, Promise<WebAssembly.Module>>();
+
+/** Compiles a binary once per process; a failed compile is not cached. */
+function compile(path: string): Promise<WebAssembly.Module> {
+  let module = compiled.get(path);
+  if (!module) {
+    module = Deno.readFile(path).then((bytes) => WebAssembly.compile(bytes));
+    compiled.set(path, module);
+    module.catch(() => compiled.delete(path));
+  }
+  return module;
+}
+
+const PROCESS_EVENTS = ["uncaughtException", "unhandledRejection"];
+
+type Listener = (...args: unknown[]) => void;
+const events = process as unknown as {
+  listeners(event: string): Listener[];
+  removeListener(event: string, listener: Listener): unknown;
+};
+
+/** Runs `fn`, then removes every `process` listener of the two error events that it added. */
+function keepProcessListeners<T>(fn: () => T): T {
+  const before = PROCESS_EVENTS.map((event) => events.listeners(event));
+  try {
+    return fn();
+  } finally {
+    PROCESS_EVENTS.forEach((event, i) => {
+      for (const listener of events.listeners(event)) {
+        if (!before[i].includes(listener)) events.removeListener(event, listener);
+      }
+    });
+  }
+}
+
+/** An emscripten module factory of `wasm-out/` (its `module.exports`). */
+type Factory = (config: WasmFactoryConfig) => Promise<BackendWasmModule>;
+// Deno hands a CommonJS module's `module.exports` to a default import; the .d.ts files describe
+// them as ES modules with a default export, hence the casts.
+const factories = {
+  threaded: threadedFactory as unknown as Factory,
+  single: singleFactory as unknown as Factory,
+};
+
+type Imports = { env: Record<string, unknown> } & WebAssembly.Imports;
+type Receive = (instance: WebAssembly.Instance, module: WebAssembly.Module) => void;
+
+/**
+ * Creates and starts one tfjs-backend-wasm module.
+ *
+ * For the threaded binary, `emscripten_num_logical_cores` (which tfjs halves to cap the pool,
+ * giving 1 thread on a 2-core machine) answers `2 * maxThreads`, so `init_with_threads_count`
+ * may create pools of up to `maxThreads` threads.
+ *
+ * @throws {Error} when the binary cannot be read or compiled, the module aborts, a worker fails
+ * to start or load, or the start takes longer than `timeoutMs`. Workers started so far are
+ * terminated before it rejects.
+ */
+export async function loadModule(options: LoadOptions): Promise<LoadedModule> {
+  const { binary, maxThreads, timeoutMs } = options;
+  const threaded = binary === THREADED_SIMD;
+  const bridge = threaded
+    ? new PthreadBridge({ workerClass: await importNodeWorker(), eager: maxThreads - 1, timeoutMs })
+    : undefined;
+  let fail!: (error: unknown) => void;
+  const failed = new Promise<never>((_, reject) => {
+    fail = reject;
+  });
+  failed.catch(() => {});
+  let memory: WebAssembly.Memory | undefined;
+  let instance: WebAssembly.Instance | undefined;
+  let directory = "";
+  const config: WasmFactoryConfig & Record<string, unknown> = {
+    locateFile(path: string, prefix: string): string {
+      directory = prefix;
+      if (threaded) config.mainScriptUrlOrBlob = prefix + "tfjs-backend-wasm-threaded-simd.js";
+      return prefix + (path.endsWith(".wasm") ? binary : path);
+    },
+    instantiateWasm(imports: Imports, receive: Receive): Record<string, never> {
+      if (threaded) imports.env.emscripten_num_logical_cores = () => 2 * maxThreads;
+      compile(directory + binary)
+        .then(async (compiledModule) => {
+          instance = await WebAssembly.instantiate(compiledModule, imports);
+          memory = (threaded ? imports.env.memory : instance.exports.memory) as WebAssembly.Memory;
+          receive(instance, compiledModule);
+        })
+        .catch((error) => fail(new Error(`cannot start ${binary}: ${message(error)}`)));
+      return {};
+    },
+    onAbort(what: string): void {
+      fail(new Error(`${binary} aborted: ${what}`));
+    },
+  };
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const factory = threaded ? factories.threaded : factories.single;
+    const ready = keepProcessListeners(() =>
+      bridge ? bridge.intercept(() => factory(config)) : factory(config)
+    );
+    ready.catch(() => {});
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`${binary} did not start within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+    });
+    const racers: Promise<BackendWasmModule>[] = [ready, failed, timeout];
+    if (bridge) racers.push(bridge.failed);
+    const module = await Promise.race(racers);
+    const raw = instance!.exports as Record<string, (...args: number[]) => number>;
+    module.tfjs = {
+      init: () => void raw.init(),
+      initWithThreadsCount: (threads: number) => void raw.init_with_threads_count(threads),
+      getThreadsCount: () => raw.get_threads_count(),
+      registerTensor: (id: number, size: number, offset: number) =>
+        void raw.register_tensor(id, size, offset),
+      disposeData: (id: number) => void raw.dispose_data(id),
+      // The raw export: the module's `_dispose` wrapper would also remove every process
+      // listener that existed when the module was created, including the application's.
+      dispose: () => void raw.dispose(),
+    };
+    const pthreads = (module as unknown as { PThread?: PthreadPool }).PThread;
+    return {
+      module,
+      binary,
+      memory: memory!,
+      exports: raw as unknown as BackendExports,
+      pthreads,
+      bridge,
+      maxThreads: threaded ? maxThreads : 1,
+    };
+  } catch (error) {
+    await bridge?.terminate();
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+}
