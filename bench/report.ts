@@ -149,11 +149,11 @@ async function coldStart(): Promise<void> {
     for (let i = 0; i < Math.min(RUNS, 7); i++) {
       const t0 = performance.now();
       const out = await new Deno.Command(Deno.execPath(), {
+        // --allow-all only so that the command can read its own VmHWM from /proc (getrusage's
+        // maxRSS would report this bench's peak, inherited across fork and exec).
         args: [
           "run",
-          "--allow-read",
-          "--allow-env",
-          "--allow-net",
+          "--allow-all",
           new URL("src/cli/classify.ts", ROOT).pathname,
           "--verbose",
           "--threads",

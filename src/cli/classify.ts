@@ -113,8 +113,19 @@ class ProgressBar {
   }
 }
 
-/** The process's peak resident set size in bytes (getrusage), or undefined where unknown. */
+/**
+ * The process's peak resident set size in bytes: `VmHWM` from `/proc/self/status` where Deno
+ * allows reading it (with --allow-all), else getrusage's `ru_maxrss` (which Linux carries over
+ * from a parent process across fork and exec, so it can overstate a child's own peak).
+ */
 function peakRss(): number | undefined {
+  try {
+    const status = Deno.readTextFileSync("/proc/self/status");
+    const match = /VmHWM:\s+(\d+) kB/.exec(status);
+    if (match) return Number(match[1]) * 1024;
+  } catch {
+    // not Linux, or not allowed: fall through
+  }
   try {
     const kib = process.resourceUsage().maxRSS;
     return kib > 0 ? kib * 1024 : undefined;
