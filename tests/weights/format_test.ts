@@ -2,6 +2,7 @@
  * The weights format: converting TF.js layers files, writing shards, loading them back
  * bit-identically, and refusing broken sets with an error that names the problem.
  */
+import { minimalManifest } from "./_manifest.ts";
 import { liveTensors } from "../_tensors.ts";
 import { assert, assertEquals, assertRejects } from "../_assert.ts";
 import { readTfjsLayers } from "../../src/weights/convert/tfjs_layers.ts";
@@ -152,22 +153,7 @@ Deno.test("broken weight sets are refused with the problem named, leaving no ten
 });
 
 Deno.test("manifest validation names the bad field", () => {
-  const good = {
-    format: "mobilenet-edge-weights",
-    formatVersion: 1,
-    model: {
-      architecture: "mobilenet_v1",
-      alpha: 1,
-      depthMultiplier: 1,
-      resolution: 224,
-      classes: 1000,
-      includeTop: true,
-      labels: "imagenet",
-    },
-    shardSize: 1024,
-    shards: [{ file: "shard-000.bin", byteLength: 8, sha256: "0".repeat(64) }],
-    tensors: [{ name: "a", shape: [2], dtype: "float32", shard: 0, offset: 0, byteLength: 8 }],
-  };
+  const good = minimalManifest();
   validateManifest(good);
   const bad = (patch: (m: typeof good) => void, mention: string) => {
     const m = structuredClone(good);

@@ -3,6 +3,7 @@
  * even), affine uint8 per tensor and per channel (error at most half a step, zero exact), the
  * writer's version-2 manifests and their validation, and the loader dequantizing to float32.
  */
+import { minimalManifest } from "./_manifest.ts";
 import { assert, assertEquals, assertThrows } from "../_assert.ts";
 import {
   dequantize,
@@ -152,30 +153,8 @@ Deno.test("quantized weights: version 2 manifest, kernels quantized, vectors flo
 });
 
 Deno.test("quantization fields are validated, and need format version 2", () => {
-  const manifest = (quantization: unknown, formatVersion = 2) => ({
-    format: "mobilenet-edge-weights",
-    formatVersion,
-    model: {
-      architecture: "mobilenet_v1",
-      alpha: 1,
-      depthMultiplier: 1,
-      resolution: 224,
-      classes: 1000,
-      includeTop: true,
-      labels: "imagenet",
-    },
-    shardSize: 1024,
-    shards: [{ file: "shard-000.bin", byteLength: 8, sha256: "0".repeat(64) }],
-    tensors: [{
-      name: "a",
-      shape: [2, 4],
-      dtype: "float32",
-      shard: 0,
-      offset: 0,
-      byteLength: 8,
-      quantization,
-    }],
-  });
+  const manifest = (quantization: unknown, formatVersion = 2) =>
+    minimalManifest(formatVersion, { shape: [2, 4], quantization });
   validateManifest(manifest({ dtype: "uint8", scale: 0.1, zeroPoint: 3 }));
   validateManifest(
     manifest({ dtype: "uint8", scale: [1, 2, 3, 4], zeroPoint: [0, 0, 9, 255], axis: 1 }),
