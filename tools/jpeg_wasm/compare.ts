@@ -16,6 +16,7 @@
  */
 import { chooseScale, readJpegInfo, scaledSize } from "../../src/image/jpeg/mod.ts";
 import { JPEG_TURBO_WASM_BASE64 } from "../../src/image/jpeg/turbo_wasm.ts";
+import { turboImports } from "../../src/image/jpeg/turbo.ts";
 
 const FRAMES = ["640x480", "1280x720", "1920x1080", "3840x2160"];
 const RUNS = Number(Deno.env.get("RUNS") ?? 101);
@@ -34,26 +35,11 @@ async function load(source: string): Promise<{ tj: Tj; size: number }> {
   const bytes = source === "embedded"
     ? Uint8Array.from(atob(JPEG_TURBO_WASM_BASE64.replace(/\s+/g, "")), (c) => c.charCodeAt(0))
     : await Deno.readFile(source);
-  const fail = (name: string) => () => {
-    throw new Error(`${name} called`);
-  };
   const holder: { tj?: Tj } = {};
-  const { instance } = await WebAssembly.instantiate(bytes, {
-    env: { setjmp: () => 0, longjmp: fail("longjmp") },
-    wasi_snapshot_preview1: {
-      environ_sizes_get: (count: number, size: number) => {
-        const view = new DataView(holder.tj!.memory.buffer);
-        view.setUint32(count, 0, true);
-        view.setUint32(size, 0, true);
-        return 0;
-      },
-      environ_get: () => 0,
-      proc_exit: fail("proc_exit"),
-      fd_close: fail("fd_close"),
-      fd_seek: fail("fd_seek"),
-      fd_write: fail("fd_write"),
-    },
-  });
+  const { instance } = await WebAssembly.instantiate(
+    bytes,
+    turboImports(() => holder.tj!.memory),
+  );
   holder.tj = instance.exports as unknown as Tj;
   return { tj: holder.tj, size: bytes.length };
 }

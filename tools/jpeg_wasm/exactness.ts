@@ -19,6 +19,7 @@
  * @module
  */
 import { JPEG_TURBO_WASM_BASE64 } from "../../src/image/jpeg/turbo_wasm.ts";
+import { turboImports } from "../../src/image/jpeg/turbo.ts";
 
 interface Tj {
   memory: WebAssembly.Memory;
@@ -49,30 +50,10 @@ class Build {
 
   async fresh() {
     const holder: { tj?: Tj } = {};
-    const fail = (name: string) => () => {
-      throw new Error(`${name} called`);
-    };
-    const instance = await WebAssembly.instantiate(this.module, {
-      env: {
-        setjmp: () => 0,
-        longjmp: () => {
-          throw new Error("longjmp");
-        },
-      },
-      wasi_snapshot_preview1: {
-        environ_sizes_get: (count: number, size: number) => {
-          const view = new DataView(holder.tj!.memory.buffer);
-          view.setUint32(count, 0, true);
-          view.setUint32(size, 0, true);
-          return 0;
-        },
-        environ_get: () => 0,
-        proc_exit: fail("proc_exit"),
-        fd_close: fail("fd_close"),
-        fd_seek: fail("fd_seek"),
-        fd_write: fail("fd_write"),
-      },
-    });
+    const instance = await WebAssembly.instantiate(
+      this.module,
+      turboImports(() => holder.tj!.memory),
+    );
     holder.tj = this.tj = instance.exports as unknown as Tj;
   }
 

@@ -67,7 +67,11 @@ function wasmBytes(): Uint8Array<ArrayBuffer> {
 }
 
 /** Imports of the module: libjpeg's setjmp/longjmp and the WASI calls of its C library. */
-function imports(memory: () => WebAssembly.Memory): WebAssembly.Imports {
+/**
+ * The imports the libjpeg-turbo module needs: `setjmp`/`longjmp` (a fatal error arrives as a
+ * thrown `longjmp`) and WASI stubs (no environment, no files). Also used by the build tools.
+ */
+export function turboImports(memory: () => WebAssembly.Memory): WebAssembly.Imports {
   const unavailable = (name: string) => () => {
     throw new Error(`libjpeg-turbo WASM called ${name}, which is not available`);
   };
@@ -111,7 +115,7 @@ function getTurbo(): Promise<TurboExports> {
     const holder: { exports?: TurboExports } = {};
     const result = await WebAssembly.instantiate(
       await compiled,
-      imports(() => holder.exports!.memory),
+      turboImports(() => holder.exports!.memory),
     );
     holder.exports = result.exports as unknown as TurboExports;
     return holder.exports;
