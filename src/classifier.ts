@@ -159,12 +159,16 @@ function isRawImage(value: unknown): value is RawImage {
 export class MobileNet {
   readonly #network: MobileNetNetwork;
   readonly #init: MobileNetInit;
+  /** The watchdog compares times of one workload only: this network's configuration. */
+  readonly #workload: string;
   #disposed = false;
 
   /** Wraps a network; use `loadMobileNet` rather than this constructor. */
   constructor(network: MobileNetNetwork, init: MobileNetInit) {
     this.#network = network;
     this.#init = init;
+    const c = network.architecture.config;
+    this.#workload = `${c.alpha}/${c.depthMultiplier}/${c.resolution}/${c.includeTop}`;
     // A failed background load is reported through `loaded` and every later call.
     init.loaded.catch(() => {});
   }
@@ -264,7 +268,7 @@ export class MobileNet {
       } finally {
         result.dispose();
       }
-    }, `${input.shape[1]}x${input.shape[0]}`);
+    }, `${this.#workload}:${input.shape[0]}:${output}`);
   }
 
   /**

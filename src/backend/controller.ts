@@ -7,7 +7,8 @@
  * It works per workload key (e.g. one per input size), costs a few comparisons per report and
  * switches pools by pointer between inferences (see `thread_pool.ts`), so tensors stay valid.
  *
- * Policy, per key: the first report is warm-up (operator creation, weight packing) and ignored.
+ * Policy, per key (each workload keeps its own decision; `before(key)` switches the pool to it):
+ * the first report is warm-up (operator creation, weight packing) and ignored.
  * A single inference on the other thread count ("probe") refreshes its time: early (third
  * report, or the 32nd when a start-up calibration was clear), then periodically (every 32
  * reports, doubling to 1024 while the decision holds), and at once when the threaded median of
@@ -60,7 +61,12 @@ export interface ControllerOptions {
 const WINDOW = 5;
 const RECENT = 3;
 const COOLDOWN = 3;
-const ABANDON = 8;
+
+interface Probe {
+  threads: number;
+  returnTo: number;
+  reason: string;
+}
 
 interface KeyState {
   count: number;
@@ -69,14 +75,10 @@ interface KeyState {
   nextProbe: number;
   period: number;
   lastProbe: number;
-}
-
-interface Probe {
-  key: string;
-  foreign: number;
-  threads: number;
-  returnTo: number;
-  reason: string;
+  /** The thread count this workload runs on. */
+  decided: number;
+  /** A probe of the other count, run by this workload's next inference. */
+  probe?: Probe;
 }
 
 function median(values: readonly number[]): number {
@@ -99,11 +101,16 @@ export function checkReport(ms: unknown, key: unknown): void {
   if (typeof key !== "string") throw new TypeError(`key must be a string, got ${typeof key}`);
 }
 
-/** Chooses between 1 thread and the pool from reported inference times. */
+/**
+ * Chooses between 1 thread and the pool from reported inference times, per workload: each key
+ * keeps its own decision (a small model may run best on 1 thread while a large one gains from 2),
+ * and {@linkcode ThreadController.before} puts the pool on the key's count before it runs.
+ */
 export class ThreadController {
   #pools: PoolSwitch;
   #low: number;
   #high: number;
+  #initial: number;
   #warmup: number;
   #firstProbe: number;
   #period: number;
@@ -112,16 +119,15 @@ export class ThreadController {
   #upRatio: number;
   #onChange?: (change: ThreadsChange) => void;
   #keys = new Map<string, KeyState>();
-  #probe: Probe | undefined;
+  #last: KeyState | undefined;
   #stopped = false;
-  /** Thread count the controller decided on (a probe briefly runs the other one). */
-  decided: number;
 
-  /** Creates a controller over `pools`, starting from the active count. */
+  /** Creates a controller over `pools`; every workload starts on the active count. */
   constructor(pools: PoolSwitch, options: ControllerOptions) {
     this.#pools = pools;
     this.#low = options.low ?? 1;
     this.#high = options.high;
+    this.#initial = pools.active;
     this.#warmup = options.warmup ?? 1;
     this.#firstProbe = options.firstProbe ?? 3;
     this.#period = options.period ?? 32;
@@ -129,7 +135,6 @@ export class ThreadController {
     this.#slowdown = options.slowdown ?? 1.5;
     this.#upRatio = options.upRatio ?? 0.9;
     this.#onChange = options.onChange;
-    this.decided = pools.active;
   }
 
   /** Whether reports are still acted upon. */
@@ -137,10 +142,20 @@ export class ThreadController {
     return !this.#stopped;
   }
 
-  /** Stops acting on reports and ends a probe in progress (back to the decided count). */
+  /** The thread count decided for the most recently reported workload (a probe aside). */
+  get decided(): number {
+    return this.#last?.decided ?? this.#initial;
+  }
+
+  /** The thread count decided for workload `key`. */
+  decidedFor(key: string): number {
+    return this.#keys.get(key)?.decided ?? this.#initial;
+  }
+
+  /** Stops acting on reports and puts the pool back on the last workload's decided count. */
   stop(): void {
-    if (this.#probe) this.#pools.useExisting(this.decided);
-    this.#probe = undefined;
+    if (this.#stopped) return;
+    this.#pools.useExisting(this.decided);
     this.#stopped = true;
   }
 
@@ -154,21 +169,40 @@ export class ThreadController {
         nextProbe: this.#firstProbe,
         period: this.#period,
         lastProbe: -Infinity,
+        decided: this.#initial,
       };
       this.#keys.set(key, state);
     }
     return state;
   }
 
+  #apply(state: KeyState): void {
+    const target = state.probe?.threads ?? state.decided;
+    if (this.#pools.active !== target && !this.#pools.useExisting(target)) {
+      state.probe = undefined; // that pool cannot be used: stay where we are
+    }
+  }
+
+  /**
+   * Puts the pool on the thread count workload `key` should run on next (its decision, or the
+   * other count when a probe is due). Call it before each inference when several workloads
+   * share the backend; a pointer write at most.
+   */
+  before(key = "default"): void {
+    if (this.#stopped) return;
+    this.#apply(this.#state(key));
+  }
+
   /**
    * Takes the time of one inference of workload `key` that ran on the active thread count, and
-   * may switch the count for the next one.
+   * sets the count for that workload's next inference.
    */
   report(ms: number, key = "default"): void {
     if (this.#stopped) return;
     const state = this.#state(key);
+    this.#last = state;
     state.count++;
-    if (state.count <= this.#warmup) return;
+    if (state.count <= this.#warmup) return this.#apply(state);
     const active = this.#pools.active;
     let samples = state.samples.get(active);
     if (!samples) state.samples.set(active, samples = []);
@@ -178,57 +212,43 @@ export class ThreadController {
       const recent = median(samples.slice(-RECENT));
       if (!(recent >= (state.best.get(active) ?? Infinity))) state.best.set(active, recent);
     }
-    const probe = this.#probe;
-    if (probe) {
-      if (probe.key === key) this.#finish(state, probe);
-      else if (++probe.foreign > ABANDON) {
-        // The probing workload stopped reporting: give up the probe.
-        this.#probe = undefined;
-        this.#pools.useExisting(this.decided);
-      }
-      return;
-    }
-    const other = active === this.#high ? this.#low : this.#high;
-    if (active !== this.decided) return;
-    if (state.count >= state.nextProbe) {
-      this.#start(key, state, other, "periodic check");
-      return;
-    }
-    if (
-      active === this.#high && samples.length >= RECENT && state.count - state.lastProbe > COOLDOWN
-    ) {
-      const recent = median(samples.slice(-RECENT));
-      const best = state.best.get(active) ?? recent;
-      if (recent > best * this.#slowdown) {
-        this.#start(
-          key,
-          state,
-          other,
-          `${active}-thread median rose to ${(recent / best).toFixed(1)}x its best`,
-        );
+    if (state.probe) {
+      if (active === state.probe.threads) this.#finish(key, state, state.probe);
+    } else if (active === state.decided) {
+      const other = active === this.#high ? this.#low : this.#high;
+      if (state.count >= state.nextProbe) {
+        this.#start(state, other, "periodic check");
+      } else if (
+        active === this.#high && samples.length >= RECENT &&
+        state.count - state.lastProbe > COOLDOWN
+      ) {
+        const recent = median(samples.slice(-RECENT));
+        const best = state.best.get(active) ?? recent;
+        if (recent > best * this.#slowdown) {
+          this.#start(
+            state,
+            other,
+            `${active}-thread median rose to ${(recent / best).toFixed(1)}x its best`,
+          );
+        }
       }
     }
+    this.#apply(state);
   }
 
-  #start(key: string, state: KeyState, threads: number, reason: string): void {
-    if (!this.#pools.useExisting(threads)) return;
+  #start(state: KeyState, threads: number, reason: string): void {
     state.samples.set(threads, []);
     state.lastProbe = state.count;
-    this.#probe = { key, foreign: 0, threads, returnTo: this.decided, reason };
+    state.probe = { threads, returnTo: state.decided, reason };
   }
 
-  #finish(state: KeyState, probe: Probe): void {
-    this.#probe = undefined;
+  #finish(key: string, state: KeyState, probe: Probe): void {
+    state.probe = undefined;
     const probed = median(state.samples.get(probe.threads)!);
     const base = median((state.samples.get(probe.returnTo) ?? []).slice(-RECENT));
     const high = probe.threads === this.#high ? probed : base;
     const low = probe.threads === this.#high ? base : probed;
-    const target = Number.isFinite(low) && high < low * this.#upRatio ? this.#high : this.#low;
-    let chosen = target;
-    if (!this.#pools.useExisting(chosen)) {
-      chosen = probe.returnTo;
-      this.#pools.useExisting(chosen);
-    }
+    const chosen = Number.isFinite(low) && high < low * this.#upRatio ? this.#high : this.#low;
     if (chosen === probe.returnTo) {
       state.period = Math.min(state.period * 2, this.#maxPeriod);
       // The slower time is the new normal (e.g. a throttled CPU): stop re-triggering on it.
@@ -237,13 +257,13 @@ export class ThreadController {
       state.period = this.#period;
     }
     state.nextProbe = state.count + state.period;
-    if (chosen !== this.decided) {
-      const previous = this.decided;
-      this.decided = chosen;
+    if (chosen !== state.decided) {
+      const previous = state.decided;
+      state.decided = chosen;
       this.#onChange?.({
         previous,
         threads: chosen,
-        reason: `${probe.reason}: ${this.#high} threads ${
+        reason: `${probe.reason} (${key}): ${this.#high} threads ${
           high.toFixed(1)
         } ms, ${this.#low} thread ${low.toFixed(1)} ms`,
       });

@@ -191,6 +191,7 @@ export function reportInferenceTime(ms: number, key = "default"): void {
 export function timeInference<T>(fn: () => T, key = "default"): T {
   const controller = running?.controller;
   if (!controller?.running) return fn();
+  controller.before(key);
   const start = performance.now();
   const result = fn();
   reportInferenceTime(performance.now() - start, key);

@@ -93,7 +93,7 @@ Deno.test("the warm-up report and other keys do not disturb a workload's statist
   assert.equal(c.decided, 2);
 });
 
-Deno.test("a probe whose workload stops reporting is abandoned", () => {
+Deno.test("another workload runs on its own count while a probe of the first is pending", () => {
   const pools = new FakePools(2);
   const c = new ThreadController(pools, { high: 2 });
   for (let i = 0; i < 3; i++) c.report(IDLE[pools.active], "a"); // the third starts a probe
@@ -122,4 +122,24 @@ Deno.test("a stopped controller ignores reports; bad reports are refused", () =>
     name: "TypeError",
     message: "key must be a string, got number",
   });
+});
+
+Deno.test("each workload keeps its own decision: a small model on 1 thread, a large one on 2", () => {
+  const pools = new FakePools(2);
+  const c = new ThreadController(pools, { high: 2 });
+  const small: Machine = { 1: 4.4, 2: 4.3 }; // threads do not pay off
+  const large: Machine = { 1: 42, 2: 23 };
+  const ran = { small: [] as number[], large: [] as number[] };
+  for (let i = 0; i < 200; i++) {
+    for (const [key, machine] of [["small", small], ["large", large]] as const) {
+      c.before(key);
+      ran[key].push(pools.active);
+      c.report(machine[pools.active], key);
+    }
+  }
+  assert.equal(c.decidedFor("small"), 1);
+  assert.equal(c.decidedFor("large"), 2);
+  // Apart from a few probes, each ran on its own best count.
+  assert.ok(ran.small.slice(50).filter((t) => t === 1).length >= 140, String(ran.small));
+  assert.ok(ran.large.slice(50).filter((t) => t === 2).length >= 140, String(ran.large));
 });
