@@ -13,7 +13,6 @@ import { IMAGENET_LABELS } from "./labels/imagenet.ts";
 import { resolveModel } from "./models.ts";
 import { type LoadWeightsOptions, openWeights } from "./weights/loader.ts";
 import { architectureOptions, checkShapes } from "./weights/fit.ts";
-import { WeightsError } from "./errors.ts";
 
 /**
  * Options of {@linkcode loadMobileNet}. The weights options (`fetch`, `signal`, `timeoutMs`,
@@ -67,7 +66,7 @@ export interface LoadMobileNetOptions extends Omit<LoadWeightsOptions, "only"> {
    * Resolve as soon as the manifest is read and stream the weights in the background: the
    * first `classify`/`embed` runs each layer as soon as its weights are in, while later shards
    * still arrive. `model.loaded` resolves when every weight is in; if the stream fails, it and
-   * every pending and later call reject with the {@linkcode WeightsError}, and the weights
+   * every pending and later call reject with the `WeightsError`, and the weights
    * loaded so far are freed. `predict` needs the whole model (await `model.loaded`).
    * @default {false}
    */
@@ -95,7 +94,7 @@ export const DEFAULT_RESIZE: ResizeMode = "stretch";
  * Loads a MobileNet v1 with its weights. Resolves once every weight is on the backend, or, with
  * `stream: true`, as soon as the manifest is read (see {@linkcode LoadMobileNetOptions.stream}).
  *
- * @throws {UnknownModelError} for an unknown model name; {@linkcode WeightsError} for missing,
+ * @throws {UnknownModelError} for an unknown model name; `WeightsError` for missing,
  * corrupt or mismatched weights; {@linkcode RangeError} for bad options.
  *
  * @example
@@ -157,12 +156,7 @@ async function assemble(
     for await (const { entry, data } of opened.tensors((name) => used.has(name))) {
       network.addWeight(entry.name, data);
     }
-    if (!network.isComplete) {
-      throw new WeightsError(
-        "MISSING_TENSOR",
-        `${url.href} lacks ${network.missingWeights().join(", ")}`,
-      );
-    }
+    network.checkComplete(url.href);
   };
   const init = {
     resize,
@@ -203,12 +197,7 @@ export async function createMobileNet(
   const network = new MobileNetNetwork(arch, { fused: options.fused });
   try {
     for (const [name, data] of weights) network.addWeight(name, data);
-    if (!network.isComplete) {
-      throw new WeightsError(
-        "MISSING_TENSOR",
-        `weights lack ${network.missingWeights().slice(0, 5).join(", ")}`,
-      );
-    }
+    network.checkComplete("the weights given");
   } catch (error) {
     network.dispose();
     await lease.release();

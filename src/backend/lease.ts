@@ -69,8 +69,3 @@ function releaseOne(): Promise<void> {
   }).catch(() => {});
   return stop;
 }
-
-/** How many leases are held now (for tests and diagnostics). */
-export function leaseCount(): number {
-  return leases;
-}

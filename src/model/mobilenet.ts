@@ -121,6 +121,22 @@ export class MobileNetNetwork {
   }
 
   /**
+   * Throws unless every weight has arrived.
+   *
+   * @throws {WeightsError} `MISSING_TENSOR` naming `source` and the first missing weights.
+   */
+  checkComplete(source: string): void {
+    if (this.isComplete) return;
+    const missing = this.missingWeights();
+    throw new WeightsError(
+      "MISSING_TENSOR",
+      `${source} lacks ${missing.length} weights: ${missing.slice(0, 5).join(", ")}${
+        missing.length > 5 ? ", ..." : ""
+      }`,
+    );
+  }
+
+  /**
    * Marks the network as failed (for example when a weights stream broke): every pending and
    * later {@linkcode MobileNetNetwork.runStreaming} rejects with `error`.
    */
@@ -269,10 +285,10 @@ export class MobileNetNetwork {
   run(input: tf.Tensor4D, output: NetworkOutput = "probabilities"): tf.Tensor2D {
     this.#checkInput(input);
     if (!this.isComplete) {
+      const missing = this.missingWeights();
       throw new Error(
-        `the network is missing ${this.missingWeights().length} weights (first: ${
-          this.missingWeights()[0]
-        }); await the load before running`,
+        `the network is missing ${missing.length} weights (first: ${missing[0]}); ` +
+          "await the load before running",
       );
     }
     return tf.tidy(() => {

@@ -16,7 +16,7 @@ import { fetchWithRetry, type RequestOptions } from "./fetch_retry.ts";
 import { type CacheOption, resolveCache, type WeightsCache } from "./cache.ts";
 import type { LoadProgressEvent, ProgressCallback, ProgressCounters } from "./progress.ts";
 
-/** Options of {@linkcode openWeights}, {@linkcode loadWeights} and {@linkcode streamTensors}. */
+/** Options of {@linkcode openWeights} and {@linkcode loadWeights}. */
 export interface LoadWeightsOptions extends RequestOptions {
   /**
    * Shards requested at once. They are requested in network order and handed on in that order;
@@ -210,25 +210,12 @@ async function fetchManifest(
 }
 
 /**
- * Reads and validates the manifest at `url`.
- *
- * @throws {WeightsError} `NOT_FOUND`, `NETWORK`, `TIMEOUT` when it cannot be read,
- * `BAD_MANIFEST` or `UNSUPPORTED_VERSION` when it is not a manifest this code reads.
- */
-export async function readManifest(
-  url: URL,
-  options: LoadWeightsOptions = {},
-): Promise<WeightsManifest> {
-  checkOptions(options);
-  const cache = resolveCache(options.cache, url);
-  return (await fetchManifest(url, options, cache, new Tracker(options.onProgress))).manifest;
-}
-
-/**
  * Opens the weights at `source` (a directory, a manifest path, or a URL): reads and validates
  * the manifest and returns it with a stream of its tensors.
  *
- * @throws {WeightsError} as {@linkcode readManifest}; {@linkcode RangeError} for bad options.
+ * @throws {WeightsError} `NOT_FOUND`, `NETWORK`, `TIMEOUT` when the manifest cannot be read,
+ * `BAD_MANIFEST` or `UNSUPPORTED_VERSION` when it is not a manifest this code reads;
+ * {@linkcode RangeError} for bad options.
  */
 export async function openWeights(
   source: string | URL,
@@ -262,16 +249,6 @@ export async function openWeights(
  * @throws {WeightsError} `NOT_FOUND` for a missing shard, `TRUNCATED` for a short one,
  * `HASH_MISMATCH` for a corrupt one, `NETWORK` or `TIMEOUT` once retries are spent.
  */
-export function streamTensors(
-  url: URL,
-  manifest: WeightsManifest,
-  options: LoadWeightsOptions = {},
-): AsyncGenerator<LoadedTensor> {
-  checkOptions(options);
-  const cache = resolveCache(options.cache, url);
-  return stream(url, manifest, options, cache, new Tracker(options.onProgress), false);
-}
-
 async function* stream(
   url: URL,
   manifest: WeightsManifest,
