@@ -50,22 +50,29 @@ export {
 } from "./src/backend/wasm.ts";
 export {
   type Architecture,
+  type ArchitectureConfig,
   type ArchitectureOptions,
   buildArchitecture,
   convParams,
+  type ConvStep,
   depthwiseParams,
   formatSummary,
+  type LayerSpec,
   separableParams,
+  type WeightSpec,
 } from "./src/model/architecture.ts";
 export { randomWeights } from "./src/model/random_weights.ts";
 export { BUNDLED_MODELS, DEFAULT_MODEL } from "./src/models.ts";
 export { IMAGENET_CLASSES, IMAGENET_LABELS, type ImageNetClass } from "./src/labels/imagenet.ts";
 export type { ResizeMode } from "./src/image/preprocess.ts";
 export type { CacheOption, WeightsCache } from "./src/weights/cache.ts";
+export type { LoadWeightsOptions } from "./src/weights/loader.ts";
+export type { WeightsManifest } from "./src/weights/manifest.ts";
 export {
   formatProgress,
   type LoadProgressEvent,
   type ProgressCallback,
+  type ProgressCounters,
 } from "./src/weights/progress.ts";
 export {
   ImageDecodeError,

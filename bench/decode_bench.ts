@@ -12,9 +12,9 @@
  *
  * @module
  */
-import imagescriptJpeg from "imagescript/wasm/node/jpeg.js";
-import jpegJs from "jpeg-js";
-import jsquashDecode from "@jsquash/jpeg/decode.js";
+import imagescriptJpeg from "npm:imagescript@1.3.1/wasm/node/jpeg.js";
+import jpegJs from "npm:jpeg-js@0.4.4";
+import jsquashDecode from "npm:@jsquash/jpeg@1.6.0/decode.js";
 import {
   chooseScale,
   decodeJpeg,

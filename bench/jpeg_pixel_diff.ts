@@ -16,7 +16,7 @@
  *
  * @module
  */
-import jpegJs from "jpeg-js";
+import jpegJs from "npm:jpeg-js@0.4.4";
 import { decodeJpeg } from "../src/image/jpeg/mod.ts";
 
 const SIZE = 224;

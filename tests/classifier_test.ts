@@ -3,7 +3,7 @@
  * errors after which the model keeps working, and no tensor leaks.
  */
 import { liveTensors } from "./_tensors.ts";
-import * as tf from "@tensorflow/tfjs-core";
+import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
 import { assert, assertAllClose, assertEquals, assertRejects, assertThrows } from "./_assert.ts";
 import { readImage, readInput, readReference } from "./_fixtures.ts";
 import { encodePng } from "./_png.ts";

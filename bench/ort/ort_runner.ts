@@ -14,9 +14,9 @@
  *
  * @module
  */
-import * as ort from "onnxruntime-web";
+import * as ort from "npm:onnxruntime-web@1.30.0";
 import { buildArchitecture } from "../../src/model/architecture.ts";
-import { exportOnnx, ONNX_INPUT_NAME } from "../../src/export/onnx.ts";
+import { exportOnnx, ONNX_INPUT_NAME } from "../export/onnx.ts";
 import { benchInput, CASES, caseWeights, INPUT_SHAPE } from "./cases.ts";
 import { type CaseReport, emitReport, parseRunnerOptions, timeCalls } from "./measure.ts";
 

@@ -2,12 +2,12 @@
  * Start-up calibration: times 1 thread against the pool on a small MobileNet-like workload (one
  * depthwise-separable block at 56x56, ~27 M multiply-adds) and tells which is faster right now.
  * It detects cores taken by other processes before the first inference; the watchdog of
- * `controller.ts` follows later changes.
+ * `watchdog.ts` follows later changes.
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs-core";
-import type { ThreadSwitcher } from "./thread_pool.ts";
+import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
+import type { ThreadSwitcher } from "./pools.ts";
 
 /** Result of {@linkcode calibrate}. */
 export interface Calibration {

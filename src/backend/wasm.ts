@@ -7,13 +7,13 @@
  * The binary is chosen in order threaded SIMD -> single-thread SIMD -> plain WASM; each step
  * down happens because a probe said so, an option or environment variable asked for it, or
  * starting the better binary failed, and `reason` says which. The threaded binary runs its
- * pthreads on Deno's `node:worker_threads` through the bridge of `threads.ts`, with exactly the
+ * pthreads on Deno's `node:worker_threads` through the bridge of `pthread_bridge.ts`, with exactly the
  * threads asked for. With `threads: "auto"` (the default), a start-up calibration and a watchdog
  * fed by {@linkcode reportInferenceTime} keep it on 1 thread while that is faster.
  *
  * @example Start, run, report, stop
  * ```ts
- * import * as tf from "@tensorflow/tfjs-core";
+ * import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
  * import { backendInfo, initBackend, shutdownBackend, timeInference } from "./wasm.ts";
  *
  * await initBackend();
@@ -25,10 +25,10 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs-core";
-import { BackendWasm, setThreadsCount } from "@tensorflow/tfjs-backend-wasm";
+import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
+import { BackendWasm, setThreadsCount } from "npm:@tensorflow/tfjs-backend-wasm@4.22.0";
 import { calibrate, type Calibration } from "./calibrate.ts";
-import { checkReport, ThreadController, type ThreadsChange } from "./controller.ts";
+import { checkReport, ThreadController, type ThreadsChange } from "./watchdog.ts";
 import {
   type BackendOptions,
   MAX_THREADS,
@@ -44,16 +44,16 @@ import {
   SIMD,
   THREADED_SIMD,
   type WasmBinary,
-} from "./loader.ts";
+} from "./emscripten_module.ts";
 import { logicalCores, message, probeSimd, probeThreads } from "./probe.ts";
-import { ThreadPools } from "./thread_pool.ts";
+import { ThreadPools } from "./pools.ts";
 
 export type { BackendOptions } from "./flags.ts";
 export { MAX_THREADS, SIMD_ENV, THREADS_ENV } from "./flags.ts";
-export type { WasmBinary } from "./loader.ts";
+export type { WasmBinary } from "./emscripten_module.ts";
 export type { Calibration } from "./calibrate.ts";
-export type { ThreadsChange } from "./controller.ts";
-export { liveWorkerCount } from "./threads.ts";
+export type { ThreadsChange } from "./watchdog.ts";
+export { liveWorkerCount } from "./pthread_bridge.ts";
 
 /** What the backend runs on, and why. */
 export interface BackendInfo {

@@ -6,13 +6,13 @@
  * @module
  */
 // @ts-types="./imagescript_codecs.d.ts"
-import jpegCodec from "imagescript/wasm/node/jpeg.js";
+import jpegCodec from "npm:imagescript@1.3.1/wasm/node/jpeg.js";
 // @ts-types="./imagescript_codecs.d.ts"
-import pngCodec from "imagescript/wasm/node/png.js";
+import pngCodec from "npm:imagescript@1.3.1/wasm/node/png.js";
 // @ts-types="./imagescript_codecs.d.ts"
-import gifCodec from "imagescript/wasm/node/gif.js";
+import gifCodec from "npm:imagescript@1.3.1/wasm/node/gif.js";
 // @ts-types="./imagescript_codecs.d.ts"
-import tiffCodec from "imagescript/wasm/node/tiff.js";
+import tiffCodec from "npm:imagescript@1.3.1/wasm/node/tiff.js";
 import type { Pixels } from "./pixels.ts";
 
 /**

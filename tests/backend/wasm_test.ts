@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import process from "node:process";
-import * as tf from "@tensorflow/tfjs-core";
+import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
 import {
   type BackendInfo,
   backendInfo,

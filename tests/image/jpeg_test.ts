@@ -7,7 +7,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import imagescriptJpeg from "imagescript/wasm/node/jpeg.js";
+import imagescriptJpeg from "npm:imagescript@1.3.1/wasm/node/jpeg.js";
 import {
   chooseScale,
   decodeJpeg,

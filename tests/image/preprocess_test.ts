@@ -1,4 +1,4 @@
-import * as tf from "@tensorflow/tfjs-core";
+import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
 import { assertAllClose, assertEquals, assertThrows } from "../_assert.ts";
 import { initBackend } from "../../src/backend/wasm.ts";
 import { preprocessPixels, preprocessTensor, sourceRect } from "../../src/image/preprocess.ts";

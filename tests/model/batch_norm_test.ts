@@ -1,4 +1,4 @@
-import * as tf from "@tensorflow/tfjs-core";
+import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
 import { assertAllClose, assertEquals, assertThrows } from "../_assert.ts";
 import { foldBatchNorm } from "../../src/model/batch_norm.ts";
 import { BATCH_NORM_EPSILON, buildArchitecture } from "../../src/model/architecture.ts";

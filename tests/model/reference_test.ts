@@ -4,7 +4,7 @@
  * probabilities, fused and unfused, for both bundled models; the photos give the reference's
  * top-1 wherever its margin is clear.
  */
-import * as tf from "@tensorflow/tfjs-core";
+import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
 import { assertAllClose, assertEquals } from "../_assert.ts";
 import { readImage, readInput, readReference } from "../_fixtures.ts";
 import { buildArchitecture } from "../../src/model/architecture.ts";

@@ -4,7 +4,7 @@
  * that are not a MobileNet (built here with h5wasm) are refused naming the missing dataset, and
  * the converter writes nothing for them.
  */
-import * as h5wasm from "h5wasm";
+import * as h5wasm from "npm:h5wasm@0.10.3";
 import { assert, assertAllClose, assertEquals, assertRejects } from "../_assert.ts";
 import { readImage } from "../_fixtures.ts";
 import { isHdf5, parseKerasFileName, readKerasH5 } from "../../src/weights/convert/keras_h5.ts";

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds libjpeg-turbo's TurboJPEG decompressor as WebAssembly from Debian's source package and
-# (by default) regenerates src/image/jpeg/turbo_wasm.ts through src/image/jpeg/embed_wasm.ts.
+# (by default) regenerates src/image/jpeg/turbo_wasm.ts through tools/jpeg_wasm/embed_wasm.ts.
 #
 #   tools/jpeg_wasm/build.sh            # the shipped build (the defaults below), embedded
 #   OPT=-O2 SIMD=0 EMBED=0 OUT=/tmp/x.wasm tools/jpeg_wasm/build.sh    # a variant, not embedded
@@ -200,7 +200,7 @@ if [ "$EMBED" = 1 ]; then
   SOURCE_DESC="$SOURCE_DESC wasm-ld --lto-O${LTO_O}; wasi-libc ${WASI_LIBC_VERSION}"
   if [ "$WASM_OPT" = 1 ]; then SOURCE_DESC="$SOURCE_DESC; wasm-opt ${OPT}"; fi
   SOURCE_DESC="$(echo "$SOURCE_DESC" | tr -s ' ' | sed 's/ ;/;/g')"
-  deno run --allow-read --allow-write "$ROOT/src/image/jpeg/embed_wasm.ts" \
+  deno run --allow-read --allow-write "$ROOT/tools/jpeg_wasm/embed_wasm.ts" \
     "--source=$SOURCE_DESC" "$OUT"
   deno fmt --quiet "$ROOT/src/image/jpeg/turbo_wasm.ts"
 fi

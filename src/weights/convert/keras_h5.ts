@@ -12,7 +12,7 @@
  *
  * @module
  */
-import * as h5wasm from "h5wasm";
+import * as h5wasm from "npm:h5wasm@0.10.3";
 import { WeightsError } from "../../errors.ts";
 import { buildArchitecture } from "../../model/architecture.ts";
 import { architectureOptions, inferModelConfig } from "../fit.ts";

@@ -20,7 +20,7 @@
  *
  * @module
  */
-import type { LoadedModule } from "./loader.ts";
+import type { LoadedModule } from "./emscripten_module.ts";
 
 /** The thread-count switch the watchdog drives. */
 export interface ThreadSwitcher {

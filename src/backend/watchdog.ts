@@ -5,7 +5,7 @@
  * each other; with one of 2 cores busy, 2 threads measured ~115 ms against ~42 ms for 1).
  *
  * It works per workload key (e.g. one per input size), costs a few comparisons per report and
- * switches pools by pointer between inferences (see `thread_pool.ts`), so tensors stay valid.
+ * switches pools by pointer between inferences (see `pools.ts`), so tensors stay valid.
  *
  * Policy, per key (each workload keeps its own decision; `before(key)` switches the pool to it):
  * the first report is warm-up (operator creation, weight packing) and ignored.

@@ -17,7 +17,7 @@
  */
 import { EventEmitter } from "node:events";
 import type { Worker as NodeWorker } from "node:worker_threads";
-import { wasmWorkerContents } from "@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.worker.js";
+import { wasmWorkerContents } from "npm:@tensorflow/tfjs-backend-wasm@4.22.0/wasm-out/tfjs-backend-wasm-threaded-simd.worker.js";
 
 /** Real workers started by any bridge whose `exit` event has not fired yet. */
 const live = new Set<NodeWorker>();

@@ -12,9 +12,9 @@
  *
  * @module
  */
-import type { Architecture, ConvStep } from "../model/architecture.ts";
-import { foldBatchNorm } from "../model/batch_norm.ts";
-import { WeightsError } from "../errors.ts";
+import type { Architecture, ConvStep } from "../../src/model/architecture.ts";
+import { foldBatchNorm } from "../../src/model/batch_norm.ts";
+import { WeightsError } from "../../src/errors.ts";
 import {
   encodeOnnxModel,
   OnnxDataType,
@@ -128,8 +128,8 @@ function takeWeight(
  *
  * @example Export the bundled 0.25/224 model
  * ```ts
- * import { buildArchitecture } from "../model/architecture.ts";
- * import { loadWeights } from "../weights/loader.ts";
+ * import { buildArchitecture } from "../../src/model/architecture.ts";
+ * import { loadWeights } from "../../src/weights/loader.ts";
  * import { exportOnnx } from "./onnx.ts";
  * const { tensors } = await loadWeights("weights/mobilenet_v1_0.25_224");
  * const bytes = exportOnnx(buildArchitecture({ alpha: 0.25 }), tensors);

@@ -2,7 +2,7 @@
  * Creation of one tfjs-backend-wasm emscripten module (threaded SIMD, SIMD or plain), without
  * tfjs' own `init()`: we call the factories from the package's `wasm-out/` directory ourselves,
  * so we choose the binary, compile it once per process, instantiate it with our imports, and
- * start the pthread pool through the bridge of `threads.ts`.
+ * start the pthread pool through the bridge of `pthread_bridge.ts`.
  *
  * The factory call patches two globals in Node mode: it adds `uncaughtException` and
  * `unhandledRejection` listeners to `process`, and (threaded) assigns `globalThis.Worker`. Both
@@ -11,13 +11,13 @@
  * @module
  */
 import process from "node:process";
-import threadedFactory from "@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js";
-import singleFactory from "@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm.js";
+import threadedFactory from "npm:@tensorflow/tfjs-backend-wasm@4.22.0/wasm-out/tfjs-backend-wasm-threaded-simd.js";
+import singleFactory from "npm:@tensorflow/tfjs-backend-wasm@4.22.0/wasm-out/tfjs-backend-wasm.js";
 import type {
   BackendWasmModule,
   WasmFactoryConfig,
-} from "@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm.js";
-import { importNodeWorker, PthreadBridge, type PthreadPool } from "./threads.ts";
+} from "npm:@tensorflow/tfjs-backend-wasm@4.22.0/wasm-out/tfjs-backend-wasm.js";
+import { importNodeWorker, PthreadBridge, type PthreadPool } from "./pthread_bridge.ts";
 import { message } from "./probe.ts";
 
 /** Which WASM binary of tfjs-backend-wasm is running. */

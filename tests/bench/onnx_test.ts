@@ -5,8 +5,8 @@
  * features as `MobileNetNetwork` on the tfjs WASM backend; and the layout helpers are checked
  * on their own.
  */
-import * as ort from "onnxruntime-web";
-import * as tf from "@tensorflow/tfjs-core";
+import * as ort from "npm:onnxruntime-web@1.30.0";
+import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
 import { assert, assertAllClose, assertEquals, assertThrows } from "../_assert.ts";
 import { readInput, readReference } from "../_fixtures.ts";
 import { buildArchitecture } from "../../src/model/architecture.ts";
@@ -21,7 +21,7 @@ import {
   ONNX_INPUT_NAME,
   type OnnxExportOptions,
   samePadding,
-} from "../../src/export/onnx.ts";
+} from "../../bench/export/onnx.ts";
 
 // One thread: ORT-web then runs on the calling thread and starts no worker.
 ort.env.wasm.numThreads = 1;

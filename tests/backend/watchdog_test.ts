@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { checkReport, ThreadController, type ThreadsChange } from "../../src/backend/controller.ts";
+import { checkReport, ThreadController, type ThreadsChange } from "../../src/backend/watchdog.ts";
 
 /** Pools that only remember which count is active. */
 class FakePools {

@@ -6,7 +6,7 @@
  * ```sh
  * tools/jpeg_wasm/build.sh    # Debian's libjpeg-turbo source -> wasm -> turbo_wasm.ts
  * # or, for a .wasm built before:
- * deno run --allow-read --allow-write src/image/jpeg/embed_wasm.ts \
+ * deno run --allow-read --allow-write tools/jpeg_wasm/embed_wasm.ts \
  *   [--source="how it was built"] path/to/jpeg-turbo.wasm [output.ts]
  * ```
  *
@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { sha256Hex } from "../../src/weights/sha256.ts";
 
 /** How the embedded binary is made (the default of `--source`). */
 export const SOURCE = "libjpeg-turbo 2.1.5 (Debian bookworm source package libjpeg-turbo " +
@@ -22,12 +23,6 @@ export const SOURCE = "libjpeg-turbo 2.1.5 (Debian bookworm source package libjp
 
 /** Characters of base64 per line of the generated file. */
 const LINE = 96;
-
-/** Returns the lower-case hex SHA-256 of `bytes`. */
-export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as BufferSource));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
-}
 
 /**
  * Returns the source text of `turbo_wasm.ts` for the given WebAssembly binary.
@@ -77,9 +72,10 @@ ${lines.join("\n")}
 if (import.meta.main) {
   const options = Deno.args.filter((arg) => arg.startsWith("--source="));
   const source = options.length ? options[options.length - 1].slice("--source=".length) : SOURCE;
-  const [input, output = new URL("./turbo_wasm.ts", import.meta.url).pathname] = Deno.args.filter(
-    (arg) => !arg.startsWith("--source="),
-  );
+  const [input, output = new URL("../../src/image/jpeg/turbo_wasm.ts", import.meta.url).pathname] =
+    Deno.args.filter(
+      (arg) => !arg.startsWith("--source="),
+    );
   if (!input) {
     console.error('usage: embed_wasm.ts [--source="how it was built"] file.wasm [output.ts]');
     Deno.exit(2);
