@@ -14,18 +14,12 @@
  * @module
  */
 import { parseArgs } from "../src/cli/parse_args.ts";
+import { median } from "../src/_util.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const FIXTURES = new URL("bench/fixtures/", ROOT);
 const args = parseArgs(Deno.args, { string: ["runs", "child"], boolean: ["quick"] });
 const RUNS = Number(args.runs ?? (args.quick ? 10 : 30));
-
-/** Median of timings in ms. */
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
 
 async function time(fn: () => unknown, runs = RUNS, warmup = 3): Promise<number> {
   for (let i = 0; i < warmup; i++) await fn();

@@ -28,6 +28,7 @@ import { createMobileNet } from "../src/load.ts";
 import { randomWeights } from "../src/model/random_weights.ts";
 import { loadWeights } from "../src/weights/loader.ts";
 import type { MobileNet } from "../src/classifier.ts";
+import { median } from "../src/_util.ts";
 
 interface Config {
   /** Options of initBackend. */
@@ -91,12 +92,6 @@ async function ensure(
 function infer(_name: string, model: MobileNet, input: tf.Tensor4D): void {
   // predict reports its own time to the watchdog when one runs (the "auto" configuration).
   model.predict(input);
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 async function report(rounds: number, perRound: number): Promise<void> {

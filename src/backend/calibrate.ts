@@ -8,6 +8,7 @@
  */
 import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
 import type { ThreadSwitcher } from "./pools.ts";
+import { median } from "../_util.ts";
 
 /** Result of {@linkcode calibrate}. */
 export interface Calibration {
@@ -29,12 +30,6 @@ export interface CalibrateOptions {
   rounds?: number;
   /** The pool is chosen only below `upRatio` times the 1-thread time. @default {0.9} */
   upRatio?: number;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 /**

@@ -18,7 +18,7 @@ import type {
   WasmFactoryConfig,
 } from "npm:@tensorflow/tfjs-backend-wasm@4.22.0/wasm-out/tfjs-backend-wasm.js";
 import { importNodeWorker, PthreadBridge, type PthreadPool } from "./pthread_bridge.ts";
-import { message } from "./probe.ts";
+import { errorMessage as message } from "../_util.ts";
 
 /** Which WASM binary of tfjs-backend-wasm is running. */
 export type WasmBinary =

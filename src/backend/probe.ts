@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { errorMessage as message } from "../_util.ts";
 
 /** The outcome of one probe. */
 export interface ProbeResult {
@@ -131,13 +132,4 @@ export function probeThreads(): ProbeResult {
 export function logicalCores(): number {
   const n = typeof navigator === "object" ? Number(navigator.hardwareConcurrency) : NaN;
   return Number.isInteger(n) && n > 0 ? n : 1;
-}
-
-/** The message of an unknown thrown value. */
-export function message(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  if (error && typeof error === "object" && "message" in error) {
-    return String((error as { message: unknown }).message);
-  }
-  return String(error);
 }

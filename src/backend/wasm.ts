@@ -45,7 +45,8 @@ import {
   THREADED_SIMD,
   type WasmBinary,
 } from "./emscripten_module.ts";
-import { logicalCores, message, probeSimd, probeThreads } from "./probe.ts";
+import { logicalCores, probeSimd, probeThreads } from "./probe.ts";
+import { errorMessage as message } from "../_util.ts";
 import { ThreadPools } from "./pools.ts";
 
 export type { BackendOptions } from "./flags.ts";

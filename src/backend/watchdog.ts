@@ -17,6 +17,7 @@
  *
  * @module
  */
+import { median } from "../_util.ts";
 
 /** A change of the active thread count decided by the watchdog (or `setThreads`). */
 export interface ThreadsChange {
@@ -79,12 +80,6 @@ interface KeyState {
   decided: number;
   /** A probe of the other count, run by this workload's next inference. */
   probe?: Probe;
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 /**

@@ -6,6 +6,7 @@
  * @module
  */
 import { WeightsError } from "../errors.ts";
+import { sizeOf } from "../_util.ts";
 
 /** The `format` field every manifest carries. */
 export const FORMAT_NAME = "mobilenet-edge-weights";
@@ -110,11 +111,6 @@ export interface WeightsManifest {
 
 /** Bytes per stored element of each storage type. */
 export const STORED_BYTES: Record<StoredDtype, number> = { float32: 4, float16: 2, uint8: 1 };
-
-/** Number of elements of a shape. */
-export function sizeOf(shape: readonly number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
-}
 
 function bad(message: string): never {
   throw new WeightsError("BAD_MANIFEST", `invalid weights manifest: ${message}`);

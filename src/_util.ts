@@ -1,0 +1,31 @@
+/**
+ * Small private helpers shared by every layer: one home each. This module imports nothing, so
+ * any module may use it without creating a dependency between layers (it is the one exception
+ * to "`src/backend/` imports nothing of ours").
+ *
+ * @module
+ */
+
+/** The message of an unknown thrown value (an `Error`, an object with a `message`, anything). */
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  if (error && typeof error === "object" && "message" in error) {
+    return String((error as { message: unknown }).message);
+  }
+  return String(error);
+}
+
+/** The median of some numbers (the mean of the middle two for an even count; NaN for none). */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** Number of elements of a shape: the product of its sides (1 for a scalar). */
+export function sizeOf(shape: readonly number[]): number {
+  let size = 1;
+  for (const side of shape) size *= side;
+  return size;
+}
