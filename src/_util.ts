@@ -29,3 +29,25 @@ export function sizeOf(shape: readonly number[]): number {
   for (const side of shape) size *= side;
   return size;
 }
+
+/**
+ * Settles like `promise`, or rejects with `timeoutError()` when `ms` milliseconds pass first.
+ * The timer is cleared as soon as either happens, so nothing is left pending.
+ *
+ * @example
+ * ```ts
+ * import { withTimeout } from "./_util.ts";
+ *
+ * const ready = new Promise<string>((resolve) => setTimeout(() => resolve("ready"), 10));
+ * await withTimeout(ready, 1000, () => new Error("not ready within 1000 ms")); // "ready"
+ * ```
+ */
+export function withTimeout<T>(
+  promise: PromiseLike<T>,
+  ms: number,
+  timeoutError: () => Error,
+): Promise<T> {
+  const expired = Promise.withResolvers<never>();
+  const timer = setTimeout(() => expired.reject(timeoutError()), ms);
+  return Promise.race([promise, expired.promise]).finally(() => clearTimeout(timer));
+}

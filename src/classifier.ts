@@ -11,12 +11,7 @@ import { type Architecture, formatSummary, type LayerSpec } from "./model/archit
 import type { MobileNetNetwork, NetworkOutput } from "./model/mobilenet.ts";
 import { checkSize, decodeImage } from "./image/decode.ts";
 import { type Pixels, toPixels } from "./image/pixels.ts";
-import {
-  preprocessPixels,
-  preprocessTensor,
-  RESIZE_MODES,
-  type ResizeMode,
-} from "./image/preprocess.ts";
+import { preprocessPixels, preprocessTensor, type ResizeMode } from "./image/preprocess.ts";
 import type { WeightsManifest } from "./weights/manifest.ts";
 import type { BackendLease } from "./backend/lease.ts";
 import { timeInference } from "./backend/wasm.ts";
@@ -406,14 +401,4 @@ export class MobileNet {
     this.#network.dispose();
     return this.#init.lease?.release() ?? Promise.resolve();
   }
-}
-
-/** Checks a resize option. */
-export function checkResizeMode(mode: unknown): ResizeMode {
-  if (!RESIZE_MODES.includes(mode as ResizeMode)) {
-    throw new RangeError(
-      `resize must be one of ${RESIZE_MODES.join(", ")}, got ${JSON.stringify(mode)}`,
-    );
-  }
-  return mode as ResizeMode;
 }

@@ -6,9 +6,9 @@
  */
 import { type ArchitectureOptions, buildArchitecture } from "./model/architecture.ts";
 import { MobileNetNetwork } from "./model/mobilenet.ts";
-import { checkResizeMode, MobileNet } from "./classifier.ts";
+import { MobileNet } from "./classifier.ts";
 import { acquireBackend, type BackendLease } from "./backend/lease.ts";
-import type { ResizeMode } from "./image/preprocess.ts";
+import { checkResizeMode, type ResizeMode } from "./image/preprocess.ts";
 import { IMAGENET_LABELS } from "./labels/imagenet.ts";
 import { resolveModel } from "./models.ts";
 import { type LoadWeightsOptions, openWeights } from "./weights/loader.ts";

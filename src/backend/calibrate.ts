@@ -7,7 +7,7 @@
  * @module
  */
 import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
-import type { ThreadSwitcher } from "./pools.ts";
+import type { PoolSwitch } from "./pools.ts";
 import { median } from "../_util.ts";
 
 /** Result of {@linkcode calibrate}. */
@@ -38,7 +38,7 @@ export interface CalibrateOptions {
  * switchable by pointer. Creates and disposes its own tensors.
  */
 export function calibrate(
-  pools: ThreadSwitcher,
+  pools: PoolSwitch,
   threads: number,
   options: CalibrateOptions = {},
 ): Calibration {

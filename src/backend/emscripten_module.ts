@@ -18,7 +18,7 @@ import type {
   WasmFactoryConfig,
 } from "npm:@tensorflow/tfjs-backend-wasm@4.22.0/wasm-out/tfjs-backend-wasm.js";
 import { importNodeWorker, PthreadBridge, type PthreadPool } from "./pthread_bridge.ts";
-import { errorMessage as message } from "../_util.ts";
+import { errorMessage as message, withTimeout } from "../_util.ts";
 
 /** Which WASM binary of tfjs-backend-wasm is running. */
 export type WasmBinary =
@@ -118,6 +118,23 @@ const factories = {
 type Imports = { env: Record<string, unknown> } & WebAssembly.Imports;
 type Receive = (instance: WebAssembly.Instance, module: WebAssembly.Module) => void;
 
+type RawExports = Record<string, (...args: number[]) => number>;
+
+/** The `tfjs` namespace of C functions that `BackendWasm` calls, over the raw exports. */
+function tfjsNamespace(raw: RawExports): BackendWasmModule["tfjs"] {
+  return {
+    init: () => void raw.init(),
+    initWithThreadsCount: (threads: number) => void raw.init_with_threads_count(threads),
+    getThreadsCount: () => raw.get_threads_count(),
+    registerTensor: (id: number, size: number, offset: number) =>
+      void raw.register_tensor(id, size, offset),
+    disposeData: (id: number) => void raw.dispose_data(id),
+    // The raw export: the module's `_dispose` wrapper would also remove every process
+    // listener that existed when the module was created, including the application's.
+    dispose: () => void raw.dispose(),
+  };
+}
+
 /**
  * Creates and starts one tfjs-backend-wasm module.
  *
@@ -135,10 +152,7 @@ export async function loadModule(options: LoadOptions): Promise<LoadedModule> {
   const bridge = threaded
     ? new PthreadBridge({ workerClass: await importNodeWorker(), eager: maxThreads - 1, timeoutMs })
     : undefined;
-  let fail!: (error: unknown) => void;
-  const failed = new Promise<never>((_, reject) => {
-    fail = reject;
-  });
+  const { promise: failed, reject: fail } = Promise.withResolvers<never>();
   failed.catch(() => {});
   let memory: WebAssembly.Memory | undefined;
   let instance: WebAssembly.Instance | undefined;
@@ -164,34 +178,21 @@ export async function loadModule(options: LoadOptions): Promise<LoadedModule> {
       fail(new Error(`${binary} aborted: ${what}`));
     },
   };
-  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     const factory = threaded ? factories.threaded : factories.single;
     const ready = keepProcessListeners(() =>
       bridge ? bridge.intercept(() => factory(config)) : factory(config)
     );
     ready.catch(() => {});
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`${binary} did not start within ${timeoutMs} ms`)),
-        timeoutMs,
-      );
-    });
-    const racers: Promise<BackendWasmModule>[] = [ready, failed, timeout];
+    const racers: Promise<BackendWasmModule>[] = [ready, failed];
     if (bridge) racers.push(bridge.failed);
-    const module = await Promise.race(racers);
-    const raw = instance!.exports as Record<string, (...args: number[]) => number>;
-    module.tfjs = {
-      init: () => void raw.init(),
-      initWithThreadsCount: (threads: number) => void raw.init_with_threads_count(threads),
-      getThreadsCount: () => raw.get_threads_count(),
-      registerTensor: (id: number, size: number, offset: number) =>
-        void raw.register_tensor(id, size, offset),
-      disposeData: (id: number) => void raw.dispose_data(id),
-      // The raw export: the module's `_dispose` wrapper would also remove every process
-      // listener that existed when the module was created, including the application's.
-      dispose: () => void raw.dispose(),
-    };
+    const module = await withTimeout(
+      Promise.race(racers),
+      timeoutMs,
+      () => new Error(`${binary} did not start within ${timeoutMs} ms`),
+    );
+    const raw = instance!.exports as RawExports;
+    module.tfjs = tfjsNamespace(raw);
     const pthreads = (module as unknown as { PThread?: PthreadPool }).PThread;
     return {
       module,
@@ -205,7 +206,5 @@ export async function loadModule(options: LoadOptions): Promise<LoadedModule> {
   } catch (error) {
     await bridge?.terminate();
     throw error;
-  } finally {
-    clearTimeout(timer);
   }
 }

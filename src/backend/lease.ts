@@ -17,8 +17,8 @@ import {
   shutdownBackend,
 } from "./wasm.ts";
 
+/** Leases held. The backend's start/stop state is `wasm.ts`'s: a start always waits for a stop. */
 let leases = 0;
-let stopping: Promise<void> | undefined;
 
 /** A model's hold on the backend; give it back with {@linkcode BackendLease.release}. */
 export interface BackendLease {
@@ -36,8 +36,7 @@ export async function acquireBackend(options: BackendOptions = {}): Promise<Back
   leases++;
   let info: BackendInfo;
   try {
-    await stopping;
-    info = await initBackend(options);
+    info = await initBackend(options); // waits for a shutdown in progress
     const wanted = options.threads;
     if (typeof wanted === "number" && wanted !== info.threads && wanted <= info.maxThreads) {
       info = await setThreads(wanted);
@@ -61,11 +60,6 @@ function releaseOne(): Promise<void> {
   leases--;
   if (leases > 0 || !backendInfo()) return Promise.resolve();
   // The engine's own counter: tensors the caller still holds would die with the backend.
-  if (tf.engine().state.numTensors > 0) return Promise.resolve(); // the caller still holds tensors on this backend
-  const stop = shutdownBackend();
-  stopping = stop;
-  stop.finally(() => {
-    if (stopping === stop) stopping = undefined;
-  }).catch(() => {});
-  return stop;
+  if (tf.engine().state.numTensors > 0) return Promise.resolve();
+  return shutdownBackend();
 }

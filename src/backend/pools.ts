@@ -22,23 +22,19 @@
  */
 import type { LoadedModule } from "./emscripten_module.ts";
 
-/** The thread-count switch the watchdog drives. */
-export interface ThreadSwitcher {
+/**
+ * The thread-count switch that the calibration and the watchdog drive: the one interface over
+ * {@linkcode ThreadPools} (tests use fakes of it).
+ */
+export interface PoolSwitch {
   /** Threads of the active pool. */
   readonly active: number;
-  /** Most threads a pool may have. */
-  readonly maxThreads: number;
-  /**
-   * Makes a pool of `threads` threads the active one. Returns false when that needs a new pool
-   * and emscripten's pool has no idle slots left for it.
-   */
-  use(threads: number): Promise<boolean>;
   /** Synchronous switch to an existing pool; false if there is none for `threads`. */
   useExisting(threads: number): boolean;
 }
 
 /** The XNNPACK pthreadpools of one threaded module, by thread count. */
-export class ThreadPools implements ThreadSwitcher {
+export class ThreadPools implements PoolSwitch {
   #loaded: LoadedModule;
   #pools = new Map<number, number>();
   #address: number | undefined;
@@ -63,17 +59,13 @@ export class ThreadPools implements ThreadSwitcher {
     return this.#address !== undefined;
   }
 
-  /** Thread counts that have a pool to switch to without creating threads. */
-  get counts(): number[] {
-    return [...this.#pools.keys()].sort((a, b) => a - b);
-  }
-
   #heap(): Int32Array {
     return new Int32Array(this.#loaded.memory.buffer);
   }
 
   /**
-   * Makes a pool of `threads` threads active, creating it if needed.
+   * Makes a pool of `threads` threads active, creating it if needed. Returns false when that
+   * needs a new pool and emscripten's pool has no idle slots left for it.
    *
    * @throws {RangeError} when `threads` is not an integer from 1 to `maxThreads`.
    */

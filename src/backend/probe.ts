@@ -1,7 +1,8 @@
 /**
  * Capability probes of the runtime, each cheap and side-effect free: WASM SIMD, WASM threads
- * (shared memory, atomics, workers) and the number of logical cores. `initBackend` asks them
- * which binary to try first; a failed start of that binary is the final word.
+ * (a shared memory that can really be created, atomics) and the number of logical cores.
+ * `initBackend` asks them which binary to try first; a failed start of that binary is the final
+ * word.
  *
  * @module
  */
@@ -15,81 +16,24 @@ export interface ProbeResult {
   detail: string;
 }
 
-// A module with one function that runs `i8x16.splat`: the bytes tfjs-backend-wasm's
-// WASM_HAS_SIMD_SUPPORT flag validates (from wasm-feature-detect).
-const SIMD_PROBE = new Uint8Array([
-  0,
-  97,
-  115,
-  109,
-  1,
-  0,
-  0,
-  0,
-  1,
-  4,
-  1,
-  96,
-  0,
-  0,
-  3,
-  2,
-  1,
-  0,
-  10,
-  9,
-  1,
-  7,
-  0,
-  65,
-  0,
-  253,
-  15,
-  26,
-  11,
-]);
+/** The bytes of a hex string (whitespace ignored). */
+function fromHex(hex: string): Uint8Array<ArrayBuffer> {
+  const digits = hex.replace(/\s+/g, "");
+  return Uint8Array.from(
+    { length: digits.length / 2 },
+    (_, i) => parseInt(digits.slice(2 * i, 2 * i + 2), 16),
+  );
+}
 
-// A module with a shared memory and an atomic load (`i32.atomic.load`), as in tfjs'
-// WASM_HAS_MULTITHREAD_SUPPORT flag (from wasm-feature-detect).
-const THREADS_PROBE = new Uint8Array([
-  0,
-  97,
-  115,
-  109,
-  1,
-  0,
-  0,
-  0,
-  1,
-  4,
-  1,
-  96,
-  0,
-  0,
-  3,
-  2,
-  1,
-  0,
-  5,
-  4,
-  1,
-  3,
-  1,
-  1,
-  10,
-  11,
-  1,
-  9,
-  0,
-  65,
-  0,
-  254,
-  16,
-  2,
-  0,
-  26,
-  11,
-]);
+// The probe modules of wasm-feature-detect, which tfjs-backend-wasm's WASM_HAS_SIMD_SUPPORT and
+// WASM_HAS_MULTITHREAD_SUPPORT flags validate. Sections: magic and version; one type `() -> ()`;
+// one function; (threads only) one shared memory of 1 page, max 1; the code.
+// SIMD: `(func i32.const 0 i8x16.splat drop)`.
+const SIMD_PROBE = fromHex("0061736d 01000000 010401600000 03020100 0a09010700 4100 fd0f 1a0b");
+// Threads: `(memory 1 1 shared) (func i32.const 0 i32.atomic.load drop)`.
+const THREADS_PROBE = fromHex(
+  "0061736d 01000000 010401600000 03020100 050401030101 0a0b010900 4100 fe100200 1a0b",
+);
 
 /** Whether the runtime validates WASM SIMD instructions. */
 export function probeSimd(): ProbeResult {
@@ -103,22 +47,39 @@ export function probeSimd(): ProbeResult {
 }
 
 /**
- * Whether the runtime can run emscripten pthreads: `SharedArrayBuffer`, `Atomics.wait`, a shared
- * `WebAssembly.Memory` and WASM atomics. Workers themselves are not started here: whether they
- * start is learnt by starting the threaded binary (with a timeout).
+ * Whether a buffer really is a `SharedArrayBuffer`, by its own tag rather than the global of that
+ * name (which some platforms alias to `ArrayBuffer`).
+ */
+function isShared(buffer: ArrayBufferLike): boolean {
+  return Object.prototype.toString.call(buffer) === "[object SharedArrayBuffer]";
+}
+
+/**
+ * Whether the runtime can run emscripten pthreads. It decides by trying, not by the globals'
+ * existence: some edge platforms (Supabase Edge Functions) alias `SharedArrayBuffer` to
+ * `ArrayBuffer` and throw "Creating a shared memory is not supported" when a shared memory is
+ * created. So it creates a shared `WebAssembly.Memory`, checks that its buffer is a real
+ * `SharedArrayBuffer`, then checks `Atomics.wait` and that WASM atomics validate. Workers
+ * themselves are not started here: whether they start is learnt by starting the threaded binary
+ * (with a timeout).
  */
 export function probeThreads(): ProbeResult {
-  if (typeof SharedArrayBuffer !== "function") {
-    return { ok: false, detail: "no SharedArrayBuffer" };
+  let memory: WebAssembly.Memory;
+  try {
+    memory = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+  } catch (error) {
+    return { ok: false, detail: `cannot create a shared WebAssembly memory: ${message(error)}` };
+  }
+  if (!isShared(memory.buffer)) {
+    return {
+      ok: false,
+      detail: "a shared WebAssembly memory is not backed by a SharedArrayBuffer",
+    };
   }
   if (typeof Atomics !== "object" || typeof Atomics.wait !== "function") {
     return { ok: false, detail: "no Atomics.wait" };
   }
   try {
-    const memory = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
-    if (!(memory.buffer instanceof SharedArrayBuffer)) {
-      return { ok: false, detail: "shared WebAssembly.Memory is not backed by SharedArrayBuffer" };
-    }
     if (!WebAssembly.validate(THREADS_PROBE)) {
       return { ok: false, detail: "WASM atomics do not validate" };
     }

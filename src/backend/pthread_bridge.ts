@@ -18,6 +18,7 @@
 import { EventEmitter } from "node:events";
 import type { Worker as NodeWorker } from "node:worker_threads";
 import { wasmWorkerContents } from "npm:@tensorflow/tfjs-backend-wasm@4.22.0/wasm-out/tfjs-backend-wasm-threaded-simd.worker.js";
+import { withTimeout } from "../_util.ts";
 
 /** Real workers started by any bridge whose `exit` event has not fired yet. */
 const live = new Set<NodeWorker>();
@@ -113,37 +114,32 @@ export class PthreadWorker extends EventEmitter {
     real.unref();
     live.add(real);
     this.#real = real;
-    let loadedSignal!: () => void;
-    let failSignal!: (error: unknown) => void;
-    this.#ready = new Promise<void>((resolve, reject) => {
-      loadedSignal = resolve;
-      failSignal = reject;
-    });
+    const ready = Promise.withResolvers<void>();
+    this.#ready = ready.promise;
     this.#ready.catch(() => {});
     let loaded = false;
-    const exited = new Promise<void>((resolve) => {
-      real.once("exit", () => {
-        live.delete(real);
-        if (!loaded) {
-          const error = new Error("a pthread worker exited before it loaded");
-          failSignal(error);
-          if (!this.#terminated) this.#bridge.fail(error);
-        }
-        resolve();
-      });
+    const exited = Promise.withResolvers<void>();
+    real.once("exit", () => {
+      live.delete(real);
+      if (!loaded) {
+        const error = new Error("a pthread worker exited before it loaded");
+        ready.reject(error);
+        if (!this.#terminated) this.#bridge.fail(error);
+      }
+      exited.resolve();
     });
-    this.#bridge.exits.push(exited);
+    this.#bridge.exits.push(exited.promise);
     real.on("message", (data: PthreadMessage) => {
       if (data?.cmd === "loaded" && !loaded) {
         loaded = true;
-        loadedSignal();
+        ready.resolve();
         if (this.#swallowLoaded) return;
       }
       this.emit("message", data);
     });
     real.on("error", (error: unknown) => {
       if (!loaded) {
-        failSignal(error);
+        ready.reject(error);
         this.#bridge.fail(error);
         return;
       }
@@ -263,7 +259,7 @@ export class PthreadBridge {
   readonly workerClass: NodeWorkerClass;
   #eager: number;
   #timeoutMs: number;
-  #reject!: (error: unknown) => void;
+  #reject: (error: unknown) => void;
   #slotClass: new (url?: unknown) => PthreadWorker;
 
   /** Creates a bridge that starts `options.eager` workers right away. */
@@ -271,9 +267,9 @@ export class PthreadBridge {
     this.workerClass = options.workerClass;
     this.#eager = options.eager;
     this.#timeoutMs = options.timeoutMs;
-    this.failed = new Promise<never>((_, reject) => {
-      this.#reject = reject;
-    });
+    const failed = Promise.withResolvers<never>();
+    this.failed = failed.promise;
+    this.#reject = failed.reject;
     this.failed.catch(() => {});
     this.#slotClass = slotClassOf(this);
   }
@@ -288,11 +284,6 @@ export class PthreadBridge {
   /** Marks the start as failed. */
   fail(error: unknown): void {
     this.#reject(error);
-  }
-
-  /** Number of slots with a real worker. */
-  get startedCount(): number {
-    return this.slots.filter((slot) => slot.started).length;
   }
 
   /**
@@ -331,18 +322,11 @@ export class PthreadBridge {
     }
     const chosen = [...idle.filter((w) => w.started), ...idle.filter((w) => !w.started)]
       .slice(0, count);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`pthread workers did not load within ${this.#timeoutMs} ms`)),
-        this.#timeoutMs,
-      );
-    });
-    try {
-      await Promise.race([Promise.all(chosen.map((slot) => slot.prepare())), this.failed, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    await withTimeout(
+      Promise.race([Promise.all(chosen.map((slot) => slot.prepare())), this.failed]),
+      this.#timeoutMs,
+      () => new Error(`pthread workers did not load within ${this.#timeoutMs} ms`),
+    );
     const rest = pool.unusedWorkers.filter((w) => !chosen.includes(w as PthreadWorker));
     pool.unusedWorkers.splice(0, pool.unusedWorkers.length, ...rest, ...chosen);
   }

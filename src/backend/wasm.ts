@@ -87,8 +87,13 @@ interface Running {
   baseReason: string;
 }
 
+// The backend's lifecycle state. This module alone owns it: `lease.ts` counts leases and calls
+// initBackend/shutdownBackend, which order every start after the stop before it.
+/** The started backend, from the end of its start to the beginning of its stop. */
 let running: Running | undefined;
+/** The start in progress or done, until shutdownBackend takes it. */
 let starting: Promise<void> | undefined;
+/** The stop in progress; the next start waits for it. */
 let stopping: Promise<void> | undefined;
 const listeners = new Set<(change: ThreadsChange) => void>();
 
@@ -326,6 +331,10 @@ function register(backend: BackendWasm): void {
   tf.registerBackend("wasm", () => backend, WASM_PRIORITY);
 }
 
+/**
+ * Starts one binary: loads its module, makes it tfjs' backend and, when threaded, sets up its
+ * pools. On failure, everything it started is undone before it rethrows.
+ */
 async function startBinary(
   attempt: Attempt,
   options: ResolvedOptions,
@@ -340,12 +349,7 @@ async function startBinary(
   });
   let registered = false;
   try {
-    if (loaded.bridge && loaded.pthreads) await loaded.bridge.prepare(loaded.pthreads, threads - 1);
-    setThreadsCount(threads);
-    const backend = new BackendWasm(loaded.module);
-    const got = loaded.exports.get_threads_count();
-    if (got !== threads) throw new Error(`XNNPACK got ${got} threads, not ${threads}`);
-    register(backend);
+    register(await createBackend(loaded, threads));
     registered = true;
     if (!(await tf.setBackend("wasm"))) throw new Error("tf.setBackend('wasm') returned false");
     const info: BackendInfo = {
@@ -359,49 +363,7 @@ async function startBinary(
     };
     const current: Running = { info, loaded, baseReason: "" };
     const reason = [...notes];
-    if (threads > 1) {
-      const pools = new ThreadPools(loaded);
-      current.pools = pools;
-      if (options.adaptive || options.calibrate) {
-        await pools.use(1); // creates the 1-thread pool and locates the pool pointer
-        if (pools.located) {
-          pools.useExisting(threads);
-        } else if (await pools.use(threads)) {
-          reason.push("pool pointer not found: watchdog and calibration off");
-        } else {
-          reason.push("pool pointer not found and no idle pthread slot left: 1 thread");
-        }
-      }
-      if (options.calibrate && pools.located) {
-        try {
-          const c = calibrate(pools, threads);
-          info.calibration = c;
-          reason.push(
-            `calibration: ${threads} threads ${c.threadedMs.toFixed(2)} ms, 1 thread ${
-              c.singleMs.toFixed(2)
-            } ms -> ${c.chosen}`,
-          );
-        } catch (error) {
-          pools.useExisting(threads);
-          reason.push(`calibration failed (${message(error)})`);
-        }
-      }
-      if (options.adaptive && pools.located) {
-        info.adaptive = true;
-        // A clear calibration (one side 30% faster) makes the first probe wait a full period;
-        // otherwise the watchdog checks the other count on the third inference.
-        const c = info.calibration;
-        const clear = c !== undefined &&
-          (c.threadedMs < c.singleMs * 0.7 || c.threadedMs > c.singleMs * 1.3);
-        current.controller = new ThreadController(pools, {
-          high: threads,
-          firstProbe: clear ? 32 : 3,
-          onChange: (change) => changed(current, change),
-        });
-        reason.push("watchdog on");
-      }
-      info.threads = pools.active;
-    }
+    if (threads > 1) await setUpPools(current, options, reason);
     current.baseReason = reason.join("; ");
     info.reason = current.baseReason;
     info.startupMs = performance.now() - t0;
@@ -415,4 +377,75 @@ async function startBinary(
     await loaded.bridge?.terminate();
     throw error;
   }
+}
+
+/** tfjs' backend over a loaded module, with XNNPACK's pool at `threads` threads. */
+async function createBackend(loaded: LoadedModule, threads: number): Promise<BackendWasm> {
+  if (loaded.bridge && loaded.pthreads) await loaded.bridge.prepare(loaded.pthreads, threads - 1);
+  setThreadsCount(threads);
+  const backend = new BackendWasm(loaded.module);
+  const got = loaded.exports.get_threads_count();
+  if (got !== threads) throw new Error(`XNNPACK got ${got} threads, not ${threads}`);
+  return backend;
+}
+
+/**
+ * The pools of a threaded start: the switch between pool sizes, then (as the options ask) the
+ * start-up calibration and the watchdog. Notes what it did, or why not, in `reason`.
+ */
+async function setUpPools(
+  current: Running,
+  options: ResolvedOptions,
+  reason: string[],
+): Promise<void> {
+  const threads = current.info.threads;
+  const pools = new ThreadPools(current.loaded);
+  current.pools = pools;
+  if (options.adaptive || options.calibrate) {
+    await pools.use(1); // creates the 1-thread pool and locates the pool pointer
+    if (pools.located) {
+      pools.useExisting(threads);
+    } else if (await pools.use(threads)) {
+      reason.push("pool pointer not found: watchdog and calibration off");
+    } else {
+      reason.push("pool pointer not found and no idle pthread slot left: 1 thread");
+    }
+  }
+  if (options.calibrate && pools.located) runCalibration(current.info, pools, reason);
+  if (options.adaptive && pools.located) startWatchdog(current, pools, reason);
+  current.info.threads = pools.active;
+}
+
+/** Runs the start-up calibration, records it in `info` and notes its times in `reason`. */
+function runCalibration(info: BackendInfo, pools: ThreadPools, reason: string[]): void {
+  const threads = info.threads;
+  try {
+    const c = calibrate(pools, threads);
+    info.calibration = c;
+    reason.push(
+      `calibration: ${threads} threads ${c.threadedMs.toFixed(2)} ms, 1 thread ${
+        c.singleMs.toFixed(2)
+      } ms -> ${c.chosen}`,
+    );
+  } catch (error) {
+    pools.useExisting(threads);
+    reason.push(`calibration failed (${message(error)})`);
+  }
+}
+
+/** Starts the watchdog over `pools` and marks the backend adaptive. */
+function startWatchdog(current: Running, pools: ThreadPools, reason: string[]): void {
+  const { info } = current;
+  info.adaptive = true;
+  // A clear calibration (one side 30% faster) makes the first probe wait a full period;
+  // otherwise the watchdog checks the other count on the third inference.
+  const c = info.calibration;
+  const clear = c !== undefined &&
+    (c.threadedMs < c.singleMs * 0.7 || c.threadedMs > c.singleMs * 1.3);
+  current.controller = new ThreadController(pools, {
+    high: info.threads,
+    firstProbe: clear ? 32 : 3,
+    onChange: (change) => changed(current, change),
+  });
+  reason.push("watchdog on");
 }

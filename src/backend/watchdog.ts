@@ -18,6 +18,7 @@
  * @module
  */
 import { median } from "../_util.ts";
+import type { PoolSwitch } from "./pools.ts";
 
 /** A change of the active thread count decided by the watchdog (or `setThreads`). */
 export interface ThreadsChange {
@@ -27,14 +28,6 @@ export interface ThreadsChange {
   threads: number;
   /** Why, with the compared times. */
   reason: string;
-}
-
-/** What the controller needs of the pools. */
-export interface PoolSwitch {
-  /** Threads of the active pool. */
-  readonly active: number;
-  /** Synchronous switch to an existing pool; false if impossible. */
-  useExisting(threads: number): boolean;
 }
 
 /** Tuning of {@linkcode ThreadController}; the defaults are the documented policy. */

@@ -29,12 +29,27 @@ export interface Rect {
   height: number;
 }
 
-/** The part of a `width x height` image that `mode` maps onto the model input. */
-export function sourceRect(width: number, height: number, mode: ResizeMode): Rect {
-  if (mode === "stretch") return { x: 0, y: 0, width, height };
-  if (mode !== "center-crop") {
-    throw new RangeError(`resize must be "stretch" or "center-crop", got ${JSON.stringify(mode)}`);
+/**
+ * Checks a resize option: the one validation of resize modes (options, CLI flags, `sourceRect`).
+ *
+ * @throws {RangeError} when `mode` is not one of {@linkcode RESIZE_MODES}.
+ */
+export function checkResizeMode(mode: unknown): ResizeMode {
+  if (!RESIZE_MODES.includes(mode as ResizeMode)) {
+    throw new RangeError(
+      `resize must be one of ${RESIZE_MODES.join(", ")}, got ${JSON.stringify(mode)}`,
+    );
   }
+  return mode as ResizeMode;
+}
+
+/**
+ * The part of a `width x height` image that `mode` maps onto the model input.
+ *
+ * @throws {RangeError} when `mode` is not a resize mode.
+ */
+export function sourceRect(width: number, height: number, mode: ResizeMode): Rect {
+  if (checkResizeMode(mode) === "stretch") return { x: 0, y: 0, width, height };
   const side = Math.min(width, height);
   return {
     x: Math.floor((width - side) / 2),

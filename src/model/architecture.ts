@@ -53,9 +53,6 @@ export type ArchitectureConfig = Required<ArchitectureOptions>;
 /** The resolutions the published MobileNet v1 ImageNet weights were trained at. */
 export const STANDARD_RESOLUTIONS: readonly number[] = [128, 160, 192, 224];
 
-/** The widths the published MobileNet v1 ImageNet weights exist for. */
-export const STANDARD_ALPHAS: readonly number[] = [0.25, 0.5, 0.75, 1.0];
-
 /** Keras' BatchNormalization epsilon in MobileNet. */
 export const BATCH_NORM_EPSILON = 0.001;
 

@@ -17,6 +17,7 @@ import {
 } from "./architecture.ts";
 import { foldBatchNorm } from "./batch_norm.ts";
 import { WeightsError } from "../errors.ts";
+import { sizeOf } from "../_util.ts";
 
 /** What a forward pass returns: class probabilities, pre-softmax logits, or pooled features. */
 export type NetworkOutput = "probabilities" | "logits" | "features";
@@ -75,11 +76,6 @@ export class MobileNetNetwork {
     this.#steps = architecture.steps.map(() => undefined);
   }
 
-  /** Number of weight tensors the network needs. */
-  get weightCount(): number {
-    return this.#specs.size;
-  }
-
   /** Whether every layer has its weights on the backend. */
   get isComplete(): boolean {
     return this.#steps.every((s) => s !== undefined) &&
@@ -109,7 +105,7 @@ export class MobileNetNetwork {
     if (this.#disposed) throw new Error("the network has been disposed");
     const spec = this.#specs.get(name);
     if (!spec) return;
-    const size = spec.shape.reduce((a, b) => a * b, 1);
+    const size = sizeOf(spec.shape);
     if (data.length !== size) {
       throw new WeightsError(
         "SHAPE_MISMATCH",

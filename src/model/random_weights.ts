@@ -6,6 +6,7 @@
  * @module
  */
 import { type ArchitectureOptions, buildArchitecture } from "./architecture.ts";
+import { sizeOf } from "../_util.ts";
 
 function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
@@ -26,7 +27,7 @@ export function randomWeights(
   const random = mulberry32(seed);
   const weights = new Map<string, Float32Array>();
   for (const spec of buildArchitecture(options).weights) {
-    const size = spec.shape.reduce((a, b) => a * b, 1);
+    const size = sizeOf(spec.shape);
     const data = new Float32Array(size);
     const kind = spec.name.split("/")[1];
     if (kind === "kernel" || kind === "depthwise_kernel") {
