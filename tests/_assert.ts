@@ -47,18 +47,34 @@ export function assertAllClose(
 // deno-lint-ignore no-explicit-any
 type ErrorClass<E extends Error> = abstract new (...args: any[]) => E;
 
+/** What a thrown error must look like: its `name`, and its exact `message` or a pattern of it. */
+export interface ErrorExpectation {
+  /** The error's `name` (e.g. `"RangeError"`). */
+  name?: string;
+  /** The whole message, or a pattern it matches. */
+  message?: string | RegExp;
+}
+
+function describe(error: unknown): string {
+  return `${error instanceof Error ? error.name : typeof error}: ${
+    error instanceof Error ? error.message : String(error)
+  }`;
+}
+
 function checkError<E extends Error>(
   error: unknown,
-  ErrorClass?: ErrorClass<E>,
+  expected?: ErrorClass<E> | ErrorExpectation,
   msgIncludes?: string,
 ): E {
-  if (ErrorClass) {
-    assert.ok(
-      error instanceof ErrorClass,
-      `expected ${ErrorClass.name}, got ${error instanceof Error ? error.name : typeof error}: ${
-        error instanceof Error ? error.message : String(error)
-      }`,
-    );
+  if (typeof expected === "function") {
+    assert.ok(error instanceof expected, `expected ${expected.name}, got ${describe(error)}`);
+  } else if (expected) {
+    assert.ok(error instanceof Error, `expected an Error, got ${describe(error)}`);
+    if (expected.name !== undefined) {
+      assert.equal(error.name, expected.name, `expected ${expected.name}, got ${describe(error)}`);
+    }
+    if (typeof expected.message === "string") assert.equal(error.message, expected.message);
+    else if (expected.message) assert.match(error.message, expected.message);
   }
   if (msgIncludes !== undefined) {
     const message = (error as Error).message;
@@ -72,30 +88,44 @@ function checkError<E extends Error>(
   return error as E;
 }
 
-/** Asserts that `fn` throws (an `ErrorClass` whose message includes `msgIncludes`); returns it. */
+/**
+ * Asserts that `fn` throws and returns the error. `expected` is an error class, or the error's
+ * `name` and exact `message` (or a pattern of it); `msgIncludes` a part of the message.
+ */
 export function assertThrows<E extends Error = Error>(
   fn: () => unknown,
-  ErrorClass?: ErrorClass<E>,
+  expected?: ErrorClass<E> | ErrorExpectation,
   msgIncludes?: string,
 ): E {
   try {
     fn();
   } catch (error) {
-    return checkError(error, ErrorClass, msgIncludes);
+    return checkError(error, expected, msgIncludes);
   }
   throw new assert.AssertionError({ message: "expected the function to throw" });
 }
 
-/** Like {@linkcode assertThrows} for a promise-returning function. */
+/** Like {@linkcode assertThrows} for a promise, or a function that returns one. */
 export async function assertRejects<E extends Error = Error>(
-  fn: () => PromiseLike<unknown>,
-  ErrorClass?: ErrorClass<E>,
+  promise: PromiseLike<unknown> | (() => PromiseLike<unknown>),
+  expected?: ErrorClass<E> | ErrorExpectation,
   msgIncludes?: string,
 ): Promise<E> {
   try {
-    await fn();
+    await (typeof promise === "function" ? promise() : promise);
   } catch (error) {
-    return checkError(error, ErrorClass, msgIncludes);
+    return checkError(error, expected, msgIncludes);
   }
   throw new assert.AssertionError({ message: "expected the promise to reject" });
 }
+
+/**
+ * The `node:assert/strict` style (`assert.equal`, `assert.deepEqual`, `assert.ok`,
+ * `assert.match`, `assert.throws`, `assert.rejects`) for the tests written that way, so that
+ * they too import their assertions from here.
+ */
+const nodeStyle: Pick<
+  typeof assert,
+  "equal" | "deepEqual" | "ok" | "match" | "throws" | "rejects"
+> = assert;
+export default nodeStyle;

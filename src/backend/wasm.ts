@@ -290,12 +290,14 @@ function plan(options: ResolvedOptions): { attempts: Attempt[]; notes: string[] 
   const origin = threadsOrigin(options);
   if (simd && wanted > 1) {
     const probe = probeThreads();
+    const size = options.threads === "auto" ? `, ${cores} logical cores` : "";
     if (probe.ok) {
-      const size = options.threads === "auto" ? `, ${cores} logical cores` : "";
       notes.push(`${origin}${size}: threaded SIMD with ${wanted} threads`);
       attempts.push({ binary: THREADED_SIMD, threads: wanted });
     } else {
-      notes.push(`threads probe failed: ${probe.detail}`);
+      notes.push(
+        `${origin}${size}: threads probe failed (${probe.detail}): single thread, no workers`,
+      );
     }
   } else if (wanted === 1) {
     const why = options.threads === "auto" ? `${origin}, 1 logical core` : origin;

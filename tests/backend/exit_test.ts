@@ -1,4 +1,4 @@
-import assert from "node:assert/strict";
+import { assert, assertStrictEquals } from "../_assert.ts";
 
 const CHILD = new URL("./_exit_child.ts", import.meta.url);
 const CONFIG = new URL("../../deno.json", import.meta.url);
@@ -37,11 +37,11 @@ async function runChild(
 Deno.test("a CLI that started 2 threads exits by itself, with or without shutdownBackend()", async () => {
   for (const args of [["2"], ["2", "shutdown"], ["1"]]) {
     const { code, stdout, killed } = await runChild(args);
-    assert.equal(killed, false, `child ${args.join(" ")} did not exit`);
-    assert.equal(code, 0);
+    assertStrictEquals(killed, false, `child ${args.join(" ")} did not exit`);
+    assertStrictEquals(code, 0);
     const line = JSON.parse(stdout.trim());
-    assert.equal(line.threads, Number(args[0]));
-    assert.equal(line.workers, Number(args[0]) - 1);
-    assert.ok(Number.isFinite(line.out));
+    assertStrictEquals(line.threads, Number(args[0]));
+    assertStrictEquals(line.workers, Number(args[0]) - 1);
+    assert(Number.isFinite(line.out));
   }
 });

@@ -1,4 +1,4 @@
-import assert from "node:assert/strict";
+import { assert, assertEquals, assertMatch, assertStrictEquals, assertThrows } from "../_assert.ts";
 import { checkReport, ThreadController, type ThreadsChange } from "../../src/backend/watchdog.ts";
 
 /** Pools that only remember which count is active. */
@@ -40,10 +40,10 @@ Deno.test("idle machine: stays on 2 threads, probes 1 thread rarely", () => {
   const changes: ThreadsChange[] = [];
   const c = new ThreadController(pools, { high: 2, onChange: (e) => changes.push(e) });
   const used = drive(c, pools, () => IDLE, 1000);
-  assert.equal(c.decided, 2);
-  assert.equal(changes.length, 0);
+  assertStrictEquals(c.decided, 2);
+  assertStrictEquals(changes.length, 0);
   const onOne = used.filter((n) => n === 1).length;
-  assert.ok(onOne >= 1 && onOne <= 8, `probed 1 thread ${onOne} times in 1000`);
+  assert(onOne >= 1 && onOne <= 8, `probed 1 thread ${onOne} times in 1000`);
 });
 
 Deno.test("busy core from the start: moves to 1 thread within a few reports", () => {
@@ -51,17 +51,17 @@ Deno.test("busy core from the start: moves to 1 thread within a few reports", ()
   const changes: ThreadsChange[] = [];
   const c = new ThreadController(pools, { high: 2, onChange: (e) => changes.push(e) });
   const used = drive(c, pools, () => BUSY, 500);
-  assert.equal(c.decided, 1);
-  assert.equal(changes.length, 1);
-  assert.deepEqual({ previous: changes[0].previous, threads: changes[0].threads }, {
+  assertStrictEquals(c.decided, 1);
+  assertStrictEquals(changes.length, 1);
+  assertEquals({ previous: changes[0].previous, threads: changes[0].threads }, {
     previous: 2,
     threads: 1,
   });
-  assert.match(changes[0].reason, /2 threads 115\.0 ms, 1 thread 44\.0 ms/);
-  assert.ok(used.indexOf(1) <= 4, `first 1-thread inference at ${used.indexOf(1)}`);
+  assertMatch(changes[0].reason, /2 threads 115\.0 ms, 1 thread 44\.0 ms/);
+  assert(used.indexOf(1) <= 4, `first 1-thread inference at ${used.indexOf(1)}`);
   // Later probes of 2 threads are rare: the cost stays far below the 1.2x budget.
   const mean = used.reduce((sum, n) => sum + BUSY[n], 0) / used.length;
-  assert.ok(mean < BUSY[1] * 1.1, `mean ${mean} ms against ${BUSY[1]} ms single-thread`);
+  assert(mean < BUSY[1] * 1.1, `mean ${mean} ms against ${BUSY[1]} ms single-thread`);
 });
 
 Deno.test("contention that starts later is detected, and its end too", () => {
@@ -70,16 +70,16 @@ Deno.test("contention that starts later is detected, and its end too", () => {
   const c = new ThreadController(pools, { high: 2, onChange: (e) => changes.push(e) });
   let machine = IDLE;
   drive(c, pools, () => machine, 100);
-  assert.equal(c.decided, 2);
+  assertStrictEquals(c.decided, 2);
   machine = BUSY;
   const during = drive(c, pools, () => machine, 200);
-  assert.equal(c.decided, 1);
+  assertStrictEquals(c.decided, 1);
   const firstSingle = during.indexOf(1);
-  assert.ok(firstSingle >= 0 && firstSingle <= 5, `reacted after ${firstSingle} reports`);
+  assert(firstSingle >= 0 && firstSingle <= 5, `reacted after ${firstSingle} reports`);
   machine = IDLE;
   drive(c, pools, () => machine, 2000);
-  assert.equal(c.decided, 2, "back to 2 threads after the contention ended");
-  assert.deepEqual(changes.map((e) => e.threads), [1, 2]);
+  assertStrictEquals(c.decided, 2, "back to 2 threads after the contention ended");
+  assertEquals(changes.map((e) => e.threads), [1, 2]);
 });
 
 Deno.test("the warm-up report and other keys do not disturb a workload's statistics", () => {
@@ -90,17 +90,17 @@ Deno.test("the warm-up report and other keys do not disturb a workload's statist
     c.report(IDLE[pools.active], "224x1");
     c.report(IDLE[pools.active] * 4, "224x4");
   }
-  assert.equal(c.decided, 2);
+  assertStrictEquals(c.decided, 2);
 });
 
 Deno.test("another workload runs on its own count while a probe of the first is pending", () => {
   const pools = new FakePools(2);
   const c = new ThreadController(pools, { high: 2 });
   for (let i = 0; i < 3; i++) c.report(IDLE[pools.active], "a"); // the third starts a probe
-  assert.equal(pools.active, 1);
+  assertStrictEquals(pools.active, 1);
   for (let i = 0; i < 20; i++) c.report(IDLE[pools.active], "b");
-  assert.equal(c.decided, 2);
-  assert.equal(pools.active, 2);
+  assertStrictEquals(c.decided, 2);
+  assertStrictEquals(pools.active, 2);
 });
 
 Deno.test("a stopped controller ignores reports; bad reports are refused", () => {
@@ -108,17 +108,17 @@ Deno.test("a stopped controller ignores reports; bad reports are refused", () =>
   const c = new ThreadController(pools, { high: 2 });
   c.stop();
   drive(c, pools, () => BUSY, 100);
-  assert.equal(pools.switches, 0);
-  assert.throws(() => checkReport(-1, "k"), {
+  assertStrictEquals(pools.switches, 0);
+  assertThrows(() => checkReport(-1, "k"), {
     name: "RangeError",
     message: "ms must be a finite number >= 0, got -1",
   });
-  assert.throws(() => checkReport(NaN, "k"), { name: "RangeError" });
-  assert.throws(() => checkReport("3", "k"), {
+  assertThrows(() => checkReport(NaN, "k"), { name: "RangeError" });
+  assertThrows(() => checkReport("3", "k"), {
     name: "TypeError",
     message: "ms must be a number, got string",
   });
-  assert.throws(() => checkReport(3, 4), {
+  assertThrows(() => checkReport(3, 4), {
     name: "TypeError",
     message: "key must be a string, got number",
   });
@@ -137,9 +137,9 @@ Deno.test("each workload keeps its own decision: a small model on 1 thread, a la
       c.report(machine[pools.active], key);
     }
   }
-  assert.equal(c.decidedFor("small"), 1);
-  assert.equal(c.decidedFor("large"), 2);
+  assertStrictEquals(c.decidedFor("small"), 1);
+  assertStrictEquals(c.decidedFor("large"), 2);
   // Apart from a few probes, each ran on its own best count.
-  assert.ok(ran.small.slice(50).filter((t) => t === 1).length >= 140, String(ran.small));
-  assert.ok(ran.large.slice(50).filter((t) => t === 2).length >= 140, String(ran.large));
+  assert(ran.small.slice(50).filter((t) => t === 1).length >= 140, String(ran.small));
+  assert(ran.large.slice(50).filter((t) => t === 2).length >= 140, String(ran.large));
 });

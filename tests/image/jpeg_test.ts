@@ -6,7 +6,7 @@
  *
  * @module
  */
-import assert from "node:assert/strict";
+import assert from "../_assert.ts";
 import imagescriptJpeg from "npm:imagescript@1.3.1/wasm/node/jpeg.js";
 import {
   chooseScale,

@@ -1,0 +1,30 @@
+/** The shared private helpers of `src/_util.ts`. */
+import { assert, assertEquals, assertRejects, assertStrictEquals } from "./_assert.ts";
+import { errorMessage, median, sizeOf, withTimeout } from "../src/_util.ts";
+
+Deno.test("errorMessage, median and sizeOf", () => {
+  assertStrictEquals(errorMessage(new RangeError("out")), "out");
+  assertStrictEquals(errorMessage({ message: 42 }), "42");
+  assertStrictEquals(errorMessage("plain"), "plain");
+  assertStrictEquals(median([3, 1, 2]), 2);
+  assertStrictEquals(median([4, 1, 3, 2]), 2.5);
+  assert(Number.isNaN(median([])));
+  assertEquals([sizeOf([1, 224, 224, 3]), sizeOf([]), sizeOf([5, 0])], [150528, 1, 0]);
+});
+
+Deno.test("withTimeout: the promise's outcome when it settles first, no timer left", async () => {
+  assertStrictEquals(await withTimeout(Promise.resolve(7), 60_000, () => new Error("late")), 7);
+  await assertRejects(
+    withTimeout(Promise.reject(new TypeError("bad")), 60_000, () => new Error("late")),
+    { name: "TypeError", message: "bad" },
+  );
+  // A pending 60 s timer would fail the test's op sanitizer.
+});
+
+Deno.test("withTimeout: the timeout error when the time runs out first", async () => {
+  const never = new Promise<never>(() => {});
+  await assertRejects(withTimeout(never, 1, () => new Error("not within 1 ms")), {
+    name: "Error",
+    message: "not within 1 ms",
+  });
+});
