@@ -5,7 +5,7 @@
  * the pool pointer, switching by pointer, and the fallbacks run in microseconds, without tfjs.
  * The real module is covered by `wasm_test.ts` ("the thread count changes at run time").
  */
-import { assert, assertEquals, assertRejects, assertStrictEquals } from "../_assert.ts";
+import { assertEquals, assertRejects, assertStrictEquals } from "../_assert.ts";
 import type { LoadedModule } from "../../src/backend/emscripten_module.ts";
 import type { PthreadBridge, PthreadPool } from "../../src/backend/pthread_bridge.ts";
 import { ThreadPools } from "../../src/backend/pools.ts";
