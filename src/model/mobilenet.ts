@@ -200,11 +200,11 @@ export class MobileNetNetwork {
   #whenReady(stage: number): Promise<void> {
     if (this.#failure) return Promise.reject(this.#failure);
     if (this.#stageReady(stage)) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      const list = this.#waiters.get(stage) ?? [];
-      list.push(() => (this.#failure ? reject(this.#failure) : resolve()));
-      this.#waiters.set(stage, list);
-    });
+    const { promise, resolve, reject } = Promise.withResolvers<void>();
+    const list = this.#waiters.get(stage) ?? [];
+    list.push(() => (this.#failure ? reject(this.#failure) : resolve()));
+    this.#waiters.set(stage, list);
+    return promise;
   }
 
   #checkInput(input: tf.Tensor): void {
