@@ -328,6 +328,35 @@ export function convSteps(config: ArchitectureConfig): ConvStep[] {
   return steps;
 }
 
+/** A layer without weights or multiply-adds (input, pooling, reshape, dropout, softmax). */
+function weightless(name: string, kind: LayerKind, outputShape: number[]): LayerSpec {
+  return { name, kind, outputShape, weights: [], params: 0, macs: 0 };
+}
+
+/** Keras' classification top: pooling, reshape, dropout, the 1x1 `conv_preds`, softmax. */
+function topLayers(featureSize: number, classes: number): LayerSpec[] {
+  return [
+    weightless("global_average_pooling2d_1", "global_pool", [featureSize]),
+    weightless("reshape_1", "reshape", [1, 1, featureSize]),
+    weightless("dropout", "dropout", [1, 1, featureSize]),
+    {
+      name: "conv_preds",
+      kind: "conv2d",
+      outputShape: [1, 1, classes],
+      weights: [
+        { name: "conv_preds/kernel", shape: [1, 1, featureSize, classes], trainable: true },
+        { name: "conv_preds/bias", shape: [classes], trainable: true },
+      ],
+      params: featureSize * classes + classes,
+      macs: featureSize * classes,
+      stride: 1,
+      kernel: 1,
+    },
+    weightless("act_softmax", "softmax", [1, 1, classes]),
+    weightless("reshape_2", "reshape", [classes]),
+  ];
+}
+
 /**
  * Builds the full specification of a MobileNet v1 configuration.
  *
@@ -342,14 +371,9 @@ export function convSteps(config: ArchitectureConfig): ConvStep[] {
 export function buildArchitecture(options: ArchitectureOptions = {}): Architecture {
   const config = resolveConfig(options);
   const steps = convSteps(config);
-  const layers: LayerSpec[] = [{
-    name: "input_1",
-    kind: "input",
-    outputShape: [config.resolution, config.resolution, 3],
-    weights: [],
-    params: 0,
-    macs: 0,
-  }];
+  const layers: LayerSpec[] = [
+    weightless("input_1", "input", [config.resolution, config.resolution, 3]),
+  ];
   let size = config.resolution;
   for (const step of steps) {
     const built = convLayers(step, size);
@@ -358,71 +382,10 @@ export function buildArchitecture(options: ArchitectureOptions = {}): Architectu
   }
   const featureSize = steps[steps.length - 1].outChannels;
   if (config.includeTop) {
-    const classes = config.classes;
-    layers.push(
-      {
-        name: "global_average_pooling2d_1",
-        kind: "global_pool",
-        outputShape: [featureSize],
-        weights: [],
-        params: 0,
-        macs: 0,
-      },
-      {
-        name: "reshape_1",
-        kind: "reshape",
-        outputShape: [1, 1, featureSize],
-        weights: [],
-        params: 0,
-        macs: 0,
-      },
-      {
-        name: "dropout",
-        kind: "dropout",
-        outputShape: [1, 1, featureSize],
-        weights: [],
-        params: 0,
-        macs: 0,
-      },
-      {
-        name: "conv_preds",
-        kind: "conv2d",
-        outputShape: [1, 1, classes],
-        weights: [
-          { name: "conv_preds/kernel", shape: [1, 1, featureSize, classes], trainable: true },
-          { name: "conv_preds/bias", shape: [classes], trainable: true },
-        ],
-        params: featureSize * classes + classes,
-        macs: featureSize * classes,
-        stride: 1,
-        kernel: 1,
-      },
-      {
-        name: "act_softmax",
-        kind: "softmax",
-        outputShape: [1, 1, classes],
-        weights: [],
-        params: 0,
-        macs: 0,
-      },
-      {
-        name: "reshape_2",
-        kind: "reshape",
-        outputShape: [classes],
-        weights: [],
-        params: 0,
-        macs: 0,
-      },
-    );
+    layers.push(...topLayers(featureSize, config.classes));
   } else {
-    layers.push({
-      name: config.pooling === "avg" ? "global_average_pooling2d" : "global_max_pooling2d",
-      kind: "global_pool",
-      outputShape: [featureSize],
-      weights: [],
-      params: 0,
-      macs: 0,
-    });
+    const name = config.pooling === "avg" ? "global_average_pooling2d" : "global_max_pooling2d";
+    layers.push(weightless(name, "global_pool", [featureSize]));
   }
   const weights = layers.flatMap((layer) => layer.weights);
   const totalParams = layers.reduce((sum, layer) => sum + layer.params, 0);
