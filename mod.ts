@@ -33,6 +33,7 @@ export {
   type ModelSummary,
   type Prediction,
   type RawImage,
+  type TensorLike,
   type Timings,
 } from "./src/classifier.ts";
 export {
@@ -57,6 +58,7 @@ export {
   type ConvStep,
   depthwiseParams,
   formatSummary,
+  type LayerKind,
   type LayerSpec,
   separableParams,
   type WeightSpec,
@@ -67,7 +69,15 @@ export { IMAGENET_CLASSES, IMAGENET_LABELS, type ImageNetClass } from "./src/lab
 export type { ResizeMode } from "./src/image/preprocess.ts";
 export type { CacheOption, WeightsCache } from "./src/weights/cache.ts";
 export type { LoadWeightsOptions } from "./src/weights/loader.ts";
-export type { WeightsManifest } from "./src/weights/manifest.ts";
+export {
+  FORMAT_NAME,
+  type ModelConfig,
+  type Quantization,
+  type ShardEntry,
+  type TensorEntry,
+  type WeightsManifest,
+} from "./src/weights/manifest.ts";
+export type { RequestOptions } from "./src/weights/fetch_retry.ts";
 export {
   formatProgress,
   type LoadProgressEvent,

@@ -34,14 +34,37 @@ export interface RawImage {
 }
 
 /**
- * Anything `classify` and `embed` accept: encoded image bytes (JPEG, PNG, GIF, TIFF), raw
- * pixels, or a tf tensor of pixel values 0..255 in HWC or NHWC (batch of one) layout.
+ * A TensorFlow.js tensor, as this API sees it: every `tf.Tensor` of `@tensorflow/tfjs-core`
+ * satisfies it. At run time only real tensors of the tfjs-core this package uses
+ * (`npm:@tensorflow/tfjs-core@4.22.0`, shared with your code when you import the same version)
+ * are accepted (`instanceof tf.Tensor`); anything else throws a {@linkcode TypeError}.
  */
-export type ImageInput = Uint8Array | ArrayBuffer | Blob | RawImage | tf.Tensor3D | tf.Tensor4D;
+export interface TensorLike {
+  /** Number of axes. */
+  readonly rank: number;
+  /** Length of each axis. */
+  readonly shape: readonly number[];
+  /** Element type, e.g. "float32" or "int32". */
+  readonly dtype: string;
+  /** Frees the tensor's memory. */
+  dispose(): void;
+}
 
-/** A preprocessed NHWC float32 batch in [-1, 1]. */
-export type BatchInput = tf.Tensor4D | {
+/**
+ * Anything `classify` and `embed` accept: encoded image bytes (JPEG, PNG, GIF, TIFF), raw
+ * pixels, or a tf tensor (`tf.Tensor3D` or `tf.Tensor4D`) of pixel values 0..255 in HWC or NHWC
+ * (batch of one) layout.
+ */
+export type ImageInput = Uint8Array | ArrayBuffer | Blob | RawImage | TensorLike;
+
+/**
+ * A preprocessed NHWC float32 batch in [-1, 1]: a `tf.Tensor4D`, or its values and shape
+ * `[n, height, width, 3]`.
+ */
+export type BatchInput = TensorLike | {
+  /** The values, image after image, row-major, RGB interleaved. */
   data: Float32Array;
+  /** `[n, height, width, 3]`. */
   shape: [number, number, number, number];
 };
 
@@ -139,6 +162,11 @@ function topK(probs: Float32Array, k: number, labels?: readonly string[]): Predi
   }));
 }
 
+/** The run-time check behind {@linkcode TensorLike}: a tensor of our tfjs-core. */
+function isTensor(value: unknown): value is TensorLike {
+  return value instanceof tf.Tensor;
+}
+
 function isRawImage(value: unknown): value is RawImage {
   return typeof value === "object" && value !== null && "data" in value && "width" in value &&
     "height" in value;
@@ -207,7 +235,7 @@ export class MobileNet {
     if (this.#disposed) throw new Error("this MobileNet has been disposed");
   }
 
-  async #pixels(image: Exclude<ImageInput, tf.Tensor>): Promise<Pixels> {
+  async #pixels(image: Exclude<ImageInput, TensorLike>): Promise<Pixels> {
     // JPEGs may be reduced in the DCT domain, never below the model's input size.
     const size = { minWidth: this.resolution, minHeight: this.resolution };
     if (image instanceof Uint8Array) return await decodeImage(image, size);
@@ -226,13 +254,13 @@ export class MobileNet {
   async #input(image: ImageInput, mode: ResizeMode) {
     const size = this.resolution;
     const t0 = performance.now();
-    if (image instanceof tf.Tensor) {
+    if (isTensor(image)) {
       if (image.rank === 4 && image.shape[0] !== 1) {
         throw new RangeError(
           `classify and embed take one image; got a batch of ${image.shape[0]} (use predict)`,
         );
       }
-      const input = preprocessTensor(image, size, mode);
+      const input = preprocessTensor(image as tf.Tensor, size, mode);
       const [height, width] = image.shape.slice(-3);
       return { input, decodeMs: 0, preprocessMs: performance.now() - t0, width, height };
     }
@@ -345,7 +373,7 @@ export class MobileNet {
     if (!this.architecture.config.includeTop) {
       throw new RangeError("this model was loaded without its top; use embed()");
     }
-    if (input instanceof tf.Tensor) return this.#predictTensor(input);
+    if (isTensor(input)) return this.#predictTensor(input as tf.Tensor);
     if (typeof input !== "object" || input === null || !(input.data instanceof Float32Array)) {
       throw new TypeError("predict takes a tf.Tensor4D or {data: Float32Array, shape: [n,h,w,3]}");
     }
