@@ -12,6 +12,7 @@ import type { MobileNetNetwork, NetworkOutput } from "./model/mobilenet.ts";
 import { checkSize, decodeImage } from "./image/decode.ts";
 import { type Pixels, toPixels } from "./image/pixels.ts";
 import {
+  minSourceSide,
   preprocessPixels,
   preprocessTensor,
   RESIZE_MODES,
@@ -216,7 +217,7 @@ export class MobileNet {
     return this.architecture.featureSize;
   }
 
-  /** How images are fitted to the input: "stretch" or "center-crop". */
+  /** How images are fitted to the input (see {@linkcode ResizeMode}). */
   get resize(): ResizeMode {
     return this.#init.resize;
   }
@@ -235,9 +236,10 @@ export class MobileNet {
     if (this.#disposed) throw new Error("this MobileNet has been disposed");
   }
 
-  async #pixels(image: Exclude<ImageInput, TensorLike>): Promise<Pixels> {
-    // JPEGs may be reduced in the DCT domain, never below the model's input size.
-    const size = { minWidth: this.resolution, minHeight: this.resolution };
+  async #pixels(image: Exclude<ImageInput, TensorLike>, mode: ResizeMode): Promise<Pixels> {
+    // JPEGs may be reduced in the DCT domain, never below what the mode's crop needs.
+    const side = minSourceSide(this.resolution, mode);
+    const size = { minWidth: side, minHeight: side };
     if (image instanceof Uint8Array) return await decodeImage(image, size);
     if (image instanceof ArrayBuffer) return await decodeImage(new Uint8Array(image), size);
     if (typeof Blob !== "undefined" && image instanceof Blob) {
@@ -264,7 +266,7 @@ export class MobileNet {
       const [height, width] = image.shape.slice(-3);
       return { input, decodeMs: 0, preprocessMs: performance.now() - t0, width, height };
     }
-    const pixels = await this.#pixels(image);
+    const pixels = await this.#pixels(image, mode);
     const t1 = performance.now();
     const data = preprocessPixels(pixels, size, mode);
     const input = tf.tensor4d(data, [1, size, size, 3]);
