@@ -7,12 +7,16 @@
  * import { loadMobileNet } from "./mod.ts";
  *
  * const model = await loadMobileNet(); // MobileNet v1 0.75/224, bundled weights
- * const bytes = await Deno.readFile("tests/fixtures/images/n02504458_African_elephant.JPEG");
+ * const bytes = await Deno.readFile("photo.jpg");
  * for (const p of await model.classify(bytes, { topK: 3 })) {
  *   console.log(p.index, p.label, p.probability.toFixed(3));
  * }
- * model.dispose();
+ * await model.dispose();
  * ```
+ *
+ * Run with `--allow-read` (tfjs' WASM binaries in Deno's npm cache, the bundled weights, your
+ * images) and `--allow-env` (`MOBILENET_EDGE_THREADS`, `MOBILENET_EDGE_SIMD`); add
+ * `--allow-net=<host>` when the module, and so its bundled weights, come from a URL or JSR.
  *
  * @module
  */
