@@ -3,7 +3,8 @@
  * seed's Keras `Predicted:` line. Without an image it classifies the bundled sample photo.
  *
  * Flags: `--top N`, `--model NAME|PATH|URL`, `--json` (one JSON object per image per line),
- * `--resize center-crop|stretch|center-crop-87.5`, `--threads N`, `--verbose` (backend and load details).
+ * `--resize center-crop|stretch|center-crop-87.5`, `--threads N`, `--verbose` (backend and load
+ * details).
  * Weights loaded from a URL show a progress bar on stderr when it is a terminal (or with
  * `--verbose`, as plain lines).
  *

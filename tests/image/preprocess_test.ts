@@ -29,7 +29,7 @@ function rgbOf(p: Pixels): Int32Array {
   return out;
 }
 
-Deno.test("pixel resizing matches tf.image.resizeBilinear + x/127.5-1 within 1e-4 (stretch and center-crop)", async () => {
+Deno.test("pixel resizing matches tf.image.resizeBilinear + x/127.5-1 within 1e-4 (every resize mode)", async () => {
   await initBackend();
   for (
     const [w, h, ch] of [[640, 480, 4], [333, 500, 3], [7, 3, 1], [224, 224, 3], [
