@@ -7,12 +7,16 @@
  * import { loadMobileNet } from "./mod.ts";
  *
  * const model = await loadMobileNet(); // MobileNet v1 0.75/224, bundled weights
- * const bytes = await Deno.readFile("tests/fixtures/images/n02504458_African_elephant.JPEG");
+ * const bytes = await Deno.readFile("photo.jpg");
  * for (const p of await model.classify(bytes, { topK: 3 })) {
  *   console.log(p.index, p.label, p.probability.toFixed(3));
  * }
- * model.dispose();
+ * await model.dispose();
  * ```
+ *
+ * Run with `--allow-read` (tfjs' WASM binaries in Deno's npm cache, the bundled weights, your
+ * images) and `--allow-env` (`MOBILENET_EDGE_THREADS`, `MOBILENET_EDGE_SIMD`); add
+ * `--allow-net=<host>` when the module, and so its bundled weights, come from a URL or JSR.
  *
  * @module
  */
@@ -33,6 +37,7 @@ export {
   type ModelSummary,
   type Prediction,
   type RawImage,
+  type TensorLike,
   type Timings,
 } from "./src/classifier.ts";
 export {
@@ -57,6 +62,7 @@ export {
   type ConvStep,
   depthwiseParams,
   formatSummary,
+  type LayerKind,
   type LayerSpec,
   separableParams,
   type WeightSpec,
@@ -67,7 +73,15 @@ export { IMAGENET_CLASSES, IMAGENET_LABELS, type ImageNetClass } from "./src/lab
 export type { ResizeMode } from "./src/image/preprocess.ts";
 export type { CacheOption, WeightsCache } from "./src/weights/cache.ts";
 export type { LoadWeightsOptions } from "./src/weights/loader.ts";
-export type { WeightsManifest } from "./src/weights/manifest.ts";
+export {
+  FORMAT_NAME,
+  type ModelConfig,
+  type Quantization,
+  type ShardEntry,
+  type TensorEntry,
+  type WeightsManifest,
+} from "./src/weights/manifest.ts";
+export type { RequestOptions } from "./src/weights/fetch_retry.ts";
 export {
   formatProgress,
   type LoadProgressEvent,

@@ -24,7 +24,7 @@ const photos = await Promise.all(
 );
 
 async function probabilities(model: string | URL): Promise<Float32Array[]> {
-  const m = await loadMobileNet({ model });
+  const m = await loadMobileNet({ model, resize: "stretch" });
   const out = [];
   for (const bytes of photos) {
     const p = await m.classify(bytes, { topK: 1000 });

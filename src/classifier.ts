@@ -11,7 +11,12 @@ import { type Architecture, formatSummary, type LayerSpec } from "./model/archit
 import type { MobileNetNetwork, NetworkOutput } from "./model/mobilenet.ts";
 import { checkSize, decodeImage } from "./image/decode.ts";
 import { type Pixels, toPixels } from "./image/pixels.ts";
-import { preprocessPixels, preprocessTensor, type ResizeMode } from "./image/preprocess.ts";
+import {
+  minSourceSide,
+  preprocessPixels,
+  preprocessTensor,
+  type ResizeMode,
+} from "./image/preprocess.ts";
 import type { WeightsManifest } from "./weights/manifest.ts";
 import type { BackendLease } from "./backend/lease.ts";
 import { timeInference } from "./backend/wasm.ts";
@@ -29,14 +34,37 @@ export interface RawImage {
 }
 
 /**
- * Anything `classify` and `embed` accept: encoded image bytes (JPEG, PNG, GIF, TIFF), raw
- * pixels, or a tf tensor of pixel values 0..255 in HWC or NHWC (batch of one) layout.
+ * A TensorFlow.js tensor, as this API sees it: every `tf.Tensor` of `@tensorflow/tfjs-core`
+ * satisfies it. At run time only real tensors of the tfjs-core this package uses
+ * (`npm:@tensorflow/tfjs-core@4.22.0`, shared with your code when you import the same version)
+ * are accepted (`instanceof tf.Tensor`); anything else throws a {@linkcode TypeError}.
  */
-export type ImageInput = Uint8Array | ArrayBuffer | Blob | RawImage | tf.Tensor3D | tf.Tensor4D;
+export interface TensorLike {
+  /** Number of axes. */
+  readonly rank: number;
+  /** Length of each axis. */
+  readonly shape: readonly number[];
+  /** Element type, e.g. "float32" or "int32". */
+  readonly dtype: string;
+  /** Frees the tensor's memory. */
+  dispose(): void;
+}
 
-/** A preprocessed NHWC float32 batch in [-1, 1]. */
-export type BatchInput = tf.Tensor4D | {
+/**
+ * Anything `classify` and `embed` accept: encoded image bytes (JPEG, PNG, GIF, TIFF), raw
+ * pixels, or a tf tensor (`tf.Tensor3D` or `tf.Tensor4D`) of pixel values 0..255 in HWC or NHWC
+ * (batch of one) layout.
+ */
+export type ImageInput = Uint8Array | ArrayBuffer | Blob | RawImage | TensorLike;
+
+/**
+ * A preprocessed NHWC float32 batch in [-1, 1]: a `tf.Tensor4D`, or its values and shape
+ * `[n, height, width, 3]`.
+ */
+export type BatchInput = TensorLike | {
+  /** The values, image after image, row-major, RGB interleaved. */
   data: Float32Array;
+  /** `[n, height, width, 3]`. */
   shape: [number, number, number, number];
 };
 
@@ -134,6 +162,11 @@ function topK(probs: Float32Array, k: number, labels?: readonly string[]): Predi
   }));
 }
 
+/** The run-time check behind {@linkcode TensorLike}: a tensor of our tfjs-core. */
+function isTensor(value: unknown): value is TensorLike {
+  return value instanceof tf.Tensor;
+}
+
 function isRawImage(value: unknown): value is RawImage {
   return typeof value === "object" && value !== null && "data" in value && "width" in value &&
     "height" in value;
@@ -183,7 +216,7 @@ export class MobileNet {
     return this.architecture.featureSize;
   }
 
-  /** How images are fitted to the input: "stretch" or "center-crop". */
+  /** How images are fitted to the input (see {@linkcode ResizeMode}). */
   get resize(): ResizeMode {
     return this.#init.resize;
   }
@@ -202,9 +235,10 @@ export class MobileNet {
     if (this.#disposed) throw new Error("this MobileNet has been disposed");
   }
 
-  async #pixels(image: Exclude<ImageInput, tf.Tensor>): Promise<Pixels> {
-    // JPEGs may be reduced in the DCT domain, never below the model's input size.
-    const size = { minWidth: this.resolution, minHeight: this.resolution };
+  async #pixels(image: Exclude<ImageInput, TensorLike>, mode: ResizeMode): Promise<Pixels> {
+    // JPEGs may be reduced in the DCT domain, never below what the mode's crop needs.
+    const side = minSourceSide(this.resolution, mode);
+    const size = { minWidth: side, minHeight: side };
     if (image instanceof Uint8Array) return await decodeImage(image, size);
     if (image instanceof ArrayBuffer) return await decodeImage(new Uint8Array(image), size);
     if (typeof Blob !== "undefined" && image instanceof Blob) {
@@ -221,17 +255,17 @@ export class MobileNet {
   async #input(image: ImageInput, mode: ResizeMode) {
     const size = this.resolution;
     const t0 = performance.now();
-    if (image instanceof tf.Tensor) {
+    if (isTensor(image)) {
       if (image.rank === 4 && image.shape[0] !== 1) {
         throw new RangeError(
           `classify and embed take one image; got a batch of ${image.shape[0]} (use predict)`,
         );
       }
-      const input = preprocessTensor(image, size, mode);
+      const input = preprocessTensor(image as tf.Tensor, size, mode);
       const [height, width] = image.shape.slice(-3);
       return { input, decodeMs: 0, preprocessMs: performance.now() - t0, width, height };
     }
-    const pixels = await this.#pixels(image);
+    const pixels = await this.#pixels(image, mode);
     const t1 = performance.now();
     const data = preprocessPixels(pixels, size, mode);
     const input = tf.tensor4d(data, [1, size, size, 3]);
@@ -340,7 +374,7 @@ export class MobileNet {
     if (!this.architecture.config.includeTop) {
       throw new RangeError("this model was loaded without its top; use embed()");
     }
-    if (input instanceof tf.Tensor) return this.#predictTensor(input);
+    if (isTensor(input)) return this.#predictTensor(input as tf.Tensor);
     if (typeof input !== "object" || input === null || !(input.data instanceof Float32Array)) {
       throw new TypeError("predict takes a tf.Tensor4D or {data: Float32Array, shape: [n,h,w,3]}");
     }

@@ -42,9 +42,10 @@ export interface LoadMobileNetOptions extends Omit<LoadWeightsOptions, "only"> {
    */
   simd?: boolean;
   /**
-   * How images are fitted to the square input: "stretch" the whole frame (as the reference
-   * pipeline does) or "center-crop" the largest centred square.
-   * @default {"stretch"}
+   * How images are fitted to the square input: "center-crop" the largest centred square (best
+   * for photos), "stretch" the whole frame (as the reference pipeline does; for wide camera
+   * frames), or "center-crop-87.5" the centre 87.5% of that square (ImageNet's 256 -> 224).
+   * @default {"center-crop"}
    */
   resize?: ResizeMode;
   /**
@@ -87,8 +88,12 @@ export interface CreateMobileNetOptions extends ArchitectureOptions {
   labels?: readonly string[];
 }
 
-/** The resize mode used when none is given (measured best on the development photos). */
-export const DEFAULT_RESIZE: ResizeMode = "stretch";
+/**
+ * The resize mode used when none is given: "center-crop", the best for photos on 239 labelled
+ * photos and on a held-out set of 363 (README, "Resize mode"). For wide camera frames, where
+ * the subject may be anywhere, pass "stretch".
+ */
+export const DEFAULT_RESIZE: ResizeMode = "center-crop";
 
 /**
  * Loads a MobileNet v1 with its weights. Resolves once every weight is on the backend, or, with

@@ -3,7 +3,8 @@
  * seed's Keras `Predicted:` line. Without an image it classifies the bundled sample photo.
  *
  * Flags: `--top N`, `--model NAME|PATH|URL`, `--json` (one JSON object per image per line),
- * `--resize stretch|center-crop`, `--threads N`, `--verbose` (backend and load details).
+ * `--resize center-crop|stretch|center-crop-87.5`, `--threads N`, `--verbose` (backend and load
+ * details).
  * Weights loaded from a URL show a progress bar on stderr when it is a terminal (or with
  * `--verbose`, as plain lines).
  *
@@ -30,7 +31,7 @@ options:
   --top N             how many labels per image (default 5)
   --model M           bundled model (0.75_224 default, 0.25_224), weights dir/manifest, or URL
   --json              one JSON object per image per line
-  --resize MODE       stretch (default) or center-crop
+  --resize MODE       center-crop (default; photos), stretch (camera frames), center-crop-87.5
   --threads N|auto    threads per inference (default auto: as many cores as help)
   --verbose           print the backend, load details, time since start and peak RSS to stderr
   -h, --help          this text`;

@@ -1,6 +1,7 @@
 /**
  * From decoded pixels (or a pixel tensor) to the model's input: resize to the model's
- * resolution ("stretch" the whole frame, or "center-crop" the largest centred square) with
+ * resolution ("stretch" the whole frame, "center-crop" the largest centred square, or
+ * "center-crop-87.5" the centre 87.5% of it, as ImageNet evaluations crop) with
  * bilinear sampling like `tf.image.resizeBilinear` (alignCorners and halfPixelCenters both
  * false, the TF.js default the reference pipeline uses; the same arithmetic as tfjs' CPU kernel,
  * within 1e-4 of the WASM kernel), then scale [0, 255] to [-1, 1] as `x / 127.5 - 1`. The pixel path writes straight into the input batch buffer, one pass, no
@@ -11,11 +12,29 @@
 import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
 import type { Pixels } from "./pixels.ts";
 
-/** How an image is fitted to the square model input. */
-export type ResizeMode = "stretch" | "center-crop";
+/**
+ * How an image is fitted to the square model input:
+ * - "stretch": the whole frame, aspect ratio not kept (what the reference pipeline does);
+ * - "center-crop": the largest centred square;
+ * - "center-crop-87.5": the ImageNet evaluation convention (resize the short side to 256 and
+ *   crop the centre 224, i.e. 224/256 = 87.5%): a centred square of 87.5% of the short side.
+ */
+export type ResizeMode = "stretch" | "center-crop" | "center-crop-87.5";
 
 /** The resize modes, for validation and help texts. */
-export const RESIZE_MODES: readonly ResizeMode[] = ["stretch", "center-crop"];
+export const RESIZE_MODES: readonly ResizeMode[] = ["stretch", "center-crop", "center-crop-87.5"];
+
+/** The side of "center-crop-87.5"'s square as a fraction of the short side: 224 / 256. */
+export const IMAGENET_CROP_FRACTION = 224 / 256;
+
+/**
+ * The smallest short side a decoder may reduce an image to (JPEGs are reduced in the DCT
+ * domain) so that `mode`'s square still has `size` pixels or more: `size`, or `size / 0.875`
+ * for "center-crop-87.5".
+ */
+export function minSourceSide(size: number, mode: ResizeMode): number {
+  return mode === "center-crop-87.5" ? Math.ceil(size / IMAGENET_CROP_FRACTION) : size;
+}
 
 /** A source rectangle in pixels. */
 export interface Rect {
@@ -50,7 +69,10 @@ export function checkResizeMode(mode: unknown): ResizeMode {
  */
 export function sourceRect(width: number, height: number, mode: ResizeMode): Rect {
   if (checkResizeMode(mode) === "stretch") return { x: 0, y: 0, width, height };
-  const side = Math.min(width, height);
+  const short = Math.min(width, height);
+  const side = mode === "center-crop"
+    ? short
+    : Math.max(1, Math.round(short * IMAGENET_CROP_FRACTION));
   return {
     x: Math.floor((width - side) / 2),
     y: Math.floor((height - side) / 2),

@@ -1,7 +1,12 @@
 import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
 import { assertAllClose, assertEquals, assertThrows } from "../_assert.ts";
 import { initBackend } from "../../src/backend/wasm.ts";
-import { preprocessPixels, preprocessTensor, sourceRect } from "../../src/image/preprocess.ts";
+import {
+  minSourceSide,
+  preprocessPixels,
+  preprocessTensor,
+  sourceRect,
+} from "../../src/image/preprocess.ts";
 import type { Pixels } from "../../src/image/pixels.ts";
 
 function randomPixels(width: number, height: number, channels: 1 | 3 | 4, seed = 7): Pixels {
@@ -24,7 +29,7 @@ function rgbOf(p: Pixels): Int32Array {
   return out;
 }
 
-Deno.test("pixel resizing matches tf.image.resizeBilinear + x/127.5-1 within 1e-4 (stretch and center-crop)", async () => {
+Deno.test("pixel resizing matches tf.image.resizeBilinear + x/127.5-1 within 1e-4 (every resize mode)", async () => {
   await initBackend();
   for (
     const [w, h, ch] of [[640, 480, 4], [333, 500, 3], [7, 3, 1], [224, 224, 3], [
@@ -35,7 +40,7 @@ Deno.test("pixel resizing matches tf.image.resizeBilinear + x/127.5-1 within 1e-
   ) {
     const pixels = randomPixels(w, h, ch);
     const rgb = tf.tensor3d(rgbOf(pixels), [h, w, 3]);
-    for (const mode of ["stretch", "center-crop"] as const) {
+    for (const mode of ["stretch", "center-crop", "center-crop-87.5"] as const) {
       for (const size of [224, 128]) {
         const ours = preprocessPixels(pixels, size, mode);
         const theirs = preprocessTensor(rgb, size, mode);
@@ -78,4 +83,20 @@ Deno.test("center-crop takes the centred square; stretch takes everything", () =
   assertEquals([...out], [-1, -1, -1, 1, 1, 1, -1, -1, -1, 1, 1, 1]);
   // deno-lint-ignore no-explicit-any
   assertThrows(() => sourceRect(4, 4, "fit" as any), RangeError, "center-crop");
+});
+
+Deno.test("center-crop-87.5 takes the centre 224/256 of the short side (ImageNet's 256 -> 224)", () => {
+  assertEquals(sourceRect(256, 256, "center-crop-87.5"), { x: 16, y: 16, width: 224, height: 224 });
+  // 500x375: the short side 375 -> a 328 square (375 * 7 / 8 = 328.1), centred.
+  assertEquals(sourceRect(500, 375, "center-crop-87.5"), { x: 86, y: 23, width: 328, height: 328 });
+  assertEquals(sourceRect(1920, 1080, "center-crop-87.5"), {
+    x: 487,
+    y: 67,
+    width: 945,
+    height: 945,
+  });
+  // A decoder may shrink the image only so far that the crop still covers the input.
+  assertEquals(minSourceSide(224, "center-crop-87.5"), 256);
+  assertEquals(minSourceSide(224, "center-crop"), 224);
+  assertEquals(minSourceSide(224, "stretch"), 224);
 });
