@@ -3,8 +3,8 @@
  * resolution ("stretch" the whole frame, or "center-crop" the largest centred square) with
  * bilinear sampling like `tf.image.resizeBilinear` (alignCorners and halfPixelCenters both
  * false, the TF.js default the reference pipeline uses; the same arithmetic as tfjs' CPU kernel,
- * within 1e-4 of the WASM kernel), then scale [0, 255] to [-1, 1] as `x / 127.5 - 1`. The pixel path writes straight into the input batch buffer, one pass, no
- * intermediate image.
+ * within 1e-4 of the WASM kernel), then scale [0, 255] to [-1, 1] as `x / 127.5 - 1`. The pixel
+ * path writes straight into the input batch buffer, one pass, no intermediate image.
  *
  * @module
  */
