@@ -9,7 +9,7 @@
 import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
 import { type Architecture, formatSummary, type LayerSpec } from "./model/architecture.ts";
 import type { MobileNetNetwork, NetworkOutput } from "./model/mobilenet.ts";
-import { checkSize, decodeImage } from "./image/decode.ts";
+import { checkSize, decodeImage, type DecodeOptions } from "./image/decode.ts";
 import { type Pixels, toPixels } from "./image/pixels.ts";
 import {
   preprocessPixels,
@@ -119,6 +119,8 @@ export interface MobileNetInit {
   loaded: Promise<void>;
   /** The model's hold on the shared backend, given back by `dispose`. */
   lease?: BackendLease;
+  /** Image decoding limits and orientation (`maxPixels`, `orientation`); defaults when absent. */
+  image?: Pick<DecodeOptions, "maxPixels" | "orientation">;
 }
 
 function topK(probs: Float32Array, k: number, labels?: readonly string[]): Prediction[] {
@@ -208,8 +210,8 @@ export class MobileNet {
   }
 
   async #pixels(image: Exclude<ImageInput, tf.Tensor>): Promise<Pixels> {
-    // JPEGs may be reduced in the DCT domain, never below the model's input size.
-    const size = { minWidth: this.resolution, minHeight: this.resolution };
+    // Images may be reduced while decoding (JPEG: DCT domain), never below the input size.
+    const size = { ...this.#init.image, minWidth: this.resolution, minHeight: this.resolution };
     if (image instanceof Uint8Array) return await decodeImage(image, size);
     if (image instanceof ArrayBuffer) return await decodeImage(new Uint8Array(image), size);
     if (typeof Blob !== "undefined" && image instanceof Blob) {

@@ -159,7 +159,7 @@ async function decodeJpegAny(bytes: Uint8Array, options: JpegOptions): Promise<D
   } catch (error) {
     if (!(error instanceof JpegError)) throw error;
     if (error.code === "TRUNCATED") {
-      throw new ImageDecodeError("TRUNCATED", `JPEG is truncated: ${error.message}`, {
+      throw new ImageDecodeError("TRUNCATED", error.message, {
         cause: error,
       });
     }
