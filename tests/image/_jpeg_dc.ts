@@ -128,7 +128,7 @@ export function encodeDcJpeg(
  * `width / 8` wide).
  */
 export function upscaledJpeg(
-  source: { data: Uint8Array; width: number; height: number; channels: number },
+  source: { data: ArrayLike<number>; width: number; height: number; channels: number },
   width: number,
   height: number,
 ): Uint8Array {
@@ -183,7 +183,7 @@ export function withSofSize(jpeg: Uint8Array, width: number, height: number): Ui
   for (let i = 2; i + 9 < out.length;) {
     if (out[i] !== 0xff) throw new Error(`no marker at ${i}`);
     const marker = out[i + 1];
-    if (marker >= 0xc0 && marker <= 0xc2) {
+    if (marker >= 0xc0 && marker <= 0xcf && ![0xc4, 0xc8, 0xcc].includes(marker)) {
       out.set([height >> 8, height & 255, width >> 8, width & 255], i + 5);
       return out;
     }
