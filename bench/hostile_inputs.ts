@@ -9,14 +9,15 @@
  * deno run -A bench/hostile_inputs.ts --repo /tmp/base   # another checkout's CLI, same files
  * ```
  *
- * The files are written to a temporary folder and removed afterwards. Linux only (reads /proc).
+ * `--only REGEX` runs the cases whose name matches. The files are written to a temporary folder
+ * and removed afterwards. Linux only (reads /proc).
  *
  * @module
  */
 import jpegJs from "npm:jpeg-js@0.4.4";
 import { parseArgs } from "../src/cli/parse_args.ts";
 import { upscaledJpeg } from "../tests/image/_jpeg_dc.ts";
-import { claimingGif } from "../tests/image/_gif.ts";
+import { claimingGif, encodeGif } from "../tests/image/_gif.ts";
 import {
   jpegClaiming,
   pngClaiming,
@@ -84,18 +85,42 @@ const CASES: Case[] = [
     make: () => pngClaiming(8000, 6250),
   },
   {
-    name: "PNG 4000x3000 zero rows (12 MP, legit)",
+    name: "PNG 3840x2160 zero rows (4K, legit)",
     ext: "png",
-    make: () => zeroRowsPng(4000, 3000),
+    make: () => zeroRowsPng(3840, 2160),
   },
   { name: "GIF 65535x65535, 35 bytes", ext: "gif", make: () => claimingGif(65535, 65535) },
-  { name: "GIF 4000x4000, 35 bytes", ext: "gif", make: () => claimingGif(4000, 4000) },
+  { name: "GIF 2000x2000, 35 bytes", ext: "gif", make: () => claimingGif(2000, 2000) },
   { name: "TIFF 65535x65535 header, 2x2 data", ext: "tif", make: () => tiffClaiming(65535, 65535) },
-  { name: "TIFF LZW 4000x3000 header, 4x4 data", ext: "tif", make: () => tiffLzwShort(4000, 3000) },
+  { name: "TIFF LZW 3000x2000 header, 4x4 data", ext: "tif", make: () => tiffLzwShort(3000, 2000) },
   {
-    name: "TIFF deflate 4000x3000 zeros (legit)",
+    name: "TIFF deflate 3840x2160 zeros (4K, legit)",
     ext: "tif",
-    make: () => tiffDeflateZeros(4000, 3000),
+    make: () => tiffDeflateZeros(3840, 2160),
+  },
+  // At the default budget (4096 x 2048): the full-size decodes that remain.
+  {
+    name: "PNG 4096x2048 Adam7 zero rows (full-size decode)",
+    ext: "png",
+    make: () => zeroRowsPng(4096, 2048, true),
+  },
+  {
+    name: "GIF 4096x2048 (full-size decode)",
+    ext: "gif",
+    make: () => encodeGif(new Uint8Array(4096 * 2048 * 3).fill(90), 4096, 2048),
+  },
+  {
+    name: "JPEG 4096x2048 via the fallback (stray bytes)",
+    ext: "jpg",
+    make: async () => {
+      const jpeg = await elephantJpeg(4096, 2048);
+      const sos = jpeg.findIndex((b, i) => b === 0xff && jpeg[i + 1] === 0xda);
+      const out = new Uint8Array(jpeg.length + 3);
+      out.set(jpeg.subarray(0, sos));
+      out.set([1, 2, 3], sos);
+      out.set(jpeg.subarray(sos), sos + 3);
+      return out;
+    },
   },
 ];
 
@@ -138,7 +163,8 @@ async function runCli(repo: string, file: string, timeoutMs: number): Promise<Ou
     const json = JSON.parse(text.split("\n").at(-1) ?? "");
     result = json.error
       ? `${json.error.name} ${json.error.code ?? ""}`.trim()
-      : `${json.predictions[0].label} ${json.predictions[0].probability.toFixed(3)}`;
+      : `${json.predictions[0].label} ${json.predictions[0].probability.toFixed(3)} ` +
+        `(decode ${json.timings.decodeMs.toFixed(0)} ms)`;
   } catch {
     result ||= `no JSON: ${new TextDecoder().decode(output.stderr).trim().slice(0, 80)}`;
   }
@@ -146,7 +172,8 @@ async function runCli(repo: string, file: string, timeoutMs: number): Promise<Ou
 }
 
 if (import.meta.main) {
-  const flags = parseArgs(Deno.args, { string: ["repo", "timeout"] });
+  const flags = parseArgs(Deno.args, { string: ["repo", "timeout", "only"] });
+  const only = new RegExp(String(flags.only ?? ""), "i");
   const repo = String(flags.repo ?? new URL(".", ROOT).pathname);
   const timeoutMs = Number(flags.timeout ?? 60_000);
   const dir = await Deno.makeTempDir({ prefix: "hostile_" });
@@ -154,7 +181,7 @@ if (import.meta.main) {
     console.log(`classify CLI of ${repo}\n`);
     console.log("| file | bytes | time | peak RSS | exit | outcome |");
     console.log("| --- | ---: | ---: | ---: | ---: | --- |");
-    for (const c of CASES) {
+    for (const c of CASES.filter((c) => only.test(c.name))) {
       const bytes = await c.make();
       const file = `${dir}/${c.name.replace(/[^a-z0-9]+/gi, "_")}.${c.ext}`;
       await Deno.writeFile(file, bytes);

@@ -53,7 +53,7 @@ export interface LoadMobileNetOptions extends Omit<LoadWeightsOptions, "only"> {
    * The pixel budget for encoded images: one whose decode would hold more pixels is refused
    * with `ImageDecodeError` `TOO_LARGE`, from its header, before anything is allocated. A JPEG
    * decoded reduced in the DCT domain counts its reduced size. `Infinity` turns the check off.
-   * @default {DEFAULT_MAX_PIXELS} (16,777,216: 4096 x 4096, sized for a 256 MB edge isolate)
+   * @default {DEFAULT_MAX_PIXELS} (8,388,608: 4096 x 2048, sized for a 256 MB edge isolate)
    */
   maxPixels?: number;
   /**

@@ -13,13 +13,13 @@
 import { ImageDecodeError } from "../errors.ts";
 
 /**
- * The default pixel budget: 16,777,216 pixels (4096 x 4096, 16 MP), enough for a 12 MP phone
- * photo (4032 x 3024) decoded at full size. At the worst measured cost of a full decode (about
- * 8 to 12 bytes per pixel: the decoder's buffer, our RGBA copy, the row buffers), that is 130 to
- * 200 MB at the very most, which leaves room for the runtime and the model in a 256 MB edge
- * isolate; streamed and DCT-scaled decodes cost far less (see the README's "Untrusted images").
+ * The default pixel budget: 8,388,608 pixels (4096 x 2048, 8.4 MP; a 3840 x 2160 4K frame fits).
+ * The worst full-size decodes measured (GIF, the JPEG fallback: 11 to 13 bytes per pixel, the
+ * decoder's buffer plus our copy) then add at most about 110 MB to the runtime and the model
+ * (about 130 MB for the classify CLI), which fits a 256 MB edge isolate. Streamed PNG/TIFF and
+ * DCT-scaled JPEG decodes hold far less than the full size, and count what they hold.
  */
-export const DEFAULT_MAX_PIXELS = 16_777_216;
+export const DEFAULT_MAX_PIXELS = 8_388_608;
 
 /**
  * Checks a `maxPixels` option.
@@ -43,6 +43,7 @@ export function checkMaxPixels(value: unknown): number {
  * @param height height in pixels of what the decoder would allocate
  * @param maxPixels the budget
  * @param what what is counted, for the message (default: the image)
+ * @param pixels the pixels counted, when the decode holds other than `width * height` of them
  * @throws {ImageDecodeError} `TOO_LARGE`
  */
 export function checkBudget(
@@ -51,12 +52,12 @@ export function checkBudget(
   height: number,
   maxPixels: number,
   what = "image",
+  pixels: number = width * height,
 ): void {
-  const pixels = width * height;
   if (pixels <= maxPixels) return;
   throw new ImageDecodeError(
     "TOO_LARGE",
-    `${format} ${what} of ${width}x${height} (${(pixels / 1e6).toFixed(1)} MP) is over the ` +
+    `${format} ${what} of ${width}x${height} (${(pixels / 1e6).toFixed(1)} MP held) is over the ` +
       `pixel budget of ${maxPixels} pixels (maxPixels)`,
   );
 }

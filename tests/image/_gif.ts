@@ -50,14 +50,17 @@ function lzw(indices: Uint8Array, minCodeSize: number): Uint8Array {
   return new Uint8Array(out);
 }
 
-function subBlocks(data: Uint8Array): number[] {
-  const out: number[] = [];
+function subBlocks(data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(data.length + Math.ceil(data.length / 255) + 1);
+  let o = 0;
   for (let i = 0; i < data.length; i += 255) {
     const part = data.subarray(i, i + 255);
-    out.push(part.length, ...part);
+    out[o++] = part.length;
+    out.set(part, o);
+    o += part.length;
   }
-  out.push(0);
-  return out;
+  out[o++] = 0;
+  return out.subarray(0, o);
 }
 
 const le16 = (v: number) => [v & 255, v >> 8];
@@ -75,7 +78,7 @@ export function encodeGif(rgb: Uint8Array, width: number, height: number): Uint8
     const b = Math.round((rgb[3 * p + 2] * 3) / 255);
     indices[p] = (r << 5) | (g << 2) | b;
   }
-  return new Uint8Array([
+  const head = [
     ..."GIF89a".split("").map((c) => c.charCodeAt(0)),
     ...le16(width),
     ...le16(height),
@@ -92,9 +95,13 @@ export function encodeGif(rgb: Uint8Array, width: number, height: number): Uint8
     ...le16(height),
     0,
     8,
-    ...subBlocks(lzw(indices, 8)),
-    0x3b,
-  ]);
+  ];
+  const data = subBlocks(lzw(indices, 8));
+  const out = new Uint8Array(head.length + data.length + 1);
+  out.set(head);
+  out.set(data, head.length);
+  out[out.length - 1] = 0x3b;
+  return out;
 }
 
 /**

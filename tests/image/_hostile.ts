@@ -20,8 +20,24 @@ export function jpegClaiming(width: number, height: number): Uint8Array {
  * A PNG of `width x height` RGB whose rows are all zero, deflated (streamed through
  * `CompressionStream` in 1 MB pieces, so the generator itself stays small in memory).
  */
-export async function zeroRowsPng(width: number, height: number): Promise<Uint8Array> {
-  const total = height * (1 + width * 3);
+export async function zeroRowsPng(
+  width: number,
+  height: number,
+  interlace = false,
+): Promise<Uint8Array> {
+  const passes = interlace
+    ? [[0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [
+      0,
+      1,
+      1,
+      2,
+    ]]
+    : [[0, 0, 1, 1]];
+  let total = 0;
+  for (const [x0, y0, dx, dy] of passes) {
+    const w = Math.ceil((width - x0) / dx), h = Math.ceil((height - y0) / dy);
+    if (w > 0 && h > 0) total += h * (1 + w * 3);
+  }
   const piece: Uint8Array<ArrayBuffer> = new Uint8Array(Math.min(total, 1 << 20));
   const stream = new ReadableStream<Uint8Array<ArrayBuffer>>({
     start(controller) {
@@ -33,7 +49,7 @@ export async function zeroRowsPng(width: number, height: number): Promise<Uint8A
   }).pipeThrough(new CompressionStream("deflate"));
   const zlib = new Uint8Array(await new Response(stream).arrayBuffer());
   return pngFile([
-    pngChunk("IHDR", ihdr(width, height, 8, 2)),
+    pngChunk("IHDR", ihdr(width, height, 8, 2, interlace ? 1 : 0)),
     pngChunk("IDAT", zlib),
     pngChunk("IEND", new Uint8Array(0)),
   ]);

@@ -14,7 +14,7 @@ import { encodeTiff } from "./_tiff.ts";
 import { encodeGif } from "./_gif.ts";
 
 Deno.test("maxPixels: default, validation and the TOO_LARGE message", () => {
-  assertEquals(DEFAULT_MAX_PIXELS, 4096 * 4096);
+  assertEquals(DEFAULT_MAX_PIXELS, 4096 * 2048);
   assertEquals(EXPORTED, DEFAULT_MAX_PIXELS);
   assertEquals(checkMaxPixels(undefined), DEFAULT_MAX_PIXELS);
   assertEquals(checkMaxPixels(Infinity), Infinity);

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { type JpegInfo, readJpegInfo } from "./header.ts";
+import { frameBlocks, type JpegInfo, readJpegInfo } from "./header.ts";
 import { TJPF_CMYK, TJPF_RGB, TJPF_RGBA, turboDecode } from "./turbo.ts";
 import { checkBudget, DEFAULT_MAX_PIXELS } from "../budget.ts";
 
@@ -32,7 +32,8 @@ export interface DecodeJpegOptions {
   /**
    * The pixel budget: the most pixels the decode may hold. For a single-scan (baseline or
    * extended sequential) JPEG that is the DCT-reduced output; for a multi-scan (progressive)
-   * JPEG, whose DCT coefficients libjpeg buffers for the whole image, it is the full size.
+   * JPEG, whose DCT coefficients libjpeg buffers for the whole image (2 bytes each), a quarter
+   * of its coefficients (0.375 x the full size for 4:2:0, 0.75 x for 4:4:4).
    * @default {DEFAULT_MAX_PIXELS}
    */
   maxPixels?: number;
@@ -139,7 +140,9 @@ export async function decodeJpeg(
   const height = scaledSize(info.height, scale);
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
   if (info.scans > 1) {
-    checkBudget("JPEG", info.width, info.height, maxPixels, "multi-scan (progressive) image");
+    // libjpeg buffers every DCT coefficient (2 bytes) of a multi-scan image: count 4 per pixel.
+    const held = Math.ceil((frameBlocks(info) * 64) / 4);
+    checkBudget("JPEG", info.width, info.height, maxPixels, "multi-scan image", held);
   } else {
     checkBudget("JPEG", width, height, maxPixels, "decoded image");
   }
