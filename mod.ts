@@ -71,6 +71,8 @@ export { randomWeights } from "./src/model/random_weights.ts";
 export { BUNDLED_MODELS, DEFAULT_MODEL } from "./src/models.ts";
 export { IMAGENET_CLASSES, IMAGENET_LABELS, type ImageNetClass } from "./src/labels/imagenet.ts";
 export type { ResizeMode } from "./src/image/preprocess.ts";
+export { DEFAULT_MAX_PIXELS } from "./src/image/budget.ts";
+export type { OrientationMode } from "./src/image/orientation.ts";
 export type { CacheOption, WeightsCache } from "./src/weights/cache.ts";
 export type { LoadWeightsOptions } from "./src/weights/loader.ts";
 export {

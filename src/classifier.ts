@@ -9,7 +9,7 @@
 import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
 import { type Architecture, formatSummary, type LayerSpec } from "./model/architecture.ts";
 import type { MobileNetNetwork, NetworkOutput } from "./model/mobilenet.ts";
-import { checkSize, decodeImage } from "./image/decode.ts";
+import { checkSize, decodeImage, type DecodeOptions } from "./image/decode.ts";
 import { type Pixels, toPixels } from "./image/pixels.ts";
 import {
   minSourceSide,
@@ -142,6 +142,8 @@ export interface MobileNetInit {
   loaded: Promise<void>;
   /** The model's hold on the shared backend, given back by `dispose`. */
   lease?: BackendLease;
+  /** Image decoding limits and orientation (`maxPixels`, `orientation`); defaults when absent. */
+  image?: Pick<DecodeOptions, "maxPixels" | "orientation">;
 }
 
 function topK(probs: Float32Array, k: number, labels?: readonly string[]): Prediction[] {
@@ -236,9 +238,10 @@ export class MobileNet {
   }
 
   async #pixels(image: Exclude<ImageInput, TensorLike>, mode: ResizeMode): Promise<Pixels> {
-    // JPEGs may be reduced in the DCT domain, never below what the mode's crop needs.
+    // Images may be reduced while decoding (JPEG: DCT domain), never below what the mode's
+    // crop needs.
     const side = minSourceSide(this.resolution, mode);
-    const size = { minWidth: side, minHeight: side };
+    const size = { ...this.#init.image, minWidth: side, minHeight: side };
     if (image instanceof Uint8Array) return await decodeImage(image, size);
     if (image instanceof ArrayBuffer) return await decodeImage(new Uint8Array(image), size);
     if (typeof Blob !== "undefined" && image instanceof Blob) {

@@ -13,9 +13,14 @@ export type ImageDecodeErrorCode =
   | "UNSUPPORTED_FORMAT"
   | "TRUNCATED"
   | "CORRUPT"
-  | "TOO_SMALL";
+  | "TOO_SMALL"
+  | "TOO_LARGE";
 
-/** The bytes given as an image are empty, not an image, damaged, or too small to classify. */
+/**
+ * The bytes given as an image are empty, not an image, damaged (`TRUNCATED` also covers a file
+ * whose header claims more pixels than it carries), too small to classify, or over the pixel
+ * budget (`TOO_LARGE`, see `maxPixels`).
+ */
 export class ImageDecodeError extends Error {
   /** Machine-readable reason. */
   readonly code: ImageDecodeErrorCode;

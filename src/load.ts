@@ -9,6 +9,8 @@ import { MobileNetNetwork } from "./model/mobilenet.ts";
 import { MobileNet } from "./classifier.ts";
 import { acquireBackend, type BackendLease } from "./backend/lease.ts";
 import { checkResizeMode, type ResizeMode } from "./image/preprocess.ts";
+import { checkMaxPixels } from "./image/budget.ts";
+import { checkOrientationMode, type OrientationMode } from "./image/orientation.ts";
 import { IMAGENET_LABELS } from "./labels/imagenet.ts";
 import { resolveModel } from "./models.ts";
 import { type LoadWeightsOptions, openWeights } from "./weights/loader.ts";
@@ -49,6 +51,19 @@ export interface LoadMobileNetOptions extends Omit<LoadWeightsOptions, "only"> {
    */
   resize?: ResizeMode;
   /**
+   * The pixel budget for encoded images: one whose decode would hold more pixels is refused
+   * with `ImageDecodeError` `TOO_LARGE`, from its header, before anything is allocated. A JPEG
+   * decoded reduced in the DCT domain counts its reduced size. `Infinity` turns the check off.
+   * @default {DEFAULT_MAX_PIXELS} (8,388,608: 4096 x 2048, sized for a 256 MB edge isolate)
+   */
+  maxPixels?: number;
+  /**
+   * "exif" turns each image upright as its EXIF orientation says (JPEG, PNG eXIf, TIFF);
+   * "ignore" classifies the pixels as stored.
+   * @default {"exif"}
+   */
+  orientation?: OrientationMode;
+  /**
    * Load only the feature extractor (no `conv_preds`), for embeddings.
    * @default {false}
    */
@@ -84,6 +99,10 @@ export interface CreateMobileNetOptions extends ArchitectureOptions {
   resize?: ResizeMode;
   /** See {@linkcode LoadMobileNetOptions.fused}. */
   fused?: boolean;
+  /** See {@linkcode LoadMobileNetOptions.maxPixels}. */
+  maxPixels?: number;
+  /** See {@linkcode LoadMobileNetOptions.orientation}. */
+  orientation?: OrientationMode;
   /** Labels by class index; ImageNet's when `classes` is 1000. */
   labels?: readonly string[];
 }
@@ -112,6 +131,7 @@ export const DEFAULT_RESIZE: ResizeMode = "center-crop";
  */
 export async function loadMobileNet(options: LoadMobileNetOptions = {}): Promise<MobileNet> {
   const resize = checkResizeMode(options.resize ?? DEFAULT_RESIZE);
+  imageOptions(options); // bad image options fail before the backend starts
   const url = resolveModel(options.model);
   const lease = await acquireBackend({ threads: options.threads, simd: options.simd });
   try {
@@ -136,6 +156,8 @@ async function assemble(
     headless: _h,
     pooling: _p,
     fused: _f,
+    maxPixels: _mp,
+    orientation: _o,
     ...io
   } = options;
   const opened = await openWeights(url, io);
@@ -167,6 +189,7 @@ async function assemble(
     resize,
     labels: config.labels === "imagenet" ? IMAGENET_LABELS : undefined,
     manifest,
+    image: imageOptions(options),
   };
   if (!options.stream) {
     try {
@@ -197,6 +220,7 @@ export async function createMobileNet(
   options: CreateMobileNetOptions = {},
 ): Promise<MobileNet> {
   const resize = checkResizeMode(options.resize ?? DEFAULT_RESIZE);
+  const image = imageOptions(options);
   const arch = buildArchitecture(options);
   const lease = await acquireBackend({ threads: options.threads, simd: options.simd });
   const network = new MobileNetNetwork(arch, { fused: options.fused });
@@ -213,5 +237,18 @@ export async function createMobileNet(
     resize,
     labels: options.labels ?? (arch.config.classes === 1000 ? IMAGENET_LABELS : undefined),
     loaded: Promise.resolve(),
+    image,
   });
+}
+
+/**
+ * Checks the image options of a load.
+ *
+ * @throws {RangeError} for a bad `maxPixels` or `orientation`
+ */
+function imageOptions(options: { maxPixels?: number; orientation?: OrientationMode }) {
+  return {
+    maxPixels: checkMaxPixels(options.maxPixels),
+    orientation: checkOrientationMode(options.orientation ?? "exif"),
+  };
 }

@@ -1,18 +1,19 @@
 /**
  * Decoding encoded image bytes (JPEG, PNG, GIF's first frame, TIFF) into {@linkcode Pixels},
- * with a clear {@linkcode ImageDecodeError} for empty, unknown, truncated, corrupt or tiny
- * images.
+ * within a pixel budget, upright per EXIF orientation, with a clear {@linkcode ImageDecodeError}
+ * for empty, unknown, truncated, corrupt, tiny or too large images.
  *
  * @module
  */
-import { decodeJpeg, JpegError } from "./jpeg/mod.ts";
-import {
-  decodeGifWasm,
-  decodeJpegWasm,
-  decodePngWasm,
-  decodeTiffWasm,
-} from "./imagescript_codecs.ts";
+import { decodeJpeg, JpegError, minimumScanBytes, peekJpegFrame } from "./jpeg/mod.ts";
+import { decodeGifWasm, decodeJpegWasm } from "./imagescript_codecs.ts";
 import { ImageDecodeError } from "../errors.ts";
+import { errorMessage } from "../_util.ts";
+import { checkBudget, checkMaxPixels } from "./budget.ts";
+import { checkGif } from "./gif.ts";
+import { checkOrientationMode, type OrientationMode, orientPixels } from "./orientation.ts";
+import { decodePng } from "./png.ts";
+import { decodeTiff } from "./tiff.ts";
 import { MIN_IMAGE_SIDE, type Pixels } from "./pixels.ts";
 
 /** Image formats recognised by their first bytes. */
@@ -45,21 +46,44 @@ function hex(bytes: Uint8Array): string {
 /** Options of {@linkcode decodeImage}. */
 export interface DecodeOptions {
   /**
-   * JPEG only: let the decoder shrink the image in the DCT domain (by 1/2, 1/4 or 1/8) as long
-   * as the result stays at least this wide. 0 decodes at full size.
+   * Let the decoder reduce the image (JPEG: by 1/2, 1/4 or 1/8 in the DCT domain; PNG and TIFF:
+   * a box filter by an integer factor, row by row) as long as the result stays at least this
+   * wide. 0 decodes at full size. GIF is always decoded at full size.
    * @default {0}
    */
   minWidth?: number;
   /** Like `minWidth`, for the height. @default {0} */
   minHeight?: number;
+  /**
+   * The pixel budget: an image whose decode would hold more pixels is refused with
+   * `TOO_LARGE` before anything is allocated (see `DEFAULT_MAX_PIXELS` in `budget.ts`).
+   * @default {DEFAULT_MAX_PIXELS}
+   */
+  maxPixels?: number;
+  /**
+   * "exif" turns the pixels upright as the file's EXIF orientation says (JPEG APP1, PNG eXIf,
+   * the TIFF Orientation tag); "ignore" returns them as stored.
+   * @default {"exif"}
+   */
+  orientation?: OrientationMode;
+}
+
+/** What a format's decoder returns: the pixels as stored and the orientation the file gives. */
+interface Decoded {
+  pixels: Pixels;
+  orientation: number;
 }
 
 /**
  * Decodes JPEG, PNG, GIF (first frame) or TIFF bytes into {@linkcode Pixels} (gray, RGB or
- * RGBA as the file has it).
+ * RGBA as the file has it), upright per the EXIF orientation unless `orientation: "ignore"`.
+ * The pixel budget is checked from the header before anything proportional to the pixels is
+ * allocated, and a file that claims more pixels than it carries is refused.
  *
- * @throws {ImageDecodeError} `EMPTY`, `UNSUPPORTED_FORMAT`, `TRUNCATED`, `CORRUPT` or
- * `TOO_SMALL` (either side under 2 pixels).
+ * @throws {ImageDecodeError} `EMPTY`, `UNSUPPORTED_FORMAT`, `TRUNCATED` (also: the header claims
+ * more pixels than the data holds), `CORRUPT`, `TOO_SMALL` (either side under 2 pixels) or
+ * `TOO_LARGE` (over `maxPixels`).
+ * @throws {RangeError} for a bad `maxPixels` or `orientation`
  */
 export async function decodeImage(
   bytes: Uint8Array,
@@ -68,6 +92,8 @@ export async function decodeImage(
   if (!(bytes instanceof Uint8Array)) {
     throw new TypeError("image bytes must be a Uint8Array");
   }
+  const maxPixels = checkMaxPixels(options.maxPixels);
+  const mode = checkOrientationMode(options.orientation ?? "exif");
   if (bytes.length === 0) throw new ImageDecodeError("EMPTY", "image is empty (0 bytes)");
   const format = sniffFormat(bytes);
   if (format === undefined) {
@@ -82,58 +108,109 @@ export async function decodeImage(
       `${format.toUpperCase()} images are not supported; send JPEG, PNG, GIF or TIFF`,
     );
   }
-  if (format === "jpeg") return checkSize(await decodeJpegFast(bytes, options));
-  let pixels: Pixels;
-  try {
-    pixels = format === "png"
-      ? await decodePngWasm(bytes)
-      : format === "gif"
-      ? await decodeGifWasm(bytes)
-      : await decodeTiffWasm(bytes);
-  } catch (error) {
-    throw new ImageDecodeError(
-      "CORRUPT",
-      `${format.toUpperCase()} could not be decoded (${bytes.length} bytes): ${message(error)}`,
-      { cause: error },
-    );
-  }
+  // A quarter turn swaps the sides: ask for the larger minimum on both.
+  const side = Math.max(options.minWidth ?? 0, options.minHeight ?? 0);
+  const min = mode === "exif"
+    ? { minWidth: side, minHeight: side }
+    : { minWidth: options.minWidth ?? 0, minHeight: options.minHeight ?? 0 };
+  const decoded = format === "jpeg"
+    ? await decodeJpegAny(bytes, { ...min, maxPixels })
+    : format === "png"
+    ? await decodePng(bytes, { ...min, maxPixels })
+    : format === "tiff"
+    ? await decodeTiff(bytes, { ...min, maxPixels })
+    : await decodeGif(bytes, maxPixels);
+  const pixels = mode === "exif"
+    ? orientPixels(decoded.pixels, decoded.orientation)
+    : decoded.pixels;
   return checkSize(pixels);
 }
 
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+/** GIF: the header checks (budget, data), then imagescript's decoder. */
+async function decodeGif(bytes: Uint8Array, maxPixels: number): Promise<Decoded> {
+  checkGif(bytes, maxPixels);
+  try {
+    return { pixels: await decodeGifWasm(bytes), orientation: 1 };
+  } catch (error) {
+    throw new ImageDecodeError(
+      "CORRUPT",
+      `GIF could not be decoded (${bytes.length} bytes): ${errorMessage(error)}`,
+      { cause: error },
+    );
+  }
 }
 
-/** The JPEG path: libjpeg-turbo with DCT scaling, imagescript as the fallback. */
-async function decodeJpegFast(bytes: Uint8Array, options: DecodeOptions): Promise<Pixels> {
-  const scaled = (options.minWidth ?? 0) > 0 || (options.minHeight ?? 0) > 0;
+type JpegOptions = { minWidth: number; minHeight: number; maxPixels: number };
+
+/**
+ * The JPEG path: libjpeg-turbo with DCT scaling; imagescript's lenient full-size decoder as the
+ * fallback for what libjpeg rejects as corrupt or unsupported. Refusals (truncated, over the
+ * budget) are final: the fallback never turns them into a picture.
+ */
+async function decodeJpegAny(bytes: Uint8Array, options: JpegOptions): Promise<Decoded> {
+  const scaled = options.minWidth > 0 || options.minHeight > 0;
   try {
-    const jpeg = await decodeJpeg(
-      bytes,
-      scaled ? { minWidth: options.minWidth ?? 0, minHeight: options.minHeight ?? 0 } : {},
-    );
-    return { data: jpeg.data, width: jpeg.width, height: jpeg.height, channels: jpeg.channels };
+    const jpeg = await decodeJpeg(bytes, {
+      ...(scaled ? { minWidth: options.minWidth, minHeight: options.minHeight } : {}),
+      maxPixels: options.maxPixels,
+    });
+    const { data, width, height, channels } = jpeg;
+    return { pixels: { data, width, height, channels }, orientation: jpeg.orientation };
   } catch (error) {
     if (!(error instanceof JpegError)) throw error;
     if (error.code === "TRUNCATED") {
-      throw new ImageDecodeError("TRUNCATED", `JPEG is truncated: ${error.message}`, {
+      throw new ImageDecodeError("TRUNCATED", error.message, {
         cause: error,
       });
     }
     // CORRUPT covers libjpeg warnings (stray bytes before a marker, say) that many cameras
-    // produce; UNSUPPORTED covers arithmetic coding and other rare kinds. Try the lenient
-    // decoder before giving up.
-    try {
-      return await decodeJpegWasm(bytes);
-    } catch (fallback) {
-      throw new ImageDecodeError(
-        error.code === "UNSUPPORTED" ? "UNSUPPORTED_FORMAT" : "CORRUPT",
-        `JPEG could not be decoded (${bytes.length} bytes): ${error.message}; ` +
-          `fallback decoder: ${message(fallback)}`,
-        { cause: error },
-      );
-    }
+    // produce; UNSUPPORTED covers arithmetic coding and other rare kinds.
+    return await jpegFallback(bytes, error, options.maxPixels);
   }
+}
+
+/** The full-size fallback, with the same budget and completeness checks as the fast path. */
+async function jpegFallback(
+  bytes: Uint8Array,
+  error: JpegError,
+  maxPixels: number,
+): Promise<Decoded> {
+  const code = error.code === "UNSUPPORTED" ? "UNSUPPORTED_FORMAT" : "CORRUPT";
+  const { frame, orientation } = peekJpegFrame(bytes);
+  if (!frame || frame.width === 0 || frame.height === 0) {
+    throw new ImageDecodeError(code, `JPEG could not be decoded: ${error.message}`, {
+      cause: error,
+    });
+  }
+  checkBudget("JPEG", frame.width, frame.height, maxPixels, "image (full-size fallback decode)");
+  if (bytes.length < minimumScanBytes(frame)) {
+    throw new ImageDecodeError(
+      "TRUNCATED",
+      `JPEG is truncated: a ${frame.width}x${frame.height} frame cannot fit in ${bytes.length} ` +
+        `bytes (${error.message})`,
+      { cause: error },
+    );
+  }
+  let pixels: Pixels;
+  try {
+    pixels = await decodeJpegWasm(bytes);
+  } catch (fallback) {
+    throw new ImageDecodeError(
+      code,
+      `JPEG could not be decoded (${bytes.length} bytes): ${error.message}; ` +
+        `fallback decoder: ${errorMessage(fallback)}`,
+      { cause: error },
+    );
+  }
+  if (pixels.width !== frame.width || pixels.height !== frame.height) {
+    throw new ImageDecodeError(
+      "CORRUPT",
+      `JPEG could not be decoded: the fallback decoder gave ${pixels.width}x${pixels.height} ` +
+        `for a ${frame.width}x${frame.height} frame (${error.message})`,
+      { cause: error },
+    );
+  }
+  return { pixels, orientation };
 }
 
 /**

@@ -1,18 +1,16 @@
 /**
- * imagescript's WASM decoders (JPEG with DCT-domain downscaling, PNG, GIF, TIFF), called
- * directly. imagescript's main entry also loads its native encoder addon, which needs FFI and
- * does not exist on edge platforms; decoding needs only these WASM modules.
+ * imagescript's WASM decoders, called directly: the lenient full-size JPEG decoder (the fallback
+ * of the fast JPEG path) and the GIF decoder. (PNG and TIFF have decoders of our own, built for
+ * untrusted input: `png.ts`, `tiff.ts`.) imagescript's main entry also loads its native encoder
+ * addon, which needs FFI and does not exist on edge platforms; decoding needs only these WASM
+ * modules. The callers check the pixel budget before calling them.
  *
  * @module
  */
 // @ts-types="./imagescript_codecs.d.ts"
 import jpegCodec from "npm:imagescript@1.3.1/wasm/node/jpeg.js";
 // @ts-types="./imagescript_codecs.d.ts"
-import pngCodec from "npm:imagescript@1.3.1/wasm/node/png.js";
-// @ts-types="./imagescript_codecs.d.ts"
 import gifCodec from "npm:imagescript@1.3.1/wasm/node/gif.js";
-// @ts-types="./imagescript_codecs.d.ts"
-import tiffCodec from "npm:imagescript@1.3.1/wasm/node/tiff.js";
 import type { Pixels } from "./pixels.ts";
 
 /**
@@ -37,18 +35,6 @@ export async function decodeJpegWasm(bytes: Uint8Array): Promise<Pixels> {
     rgb[o++] = ((255 - src[i + 2]) * k) / 255;
   }
   return { data: rgb, width: fb.width, height: fb.height, channels: 3 };
-}
-
-/** Decodes a PNG to RGBA. */
-export async function decodePngWasm(bytes: Uint8Array): Promise<Pixels> {
-  const { width, height, framebuffer } = (await pngCodec.init()).decode(bytes);
-  return { data: framebuffer, width, height, channels: 4 };
-}
-
-/** Decodes a TIFF to RGBA. */
-export async function decodeTiffWasm(bytes: Uint8Array): Promise<Pixels> {
-  const { width, height, buffer } = (await tiffCodec.init()).decode(bytes);
-  return { data: buffer.subarray(0, width * height * 4), width, height, channels: 4 };
 }
 
 /** Decodes the first frame of a GIF onto its logical screen, RGBA. */

@@ -4,8 +4,8 @@
  * "center-crop-87.5" the centre 87.5% of it, as ImageNet evaluations crop) with
  * bilinear sampling like `tf.image.resizeBilinear` (alignCorners and halfPixelCenters both
  * false, the TF.js default the reference pipeline uses; the same arithmetic as tfjs' CPU kernel,
- * within 1e-4 of the WASM kernel), then scale [0, 255] to [-1, 1] as `x / 127.5 - 1`. The pixel path writes straight into the input batch buffer, one pass, no
- * intermediate image.
+ * within 1e-4 of the WASM kernel), then scale [0, 255] to [-1, 1] as `x / 127.5 - 1`. The pixel
+ * path writes straight into the input batch buffer, one pass, no intermediate image.
  *
  * @module
  */

@@ -432,8 +432,12 @@ Deno.test("unsupported JPEG kinds fail with UNSUPPORTED", async () => {
   await assertJpegError(decodeJpeg(dnlHeight), "UNSUPPORTED", /DNL/);
 
   const huge = bytes.slice();
-  huge.fill(0xff, sof + 5, sof + 9); // 65535 x 65535
-  await assertJpegError(decodeJpeg(huge), "UNSUPPORTED", /too large/);
+  huge.fill(0xff, sof + 5, sof + 9); // 65535 x 65535: far more blocks than the scan codes
+  await assertJpegError(decodeJpeg(huge), "TRUNCATED", /needs at least \d+ bytes of image data/);
+  // Over the pixel budget: a typed TOO_LARGE before any decoding.
+  await assert.rejects(decodeJpeg(bytes, { maxPixels: 1000 }), { code: "TOO_LARGE" });
+  const scaled = await decodeJpeg(bytes, { maxPixels: 1200, minWidth: 40, minHeight: 30 });
+  assert.equal(scaled.width * scaled.height, 1200); // 320x240 at 1/8 fits
 });
 
 Deno.test("concurrent decodes give the same results as sequential ones", async () => {

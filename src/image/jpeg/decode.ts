@@ -6,9 +6,9 @@
  *
  * @module
  */
-import { JpegError } from "./errors.ts";
-import { type JpegInfo, readJpegInfo } from "./header.ts";
+import { frameBlocks, type JpegInfo, readJpegInfo } from "./header.ts";
 import { TJPF_CMYK, TJPF_RGB, TJPF_RGBA, turboDecode } from "./turbo.ts";
+import { checkBudget, DEFAULT_MAX_PIXELS } from "../budget.ts";
 
 /** A DCT scaling factor that {@linkcode decodeJpeg} uses. */
 export type JpegScale = 1 | 0.5 | 0.25 | 0.125;
@@ -29,6 +29,14 @@ export interface DecodeJpegOptions {
    * @default {3}
    */
   channels?: 3 | 4;
+  /**
+   * The pixel budget: the most pixels the decode may hold. For a single-scan (baseline or
+   * extended sequential) JPEG that is the DCT-reduced output; for a multi-scan (progressive)
+   * JPEG, whose DCT coefficients libjpeg buffers for the whole image (2 bytes each), a quarter
+   * of its coefficients (0.375 x the full size for 4:2:0, 0.75 x for 4:4:4).
+   * @default {DEFAULT_MAX_PIXELS}
+   */
+  maxPixels?: number;
 }
 
 /** A decoded JPEG, possibly reduced in the DCT domain. */
@@ -55,9 +63,6 @@ export interface DecodedJpeg {
   /** Everything the marker reader found (components, sampling, coding, scans, ...). */
   info: JpegInfo;
 }
-
-/** Largest number of source pixels accepted (2^28, e.g. 16384 x 16384); larger is UNSUPPORTED. */
-export const MAX_SOURCE_PIXELS = 2 ** 28;
 
 const SCALES: readonly JpegScale[] = [0.125, 0.25, 0.5, 1];
 
@@ -108,8 +113,10 @@ export function chooseScale(
  * @throws {JpegError} `NOT_JPEG` (empty input, not a JPEG), `TRUNCATED` (the data ends before the
  *   end-of-image marker), `CORRUPT` (invalid markers or image data, including any libjpeg
  *   warning such as corrupt entropy-coded data), `UNSUPPORTED` (arithmetic coding, lossless or
- *   hierarchical JPEG, 12-bit samples, 2 components, more than {@linkcode MAX_SOURCE_PIXELS}).
- *   Callers may fall back to a general decoder for `UNSUPPORTED`.
+ *   hierarchical JPEG, 12-bit samples, 2 components). `TRUNCATED` also covers scans too short for
+ *   the frame size the header claims. Callers may fall back to a general decoder for
+ *   `UNSUPPORTED`.
+ * @throws {ImageDecodeError} `TOO_LARGE` when the decode would hold more than `maxPixels`
  * @throws {RangeError} for negative or non-finite minimum sizes or a bad `channels` value
  */
 export async function decodeJpeg(
@@ -126,17 +133,19 @@ export async function decodeJpeg(
     throw new RangeError(`channels must be 3 or 4, got ${channels}`);
   }
   const info = readJpegInfo(bytes);
-  if (info.width * info.height > MAX_SOURCE_PIXELS) {
-    throw new JpegError(
-      "UNSUPPORTED",
-      `JPEG too large: ${info.width}x${info.height} is more than ${MAX_SOURCE_PIXELS} pixels`,
-    );
-  }
   const scale = minWidth === undefined && minHeight === undefined
     ? 1
     : chooseScale(info.width, info.height, minWidth ?? 0, minHeight ?? 0);
   const width = scaledSize(info.width, scale);
   const height = scaledSize(info.height, scale);
+  const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
+  if (info.scans > 1) {
+    // libjpeg buffers every DCT coefficient (2 bytes) of a multi-scan image: count 4 per pixel.
+    const held = Math.ceil((frameBlocks(info) * 64) / 4);
+    checkBudget("JPEG", info.width, info.height, maxPixels, "multi-scan image", held);
+  } else {
+    checkBudget("JPEG", width, height, maxPixels, "decoded image");
+  }
   const input = bytes.subarray(0, info.end); // bytes after EOI are not the decoder's business
   let data: Uint8Array;
   if (info.components === 4) {

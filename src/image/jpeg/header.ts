@@ -10,6 +10,7 @@
  * @module
  */
 import { JpegError } from "./errors.ts";
+import { readExifOrientation } from "../exif.ts";
 
 /** How the frame is coded, from its SOF marker. */
 export type JpegCoding = "baseline" | "extended" | "progressive";
@@ -39,6 +40,8 @@ export interface JpegInfo {
    * invalid). Reported only: the decoder does not rotate.
    */
   orientation: number;
+  /** Bytes of entropy-coded data in all scans (stuffed bytes and restart markers included). */
+  scanBytes: number;
   /** Offset just past the end-of-image marker; bytes after it are ignored. */
   end: number;
 }
@@ -91,6 +94,7 @@ export function readJpegInfo(bytes: Uint8Array): JpegInfo {
   }
   let frame: Frame | undefined;
   let scans = 0;
+  let scanBytes = 0;
   let restartInterval = -1;
   let jfif = false;
   let adobeTransform: number | undefined;
@@ -109,6 +113,7 @@ export function readJpegInfo(bytes: Uint8Array): JpegInfo {
         throw new JpegError("CORRUPT", "corrupt JPEG: end of image before a frame header");
       }
       if (scans === 0) throw new JpegError("CORRUPT", "corrupt JPEG: end of image before any scan");
+      checkCarried(frame, scanBytes);
       return {
         ...frame,
         scans,
@@ -116,6 +121,7 @@ export function readJpegInfo(bytes: Uint8Array): JpegInfo {
         jfif,
         adobeTransform,
         orientation,
+        scanBytes,
         end: pos,
       };
     }
@@ -147,6 +153,7 @@ export function readJpegInfo(bytes: Uint8Array): JpegInfo {
     } else if (marker === SOS) {
       if (!frame) throw new JpegError("CORRUPT", "corrupt JPEG: scan before the frame header");
       pos = skipEntropyCodedData(bytes, end, scans);
+      scanBytes += pos - end;
       scans++;
       continue;
     } else if (marker === DRI) {
@@ -170,6 +177,86 @@ export function readJpegInfo(bytes: Uint8Array): JpegInfo {
 }
 
 type Frame = Pick<JpegInfo, "width" | "height" | "components" | "sampling" | "coding">;
+
+/**
+ * The number of 8x8 blocks a frame codes: for each component, its share of the image (by its
+ * sampling factors) in blocks.
+ */
+export function frameBlocks(frame: Pick<JpegInfo, "width" | "height" | "sampling">): number {
+  const hmax = Math.max(...frame.sampling.map(([h]) => h));
+  const vmax = Math.max(...frame.sampling.map(([, v]) => v));
+  let blocks = 0;
+  for (const [h, v] of frame.sampling) {
+    const w = Math.ceil(Math.ceil((frame.width * h) / hmax) / 8);
+    const hgt = Math.ceil(Math.ceil((frame.height * v) / vmax) / 8);
+    blocks += w * hgt;
+  }
+  return blocks;
+}
+
+/**
+ * The fewest bytes of entropy-coded data a complete frame can have: every block's DC value is
+ * coded in some scan with a Huffman code of at least one bit.
+ */
+export function minimumScanBytes(frame: Pick<JpegInfo, "width" | "height" | "sampling">): number {
+  return Math.ceil(frameBlocks(frame) / 8);
+}
+
+/**
+ * Refuses a frame whose scans are too short to code every block: a header that claims far more
+ * pixels than the file carries (a 20000x20000 frame header on a 2x2 image, say).
+ */
+function checkCarried(frame: Frame, scanBytes: number): void {
+  const needed = minimumScanBytes(frame);
+  if (scanBytes < needed) {
+    throw new JpegError(
+      "TRUNCATED",
+      `truncated JPEG: a ${frame.width}x${frame.height} frame needs at least ${needed} bytes ` +
+        `of image data; its scans hold ${scanBytes}`,
+    );
+  }
+}
+
+/** What {@linkcode peekJpegFrame} finds. */
+export interface JpegPeek {
+  /** The first frame header's size and sampling, if one was found before the first scan. */
+  frame?: Pick<JpegInfo, "width" | "height" | "sampling">;
+  /** EXIF orientation from an APP1 segment before the first scan (1 when absent). */
+  orientation: number;
+}
+
+/**
+ * A lenient walk over the segments before the first scan, for the fallback decoder: the frame
+ * size (of any SOF kind, arithmetic and lossless too) and the EXIF orientation. Never throws;
+ * stops at the first thing it does not understand.
+ */
+export function peekJpegFrame(bytes: Uint8Array): JpegPeek {
+  const result: JpegPeek = { orientation: 1 };
+  for (let pos = 2; pos + 4 <= bytes.length;) {
+    if (bytes[pos] !== 0xff) break;
+    while (pos < bytes.length && bytes[pos] === 0xff) pos++;
+    const marker = bytes[pos++];
+    if (marker === SOS || marker === EOI || pos + 2 > bytes.length) break;
+    const end = pos + ((bytes[pos] << 8) | bytes[pos + 1]);
+    if (end > bytes.length) break;
+    if (marker >= 0xc0 && marker <= 0xcf && ![0xc4, 0xc8, 0xcc].includes(marker)) {
+      const count = bytes[pos + 7];
+      if (end - pos < 8 + 3 * count || count === 0) break;
+      const sampling: [number, number][] = [];
+      for (let i = 0; i < count; i++) {
+        const hv = bytes[pos + 9 + 3 * i];
+        sampling.push([Math.max(1, hv >> 4), Math.max(1, hv & 15)]);
+      }
+      const height = (bytes[pos + 3] << 8) | bytes[pos + 4];
+      const width = (bytes[pos + 5] << 8) | bytes[pos + 6];
+      result.frame ??= { width, height, sampling };
+    } else if (marker === APP1 && isAscii(bytes, pos + 2, end, "Exif\0\0")) {
+      result.orientation = readExifOrientation(bytes, pos + 8, end);
+    }
+    pos = end;
+  }
+  return result;
+}
 
 /** Reads an SOF segment; `start..end` is its payload. */
 function readFrame(bytes: Uint8Array, start: number, end: number, marker: number): Frame {
@@ -228,37 +315,6 @@ function skipEntropyCodedData(bytes: Uint8Array, pos: number, scans: number): nu
     }
     return j - 1;
   }
-}
-
-/**
- * Reads the orientation tag (0x0112) of IFD0 from an EXIF TIFF block at `start..end`. Returns 1
- * when it is missing or malformed.
- */
-function readExifOrientation(bytes: Uint8Array, start: number, end: number): number {
-  if (end - start < 8) return 1;
-  const little = bytes[start] === 0x49 && bytes[start + 1] === 0x49; // "II"
-  const big = bytes[start] === 0x4d && bytes[start + 1] === 0x4d; // "MM"
-  if (!little && !big) return 1;
-  const u16 = (at: number) =>
-    little ? bytes[at] | (bytes[at + 1] << 8) : (bytes[at] << 8) | bytes[at + 1];
-  const u32 = (at: number) =>
-    little
-      ? (bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24)) >>> 0
-      : ((bytes[at] << 24) | (bytes[at + 1] << 16) | (bytes[at + 2] << 8) | bytes[at + 3]) >>> 0;
-  if (u16(start + 2) !== 42) return 1;
-  const ifd = start + u32(start + 4);
-  if (ifd < start + 8 || ifd + 2 > end) return 1;
-  const entries = u16(ifd);
-  for (let k = 0; k < entries; k++) {
-    const e = ifd + 2 + 12 * k;
-    if (e + 12 > end) return 1;
-    if (u16(e) === 0x0112) {
-      const type = u16(e + 2);
-      const value = type === 3 ? u16(e + 8) : type === 4 ? u32(e + 8) : 0;
-      return value >= 1 && value <= 8 ? value : 1;
-    }
-  }
-  return 1;
 }
 
 function isAscii(bytes: Uint8Array, start: number, end: number, text: string): boolean {

@@ -18,9 +18,17 @@ export {
   decodeJpeg,
   type DecodeJpegOptions,
   type JpegScale,
-  MAX_SOURCE_PIXELS,
   scaledSize,
 } from "./decode.ts";
 export { JpegError, type JpegErrorCode } from "./errors.ts";
-export { isJpeg, type JpegCoding, type JpegInfo, readJpegInfo } from "./header.ts";
+export {
+  frameBlocks,
+  isJpeg,
+  type JpegCoding,
+  type JpegInfo,
+  type JpegPeek,
+  minimumScanBytes,
+  peekJpegFrame,
+  readJpegInfo,
+} from "./header.ts";
 export { loadTurbo as preloadJpegDecoder } from "./turbo.ts";

@@ -10,9 +10,10 @@
  * `fetch`, no permission (it runs under `deno run` with no `--allow-*` flag), no worker, no native
  * addon, nothing architecture-specific: it needs only `atob` and `WebAssembly.compile` of bytes,
  * which the Deno CLI (x86-64, arm64), `deno compile` and edge isolates (Deno Deploy, Supabase Edge)
- * provide. (Verified here: Deno CLI x86-64 without permissions; the others by construction.) The module's imports are a `setjmp`/`longjmp` pair and a few
- * WASI stubs; libjpeg's fatal errors arrive as a thrown `longjmp`, after which the instance is
- * thrown away and a fresh one made from the compiled module on the next call.
+ * provide. (Verified here: Deno CLI x86-64 without permissions; the others by construction.)
+ * The module's imports are a `setjmp`/`longjmp` pair and a few WASI stubs; libjpeg's fatal
+ * errors arrive as a thrown `longjmp`, after which the instance is thrown away and a fresh one
+ * made from the compiled module on the next call.
  *
  * @module
  */
@@ -66,7 +67,6 @@ function wasmBytes(): Uint8Array<ArrayBuffer> {
   return bytes;
 }
 
-/** Imports of the module: libjpeg's setjmp/longjmp and the WASI calls of its C library. */
 /**
  * The imports the libjpeg-turbo module needs: `setjmp`/`longjmp` (a fatal error arrives as a
  * thrown `longjmp`) and WASI stubs (no environment, no files). Also used by the build tools.

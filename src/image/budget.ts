@@ -1,0 +1,63 @@
+/**
+ * The pixel budget: the one place that decides whether an image is too large to decode. Every
+ * decoder asks {@linkcode checkBudget} with the sizes it read from the file's header, before it
+ * allocates anything proportional to pixels, in the fast paths and in every fallback.
+ *
+ * What is counted is what the decoder would hold at once: the full size for a full decode (PNG,
+ * GIF, TIFF, the JPEG fallback, a multi-scan JPEG whose coefficients libjpeg buffers whole), the
+ * reduced size for a single-scan JPEG decoded in the DCT domain (a 12000x9000 photo decoded at
+ * 1/8 holds 1500x1125 pixels).
+ *
+ * @module
+ */
+import { ImageDecodeError } from "../errors.ts";
+
+/**
+ * The default pixel budget: 8,388,608 pixels (4096 x 2048, 8.4 MP; a 3840 x 2160 4K frame fits).
+ * The worst full-size decodes measured (GIF, the JPEG fallback: 11 to 13 bytes per pixel, the
+ * decoder's buffer plus our copy) then add at most about 110 MB to the runtime and the model
+ * (about 130 MB for the classify CLI), which fits a 256 MB edge isolate. Streamed PNG/TIFF and
+ * DCT-scaled JPEG decodes hold far less than the full size, and count what they hold.
+ */
+export const DEFAULT_MAX_PIXELS = 8_388_608;
+
+/**
+ * Checks a `maxPixels` option.
+ *
+ * @returns the value, or {@linkcode DEFAULT_MAX_PIXELS} when it is `undefined`
+ * @throws {RangeError} unless it is a positive integer (or `Infinity`, no limit)
+ */
+export function checkMaxPixels(value: unknown): number {
+  if (value === undefined) return DEFAULT_MAX_PIXELS;
+  if (value === Infinity || (Number.isInteger(value) && (value as number) >= 1)) {
+    return value as number;
+  }
+  throw new RangeError(`maxPixels must be a positive integer or Infinity, got ${String(value)}`);
+}
+
+/**
+ * Refuses an image whose decode would hold more than `maxPixels` pixels.
+ *
+ * @param format the format's name for the message, e.g. "PNG"
+ * @param width width in pixels of what the decoder would allocate
+ * @param height height in pixels of what the decoder would allocate
+ * @param maxPixels the budget
+ * @param what what is counted, for the message (default: the image)
+ * @param pixels the pixels counted, when the decode holds other than `width * height` of them
+ * @throws {ImageDecodeError} `TOO_LARGE`
+ */
+export function checkBudget(
+  format: string,
+  width: number,
+  height: number,
+  maxPixels: number,
+  what = "image",
+  pixels: number = width * height,
+): void {
+  if (pixels <= maxPixels) return;
+  throw new ImageDecodeError(
+    "TOO_LARGE",
+    `${format} ${what} of ${width}x${height} (${(pixels / 1e6).toFixed(1)} MP held) is over the ` +
+      `pixel budget of ${maxPixels} pixels (maxPixels)`,
+  );
+}
