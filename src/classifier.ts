@@ -20,6 +20,8 @@ import {
 import type { WeightsManifest } from "./weights/manifest.ts";
 import type { BackendLease } from "./backend/lease.ts";
 import { timeInference } from "./backend/wasm.ts";
+import { ModelDisposedError } from "./errors.ts";
+import { sizeOf } from "./_util.ts";
 
 /** Raw pixels: `width * height` pixels of RGBA (4 bytes), RGB (3) or gray (1), row-major. */
 export interface RawImage {
@@ -119,6 +121,8 @@ export interface MobileNetInit {
   loaded: Promise<void>;
   /** The model's hold on the shared backend, given back by `dispose`. */
   lease?: BackendLease;
+  /** Stops a load still streaming in (aborts its downloads); `dispose` calls it. */
+  stop?: (reason: Error) => void;
 }
 
 function topK(probs: Float32Array, k: number, labels?: readonly string[]): Prediction[] {
@@ -137,6 +141,28 @@ function topK(probs: Float32Array, k: number, labels?: readonly string[]): Predi
     label: labels?.[index] ?? `class ${index}`,
     probability: probs[index],
   }));
+}
+
+/** Refuses a tensor that cannot be read: disposed (its data is gone). */
+function checkLiveTensor(tensor: tf.Tensor, what: string): void {
+  if (tensor.isDisposed) {
+    throw new TypeError(`${what} tensor is disposed (shape [${tensor.shape}])`);
+  }
+}
+
+/** Checks a `[n, h, w, c]` shape of a `{data, shape}` batch: positive integer sides. */
+function checkBatchShape(shape: unknown): asserts shape is [number, number, number, number] {
+  if (!Array.isArray(shape) || shape.length !== 4) {
+    throw new RangeError(`expected shape [n, h, w, 3], got ${JSON.stringify(shape)}`);
+  }
+  if (!shape.every((side) => Number.isInteger(side) && side >= 0)) {
+    throw new RangeError(`shape must hold non-negative integers, got [${shape}]`);
+  }
+}
+
+/** Refuses an empty batch, which the WASM kernels cannot run. */
+function checkBatchSize(n: number): void {
+  if (n < 1) throw new RangeError(`predict needs a batch of at least 1 image, got ${n}`);
 }
 
 function isRawImage(value: unknown): value is RawImage {
@@ -162,6 +188,9 @@ export class MobileNet {
   /** The watchdog compares times of one workload only: this network's configuration. */
   readonly #workload: string;
   #disposed = false;
+  #disposing: Promise<void> | undefined;
+  /** Runs waiting for streamed weights; their tensors must go before the backend may stop. */
+  readonly #inFlight = new Set<Promise<unknown>>();
 
   /** Wraps a network; use `loadMobileNet` rather than this constructor. */
   constructor(network: MobileNetNetwork, init: MobileNetInit) {
@@ -204,7 +233,7 @@ export class MobileNet {
   }
 
   #check(): void {
-    if (this.#disposed) throw new Error("this MobileNet has been disposed");
+    if (this.#disposed) throw new ModelDisposedError();
   }
 
   async #pixels(image: Exclude<ImageInput, tf.Tensor>): Promise<Pixels> {
@@ -227,6 +256,7 @@ export class MobileNet {
     const size = this.resolution;
     const t0 = performance.now();
     if (image instanceof tf.Tensor) {
+      checkLiveTensor(image, "the image");
       if (image.rank === 4 && image.shape[0] !== 1) {
         throw new RangeError(
           `classify and embed take one image; got a batch of ${image.shape[0]} (use predict)`,
@@ -237,6 +267,8 @@ export class MobileNet {
       return { input, decodeMs: 0, preprocessMs: performance.now() - t0, width, height };
     }
     const pixels = await this.#pixels(image);
+    // dispose() ran while decoding: the weights (and maybe the backend) are gone.
+    this.#check();
     const t1 = performance.now();
     const data = preprocessPixels(pixels, size, mode);
     const input = tf.tensor4d(data, [1, size, size, 3]);
@@ -249,13 +281,39 @@ export class MobileNet {
     };
   }
 
+  /** Runs the network on `input` and disposes `input`; tracked while it waits for weights. */
   async #run(input: tf.Tensor4D, output: NetworkOutput): Promise<Float32Array> {
-    if (this.#network.isComplete) return this.#runNow(input, output);
-    const result = await this.#network.runStreaming(input, output);
+    if (this.#disposed) {
+      input.dispose();
+      throw new ModelDisposedError();
+    }
+    if (this.#network.isComplete) {
+      try {
+        return this.#runNow(input, output);
+      } finally {
+        input.dispose();
+      }
+    }
+    const running = this.#runStreaming(input, output);
+    this.#inFlight.add(running);
     try {
-      return result.dataSync() as Float32Array;
+      return await running;
     } finally {
-      result.dispose();
+      this.#inFlight.delete(running);
+    }
+  }
+
+  async #runStreaming(input: tf.Tensor4D, output: NetworkOutput): Promise<Float32Array> {
+    try {
+      const result = await this.#network.runStreaming(input, output);
+      try {
+        this.#check();
+        return result.dataSync() as Float32Array;
+      } finally {
+        result.dispose();
+      }
+    } finally {
+      input.dispose();
     }
   }
 
@@ -294,12 +352,7 @@ export class MobileNet {
     const start = performance.now();
     const { input, decodeMs, preprocessMs, width, height } = await this.#input(image, mode);
     const t0 = performance.now();
-    let probs: Float32Array;
-    try {
-      probs = await this.#run(input, "probabilities");
-    } finally {
-      input.dispose();
-    }
+    const probs = await this.#run(input, "probabilities");
     const end = performance.now();
     return {
       predictions: topK(probs, k, this.#init.labels),
@@ -326,11 +379,7 @@ export class MobileNet {
   async embed(image: ImageInput): Promise<Float32Array> {
     this.#check();
     const { input } = await this.#input(image, this.resize);
-    try {
-      return await this.#run(input, "features");
-    } finally {
-      input.dispose();
-    }
+    return await this.#run(input, "features");
   }
 
   /**
@@ -338,7 +387,8 @@ export class MobileNet {
    * model's resolution: `n * classes` values, image after image. Synchronous; the weights must
    * be fully loaded (await {@linkcode MobileNet.loaded} after a streaming load).
    *
-   * @throws {RangeError} for a wrong shape; {@linkcode TypeError} for a wrong type.
+   * @throws {RangeError} for a wrong shape or an empty batch; {@linkcode TypeError} for a wrong
+   * type, a wrong dtype or a disposed tensor; {@linkcode ModelDisposedError} after `dispose()`.
    */
   predict(input: BatchInput): Float32Array {
     this.#check();
@@ -350,10 +400,9 @@ export class MobileNet {
       throw new TypeError("predict takes a tf.Tensor4D or {data: Float32Array, shape: [n,h,w,3]}");
     }
     const shape = input.shape;
-    if (!Array.isArray(shape) || shape.length !== 4) {
-      throw new RangeError(`expected shape [n, h, w, 3], got ${JSON.stringify(shape)}`);
-    }
-    const size = shape.reduce((a, b) => a * b, 1);
+    checkBatchShape(shape);
+    checkBatchSize(shape[0]);
+    const size = sizeOf(shape);
     if (input.data.length !== size) {
       throw new RangeError(
         `data has ${input.data.length} values, shape [${shape}] needs ${size}`,
@@ -368,11 +417,13 @@ export class MobileNet {
   }
 
   #predictTensor(input: tf.Tensor): Float32Array {
+    checkLiveTensor(input, "the input");
     if (input.rank !== 4) {
       throw new RangeError(
         `expected a rank-4 NHWC batch, got rank ${input.rank} with shape [${input.shape}]`,
       );
     }
+    checkBatchSize(input.shape[0]);
     return this.#runNow(input as tf.Tensor4D, "probabilities");
   }
 
@@ -396,15 +447,25 @@ export class MobileNet {
   }
 
   /**
-   * Releases the model's backend memory. The model cannot be used afterwards. When it was the
-   * last model and no other tensor is left, the backend shuts down too (its worker threads
-   * end); the returned promise resolves when that is done.
+   * Releases the model's backend memory and stops a load still streaming in (its downloads are
+   * aborted). The model cannot be used afterwards: calls in flight and later calls reject with
+   * {@linkcode ModelDisposedError} (`code` `"DISPOSED"`). When it was the last model and no
+   * other tensor is left, the backend shuts down too (its worker threads end); the returned
+   * promise resolves when that is done.
    */
   dispose(): Promise<void> {
-    if (this.#disposed) return Promise.resolve();
+    if (this.#disposing) return this.#disposing;
     this.#disposed = true;
-    this.#network.dispose();
-    return this.#init.lease?.release() ?? Promise.resolve();
+    const reason = new ModelDisposedError();
+    // Runs waiting for streamed weights wake up and reject with `reason`.
+    this.#network.dispose(reason);
+    this.#init.stop?.(reason);
+    const release = () => this.#init.lease?.release() ?? Promise.resolve();
+    // Those runs free their tensors a few microtasks later; the backend may stop only then.
+    this.#disposing = this.#inFlight.size === 0
+      ? release()
+      : Promise.allSettled(this.#inFlight).then(release);
+    return this.#disposing;
   }
 }
 
