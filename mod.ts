@@ -77,6 +77,8 @@ export {
 export {
   ImageDecodeError,
   type ImageDecodeErrorCode,
+  ModelDisposedError,
+  type ModelDisposedErrorCode,
   UnknownModelError,
   WeightsError,
   type WeightsErrorCode,
