@@ -16,7 +16,7 @@ import {
   type WeightSpec,
 } from "./architecture.ts";
 import { foldBatchNorm } from "./batch_norm.ts";
-import { ModelDisposedError, WeightsError } from "../errors.ts";
+import { WeightsError } from "../errors.ts";
 
 /** What a forward pass returns: class probabilities, pre-softmax logits, or pooled features. */
 export type NetworkOutput = "probabilities" | "logits" | "features";
@@ -106,7 +106,7 @@ export class MobileNetNetwork {
    * @throws {WeightsError} `SHAPE_MISMATCH` when the values do not fit the layer.
    */
   addWeight(name: string, data: Float32Array): void {
-    if (this.#disposed) throw this.#failure ?? new ModelDisposedError();
+    if (this.#disposed) throw this.#failure ?? new Error("the network has been disposed");
     const spec = this.#specs.get(name);
     if (!spec) return;
     const size = spec.shape.reduce((a, b) => a * b, 1);
@@ -332,9 +332,9 @@ export class MobileNetNetwork {
   /**
    * Releases every backend tensor. The network cannot run afterwards: pending and later runs
    * reject with the error given to {@linkcode MobileNetNetwork.fail} before, if any, else with
-   * `reason` (a {@linkcode ModelDisposedError} by default).
+   * `reason` (the model passes its `ModelDisposedError`).
    */
-  dispose(reason: Error = new ModelDisposedError()): void {
+  dispose(reason: Error = new Error("the network has been disposed")): void {
     if (this.#disposed) return;
     this.#disposed = true;
     for (const t of this.#steps) {
