@@ -35,6 +35,8 @@ export interface TestServer {
   release(file: string): void;
   /** Most requests in progress at once. */
   maxInFlight: number;
+  /** Requests in progress now (a response ends when sent, or when the client goes away). */
+  inFlight: number;
   /** Stops the server (waits for open responses to end). */
   close(): Promise<void>;
 }
@@ -160,6 +162,9 @@ export function serveDir(dir: string | URL, options: ServeOptions = {}): TestSer
     },
     get maxInFlight() {
       return state.maxInFlight;
+    },
+    get inFlight() {
+      return inFlight;
     },
     async close() {
       for (const gate of held.values()) gate.resolve();
