@@ -8,6 +8,7 @@
  * @module
  */
 import type { Quantization } from "./manifest.ts";
+import { sizeOf } from "../_util.ts";
 
 /** What a tensor is stored as. */
 export type QuantizeDtype = "float32" | "float16" | "uint8";
@@ -82,7 +83,7 @@ function checkAxis(shape: readonly number[], axis: number): void {
 
 /** Number of elements after `axis` (the stride of one step along it). */
 function innerSize(shape: readonly number[], axis: number): number {
-  return shape.slice(axis + 1).reduce((a, b) => a * b, 1);
+  return sizeOf(shape.slice(axis + 1));
 }
 
 /** Scale and zero point mapping [min, max] (widened to include 0) onto 0..255. */
@@ -109,7 +110,7 @@ export function quantizeTensor(
   options: QuantizeOptions = {},
 ): QuantizedTensor {
   const dtype = options.dtype ?? "float32";
-  const size = shape.reduce((a, b) => a * b, 1);
+  const size = sizeOf(shape);
   if (data.length !== size) {
     throw new RangeError(`data has ${data.length} values, shape [${shape}] needs ${size}`);
   }
@@ -180,7 +181,7 @@ export function dequantize(
   shape: readonly number[],
   quantization?: Quantization,
 ): Float32Array {
-  const size = shape.reduce((a, b) => a * b, 1);
+  const size = sizeOf(shape);
   const stored = quantization?.dtype ?? "float32";
   const width = stored === "float32" ? 4 : stored === "float16" ? 2 : 1;
   if (bytes.byteLength !== size * width) {

@@ -18,6 +18,7 @@ import {
   type WeightsManifest,
 } from "./manifest.ts";
 import { sha256Hex } from "./sha256.ts";
+import { sizeOf } from "../_util.ts";
 import { type QuantizeDtype, quantizeTensor } from "./quantize.ts";
 
 /** A tensor to write: its Keras name, shape, and float32 values. */
@@ -97,7 +98,7 @@ export async function writeWeights(
     throw new RangeError(`perChannel applies to uint8 only, not ${dtype}`);
   }
   const stored = tensors.map((t) => {
-    const size = t.shape.reduce((a, b) => a * b, 1);
+    const size = sizeOf(t.shape);
     if (t.data.length !== size) {
       throw new RangeError(
         `tensor ${t.name} has ${t.data.length} values but shape [${t.shape}] needs ${size}`,
