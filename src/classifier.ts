@@ -117,12 +117,12 @@ export interface MobileNetInit {
   labels?: readonly string[];
   /** The manifest the weights came from, if any. */
   manifest?: WeightsManifest;
+  /** Stops a load still streaming in (aborts its downloads); `dispose` calls it. */
+  stop?: (reason: Error) => void;
   /** Resolves when every weight is on the backend (rejects when loading failed). */
   loaded: Promise<void>;
   /** The model's hold on the shared backend, given back by `dispose`. */
   lease?: BackendLease;
-  /** Stops a load still streaming in (aborts its downloads); `dispose` calls it. */
-  stop?: (reason: Error) => void;
 }
 
 function topK(probs: Float32Array, k: number, labels?: readonly string[]): Prediction[] {
@@ -150,7 +150,7 @@ function checkLiveTensor(tensor: tf.Tensor, what: string): void {
   }
 }
 
-/** Checks a `[n, h, w, c]` shape of a `{data, shape}` batch: positive integer sides. */
+/** Checks a `[n, h, w, c]` shape of a `{data, shape}` batch: four non-negative integers. */
 function checkBatchShape(shape: unknown): asserts shape is [number, number, number, number] {
   if (!Array.isArray(shape) || shape.length !== 4) {
     throw new RangeError(`expected shape [n, h, w, 3], got ${JSON.stringify(shape)}`);
@@ -253,10 +253,10 @@ export class MobileNet {
 
   /** Turns any accepted image into a [1, r, r, 3] input tensor and says how long it took. */
   async #input(image: ImageInput, mode: ResizeMode) {
+    if (image instanceof tf.Tensor) checkLiveTensor(image, "the image");
     const size = this.resolution;
     const t0 = performance.now();
     if (image instanceof tf.Tensor) {
-      checkLiveTensor(image, "the image");
       if (image.rank === 4 && image.shape[0] !== 1) {
         throw new RangeError(
           `classify and embed take one image; got a batch of ${image.shape[0]} (use predict)`,
@@ -267,10 +267,10 @@ export class MobileNet {
       return { input, decodeMs: 0, preprocessMs: performance.now() - t0, width, height };
     }
     const pixels = await this.#pixels(image);
-    // dispose() ran while decoding: the weights (and maybe the backend) are gone.
-    this.#check();
     const t1 = performance.now();
     const data = preprocessPixels(pixels, size, mode);
+    // dispose() ran while decoding: the weights (and maybe the backend) are gone.
+    this.#check();
     const input = tf.tensor4d(data, [1, size, size, 3]);
     return {
       input,
