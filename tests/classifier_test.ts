@@ -7,15 +7,10 @@ import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
 import { assert, assertAllClose, assertEquals, assertRejects, assertThrows } from "./_assert.ts";
 import { readImage, readInput, readReference } from "./_fixtures.ts";
 import { encodePng } from "./_png.ts";
-import {
-  ImageDecodeError,
-  liveWorkerCount,
-  loadMobileNet,
-  type MobileNet,
-  ModelDisposedError,
-  UnknownModelError,
-} from "../mod.ts";
+import { ImageDecodeError, loadMobileNet, type MobileNet, UnknownModelError } from "../mod.ts";
 import { decodeImage } from "../src/image/decode.ts";
+import { ModelDisposedError } from "../src/errors.ts";
+import { liveWorkerCount } from "../src/backend/wasm.ts";
 
 const ELEPHANT = "n02504458_African_elephant.JPEG";
 
