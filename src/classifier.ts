@@ -189,7 +189,7 @@ export class MobileNet {
   readonly #workload: string;
   #disposed = false;
   #disposing: Promise<void> | undefined;
-  /** Runs waiting for streamed weights; their tensors must go before the backend may stop. */
+  /** Calls in flight (decoding, running, waiting for weights); see `#tracked`. */
   readonly #inFlight = new Set<Promise<unknown>>();
 
   /** Wraps a network; use `loadMobileNet` rather than this constructor. */
@@ -281,20 +281,13 @@ export class MobileNet {
     };
   }
 
-  /** Runs the network on `input` and disposes `input`; tracked while it waits for weights. */
-  async #run(input: tf.Tensor4D, output: NetworkOutput): Promise<Float32Array> {
-    if (this.#disposed) {
-      input.dispose();
-      throw new ModelDisposedError();
-    }
-    if (this.#network.isComplete) {
-      try {
-        return this.#runNow(input, output);
-      } finally {
-        input.dispose();
-      }
-    }
-    const running = this.#runStreaming(input, output);
+  /**
+   * Runs one call counted as in flight: `dispose()` lets the backend stop only once every call
+   * in flight has settled, so none holds a tensor then (each rejects at its next step).
+   */
+  async #tracked<T>(call: () => Promise<T>): Promise<T> {
+    this.#check();
+    const running = call();
     this.#inFlight.add(running);
     try {
       return await running;
@@ -303,8 +296,11 @@ export class MobileNet {
     }
   }
 
-  async #runStreaming(input: tf.Tensor4D, output: NetworkOutput): Promise<Float32Array> {
+  /** Runs the network on `input`, waiting for streamed weights if need be; disposes `input`. */
+  async #run(input: tf.Tensor4D, output: NetworkOutput): Promise<Float32Array> {
     try {
+      this.#check(); // dispose() ran while the input was being prepared
+      if (this.#network.isComplete) return this.#runNow(input, output);
       const result = await this.#network.runStreaming(input, output);
       try {
         this.#check();
@@ -335,11 +331,17 @@ export class MobileNet {
    * @throws {ImageDecodeError} for bytes that are not a decodable image;
    * {@linkcode TypeError}/{@linkcode RangeError} for wrong input types or shapes.
    */
-  async classifyDetailed(
+  classifyDetailed(
     image: ImageInput,
     options: ClassifyOptions & { resize?: ResizeMode } = {},
   ): Promise<ClassifyResult> {
-    this.#check();
+    return this.#tracked(() => this.#classifyDetailed(image, options));
+  }
+
+  async #classifyDetailed(
+    image: ImageInput,
+    options: ClassifyOptions & { resize?: ResizeMode },
+  ): Promise<ClassifyResult> {
     const k = options.topK ?? 5;
     const classes = this.architecture.config.classes;
     if (!Number.isInteger(k) || k < 1 || k > classes) {
@@ -376,10 +378,11 @@ export class MobileNet {
    * The image's embedding: the globally pooled features before the classifier,
    * {@linkcode MobileNet.featureSize} values.
    */
-  async embed(image: ImageInput): Promise<Float32Array> {
-    this.#check();
-    const { input } = await this.#input(image, this.resize);
-    return await this.#run(input, "features");
+  embed(image: ImageInput): Promise<Float32Array> {
+    return this.#tracked(async () => {
+      const { input } = await this.#input(image, this.resize);
+      return await this.#run(input, "features");
+    });
   }
 
   /**
@@ -461,7 +464,8 @@ export class MobileNet {
     this.#network.dispose(reason);
     this.#init.stop?.(reason);
     const release = () => this.#init.lease?.release() ?? Promise.resolve();
-    // Those runs free their tensors a few microtasks later; the backend may stop only then.
+    // Calls in flight reject at their next step and free their tensors; the backend may stop
+    // only then.
     this.#disposing = this.#inFlight.size === 0
       ? release()
       : Promise.allSettled(this.#inFlight).then(release);
