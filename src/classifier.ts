@@ -143,6 +143,11 @@ function topK(probs: Float32Array, k: number, labels?: readonly string[]): Predi
   }));
 }
 
+function isRawImage(value: unknown): value is RawImage {
+  return typeof value === "object" && value !== null && "data" in value && "width" in value &&
+    "height" in value;
+}
+
 /** Refuses a tensor that cannot be read: disposed (its data is gone). */
 function checkLiveTensor(tensor: tf.Tensor, what: string): void {
   if (tensor.isDisposed) {
@@ -163,11 +168,6 @@ function checkBatchShape(shape: unknown): asserts shape is [number, number, numb
 /** Refuses an empty batch, which the WASM kernels cannot run. */
 function checkBatchSize(n: number): void {
   if (n < 1) throw new RangeError(`predict needs a batch of at least 1 image, got ${n}`);
-}
-
-function isRawImage(value: unknown): value is RawImage {
-  return typeof value === "object" && value !== null && "data" in value && "width" in value &&
-    "height" in value;
 }
 
 /**

@@ -153,10 +153,10 @@ async function assemble(
     network.checkComplete(url.href);
   };
   const init = {
+    stop: (reason: Error) => stop.abort(reason),
     resize,
     labels: config.labels === "imagenet" ? IMAGENET_LABELS : undefined,
     manifest,
-    stop: (reason: Error) => stop.abort(reason),
   };
   if (!options.stream) {
     try {
