@@ -15,7 +15,7 @@ const BUNDLED = new URL("../weights/mobilenet_v1_0.25_224/", import.meta.url);
 Deno.test("pickWeightsOptions keeps the loader's options and nothing else", () => {
   const signal = new AbortController().signal;
   const onProgress = () => {};
-  const all: Required<LoadMobileNetOptions> = {
+  const all: LoadMobileNetOptions = {
     model: "0.25_224",
     threads: 1,
     simd: true,
