@@ -152,8 +152,7 @@ export function serveDir(dir: string | URL, options: ServeOptions = {}): TestSer
     requests,
     count: (file) => counts.get(file) ?? 0,
     hold(file) {
-      let resolve!: () => void;
-      const promise = new Promise<void>((r) => (resolve = r));
+      const { promise, resolve } = Promise.withResolvers<void>();
       held.set(file, { promise, resolve });
     },
     release(file) {
