@@ -93,6 +93,8 @@ export {
 export {
   ImageDecodeError,
   type ImageDecodeErrorCode,
+  ModelDisposedError,
+  type ModelDisposedErrorCode,
   UnknownModelError,
   WeightsError,
   type WeightsErrorCode,

@@ -20,6 +20,8 @@ import {
 import type { WeightsManifest } from "./weights/manifest.ts";
 import type { BackendLease } from "./backend/lease.ts";
 import { timeInference } from "./backend/wasm.ts";
+import { ModelDisposedError } from "./errors.ts";
+import { sizeOf } from "./_util.ts";
 
 /** Raw pixels: `width * height` pixels of RGBA (4 bytes), RGB (3) or gray (1), row-major. */
 export interface RawImage {
@@ -138,6 +140,8 @@ export interface MobileNetInit {
   labels?: readonly string[];
   /** The manifest the weights came from, if any. */
   manifest?: WeightsManifest;
+  /** Stops a load still streaming in (aborts its downloads); `dispose` calls it. */
+  stop?: (reason: Error) => void;
   /** Resolves when every weight is on the backend (rejects when loading failed). */
   loaded: Promise<void>;
   /** The model's hold on the shared backend, given back by `dispose`. */
@@ -174,6 +178,28 @@ function isRawImage(value: unknown): value is RawImage {
     "height" in value;
 }
 
+/** Refuses a tensor that cannot be read: disposed (its data is gone). */
+function checkLiveTensor(tensor: tf.Tensor, what: string): void {
+  if (tensor.isDisposed) {
+    throw new TypeError(`${what} tensor is disposed (shape [${tensor.shape}])`);
+  }
+}
+
+/** Checks a `[n, h, w, c]` shape of a `{data, shape}` batch: four non-negative integers. */
+function checkBatchShape(shape: unknown): asserts shape is [number, number, number, number] {
+  if (!Array.isArray(shape) || shape.length !== 4) {
+    throw new RangeError(`expected shape [n, h, w, 3], got ${JSON.stringify(shape)}`);
+  }
+  if (!shape.every((side) => Number.isInteger(side) && side >= 0)) {
+    throw new RangeError(`shape must hold non-negative integers, got [${shape}]`);
+  }
+}
+
+/** Refuses an empty batch, which the WASM kernels cannot run. */
+function checkBatchSize(n: number): void {
+  if (n < 1) throw new RangeError(`predict needs a batch of at least 1 image, got ${n}`);
+}
+
 /**
  * A loaded MobileNet v1. Create it with `loadMobileNet` (from `mod.ts`).
  *
@@ -192,6 +218,9 @@ export class MobileNet {
   /** The watchdog compares times of one workload only: this network's configuration. */
   readonly #workload: string;
   #disposed = false;
+  #disposing: Promise<void> | undefined;
+  /** Calls in flight (decoding, running, waiting for weights); see `#tracked`. */
+  readonly #inFlight = new Set<Promise<unknown>>();
 
   /** Wraps a network; use `loadMobileNet` rather than this constructor. */
   constructor(network: MobileNetNetwork, init: MobileNetInit) {
@@ -234,7 +263,7 @@ export class MobileNet {
   }
 
   #check(): void {
-    if (this.#disposed) throw new Error("this MobileNet has been disposed");
+    if (this.#disposed) throw new ModelDisposedError();
   }
 
   async #pixels(image: Exclude<ImageInput, TensorLike>, mode: ResizeMode): Promise<Pixels> {
@@ -256,6 +285,7 @@ export class MobileNet {
 
   /** Turns any accepted image into a [1, r, r, 3] input tensor and says how long it took. */
   async #input(image: ImageInput, mode: ResizeMode) {
+    if (image instanceof tf.Tensor) checkLiveTensor(image, "the image");
     const size = this.resolution;
     const t0 = performance.now();
     if (isTensor(image)) {
@@ -271,6 +301,8 @@ export class MobileNet {
     const pixels = await this.#pixels(image, mode);
     const t1 = performance.now();
     const data = preprocessPixels(pixels, size, mode);
+    // dispose() ran while decoding: the weights (and maybe the backend) are gone.
+    this.#check();
     const input = tf.tensor4d(data, [1, size, size, 3]);
     return {
       input,
@@ -281,13 +313,35 @@ export class MobileNet {
     };
   }
 
-  async #run(input: tf.Tensor4D, output: NetworkOutput): Promise<Float32Array> {
-    if (this.#network.isComplete) return this.#runNow(input, output);
-    const result = await this.#network.runStreaming(input, output);
+  /**
+   * Runs one call counted as in flight: `dispose()` lets the backend stop only once every call
+   * in flight has settled, so none holds a tensor then (each rejects at its next step).
+   */
+  async #tracked<T>(call: () => Promise<T>): Promise<T> {
+    this.#check();
+    const running = call();
+    this.#inFlight.add(running);
     try {
-      return result.dataSync() as Float32Array;
+      return await running;
     } finally {
-      result.dispose();
+      this.#inFlight.delete(running);
+    }
+  }
+
+  /** Runs the network on `input`, waiting for streamed weights if need be; disposes `input`. */
+  async #run(input: tf.Tensor4D, output: NetworkOutput): Promise<Float32Array> {
+    try {
+      this.#check(); // dispose() ran while the input was being prepared
+      if (this.#network.isComplete) return this.#runNow(input, output);
+      const result = await this.#network.runStreaming(input, output);
+      try {
+        this.#check();
+        return result.dataSync() as Float32Array;
+      } finally {
+        result.dispose();
+      }
+    } finally {
+      input.dispose();
     }
   }
 
@@ -309,11 +363,17 @@ export class MobileNet {
    * @throws {ImageDecodeError} for bytes that are not a decodable image;
    * {@linkcode TypeError}/{@linkcode RangeError} for wrong input types or shapes.
    */
-  async classifyDetailed(
+  classifyDetailed(
     image: ImageInput,
     options: ClassifyOptions & { resize?: ResizeMode } = {},
   ): Promise<ClassifyResult> {
-    this.#check();
+    return this.#tracked(() => this.#classifyDetailed(image, options));
+  }
+
+  async #classifyDetailed(
+    image: ImageInput,
+    options: ClassifyOptions & { resize?: ResizeMode },
+  ): Promise<ClassifyResult> {
     const k = options.topK ?? 5;
     const classes = this.architecture.config.classes;
     if (!Number.isInteger(k) || k < 1 || k > classes) {
@@ -326,12 +386,7 @@ export class MobileNet {
     const start = performance.now();
     const { input, decodeMs, preprocessMs, width, height } = await this.#input(image, mode);
     const t0 = performance.now();
-    let probs: Float32Array;
-    try {
-      probs = await this.#run(input, "probabilities");
-    } finally {
-      input.dispose();
-    }
+    const probs = await this.#run(input, "probabilities");
     const end = performance.now();
     return {
       predictions: topK(probs, k, this.#init.labels),
@@ -355,14 +410,11 @@ export class MobileNet {
    * The image's embedding: the globally pooled features before the classifier,
    * {@linkcode MobileNet.featureSize} values.
    */
-  async embed(image: ImageInput): Promise<Float32Array> {
-    this.#check();
-    const { input } = await this.#input(image, this.resize);
-    try {
+  embed(image: ImageInput): Promise<Float32Array> {
+    return this.#tracked(async () => {
+      const { input } = await this.#input(image, this.resize);
       return await this.#run(input, "features");
-    } finally {
-      input.dispose();
-    }
+    });
   }
 
   /**
@@ -370,7 +422,8 @@ export class MobileNet {
    * model's resolution: `n * classes` values, image after image. Synchronous; the weights must
    * be fully loaded (await {@linkcode MobileNet.loaded} after a streaming load).
    *
-   * @throws {RangeError} for a wrong shape; {@linkcode TypeError} for a wrong type.
+   * @throws {RangeError} for a wrong shape or an empty batch; {@linkcode TypeError} for a wrong
+   * type, a wrong dtype or a disposed tensor; {@linkcode ModelDisposedError} after `dispose()`.
    */
   predict(input: BatchInput): Float32Array {
     this.#check();
@@ -382,10 +435,9 @@ export class MobileNet {
       throw new TypeError("predict takes a tf.Tensor4D or {data: Float32Array, shape: [n,h,w,3]}");
     }
     const shape = input.shape;
-    if (!Array.isArray(shape) || shape.length !== 4) {
-      throw new RangeError(`expected shape [n, h, w, 3], got ${JSON.stringify(shape)}`);
-    }
-    const size = shape.reduce((a, b) => a * b, 1);
+    checkBatchShape(shape);
+    checkBatchSize(shape[0]);
+    const size = sizeOf(shape);
     if (input.data.length !== size) {
       throw new RangeError(
         `data has ${input.data.length} values, shape [${shape}] needs ${size}`,
@@ -400,11 +452,13 @@ export class MobileNet {
   }
 
   #predictTensor(input: tf.Tensor): Float32Array {
+    checkLiveTensor(input, "the input");
     if (input.rank !== 4) {
       throw new RangeError(
         `expected a rank-4 NHWC batch, got rank ${input.rank} with shape [${input.shape}]`,
       );
     }
+    checkBatchSize(input.shape[0]);
     return this.#runNow(input as tf.Tensor4D, "probabilities");
   }
 
@@ -428,14 +482,25 @@ export class MobileNet {
   }
 
   /**
-   * Releases the model's backend memory. The model cannot be used afterwards. When it was the
-   * last model and no other tensor is left, the backend shuts down too (its worker threads
-   * end); the returned promise resolves when that is done.
+   * Releases the model's backend memory and stops a load still streaming in (its downloads are
+   * aborted). The model cannot be used afterwards: calls in flight and later calls reject with
+   * {@linkcode ModelDisposedError} (`code` `"DISPOSED"`). When it was the last model and no
+   * other tensor is left, the backend shuts down too (its worker threads end); the returned
+   * promise resolves when that is done.
    */
   dispose(): Promise<void> {
-    if (this.#disposed) return Promise.resolve();
+    if (this.#disposing) return this.#disposing;
     this.#disposed = true;
-    this.#network.dispose();
-    return this.#init.lease?.release() ?? Promise.resolve();
+    const reason = new ModelDisposedError();
+    // Runs waiting for streamed weights wake up and reject with `reason`.
+    this.#network.dispose(reason);
+    this.#init.stop?.(reason);
+    const release = () => this.#init.lease?.release() ?? Promise.resolve();
+    // Calls in flight reject at their next step and free their tensors; the backend may stop
+    // only then.
+    this.#disposing = this.#inFlight.size === 0
+      ? release()
+      : Promise.allSettled(this.#inFlight).then(release);
+    return this.#disposing;
   }
 }

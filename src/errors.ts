@@ -78,3 +78,22 @@ export class WeightsError extends Error {
     this.code = code;
   }
 }
+
+/** Why a model refused a call because of its lifetime. */
+export type ModelDisposedErrorCode = "DISPOSED";
+
+/**
+ * A call on a model that was disposed: made after `dispose()`, or still in flight (decoding, or
+ * waiting for streamed weights) when `dispose()` ran. Such a call never touches the freed
+ * weights.
+ */
+export class ModelDisposedError extends Error {
+  /** Machine-readable reason: always `"DISPOSED"`. */
+  readonly code: ModelDisposedErrorCode = "DISPOSED";
+
+  /** Creates the error; the default message says the model was disposed. */
+  constructor(message = "this MobileNet has been disposed", options?: ErrorOptions) {
+    super(message, options);
+    this.name = "ModelDisposedError";
+  }
+}

@@ -13,13 +13,13 @@ import { checkMaxPixels } from "./image/budget.ts";
 import { checkOrientationMode, type OrientationMode } from "./image/orientation.ts";
 import { IMAGENET_LABELS } from "./labels/imagenet.ts";
 import { resolveModel } from "./models.ts";
-import { type LoadWeightsOptions, openWeights } from "./weights/loader.ts";
+import { type LoadWeightsOptions, openWeights, pickWeightsOptions } from "./weights/loader.ts";
 import { architectureOptions, checkShapes } from "./weights/fit.ts";
 
 /**
  * Options of {@linkcode loadMobileNet}. The weights options (`fetch`, `signal`, `timeoutMs`,
- * `retries`, `retryDelayMs`, `maxRetryDelayMs`, `concurrency`, `cache`, `onProgress`) are those
- * of the weights loader.
+ * `deadlineMs`, `retries`, `retryDelayMs`, `maxRetryDelayMs`, `concurrency`, `cache`,
+ * `onProgress`) are those of the weights loader.
  */
 export interface LoadMobileNetOptions extends Omit<LoadWeightsOptions, "only"> {
   /**
@@ -83,7 +83,8 @@ export interface LoadMobileNetOptions extends Omit<LoadWeightsOptions, "only"> {
    * first `classify`/`embed` runs each layer as soon as its weights are in, while later shards
    * still arrive. `model.loaded` resolves when every weight is in; if the stream fails, it and
    * every pending and later call reject with the `WeightsError`, and the weights
-   * loaded so far are freed. `predict` needs the whole model (await `model.loaded`).
+   * loaded so far are freed. `dispose()` during the load aborts the downloads. `predict` needs
+   * the whole model (await `model.loaded`).
    * @default {false}
    */
   stream?: boolean;
@@ -148,19 +149,10 @@ async function assemble(
   lease: BackendLease,
   options: LoadMobileNetOptions,
 ): Promise<MobileNet> {
-  const {
-    model: _m,
-    threads: _t,
-    simd: _s,
-    resize: _r,
-    headless: _h,
-    pooling: _p,
-    fused: _f,
-    maxPixels: _mp,
-    orientation: _o,
-    ...io
-  } = options;
-  const opened = await openWeights(url, io);
+  // dispose() of a model still streaming its weights in aborts the downloads.
+  const stop = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+  const opened = await openWeights(url, { ...pickWeightsOptions(options), signal });
   const manifest = opened.manifest;
   const config = manifest.model;
   // Refuse weights that do not fit their declared configuration before reading any shard.
@@ -186,6 +178,7 @@ async function assemble(
     network.checkComplete(url.href);
   };
   const init = {
+    stop: (reason: Error) => stop.abort(reason),
     resize,
     labels: config.labels === "imagenet" ? IMAGENET_LABELS : undefined,
     manifest,

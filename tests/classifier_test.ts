@@ -9,6 +9,8 @@ import { readImage, readInput, readReference } from "./_fixtures.ts";
 import { encodePng } from "./_png.ts";
 import { ImageDecodeError, loadMobileNet, type MobileNet, UnknownModelError } from "../mod.ts";
 import { decodeImage } from "../src/image/decode.ts";
+import { ModelDisposedError } from "../src/errors.ts";
+import { liveWorkerCount } from "../src/backend/wasm.ts";
 
 const ELEPHANT = "n02504458_African_elephant.JPEG";
 
@@ -24,6 +26,12 @@ async function withModel(fn: (model: MobileNet) => void | Promise<void>, model =
 async function assertStillWorks(model: MobileNet): Promise<void> {
   const [top] = await model.classify(await readImage(ELEPHANT), { topK: 1 });
   assertEquals(top.label, "African elephant");
+}
+
+/** The 0.25 model's check (its top-1 for the elephant photo is "lakeside"). */
+async function assertClassifiesZebra(model: MobileNet): Promise<void> {
+  const [top] = await model.classify(await readImage("n02391049_zebra.JPEG"), { topK: 1 });
+  assertEquals(top.label, "zebra");
 }
 
 Deno.test("classify accepts bytes, ArrayBuffer, Blob, RGBA/RGB pixels and HWC/NHWC tensors alike", async () => {
@@ -213,6 +221,41 @@ Deno.test("0- and 1-pixel raw images, wrong tensor ranks and wrong types throw c
   });
 });
 
+Deno.test("empty batches, NaN sizes, wrong dtypes and disposed tensors get a RangeError or TypeError naming them", async () => {
+  await withModel(async (model) => {
+    const before = liveTensors();
+    const empty = tf.zeros([0, 224, 224, 3]) as tf.Tensor4D;
+    const ints = tf.zeros([1, 224, 224, 3], "int32") as tf.Tensor4D;
+    const gone = tf.zeros([1, 224, 224, 3]) as tf.Tensor4D;
+    const goneImage = tf.zeros([8, 8, 3]) as tf.Tensor3D;
+    tf.dispose([gone, goneImage]);
+    const none = new Float32Array(0);
+    assertThrows(() => model.predict(empty), RangeError, "batch of at least 1 image, got 0");
+    assertThrows(
+      () => model.predict({ data: none, shape: [0, 224, 224, 3] }),
+      RangeError,
+      "batch of at least 1 image, got 0",
+    );
+    assertThrows(
+      () => model.predict({ data: none, shape: [1, NaN, 224, 3] }),
+      RangeError,
+      "non-negative integers, got [1,NaN,224,3]",
+    );
+    assertThrows(() => model.predict(ints), TypeError, "float32");
+    assertThrows(() => model.predict(gone), TypeError, "the input tensor is disposed");
+    await assertRejects(() => model.classify(goneImage), TypeError, "the image tensor is disposed");
+    await assertRejects(() => model.embed(gone), TypeError, "the image tensor is disposed");
+    await assertRejects(
+      () => model.classify({ data: new Uint8Array(12), width: NaN, height: 2 }),
+      TypeError,
+      "NaNx2",
+    );
+    tf.dispose([empty, ints]);
+    assertEquals(liveTensors(), before, "no tensor left behind by the refusals");
+    await assertClassifiesZebra(model);
+  }, "0.25_224");
+});
+
 Deno.test("unknown model names and missing weights are refused clearly", async () => {
   const unknown = await assertRejects(
     () => loadMobileNet({ model: "0.6_224" }),
@@ -248,4 +291,25 @@ Deno.test("a disposed model refuses work and frees its tensors", async () => {
   model.dispose();
   assertEquals(liveTensors(), before);
   await assertRejects(() => model.classify(new Uint8Array(1)), Error, "disposed");
+});
+
+Deno.test("dispose() rejects calls in flight and later calls with ModelDisposedError, and ends the workers", async () => {
+  const before = liveTensors();
+  const model = await loadMobileNet({ model: "0.25_224" });
+  const bytes = await readImage(ELEPHANT);
+  // All three are decoding the JPEG when dispose() runs: they must not touch the freed weights.
+  const inFlight = [model.classify(bytes), model.embed(bytes), model.classifyDetailed(bytes)];
+  await model.dispose();
+  assertEquals(liveWorkerCount(), 0, "the last model's dispose ends the backend's workers");
+  const later = [() => model.classify(bytes), () => model.embed(bytes)];
+  for (const call of [...inFlight.map((p) => () => p), ...later]) {
+    const error = await assertRejects(call, ModelDisposedError, "disposed");
+    assertEquals([error.name, error.code], ["ModelDisposedError", "DISPOSED"]);
+  }
+  const data = new Float32Array(224 * 224 * 3);
+  assertThrows(() => model.predict({ data, shape: [1, 224, 224, 3] }), ModelDisposedError);
+  assertEquals(liveTensors(), before, "nothing left on the backend");
+  await model.dispose(); // a second dispose is harmless
+  // The process goes on: a new model starts the backend again and classifies.
+  await withModel(assertClassifiesZebra, "0.25_224");
 });

@@ -15,7 +15,8 @@ import { parseArgs } from "./parse_args.ts";
 import { loadMobileNet } from "../load.ts";
 import { backendInfo } from "../backend/wasm.ts";
 import { IMAGENET_CLASSES } from "../labels/imagenet.ts";
-import type { ClassifyResult } from "../classifier.ts";
+import type { ClassifyResult, MobileNet } from "../classifier.ts";
+import { errorMessage } from "../_util.ts";
 import type { ResizeMode } from "../image/preprocess.ts";
 import { formatProgress, type LoadProgressEvent } from "../weights/progress.ts";
 
@@ -140,107 +141,169 @@ function round(value: number, digits: number): number {
   return Math.round(value * f) / f;
 }
 
-/** Runs the command with `args`; returns the exit code (0 all good, 1 some image failed). */
-export async function main(args: string[]): Promise<number> {
-  let flags;
-  try {
-    flags = parseArgs(args, {
-      string: ["top", "model", "resize", "threads"],
-      boolean: ["json", "verbose", "help"],
-      alias: { h: "help", k: "top", m: "model" },
-    });
-  } catch (error) {
-    console.error(`classify: ${(error as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (flags.help) {
-    console.log(USAGE);
-    return 0;
-  }
+/** What the command line asks for, checked. */
+interface Command {
+  files: (string | URL)[];
+  topK: number;
+  threads: number | "auto" | undefined;
+  model: string | undefined;
+  resize: ResizeMode | undefined;
+  json: boolean;
+  verbose: boolean;
+}
+
+/**
+ * Parses and checks the arguments (all but `--top`'s upper bound, which depends on the model).
+ *
+ * @throws {TypeError} for an unknown flag or a flag without its value; {@linkcode RangeError}
+ * for a value out of range.
+ */
+function parseCommand(args: string[]): Command | "help" {
+  const flags = parseArgs(args, {
+    string: ["top", "model", "resize", "threads"],
+    boolean: ["json", "verbose", "help"],
+    alias: { h: "help", k: "top", m: "model" },
+  });
+  if (flags.help) return "help";
   const topK = Number(flags.top ?? 5);
+  if (!Number.isInteger(topK) || topK < 1) {
+    throw new RangeError(`--top must be a positive integer, got ${flags.top}`);
+  }
   const threads = flags.threads === undefined || flags.threads === "auto"
     ? flags.threads as "auto" | undefined
     : Number(flags.threads);
-  const files = flags._.length > 0 ? flags._ : [SAMPLE_IMAGE];
-  const started = performance.now();
-  const remote = /^https?:/i.test(String(flags.model ?? ""));
-  const bar = remote && (Deno.stderr.isTerminal() || flags.verbose)
+  if (typeof threads === "number" && !(Number.isInteger(threads) && threads >= 1)) {
+    throw new RangeError(`--threads must be a positive integer or "auto", got ${flags.threads}`);
+  }
+  return {
+    files: flags._.length > 0 ? flags._ : [SAMPLE_IMAGE],
+    topK,
+    threads,
+    model: flags.model as string | undefined,
+    resize: flags.resize as ResizeMode | undefined,
+    json: flags.json === true,
+    verbose: flags.verbose === true,
+  };
+}
+
+/** Loads the model the command asks for, with a progress bar for a URL on a terminal. */
+async function loadModel(command: Command): Promise<MobileNet> {
+  const remote = /^https?:/i.test(command.model ?? "");
+  const bar = remote && (Deno.stderr.isTerminal() || command.verbose)
     ? new ProgressBar(Deno.stderr.isTerminal())
     : undefined;
-  let model;
   try {
-    if (!Number.isInteger(topK) || topK < 1) {
-      throw new RangeError(`--top must be a positive integer, got ${flags.top}`);
-    }
-    if (typeof threads === "number" && !(Number.isInteger(threads) && threads >= 1)) {
-      throw new RangeError(`--threads must be a positive integer or "auto", got ${flags.threads}`);
-    }
-    model = await loadMobileNet({
-      model: flags.model as string | undefined,
-      threads,
-      resize: flags.resize as ResizeMode | undefined,
+    const model = await loadMobileNet({
+      model: command.model,
+      threads: command.threads,
+      resize: command.resize,
       onProgress: bar?.onProgress,
     });
-  } catch (error) {
+    const classes = model.architecture.config.classes;
+    if (command.topK > classes) {
+      await model.dispose();
+      throw new RangeError(`--top must be an integer from 1 to ${classes}, got ${command.topK}`);
+    }
+    return model;
+  } finally {
     bar?.end();
-    console.error(`classify: ${(error as Error).message}`);
+  }
+}
+
+function printLoaded(model: MobileNet, started: number): void {
+  const m = model.manifest?.model;
+  console.error(
+    `model: MobileNet v1 alpha=${m?.alpha} resolution=${m?.resolution} ` +
+      `(${model.summary().totalParams} params), loaded in ${
+        (performance.now() - started).toFixed(0)
+      } ms`,
+  );
+  console.error(`backend: ${JSON.stringify(backendInfo())}`);
+}
+
+function printJson(file: string, result: ClassifyResult): void {
+  const t = result.timings;
+  console.log(JSON.stringify({
+    file,
+    predictions: result.predictions.map((p) => ({
+      index: p.index,
+      label: p.label,
+      probability: round(p.probability, 6),
+    })),
+    timings: {
+      decodeMs: round(t.decodeMs, 2),
+      preprocessMs: round(t.preprocessMs, 2),
+      inferenceMs: round(t.inferenceMs, 2),
+      totalMs: round(t.totalMs, 2),
+    },
+  }));
+}
+
+function printFailure(file: string, error: unknown, json: boolean): void {
+  const e = error as Error & { code?: string };
+  if (json) {
+    console.log(
+      JSON.stringify({ file, error: { name: e.name, code: e.code, message: e.message } }),
+    );
+  } else {
+    console.error(`${file}: ${e.name}: ${e.message}`);
+  }
+}
+
+/** Classifies one file and prints the result or the failure; returns whether it worked. */
+async function classifyFile(model: MobileNet, file: string | URL, command: Command) {
+  const name = file instanceof URL ? file.pathname.split("/").slice(-2).join("/") : file;
+  try {
+    const bytes = await Deno.readFile(file);
+    const result = await model.classifyDetailed(bytes, { topK: command.topK });
+    if (command.json) printJson(name, result);
+    else printText(name, result);
+    return true;
+  } catch (error) {
+    printFailure(name, error, command.json);
+    return false;
+  }
+}
+
+function printFinished(): void {
+  const rss = peakRss();
+  console.error(
+    `process: results printed ${performance.now().toFixed(0)} ms after start` +
+      (rss ? `, peak RSS ${(rss / 2 ** 20).toFixed(1)} MiB` : ""),
+  );
+}
+
+/**
+ * Runs the command with `args`; returns the exit code: 0 when every image was classified, 1
+ * when some failed, 2 for bad arguments (checked once, before any image) or a model that cannot
+ * load.
+ */
+export async function main(args: string[]): Promise<number> {
+  let command;
+  try {
+    command = parseCommand(args);
+  } catch (error) {
+    console.error(`classify: ${errorMessage(error)}\n\n${USAGE}`);
     return 2;
   }
-  if (flags.verbose) {
-    const m = model.manifest?.model;
-    console.error(
-      `model: MobileNet v1 alpha=${m?.alpha} resolution=${m?.resolution} ` +
-        `(${model.summary().totalParams} params), loaded in ${
-          (performance.now() - started).toFixed(0)
-        } ms`,
-    );
-    console.error(`backend: ${JSON.stringify(backendInfo())}`);
+  if (command === "help") {
+    console.log(USAGE);
+    return 0;
   }
+  const started = performance.now();
+  let model;
+  try {
+    model = await loadModel(command);
+  } catch (error) {
+    console.error(`classify: ${errorMessage(error)}`);
+    return 2;
+  }
+  if (command.verbose) printLoaded(model, started);
   let failures = 0;
-  for (const file of files) {
-    const name = file instanceof URL ? file.pathname.split("/").slice(-2).join("/") : file;
-    try {
-      const bytes = await Deno.readFile(file);
-      const result = await model.classifyDetailed(bytes, { topK });
-      if (flags.json) {
-        const t = result.timings;
-        console.log(JSON.stringify({
-          file: name,
-          predictions: result.predictions.map((p) => ({
-            index: p.index,
-            label: p.label,
-            probability: round(p.probability, 6),
-          })),
-          timings: {
-            decodeMs: round(t.decodeMs, 2),
-            preprocessMs: round(t.preprocessMs, 2),
-            inferenceMs: round(t.inferenceMs, 2),
-            totalMs: round(t.totalMs, 2),
-          },
-        }));
-      } else {
-        printText(name, result);
-      }
-    } catch (error) {
-      failures++;
-      const e = error as Error & { code?: string };
-      if (flags.json) {
-        console.log(JSON.stringify({
-          file: name,
-          error: { name: e.name, code: e.code, message: e.message },
-        }));
-      } else {
-        console.error(`${name}: ${e.name}: ${e.message}`);
-      }
-    }
+  for (const file of command.files) {
+    if (!(await classifyFile(model, file, command))) failures++;
   }
-  if (flags.verbose) {
-    const rss = peakRss();
-    console.error(
-      `process: results printed ${performance.now().toFixed(0)} ms after start` +
-        (rss ? `, peak RSS ${(rss / 2 ** 20).toFixed(1)} MiB` : ""),
-    );
-  }
+  if (command.verbose) printFinished();
   await model.dispose(); // the last model: ends the backend's worker threads too
   return failures > 0 ? 1 : 0;
 }

@@ -15,6 +15,8 @@ import { writeWeights } from "../weights/writer.ts";
 import { manifestUrl } from "../weights/loader.ts";
 import { DEFAULT_SHARD_SIZE } from "../weights/manifest.ts";
 import type { QuantizeDtype } from "../weights/quantize.ts";
+import { WeightsError } from "../errors.ts";
+import { errorMessage } from "../_util.ts";
 
 const USAGE = `usage: deno task convert <input> <outdir> [options]
 
@@ -38,99 +40,129 @@ function positiveInteger(flag: string, text: string | undefined): number | undef
   return value;
 }
 
+/**
+ * The input's bytes when it is a local file, `undefined` for a directory or a URL.
+ *
+ * @throws {WeightsError} `NOT_FOUND` naming the input when no such file or directory exists.
+ */
 async function readBytes(input: string): Promise<Uint8Array | undefined> {
   if (/^https?:/i.test(input)) return undefined;
   const path = input.startsWith("file:") ? new URL(input) : input;
+  let info: Deno.FileInfo;
   try {
-    if (!(await Deno.stat(path)).isFile) return undefined;
-  } catch {
-    return undefined;
+    info = await Deno.stat(path);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    throw new WeightsError("NOT_FOUND", `cannot read ${input}: no such file or directory`, {
+      cause: error,
+    });
   }
-  return await Deno.readFile(path);
+  return info.isFile ? await Deno.readFile(path) : undefined;
+}
+
+/** What the command line asks for, checked. */
+interface Command {
+  input: string;
+  outdir: string;
+  shardSize: number;
+  dtype: QuantizeDtype;
+  perChannel: boolean;
+  resolution: number | undefined;
+}
+
+/**
+ * Parses and checks the arguments.
+ *
+ * @throws {TypeError} for an unknown flag or a wrong argument count; {@linkcode RangeError} for
+ * a value out of range.
+ */
+function parseCommand(args: string[]): Command | "help" {
+  const parsed = parseArgs(args, {
+    string: ["shard-size", "dtype", "resolution"],
+    boolean: ["help", "per-channel"],
+    alias: { h: "help" },
+  });
+  if (parsed.help) return "help";
+  if (parsed._.length !== 2) {
+    throw new TypeError(`expected <input> and <outdir>, got ${parsed._.length} arguments`);
+  }
+  const shardSize = positiveInteger("shard-size", parsed["shard-size"] as string | undefined) ??
+    DEFAULT_SHARD_SIZE;
+  if (shardSize < 1024) throw new RangeError(`--shard-size must be at least 1024`);
+  const dtype = (parsed.dtype ?? "float32") as QuantizeDtype;
+  if (!DTYPES.includes(dtype)) {
+    throw new RangeError(`--dtype must be one of ${DTYPES.join(", ")}, got ${parsed.dtype}`);
+  }
+  const perChannel = parsed["per-channel"] === true;
+  if (perChannel && dtype !== "uint8") throw new RangeError(`--per-channel needs --dtype uint8`);
+  const resolution = positiveInteger("resolution", parsed.resolution as string | undefined);
+  const [input, outdir] = parsed._;
+  return { input, outdir, shardSize, dtype, perChannel, resolution };
+}
+
+/** Reads the input model: Keras HDF5 by its signature, else TF.js layers files. */
+async function readModel(command: Command) {
+  const { input, resolution } = command;
+  const bytes = await readBytes(input);
+  if (bytes && isHdf5(bytes)) {
+    const fileName = input.split(/[\\/]/).at(-1)!;
+    const read = await readKerasH5(bytes, { resolution, fileName });
+    return { ...read, source: `Keras HDF5 ${fileName}` };
+  }
+  if (resolution !== undefined) {
+    throw new RangeError("--resolution is for HDF5 input; model.json records its input size");
+  }
+  const url = manifestUrl(
+    input.endsWith(".json") || /^https?:/i.test(input) ? input : `${input.replace(/\/$/, "")}/`,
+  );
+  const modelJson = url.pathname.endsWith("/manifest.json") ? new URL("model.json", url) : url;
+  const read = await readTfjsLayers(modelJson);
+  return { ...read, source: `TF.js layers ${modelJson.pathname.split("/").at(-2)}` };
+}
+
+/** Converts and writes the weights; returns the summary line. */
+async function convert(command: Command): Promise<string> {
+  const { outdir, dtype, perChannel } = command;
+  const { config, tensors, source } = await readModel(command);
+  const storage = dtype === "float32" ? "" : ` as ${dtype}${perChannel ? " per-channel" : ""}`;
+  const written = await writeWeights(config, tensors, {
+    shardSize: command.shardSize,
+    dtype,
+    perChannel,
+    generatedBy: `mobilenet-edge convert from ${source}${storage}`,
+  });
+  await Deno.mkdir(outdir, { recursive: true });
+  await Promise.all(
+    written.manifest.shards.map((s, i) => Deno.writeFile(`${outdir}/${s.file}`, written.shards[i])),
+  );
+  await Deno.writeTextFile(
+    `${outdir}/manifest.json`,
+    JSON.stringify(written.manifest, null, 2) + "\n",
+  );
+  const total = written.shards.reduce((n, s) => n + s.byteLength, 0);
+  return `wrote ${outdir}: alpha=${config.alpha} resolution=${config.resolution} ` +
+    `top=${config.includeTop} ${dtype}${perChannel ? " per-channel" : ""} ` +
+    `${tensors.length} tensors, ${written.shards.length} shards, ${total} bytes`;
 }
 
 /** Runs the command with `args`; returns the process exit code (0 ok, 1 failed, 2 usage). */
 export async function main(args: string[]): Promise<number> {
-  let parsed;
-  let shardSize: number;
-  let dtype: QuantizeDtype;
-  let resolution: number | undefined;
+  let command;
   try {
-    parsed = parseArgs(args, {
-      string: ["shard-size", "dtype", "resolution"],
-      boolean: ["help", "per-channel"],
-      alias: { h: "help" },
-    });
-    if (parsed.help) {
-      console.log(USAGE);
-      return 0;
-    }
-    if (parsed._.length !== 2) {
-      throw new TypeError(`expected <input> and <outdir>, got ${parsed._.length} arguments`);
-    }
-    shardSize = positiveInteger("shard-size", parsed["shard-size"] as string | undefined) ??
-      DEFAULT_SHARD_SIZE;
-    if (shardSize < 1024) throw new RangeError(`--shard-size must be at least 1024`);
-    dtype = (parsed.dtype ?? "float32") as QuantizeDtype;
-    if (!DTYPES.includes(dtype)) {
-      throw new RangeError(`--dtype must be one of ${DTYPES.join(", ")}, got ${parsed.dtype}`);
-    }
-    if (parsed["per-channel"] && dtype !== "uint8") {
-      throw new RangeError(`--per-channel needs --dtype uint8`);
-    }
-    resolution = positiveInteger("resolution", parsed.resolution as string | undefined);
+    command = parseCommand(args);
   } catch (error) {
-    console.error(`convert: ${(error as Error).message}\n\n${USAGE}`);
+    console.error(`convert: ${errorMessage(error)}\n\n${USAGE}`);
     return 2;
   }
-  const [input, outdir] = parsed._;
-  const perChannel = parsed["per-channel"] === true;
+  if (command === "help") {
+    console.log(USAGE);
+    return 0;
+  }
   try {
-    const bytes = await readBytes(input);
-    let source: string;
-    let read;
-    if (bytes && isHdf5(bytes)) {
-      const fileName = input.split(/[\\/]/).at(-1)!;
-      read = await readKerasH5(bytes, { resolution, fileName });
-      source = `Keras HDF5 ${fileName}`;
-    } else {
-      if (resolution !== undefined) {
-        throw new RangeError("--resolution is for HDF5 input; model.json records its input size");
-      }
-      const url = manifestUrl(
-        input.endsWith(".json") || /^https?:/i.test(input) ? input : `${input.replace(/\/$/, "")}/`,
-      );
-      const modelJson = url.pathname.endsWith("/manifest.json") ? new URL("model.json", url) : url;
-      read = await readTfjsLayers(modelJson);
-      source = `TF.js layers ${modelJson.pathname.split("/").at(-2)}`;
-    }
-    const { config, tensors } = read;
-    const storage = dtype === "float32" ? "" : ` as ${dtype}${perChannel ? " per-channel" : ""}`;
-    const written = await writeWeights(config, tensors, {
-      shardSize,
-      dtype,
-      perChannel,
-      generatedBy: `mobilenet-edge convert from ${source}${storage}`,
-    });
-    await Deno.mkdir(outdir, { recursive: true });
-    await Promise.all(
-      written.manifest.shards.map((s, i) =>
-        Deno.writeFile(`${outdir}/${s.file}`, written.shards[i])
-      ),
-    );
-    await Deno.writeTextFile(
-      `${outdir}/manifest.json`,
-      JSON.stringify(written.manifest, null, 2) + "\n",
-    );
-    const total = written.shards.reduce((n, s) => n + s.byteLength, 0);
-    console.log(
-      `wrote ${outdir}: alpha=${config.alpha} resolution=${config.resolution} ` +
-        `top=${config.includeTop} ${dtype}${perChannel ? " per-channel" : ""} ` +
-        `${tensors.length} tensors, ${written.shards.length} shards, ${total} bytes`,
-    );
+    console.log(await convert(command));
     return 0;
   } catch (error) {
-    console.error(`convert: ${(error as Error).message}`);
+    console.error(`convert: ${errorMessage(error)}`);
     return error instanceof RangeError ? 2 : 1;
   }
 }

@@ -102,7 +102,7 @@ export class MobileNetNetwork {
    * @throws {WeightsError} `SHAPE_MISMATCH` when the values do not fit the layer.
    */
   addWeight(name: string, data: Float32Array): void {
-    if (this.#disposed) throw new Error("the network has been disposed");
+    if (this.#disposed) throw this.#failure ?? new Error("the network has been disposed");
     const spec = this.#specs.get(name);
     if (!spec) return;
     const size = sizeOf(spec.shape);
@@ -307,6 +307,8 @@ export class MobileNetNetwork {
     try {
       for (let i = 0; i < this.#steps.length; i++) {
         if (!this.#stageReady(i)) await this.#whenReady(i);
+        // A dispose between the wake-up and this line freed the weights: do not touch them.
+        if (this.#failure) throw this.#failure;
         const prev = x;
         x = tf.tidy(() => this.#step(i, prev));
         if (prev !== input) prev.dispose();
@@ -314,6 +316,7 @@ export class MobileNetNetwork {
       const needsTop = output !== "features" && this.architecture.config.includeTop;
       if (needsTop && !this.#stageReady(this.#steps.length)) {
         await this.#whenReady(this.#steps.length);
+        if (this.#failure) throw this.#failure;
       }
       const last = x;
       return tf.tidy(() => this.#head(last, output));
@@ -325,9 +328,9 @@ export class MobileNetNetwork {
   /**
    * Releases every backend tensor. The network cannot run afterwards: pending and later runs
    * reject with the error given to {@linkcode MobileNetNetwork.fail} before, if any, else with
-   * a "disposed" error.
+   * `reason` (the model passes its `ModelDisposedError`).
    */
-  dispose(): void {
+  dispose(reason: Error = new Error("the network has been disposed")): void {
     if (this.#disposed) return;
     this.#disposed = true;
     for (const t of this.#steps) {
@@ -341,6 +344,6 @@ export class MobileNetNetwork {
     this.#top?.bias.dispose();
     this.#top = undefined;
     this.#raw.clear();
-    this.fail(this.#failure ?? new Error("the network has been disposed"));
+    this.fail(this.#failure ?? reason);
   }
 }

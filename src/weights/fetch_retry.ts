@@ -1,15 +1,18 @@
 /**
- * Reading one file of a weights set (the manifest or a shard) with a `fetch`: a timeout per
- * request, retries with exponential backoff and jitter for failures that may pass (network
- * errors, timeouts, HTTP 408, 429 and 5xx, honouring `Retry-After`), and none for those that
- * will not (404 and the other 4xx, a missing local file, an abort). A response whose content is
- * wrong (its length or its sha256, checked by the caller's `verify`) is fetched once more over
- * the network, in case a proxy or a cut connection spoiled it; never for `file:` URLs, whose
- * bytes would not change. See `weights/FORMAT.md`, "Loading".
+ * Reading one file of a weights set (the manifest or a shard) with a `fetch`: an idle timeout
+ * per request (nothing received for `timeoutMs`), a deadline for the whole file (`deadlineMs`,
+ * every attempt and wait included), retries with exponential backoff and jitter for failures
+ * that may pass (network errors, idle timeouts, HTTP 408, 429 and 5xx, honouring
+ * `Retry-After`), and none for those that will not (404 and the other 4xx, a missing local
+ * file, an abort, the deadline). A response whose content is wrong (its length or its sha256,
+ * checked by the caller's `verify`) is fetched once more over the network, in case a proxy or a
+ * cut connection spoiled it; never for `file:` URLs, whose bytes would not change. See
+ * `weights/FORMAT.md`, "Loading".
  *
  * @module
  */
-import { WeightsError } from "../errors.ts";
+import { WeightsError, type WeightsErrorCode } from "../errors.ts";
+import { errorMessage } from "../_util.ts";
 
 /** Transport options shared by every request of a load. */
 export interface RequestOptions {
@@ -21,13 +24,22 @@ export interface RequestOptions {
   /** Aborts the load; the abort reason is thrown as is and never retried. */
   signal?: AbortSignal;
   /**
-   * Milliseconds one request (headers and the whole body) may take before it is abandoned as a
-   * timeout (and retried). `0` or `Infinity` for none.
+   * The idle timeout: milliseconds one request may go without receiving anything (its
+   * headers, or a byte of its body) before it is abandoned as a timeout and retried. A slow
+   * server that keeps sending never hits it; {@linkcode RequestOptions.deadlineMs} bounds the
+   * total. (Up to version 0.1 this bounded a whole request.) `0` or `Infinity` for none.
    * @default {30000}
    */
   timeoutMs?: number;
   /**
-   * Retries after a network error, a timeout, or HTTP 408/429/5xx, per file.
+   * The overall deadline: milliseconds one file (the manifest, or one shard) may take in all,
+   * every attempt and every wait between them included. When it passes, the read fails with
+   * `TIMEOUT` and is not retried. `0` or `Infinity` for none.
+   * @default {600000}
+   */
+  deadlineMs?: number;
+  /**
+   * Retries after a network error, an idle timeout, or HTTP 408/429/5xx, per file.
    * @default {3}
    */
   retries?: number;
@@ -47,10 +59,88 @@ export interface RequestOptions {
 /** Defaults of {@linkcode RequestOptions}. */
 export const REQUEST_DEFAULTS = {
   timeoutMs: 30_000,
+  deadlineMs: 600_000,
   retries: 3,
   retryDelayMs: 250,
   maxRetryDelayMs: 8_000,
 } as const;
+
+/** {@linkcode RequestOptions} checked, with the defaults filled in: what a read takes. */
+export interface ResolvedRequestOptions {
+  /** The caller's `fetch`; `undefined` means the global one (and a fast path for `file:`). */
+  readonly fetch: typeof fetch | undefined;
+  /** See {@linkcode RequestOptions.signal}. */
+  readonly signal: AbortSignal | undefined;
+  /** See {@linkcode RequestOptions.timeoutMs}. */
+  readonly timeoutMs: number;
+  /** See {@linkcode RequestOptions.deadlineMs}. */
+  readonly deadlineMs: number;
+  /** See {@linkcode RequestOptions.retries}. */
+  readonly retries: number;
+  /** See {@linkcode RequestOptions.retryDelayMs}. */
+  readonly retryDelayMs: number;
+  /** See {@linkcode RequestOptions.maxRetryDelayMs}. */
+  readonly maxRetryDelayMs: number;
+}
+
+function milliseconds(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number") {
+    throw new TypeError(`${name} must be a number, got ${typeof value}`);
+  }
+  if (!(value >= 0)) throw new RangeError(`${name} must be a number >= 0, got ${value}`);
+  return value;
+}
+
+/**
+ * Checks request options once, on entry, and fills in the defaults.
+ *
+ * @throws {TypeError} for a `fetch` that is not a function, a `signal` that is not an
+ * `AbortSignal`, or a number option that is not a number; {@linkcode RangeError} for a negative
+ * or NaN time, or `retries` that is not an integer >= 0.
+ */
+export function resolveRequestOptions(options: RequestOptions = {}): ResolvedRequestOptions {
+  if (options.fetch !== undefined && typeof options.fetch !== "function") {
+    throw new TypeError(`fetch must be a function, got ${typeof options.fetch}`);
+  }
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
+    throw new TypeError("signal must be an AbortSignal");
+  }
+  const d = REQUEST_DEFAULTS;
+  const retries = milliseconds("retries", options.retries, d.retries);
+  if (!Number.isInteger(retries)) {
+    throw new RangeError(`retries must be an integer >= 0, got ${retries}`);
+  }
+  return {
+    fetch: options.fetch,
+    signal: options.signal,
+    timeoutMs: milliseconds("timeoutMs", options.timeoutMs, d.timeoutMs),
+    deadlineMs: milliseconds("deadlineMs", options.deadlineMs, d.deadlineMs),
+    retries,
+    retryDelayMs: milliseconds("retryDelayMs", options.retryDelayMs, d.retryDelayMs),
+    maxRetryDelayMs: milliseconds("maxRetryDelayMs", options.maxRetryDelayMs, d.maxRetryDelayMs),
+  };
+}
+
+/** Time and chance for {@linkcode fetchWithRetry}: the real ones, or fakes in tests. */
+export interface Clock {
+  /** Milliseconds on a monotonic clock. */
+  now(): number;
+  /** Calls `callback` after `ms` milliseconds; returns a handle for `clearTimeout`. */
+  setTimeout(callback: () => void, ms: number): unknown;
+  /** Cancels a `setTimeout`. */
+  clearTimeout(handle: unknown): void;
+  /** A number in [0, 1), for the jitter of retry delays. */
+  random(): number;
+}
+
+/** The real clock: `performance.now`, the global timers, `Math.random`. */
+export const SYSTEM_CLOCK: Clock = {
+  now: () => performance.now(),
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (handle) => clearTimeout(handle as number),
+  random: () => Math.random(),
+};
 
 /** A retry about to happen. */
 export interface RetryInfo {
@@ -75,23 +165,57 @@ export interface FetchHooks {
    * marks the content as wrong.
    */
   verify?: (bytes: Uint8Array) => Promise<void> | void;
+  /**
+   * The clock for timeouts and retry delays.
+   * @default {SYSTEM_CLOCK}
+   */
+  clock?: Clock;
 }
 
-/** A failed attempt and whether another may succeed. */
+/** A failed attempt, whether another may succeed, and what the final error would say. */
 class AttemptFailure {
   constructor(
-    readonly error: WeightsError,
+    readonly code: WeightsErrorCode,
+    readonly message: string,
     readonly reason: string,
     readonly kind: "transient" | "content" | "final",
+    readonly cause?: unknown,
     readonly retryAfterMs?: number,
   ) {}
 }
 
-function checkCount(name: string, value: number, min = 0): number {
-  if (typeof value !== "number" || Number.isNaN(value) || value < min) {
-    throw new RangeError(`${name} must be a number >= ${min}, got ${value}`);
+/** Why our own signal aborted an attempt: the idle timeout or the file's deadline. */
+class TimedOut {
+  constructor(readonly which: "idle" | "deadline", readonly ms: number) {}
+}
+
+/** The one timeout failure: idle ones are retried, the deadline is final. */
+function timeoutFailure(url: URL, timedOut: TimedOut, cause?: unknown): AttemptFailure {
+  const idle = timedOut.which === "idle";
+  const message = idle
+    ? `reading ${url.href}: nothing received for ${timedOut.ms} ms (timeoutMs)`
+    : `reading ${url.href} took over ${timedOut.ms} ms (deadlineMs)`;
+  return new AttemptFailure("TIMEOUT", message, "timeout", idle ? "transient" : "final", cause);
+}
+
+/** The one length failure: fewer bytes than the manifest says, or more. */
+function lengthFailure(url: URL, received: number, expected: number): AttemptFailure {
+  if (received < expected) {
+    const name = url.pathname.split("/").at(-1);
+    return new AttemptFailure(
+      "TRUNCATED",
+      `${name} has ${received} bytes, the manifest says ${expected} (${url.href})`,
+      "truncated",
+      "content",
+    );
   }
-  return value;
+  return new AttemptFailure(
+    "HASH_MISMATCH",
+    `${url.href} has more than the ${expected} bytes the manifest says: it is not the file ` +
+      `the manifest describes`,
+    "too long",
+    "content",
+  );
 }
 
 function retryAfter(response: Response): number | undefined {
@@ -103,30 +227,91 @@ function retryAfter(response: Response): number | undefined {
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
+function httpFailure(url: URL, response: Response): AttemptFailure {
+  const status = response.status;
+  const text = `HTTP ${status} ${response.statusText}`.trim();
+  const transient = status === 408 || status === 429 || status >= 500;
+  return new AttemptFailure(
+    status === 404 || status === 410 ? "NOT_FOUND" : "NETWORK",
+    `cannot read ${url.href}: ${text}`,
+    `HTTP ${status}`,
+    transient ? "transient" : "final",
+    undefined,
+    transient ? retryAfter(response) : undefined,
+  );
+}
+
 function isMissingFile(error: unknown): boolean {
   return (typeof Deno !== "undefined" && error instanceof Deno.errors.NotFound) ||
     (error instanceof TypeError && /not ?found|No such file|os error 2\b/i.test(error.message));
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
+/** Turns what a read threw into a failure; the caller's abort reason is thrown as is. */
+function readFailure(
+  error: unknown,
+  url: URL,
+  options: ResolvedRequestOptions,
+  signal: AbortSignal,
+): AttemptFailure {
+  if (error instanceof AttemptFailure) return error;
+  if (options.signal?.aborted) throw options.signal.reason;
+  if (signal.aborted && signal.reason instanceof TimedOut) {
+    return timeoutFailure(url, signal.reason, error);
+  }
+  const message = errorMessage(error);
+  if (isMissingFile(error)) {
+    return new AttemptFailure(
+      "NOT_FOUND",
+      `cannot read ${url.href}: ${message}`,
+      "not found",
+      "final",
+      error,
+    );
+  }
+  const local = url.protocol === "file:";
+  return new AttemptFailure(
+    "NETWORK",
+    `cannot read ${url.href}: ${message}`,
+    `network error: ${message}`,
+    local ? "final" : "transient",
+    error,
+  );
 }
 
+/** Calls `onTimeout` once `ms` pass; nothing for 0, Infinity or more than a timer can hold. */
+function startTimer(clock: Clock, ms: number, onTimeout: () => void): () => void {
+  if (!(ms > 0 && ms <= 2 ** 31 - 1)) return () => {};
+  const handle = clock.setTimeout(onTimeout, ms);
+  return () => clock.clearTimeout(handle);
+}
+
+/**
+ * Watches for `ms` with nothing received: `touch()` on every arrival. The timer is re-armed
+ * when it fires rather than on every chunk.
+ */
+function idleWatch(clock: Clock, ms: number, onIdle: () => void) {
+  let last = clock.now();
+  let stop = () => {};
+  const arm = (wait: number) => {
+    stop = startTimer(clock, wait, () => {
+      const idle = clock.now() - last;
+      if (idle >= ms) onIdle();
+      else arm(ms - idle);
+    });
+  };
+  arm(ms);
+  return {
+    touch: () => void (last = clock.now()),
+    stop: () => stop(),
+  };
+}
+
+/** Reads a response body, checking its length as it comes when the length is known. */
 async function readBody(
   response: Response,
   url: URL,
   hooks: FetchHooks,
+  touch: () => void,
 ): Promise<Uint8Array> {
   const expected = hooks.expectedLength;
   const reader = response.body?.getReader();
@@ -138,17 +323,10 @@ async function readBody(
     while (true) {
       const { done, value } = await reader.read();
       if (done) break;
+      touch();
       if (out && received + value.byteLength > out.byteLength) {
         await reader.cancel().catch(() => {});
-        throw new AttemptFailure(
-          new WeightsError(
-            "HASH_MISMATCH",
-            `${url.href} has more than the ${expected} bytes the manifest says: it is not the ` +
-              `file the manifest describes`,
-          ),
-          "too long",
-          "content",
-        );
+        throw lengthFailure(url, received + value.byteLength, out.byteLength);
       }
       if (out) out.set(value, received);
       else chunks.push(value);
@@ -159,19 +337,7 @@ async function readBody(
     reader.releaseLock();
   }
   if (out) {
-    if (received < out.byteLength) {
-      throw new AttemptFailure(
-        new WeightsError(
-          "TRUNCATED",
-          `${
-            url.pathname.split("/").at(-1)
-          } has ${received} bytes, the manifest says ${expected} ` +
-            `(${url.href})`,
-        ),
-        "truncated",
-        "content",
-      );
-    }
+    if (received < out.byteLength) throw lengthFailure(url, received, out.byteLength);
     return out;
   }
   const all = new Uint8Array(received);
@@ -183,176 +349,159 @@ async function readBody(
   return all;
 }
 
-function checkLength(bytes: Uint8Array, url: URL, expected: number | undefined): void {
-  if (expected === undefined || bytes.byteLength === expected) return;
-  const name = url.pathname.split("/").at(-1);
-  throw new AttemptFailure(
-    bytes.byteLength < expected
-      ? new WeightsError(
-        "TRUNCATED",
-        `${name} has ${bytes.byteLength} bytes, the manifest says ${expected} (${url.href})`,
-      )
-      : new WeightsError(
-        "HASH_MISMATCH",
-        `${url.href} has ${bytes.byteLength} bytes, more than the ${expected} the manifest ` +
-          `says: it is not the file the manifest describes`,
-      ),
-    bytes.byteLength < expected ? "truncated" : "too long",
-    "content",
-  );
+/** One request: the bytes, unchecked but for their length; throws an AttemptFailure. */
+async function read(
+  url: URL,
+  options: ResolvedRequestOptions,
+  hooks: FetchHooks,
+  signal: AbortSignal,
+  touch: () => void,
+): Promise<Uint8Array> {
+  if (url.protocol === "file:" && !options.fetch && typeof Deno !== "undefined" && Deno.readFile) {
+    // Deno's fetch of file: URLs works but reads about half as fast as readFile.
+    const bytes = await Deno.readFile(url, { signal });
+    hooks.onBytes?.(bytes.byteLength);
+    return bytes;
+  }
+  const response = await (options.fetch ?? globalThis.fetch)(url, { signal });
+  touch();
+  if (!response.ok) {
+    await response.body?.cancel().catch(() => {});
+    throw httpFailure(url, response);
+  }
+  return await readBody(response, url, hooks, touch);
 }
 
 async function attempt(
   url: URL,
-  options: RequestOptions,
+  options: ResolvedRequestOptions,
   hooks: FetchHooks,
+  fileSignal: AbortSignal,
+  clock: Clock,
 ): Promise<Uint8Array> {
-  const doFetch = options.fetch ?? globalThis.fetch;
-  const timeoutMs = options.timeoutMs ?? REQUEST_DEFAULTS.timeoutMs;
-  const local = url.protocol === "file:";
-  const timeout = new AbortController();
-  let timedOut = false;
-  const timer = timeoutMs > 0 && Number.isFinite(timeoutMs)
-    ? setTimeout(() => {
-      timedOut = true;
-      timeout.abort(new WeightsError("TIMEOUT", `reading ${url.href} took over ${timeoutMs} ms`));
-    }, timeoutMs)
-    : undefined;
-  const signal = options.signal
-    ? AbortSignal.any([options.signal, timeout.signal])
-    : timeout.signal;
-  const failed = (error: unknown): never => {
-    if (error instanceof AttemptFailure) throw error;
-    if (options.signal?.aborted) throw options.signal.reason;
-    if (timedOut) {
-      throw new AttemptFailure(
-        new WeightsError("TIMEOUT", `reading ${url.href} took over ${timeoutMs} ms`, {
-          cause: error,
-        }),
-        "timeout",
-        "transient",
-      );
-    }
-    const message = error instanceof Error ? error.message : String(error);
-    if (isMissingFile(error)) {
-      throw new AttemptFailure(
-        new WeightsError("NOT_FOUND", `cannot read ${url.href}: ${message}`, { cause: error }),
-        "not found",
-        "final",
-      );
-    }
-    throw new AttemptFailure(
-      new WeightsError("NETWORK", `cannot read ${url.href}: ${message}`, { cause: error }),
-      `network error: ${message}`,
-      local ? "final" : "transient",
-    );
-  };
+  const idle = new AbortController();
+  const watch = idleWatch(clock, options.timeoutMs, () => {
+    idle.abort(new TimedOut("idle", options.timeoutMs));
+  });
+  const signal = AbortSignal.any([fileSignal, idle.signal]);
+  let bytes: Uint8Array;
   try {
     hooks.onBytes?.(0);
-    if (local && !options.fetch && typeof Deno !== "undefined" && Deno.readFile) {
-      // Deno's fetch of file: URLs works but reads about half as fast as readFile.
-      let bytes: Uint8Array;
-      try {
-        bytes = await Deno.readFile(url, { signal });
-      } catch (error) {
-        return failed(error);
-      }
-      hooks.onBytes?.(bytes.byteLength);
-      checkLength(bytes, url, hooks.expectedLength);
-      await verify(bytes, hooks);
-      return bytes;
-    }
-    let response: Response;
-    try {
-      response = await doFetch(url, { signal });
-    } catch (error) {
-      return failed(error);
-    }
-    if (!response.ok) {
-      await response.body?.cancel().catch(() => {});
-      const status = response.status;
-      const text = `HTTP ${status} ${response.statusText}`.trim();
-      const transient = status === 408 || status === 429 || status >= 500;
-      throw new AttemptFailure(
-        new WeightsError(
-          status === 404 || status === 410 ? "NOT_FOUND" : "NETWORK",
-          `cannot read ${url.href}: ${text}`,
-        ),
-        `HTTP ${status}`,
-        transient ? "transient" : "final",
-        transient ? retryAfter(response) : undefined,
-      );
-    }
-    let bytes: Uint8Array;
-    try {
-      bytes = await readBody(response, url, hooks);
-    } catch (error) {
-      return failed(error);
-    }
-    await verify(bytes, hooks);
-    return bytes;
+    bytes = await read(url, options, hooks, signal, watch.touch);
+  } catch (error) {
+    throw readFailure(error, url, options, signal);
   } finally {
-    clearTimeout(timer);
+    watch.stop();
   }
-}
-
-async function verify(bytes: Uint8Array, hooks: FetchHooks): Promise<void> {
+  const expected = hooks.expectedLength;
+  if (expected !== undefined && bytes.byteLength !== expected) {
+    throw lengthFailure(url, bytes.byteLength, expected);
+  }
   try {
     await hooks.verify?.(bytes);
   } catch (error) {
     if (!(error instanceof WeightsError)) throw error;
-    throw new AttemptFailure(error, error.code.toLowerCase().replace("_", " "), "content");
+    const reason = error.code.toLowerCase().replace("_", " ");
+    throw new AttemptFailure(error.code, error.message, reason, "content", error);
   }
+  return bytes;
+}
+
+/** The wait before the next attempt, or `undefined` when there is none. */
+function nextDelay(
+  failure: AttemptFailure,
+  url: URL,
+  options: ResolvedRequestOptions,
+  counts: { transient: number; content: number },
+  clock: Clock,
+): number | undefined {
+  if (failure.kind === "transient" && counts.transient < options.retries) {
+    counts.transient++;
+    const cap = options.maxRetryDelayMs;
+    const backoff = Math.min(cap, options.retryDelayMs * 2 ** (counts.transient - 1));
+    let delayMs = backoff * (0.5 + clock.random() * 0.5);
+    if (failure.retryAfterMs !== undefined) {
+      delayMs = Math.min(cap, Math.max(delayMs, failure.retryAfterMs));
+    }
+    return Math.round(delayMs);
+  }
+  if (failure.kind === "content" && url.protocol !== "file:" && counts.content < 1) {
+    counts.content++;
+    return 0;
+  }
+  return undefined;
+}
+
+function sleep(clock: Clock, ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  if (ms <= 0) return Promise.resolve();
+  const { promise, resolve, reject } = Promise.withResolvers<void>();
+  const onAbort = () => {
+    clock.clearTimeout(handle);
+    reject(signal.reason);
+  };
+  const handle = clock.setTimeout(() => {
+    signal.removeEventListener("abort", onAbort);
+    resolve();
+  }, ms);
+  signal.addEventListener("abort", onAbort, { once: true });
+  return promise;
 }
 
 /**
- * Reads `url` whole, retrying what may pass: up to `retries` times after network errors,
+ * Reads `url` whole, retrying what may pass: up to `retries` times after network errors, idle
  * timeouts and HTTP 408/429/5xx (waiting `retryDelayMs * 2^(n-1)`, capped, jittered, or the
  * server's `Retry-After`), and once more after wrong content (length or `verify`) unless the
- * URL is a `file:` URL.
+ * URL is a `file:` URL; all within `deadlineMs`. Takes options checked by
+ * {@linkcode resolveRequestOptions}.
  *
  * @throws {WeightsError} `NOT_FOUND` (404, 410, a missing file), `NETWORK` (other HTTP errors,
- * network errors once retries are spent), `TIMEOUT`, or the content error (`TRUNCATED`,
- * `HASH_MISMATCH`, ...) of the last attempt; the signal's reason when aborted.
+ * network errors once retries are spent), `TIMEOUT` (idle once retries are spent, or the
+ * deadline), or the content error (`TRUNCATED`, `HASH_MISMATCH`, ...) of the last attempt; the
+ * signal's reason when aborted.
  */
 export async function fetchWithRetry(
   url: URL,
-  options: RequestOptions = {},
+  options: ResolvedRequestOptions,
   hooks: FetchHooks = {},
 ): Promise<Uint8Array> {
-  const retries = checkCount("retries", options.retries ?? REQUEST_DEFAULTS.retries);
-  const base = checkCount("retryDelayMs", options.retryDelayMs ?? REQUEST_DEFAULTS.retryDelayMs);
-  const cap = checkCount(
-    "maxRetryDelayMs",
-    options.maxRetryDelayMs ?? REQUEST_DEFAULTS.maxRetryDelayMs,
-  );
-  checkCount("timeoutMs", options.timeoutMs ?? REQUEST_DEFAULTS.timeoutMs);
-  let transientRetries = 0;
-  let contentRetries = 0;
-  for (let n = 1;; n++) {
-    if (options.signal?.aborted) throw options.signal.reason;
-    try {
-      return await attempt(url, options, hooks);
-    } catch (error) {
-      if (!(error instanceof AttemptFailure)) throw error;
-      let delayMs: number;
-      if (error.kind === "transient" && transientRetries < retries) {
-        transientRetries++;
-        const backoff = Math.min(cap, base * 2 ** (transientRetries - 1));
-        delayMs = backoff * (0.5 + Math.random() * 0.5);
-        if (error.retryAfterMs !== undefined) {
-          delayMs = Math.min(cap, Math.max(delayMs, error.retryAfterMs));
-        }
-      } else if (error.kind === "content" && url.protocol !== "file:" && contentRetries < 1) {
-        contentRetries++;
-        delayMs = 0;
-      } else {
-        if (n > 1) error.error.message += ` (after ${n} attempts)`;
-        throw error.error;
+  const clock = hooks.clock ?? SYSTEM_CLOCK;
+  const deadline = new AbortController();
+  const stopDeadline = startTimer(clock, options.deadlineMs, () => {
+    deadline.abort(new TimedOut("deadline", options.deadlineMs));
+  });
+  const signal = options.signal
+    ? AbortSignal.any([options.signal, deadline.signal])
+    : deadline.signal;
+  const counts = { transient: 0, content: 0 };
+  try {
+    for (let n = 1;; n++) {
+      let failure: AttemptFailure;
+      try {
+        return await attempt(url, options, hooks, signal, clock);
+      } catch (error) {
+        if (!(error instanceof AttemptFailure)) throw error;
+        failure = error;
       }
-      delayMs = Math.round(delayMs);
-      hooks.onRetry?.({ attempt: n + 1, delayMs, reason: error.reason });
-      await sleep(delayMs, options.signal);
+      const delayMs = nextDelay(failure, url, options, counts, clock);
+      if (delayMs === undefined) throw finalError(failure, n);
+      hooks.onRetry?.({ attempt: n + 1, delayMs, reason: failure.reason });
+      try {
+        await sleep(clock, delayMs, signal);
+      } catch (error) {
+        if (!(error instanceof TimedOut)) throw error;
+        throw finalError(timeoutFailure(url, error, finalError(failure, n)), n);
+      }
     }
+  } finally {
+    stopDeadline();
   }
+}
+
+/** The error a read fails with, built once from its last failure. */
+function finalError(failure: AttemptFailure, attempts: number): WeightsError {
+  const message = attempts > 1
+    ? `${failure.message} (after ${attempts} attempts)`
+    : failure.message;
+  return new WeightsError(failure.code, message, { cause: failure.cause });
 }

@@ -9,12 +9,25 @@
  * @module
  */
 import { WeightsError } from "../errors.ts";
-import { type TensorEntry, validateManifest, type WeightsManifest } from "./manifest.ts";
+import { validateManifest, type WeightsManifest } from "./manifest.ts";
 import { sha256Hex } from "./sha256.ts";
-import { dequantize } from "./quantize.ts";
-import { fetchWithRetry, type RequestOptions } from "./fetch_retry.ts";
+import {
+  type LoadedTensor,
+  planShards,
+  type ShardBytes,
+  type ShardPlan,
+  sliceTensors,
+} from "./plan.ts";
+import {
+  fetchWithRetry,
+  type RequestOptions,
+  type ResolvedRequestOptions,
+  resolveRequestOptions,
+} from "./fetch_retry.ts";
 import { type CacheOption, resolveCache, type WeightsCache } from "./cache.ts";
-import type { LoadProgressEvent, ProgressCallback, ProgressCounters } from "./progress.ts";
+import { type ProgressCallback, ProgressTracker } from "./progress.ts";
+
+export type { LoadedTensor } from "./plan.ts";
 
 /** Options of {@linkcode openWeights} and {@linkcode loadWeights}. */
 export interface LoadWeightsOptions extends RequestOptions {
@@ -44,12 +57,39 @@ export interface LoadWeightsOptions extends RequestOptions {
 /** Defaults of {@linkcode LoadWeightsOptions} beyond the request options. */
 export const LOAD_DEFAULTS = { concurrency: 4 } as const;
 
-/** A tensor whose bytes have all arrived and been verified. */
-export interface LoadedTensor {
-  /** The manifest entry. */
-  entry: TensorEntry;
-  /** The values, float32 (dequantized when stored quantized). */
-  data: Float32Array;
+/**
+ * Every key of {@linkcode LoadWeightsOptions} but `only`: the options a caller of the loader
+ * (such as `loadMobileNet`) passes on as they are. The type below fails to compile when an
+ * option is added to the interface and not here.
+ */
+export const WEIGHTS_OPTION_KEYS = [
+  "fetch",
+  "signal",
+  "timeoutMs",
+  "deadlineMs",
+  "retries",
+  "retryDelayMs",
+  "maxRetryDelayMs",
+  "concurrency",
+  "cache",
+  "onProgress",
+] as const satisfies readonly Exclude<keyof LoadWeightsOptions, "only">[];
+
+type MissingKeys = Exclude<
+  keyof LoadWeightsOptions,
+  "only" | (typeof WEIGHTS_OPTION_KEYS)[number]
+>;
+const _allKeysListed: [MissingKeys] extends [never] ? true : MissingKeys = true;
+
+/** The weights options among `options` (the keys of {@linkcode WEIGHTS_OPTION_KEYS}). */
+export function pickWeightsOptions(
+  options: Omit<LoadWeightsOptions, "only">,
+): Omit<LoadWeightsOptions, "only"> {
+  const picked: Record<string, unknown> = {};
+  for (const key of WEIGHTS_OPTION_KEYS) {
+    if (options[key] !== undefined) picked[key] = options[key];
+  }
+  return picked as Omit<LoadWeightsOptions, "only">;
 }
 
 /** All weights of a manifest, by Keras name. */
@@ -94,76 +134,31 @@ function dirUrl(url: URL): URL {
   return new URL("manifest.json", dir);
 }
 
-/** Counts progress and reports it; a callback that throws is ignored. */
-class Tracker implements ProgressCounters {
-  loadedBytes = 0;
-  totalBytes = 0;
-  loadedShards = 0;
-  totalShards = 0;
-  cachedShards = 0;
-  retries = 0;
-  readonly #partial = new Map<number, number>();
-  readonly #verified = { bytes: 0 };
-  readonly #callback: ProgressCallback | undefined;
-
-  constructor(callback: ProgressCallback | undefined) {
-    this.#callback = callback;
-  }
-
-  emit(event: Record<string, unknown> & { type: LoadProgressEvent["type"] }): void {
-    if (!this.#callback) return;
-    const counters: ProgressCounters = {
-      loadedBytes: this.loadedBytes,
-      totalBytes: this.totalBytes,
-      loadedShards: this.loadedShards,
-      totalShards: this.totalShards,
-      cachedShards: this.cachedShards,
-      retries: this.retries,
-    };
-    try {
-      this.#callback({ ...counters, ...event } as LoadProgressEvent);
-    } catch {
-      // A broken progress display must not break the load.
-    }
-  }
-
-  bytes(shard: number, received: number): void {
-    this.#partial.set(shard, received);
-    this.#sum();
-    if (received > 0) this.emit({ type: "bytes", shard });
-  }
-
-  shardDone(shard: number, file: string, byteLength: number, from: "network" | "cache"): void {
-    this.#partial.delete(shard);
-    this.#verified.bytes += byteLength;
-    this.loadedShards++;
-    if (from === "cache") this.cachedShards++;
-    this.#sum();
-    this.emit({ type: "shard", shard, file, from });
-  }
-
-  #sum(): void {
-    let partial = 0;
-    for (const n of this.#partial.values()) partial += n;
-    this.loadedBytes = this.#verified.bytes + partial;
-  }
+/** {@linkcode LoadWeightsOptions} checked once, on entry, with the defaults filled in. */
+interface ResolvedLoadOptions extends ResolvedRequestOptions {
+  readonly concurrency: number;
+  readonly cache: WeightsCache | undefined;
+  readonly onProgress: ProgressCallback | undefined;
+  readonly only: ((name: string) => boolean) | undefined;
 }
 
-/** Checks the numeric options up front, before anything is fetched. */
-function checkOptions(options: LoadWeightsOptions): void {
+function resolveLoadOptions(options: LoadWeightsOptions, url: URL): ResolvedLoadOptions {
   const concurrency = options.concurrency ?? LOAD_DEFAULTS.concurrency;
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new RangeError(`concurrency must be a positive integer, got ${concurrency}`);
   }
-  for (const key of ["timeoutMs", "retries", "retryDelayMs", "maxRetryDelayMs"] as const) {
-    const value = options[key];
-    if (value !== undefined && (typeof value !== "number" || !(value >= 0))) {
-      throw new RangeError(`${key} must be a number >= 0, got ${value}`);
+  for (const key of ["onProgress", "only"] as const) {
+    if (options[key] !== undefined && typeof options[key] !== "function") {
+      throw new TypeError(`${key} must be a function, got ${typeof options[key]}`);
     }
   }
-  if (options.retries !== undefined && !Number.isInteger(options.retries)) {
-    throw new RangeError(`retries must be an integer, got ${options.retries}`);
-  }
+  return {
+    ...resolveRequestOptions(options),
+    concurrency,
+    cache: resolveCache(options.cache, url),
+    onProgress: options.onProgress,
+    only: options.only,
+  };
 }
 
 async function manifestKey(url: URL): Promise<string> {
@@ -182,10 +177,10 @@ function parseManifest(bytes: Uint8Array, url: URL): WeightsManifest {
 
 async function fetchManifest(
   url: URL,
-  options: LoadWeightsOptions,
-  cache: WeightsCache | undefined,
-  tracker: Tracker,
+  options: ResolvedLoadOptions,
+  tracker: ProgressTracker,
 ): Promise<{ manifest: WeightsManifest; fromCache: boolean }> {
+  const cache = options.cache;
   let bytes: Uint8Array;
   try {
     bytes = await fetchWithRetry(url, options, {
@@ -215,17 +210,16 @@ async function fetchManifest(
  *
  * @throws {WeightsError} `NOT_FOUND`, `NETWORK`, `TIMEOUT` when the manifest cannot be read,
  * `BAD_MANIFEST` or `UNSUPPORTED_VERSION` when it is not a manifest this code reads;
- * {@linkcode RangeError} for bad options.
+ * {@linkcode RangeError} or {@linkcode TypeError} for bad options.
  */
 export async function openWeights(
   source: string | URL,
   options: LoadWeightsOptions = {},
 ): Promise<WeightsStream> {
-  checkOptions(options);
   const url = manifestUrl(source);
-  const cache = resolveCache(options.cache, url);
-  const tracker = new Tracker(options.onProgress);
-  const { manifest, fromCache } = await fetchManifest(url, options, cache, tracker);
+  const resolved = resolveLoadOptions(options, url);
+  const tracker = new ProgressTracker(resolved.onProgress);
+  const { manifest, fromCache } = await fetchManifest(url, resolved, tracker);
   let opened = false;
   return {
     manifest,
@@ -234,67 +228,99 @@ export async function openWeights(
     tensors(only) {
       if (opened) throw new Error("tensors() of a weights stream can be called once");
       opened = true;
-      const streamOptions = only ? { ...options, only } : options;
-      return stream(url, manifest, streamOptions, cache, tracker, fromCache);
+      const plan = planShards(manifest, only ?? resolved.only);
+      return stream({
+        url,
+        manifest,
+        plan,
+        options: resolved,
+        tracker,
+        manifestFromCache: fromCache,
+      });
     },
   };
 }
 
+/** Everything {@linkcode stream} works with. */
+interface StreamContext {
+  url: URL;
+  manifest: WeightsManifest;
+  plan: ShardPlan;
+  options: ResolvedLoadOptions;
+  tracker: ProgressTracker;
+  manifestFromCache: boolean;
+}
+
 /**
- * Yields every (wanted) tensor of `manifest` once its bytes are in and verified, in network
- * order. Up to `concurrency` shards are fetched at once, in order; a shard's bytes are checked
- * (length, sha256) before any tensor in it is yielded. Stopping early (or a failure) aborts the
- * shards in flight.
+ * Yields every wanted tensor of the plan once its bytes are in and verified, in network order.
+ * Up to `concurrency` shards are fetched at once, in order; a shard's bytes are checked
+ * (length, sha256) before any tensor in it is yielded. Stopping early (or a failure, or the
+ * caller's signal) aborts the shards in flight.
  *
  * @throws {WeightsError} `NOT_FOUND` for a missing shard, `TRUNCATED` for a short one,
  * `HASH_MISMATCH` for a corrupt one, `NETWORK` or `TIMEOUT` once retries are spent.
  */
-async function* stream(
-  url: URL,
-  manifest: WeightsManifest,
-  options: LoadWeightsOptions,
-  cache: WeightsCache | undefined,
-  tracker: Tracker,
-  manifestFromCache: boolean,
-): AsyncGenerator<LoadedTensor> {
-  const concurrency = options.concurrency ?? LOAD_DEFAULTS.concurrency;
-  const starts: number[] = [];
-  manifest.shards.reduce((at, s) => (starts.push(at), at + s.byteLength), 0);
-  const shardOf = (position: number) => {
-    let i = manifest.shards.length - 1;
-    while (starts[i] > position) i--;
-    return i;
-  };
-  const wanted = manifest.tensors
-    .filter((entry) => !options.only || options.only(entry.name))
-    .map((entry) => ({ entry, start: starts[entry.shard] + entry.offset }));
-  const neededSet = new Set<number>();
-  for (const { entry, start } of wanted) {
-    for (let i = entry.shard; i <= shardOf(start + entry.byteLength - 1); i++) neededSet.add(i);
-  }
-  const needed = [...neededSet].sort((a, b) => a - b);
-  tracker.totalShards = needed.length;
-  tracker.totalBytes = needed.reduce((n, i) => n + manifest.shards[i].byteLength, 0);
-  tracker.emit({ type: "manifest", url: url.href, fromCache: manifestFromCache });
+async function* stream(context: StreamContext): AsyncGenerator<LoadedTensor> {
+  const { url, plan, tracker } = context;
+  tracker.totalShards = plan.shards.length;
+  tracker.totalBytes = plan.totalBytes;
+  tracker.emit({ type: "manifest", url: url.href, fromCache: context.manifestFromCache });
+  yield* sliceTensors(plan, inOrder(context));
+  tracker.emit({ type: "done" });
+}
 
+/**
+ * Fetches the plan's shards, `concurrency` at a time, and yields them in order. Stopping early
+ * or failing aborts those in flight and waits for them to end.
+ */
+async function* inOrder(context: StreamContext): AsyncGenerator<ShardBytes> {
+  const { plan, options } = context;
   const controller = new AbortController();
   const signal = options.signal
     ? AbortSignal.any([options.signal, controller.signal])
     : controller.signal;
-  const request = { ...options, signal };
+  const getShard = shardReader(context, { ...options, signal });
+  const inflight = new Map<number, Promise<Uint8Array>>();
+  let launched = 0;
+  const launch = () => {
+    while (launched < plan.shards.length && inflight.size < options.concurrency) {
+      const i = plan.shards[launched++];
+      const promise = getShard(i);
+      promise.catch(() => {}); // awaited in order below; this only silences early failures
+      inflight.set(i, promise);
+    }
+  };
+  try {
+    for (const index of plan.shards) {
+      launch();
+      const bytes = await inflight.get(index)!;
+      inflight.delete(index);
+      launch();
+      yield { index, bytes };
+    }
+  } finally {
+    controller.abort();
+    await Promise.allSettled(inflight.values());
+  }
+}
 
-  const getShard = async (i: number): Promise<Uint8Array> => {
+/** Reads shard `i`: from the cache when a verified copy is there, else over the network. */
+function shardReader(
+  context: StreamContext,
+  request: ResolvedRequestOptions,
+): (i: number) => Promise<Uint8Array> {
+  const { url, manifest, tracker } = context;
+  const cache = context.options.cache;
+  return async (i) => {
     const shard = manifest.shards[i];
     const key = `sha256-${shard.sha256}`;
-    if (cache) {
-      const cached = await cache.get(key).catch(() => undefined);
-      if (cached) {
-        if (cached.byteLength === shard.byteLength && (await sha256Hex(cached)) === shard.sha256) {
-          tracker.shardDone(i, shard.file, shard.byteLength, "cache");
-          return cached;
-        }
-        await cache.delete(key).catch(() => {});
+    const cached = cache ? await cache.get(key).catch(() => undefined) : undefined;
+    if (cached) {
+      if (cached.byteLength === shard.byteLength && (await sha256Hex(cached)) === shard.sha256) {
+        tracker.shardDone(i, shard.file, shard.byteLength, "cache");
+        return cached;
       }
+      await cache!.delete(key).catch(() => {});
     }
     const shardUrl = new URL(shard.file, url);
     const bytes = await fetchWithRetry(shardUrl, request, {
@@ -318,60 +344,6 @@ async function* stream(
     tracker.shardDone(i, shard.file, shard.byteLength, "network");
     return bytes;
   };
-
-  const inflight = new Map<number, Promise<Uint8Array>>();
-  let launched = 0;
-  const launch = () => {
-    while (launched < needed.length && inflight.size < concurrency) {
-      const i = needed[launched++];
-      const promise = getShard(i);
-      promise.catch(() => {}); // awaited in order below; this only silences early failures
-      inflight.set(i, promise);
-    }
-  };
-  try {
-    let next = 0;
-    let partial: { bytes: Uint8Array; filled: number } | undefined;
-    for (const i of needed) {
-      launch();
-      const bytes = await inflight.get(i)!;
-      inflight.delete(i);
-      launch();
-      const shardStart = starts[i];
-      const shardEnd = shardStart + bytes.byteLength;
-      while (next < wanted.length && wanted[next].start < shardEnd) {
-        const { entry, start } = wanted[next];
-        const end = start + entry.byteLength;
-        const from = Math.max(start, shardStart) - shardStart;
-        const to = Math.min(end, shardEnd) - shardStart;
-        if (start >= shardStart && end <= shardEnd) {
-          yield { entry, data: decode(entry, bytes.subarray(from, to)) };
-        } else {
-          partial ??= { bytes: new Uint8Array(entry.byteLength), filled: 0 };
-          partial.bytes.set(bytes.subarray(from, to), partial.filled);
-          partial.filled += to - from;
-          if (end > shardEnd) break;
-          yield { entry, data: decode(entry, partial.bytes) };
-          partial = undefined;
-        }
-        next++;
-      }
-    }
-    tracker.emit({ type: "done" });
-  } finally {
-    controller.abort();
-    await Promise.allSettled(inflight.values());
-  }
-}
-
-function decode(entry: TensorEntry, bytes: Uint8Array): Float32Array {
-  try {
-    return dequantize(bytes, entry.shape, entry.quantization);
-  } catch (error) {
-    throw new WeightsError("BAD_MANIFEST", `tensor ${entry.name}: ${(error as Error).message}`, {
-      cause: error,
-    });
-  }
 }
 
 /**

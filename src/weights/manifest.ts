@@ -162,15 +162,7 @@ function checkQuantization(q: Quantization, shape: number[], where: string): voi
   }
 }
 
-/**
- * Checks a parsed JSON value against the manifest rules and returns it typed.
- *
- * @throws {WeightsError} `UNSUPPORTED_VERSION` for a newer format version, `BAD_MANIFEST` for
- * anything else that does not fit (the message names the field).
- */
-export function validateManifest(json: unknown): WeightsManifest {
-  if (typeof json !== "object" || json === null) bad("not a JSON object");
-  const m = json as Record<string, unknown>;
+function checkVersion(m: Record<string, unknown>): void {
   if (m.format !== FORMAT_NAME) {
     bad(`format is ${JSON.stringify(m.format)}, expected ${JSON.stringify(FORMAT_NAME)}`);
   }
@@ -182,7 +174,9 @@ export function validateManifest(json: unknown): WeightsManifest {
         `versions up to ${FORMAT_VERSION}; upgrade mobilenet-edge or convert the weights again`,
     );
   }
-  const model = m.model as Record<string, unknown> | undefined;
+}
+
+function checkModel(model: Record<string, unknown> | undefined): void {
   if (typeof model !== "object" || model === null) bad("model is missing");
   if (model.architecture !== "mobilenet_v1") bad("model.architecture must be mobilenet_v1");
   for (const key of ["alpha", "resolution", "classes", "depthMultiplier"]) {
@@ -194,10 +188,9 @@ export function validateManifest(json: unknown): WeightsManifest {
   if (model.labels !== "imagenet" && model.labels !== null) {
     bad('model.labels must be "imagenet" or null');
   }
-  if (!Array.isArray(m.shards) || m.shards.length === 0) bad("shards must be a non-empty list");
-  if (!Array.isArray(m.tensors) || m.tensors.length === 0) bad("tensors must be a non-empty list");
-  if (!isCount(m.shardSize) || m.shardSize === 0) bad("shardSize must be a positive integer");
-  const shards = m.shards as ShardEntry[];
+}
+
+function checkShards(shards: ShardEntry[]): void {
   shards.forEach((s, i) => {
     if (typeof s?.file !== "string" || s.file === "" || /(^|[\\/])\.\.([\\/]|$)/.test(s.file)) {
       bad(`shards[${i}].file must be a relative file name`);
@@ -207,37 +200,70 @@ export function validateManifest(json: unknown): WeightsManifest {
       bad(`shards[${i}].sha256 must be 64 lowercase hex digits`);
     }
   });
+}
+
+/** Checks one tensor entry on its own (name, shape, dtype, shard, offset, length). */
+function checkTensor(
+  t: TensorEntry,
+  where: string,
+  shards: ShardEntry[],
+  formatVersion: number,
+): void {
+  if (!Array.isArray(t.shape) || !t.shape.every((d) => isCount(d) && d > 0)) {
+    bad(`${where}.shape must be a list of positive integers`);
+  }
+  if (t.dtype !== "float32") bad(`${where}.dtype must be "float32"`);
+  if (!isCount(t.shard) || t.shard >= shards.length) bad(`${where}.shard is out of range`);
+  if (!isCount(t.offset) || t.offset >= shards[t.shard].byteLength) {
+    bad(`${where}.offset is out of range`);
+  }
+  if (t.quantization !== undefined) {
+    if (formatVersion < 2) {
+      bad(`${where}.quantization needs formatVersion 2, the manifest says ${formatVersion}`);
+    }
+    checkQuantization(t.quantization, t.shape, where);
+  }
+  const stored = t.quantization?.dtype ?? "float32";
+  if (t.byteLength !== sizeOf(t.shape) * STORED_BYTES[stored]) {
+    bad(`${where}.byteLength ${t.byteLength} does not fit shape [${t.shape}] as ${stored}`);
+  }
+}
+
+/** Checks every tensor, and that they follow each other in the shards without overlapping. */
+function checkTensors(tensors: TensorEntry[], shards: ShardEntry[], formatVersion: number): void {
   const total = shards.reduce((sum, s) => sum + s.byteLength, 0);
   const starts = shards.map((_, i) => shards.slice(0, i).reduce((a, s) => a + s.byteLength, 0));
   let end = 0;
   const names = new Set<string>();
-  (m.tensors as TensorEntry[]).forEach((t, i) => {
+  tensors.forEach((t, i) => {
     const where = `tensors[${i}] (${JSON.stringify(t?.name)})`;
     if (typeof t?.name !== "string" || t.name === "") bad(`tensors[${i}].name is missing`);
     if (names.has(t.name)) bad(`${where} appears twice`);
     names.add(t.name);
-    if (!Array.isArray(t.shape) || !t.shape.every((d) => isCount(d) && d > 0)) {
-      bad(`${where}.shape must be a list of positive integers`);
-    }
-    if (t.dtype !== "float32") bad(`${where}.dtype must be "float32"`);
-    if (!isCount(t.shard) || t.shard >= shards.length) bad(`${where}.shard is out of range`);
-    if (!isCount(t.offset) || t.offset >= shards[t.shard].byteLength) {
-      bad(`${where}.offset is out of range`);
-    }
-    if (t.quantization !== undefined) {
-      if ((m.formatVersion as number) < 2) {
-        bad(`${where}.quantization needs formatVersion 2, the manifest says ${m.formatVersion}`);
-      }
-      checkQuantization(t.quantization, t.shape, where);
-    }
-    const stored = t.quantization?.dtype ?? "float32";
-    if (t.byteLength !== sizeOf(t.shape) * STORED_BYTES[stored]) {
-      bad(`${where}.byteLength ${t.byteLength} does not fit shape [${t.shape}] as ${stored}`);
-    }
+    checkTensor(t, where, shards, formatVersion);
     const start = starts[t.shard] + t.offset;
     if (start < end) bad(`${where} overlaps the tensor before it`);
     end = start + t.byteLength;
     if (end > total) bad(`${where} runs past the last shard`);
   });
+}
+
+/**
+ * Checks a parsed JSON value against the manifest rules and returns it typed.
+ *
+ * @throws {WeightsError} `UNSUPPORTED_VERSION` for a newer format version, `BAD_MANIFEST` for
+ * anything else that does not fit (the message names the field).
+ */
+export function validateManifest(json: unknown): WeightsManifest {
+  if (typeof json !== "object" || json === null) bad("not a JSON object");
+  const m = json as Record<string, unknown>;
+  checkVersion(m);
+  checkModel(m.model as Record<string, unknown> | undefined);
+  if (!Array.isArray(m.shards) || m.shards.length === 0) bad("shards must be a non-empty list");
+  if (!Array.isArray(m.tensors) || m.tensors.length === 0) bad("tensors must be a non-empty list");
+  if (!isCount(m.shardSize) || m.shardSize === 0) bad("shardSize must be a positive integer");
+  const shards = m.shards as ShardEntry[];
+  checkShards(shards);
+  checkTensors(m.tensors as TensorEntry[], shards, m.formatVersion as number);
   return m as unknown as WeightsManifest;
 }

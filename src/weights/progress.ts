@@ -101,3 +101,58 @@ export function formatProgress(counters: ProgressCounters, width = 24): string {
   }
   return parts.join("  ");
 }
+
+/** Counts a load's progress and reports it; a callback that throws is ignored. */
+export class ProgressTracker implements ProgressCounters {
+  loadedBytes = 0;
+  totalBytes = 0;
+  loadedShards = 0;
+  totalShards = 0;
+  cachedShards = 0;
+  retries = 0;
+  readonly #partial = new Map<number, number>();
+  readonly #verified = { bytes: 0 };
+  readonly #callback: ProgressCallback | undefined;
+
+  constructor(callback: ProgressCallback | undefined) {
+    this.#callback = callback;
+  }
+
+  emit(event: Record<string, unknown> & { type: LoadProgressEvent["type"] }): void {
+    if (!this.#callback) return;
+    const counters: ProgressCounters = {
+      loadedBytes: this.loadedBytes,
+      totalBytes: this.totalBytes,
+      loadedShards: this.loadedShards,
+      totalShards: this.totalShards,
+      cachedShards: this.cachedShards,
+      retries: this.retries,
+    };
+    try {
+      this.#callback({ ...counters, ...event } as LoadProgressEvent);
+    } catch {
+      // A broken progress display must not break the load.
+    }
+  }
+
+  bytes(shard: number, received: number): void {
+    this.#partial.set(shard, received);
+    this.#sum();
+    if (received > 0) this.emit({ type: "bytes", shard });
+  }
+
+  shardDone(shard: number, file: string, byteLength: number, from: "network" | "cache"): void {
+    this.#partial.delete(shard);
+    this.#verified.bytes += byteLength;
+    this.loadedShards++;
+    if (from === "cache") this.cachedShards++;
+    this.#sum();
+    this.emit({ type: "shard", shard, file, from });
+  }
+
+  #sum(): void {
+    let partial = 0;
+    for (const n of this.#partial.values()) partial += n;
+    this.loadedBytes = this.#verified.bytes + partial;
+  }
+}

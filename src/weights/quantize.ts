@@ -8,6 +8,7 @@
  * @module
  */
 import type { Quantization } from "./manifest.ts";
+import { sizeOf } from "../_util.ts";
 
 /** What a tensor is stored as. */
 export type QuantizeDtype = "float32" | "float16" | "uint8";
@@ -82,7 +83,7 @@ function checkAxis(shape: readonly number[], axis: number): void {
 
 /** Number of elements after `axis` (the stride of one step along it). */
 function innerSize(shape: readonly number[], axis: number): number {
-  return shape.slice(axis + 1).reduce((a, b) => a * b, 1);
+  return sizeOf(shape.slice(axis + 1));
 }
 
 /** Scale and zero point mapping [min, max] (widened to include 0) onto 0..255. */
@@ -109,7 +110,7 @@ export function quantizeTensor(
   options: QuantizeOptions = {},
 ): QuantizedTensor {
   const dtype = options.dtype ?? "float32";
-  const size = shape.reduce((a, b) => a * b, 1);
+  const size = sizeOf(shape);
   if (data.length !== size) {
     throw new RangeError(`data has ${data.length} values, shape [${shape}] needs ${size}`);
   }
@@ -128,22 +129,36 @@ export function quantizeTensor(
   if (dtype !== "uint8") {
     throw new TypeError(`dtype must be "float32", "float16" or "uint8", got ${String(dtype)}`);
   }
-  const out = new Uint8Array(size);
-  if (options.axis === undefined) {
-    let min = Infinity;
-    let max = -Infinity;
-    for (const v of data) {
-      if (v < min) min = v;
-      if (v > max) max = v;
-    }
-    const { scale, zeroPoint } = affine(min, max);
-    for (let i = 0; i < size; i++) {
-      out[i] = Math.min(255, Math.max(0, Math.round(data[i] / scale) + zeroPoint));
-    }
-    return { bytes: out, quantization: { dtype: "uint8", scale, zeroPoint } };
+  return options.axis === undefined
+    ? uint8PerTensor(data)
+    : uint8PerChannel(data, shape, options.axis);
+}
+
+/** uint8 with one scale and zero point for the whole tensor. */
+function uint8PerTensor(data: Float32Array): QuantizedTensor {
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of data) {
+    if (v < min) min = v;
+    if (v > max) max = v;
   }
-  const axis = options.axis;
+  const { scale, zeroPoint } = affine(min, max);
+  const out = new Uint8Array(data.length);
+  for (let i = 0; i < data.length; i++) {
+    out[i] = Math.min(255, Math.max(0, Math.round(data[i] / scale) + zeroPoint));
+  }
+  return { bytes: out, quantization: { dtype: "uint8", scale, zeroPoint } };
+}
+
+/** uint8 with one scale and zero point per channel along `axis`. */
+function uint8PerChannel(
+  data: Float32Array,
+  shape: readonly number[],
+  axis: number,
+): QuantizedTensor {
   checkAxis(shape, axis);
+  const size = data.length;
+  const out = new Uint8Array(size);
   const channels = shape[axis];
   const inner = innerSize(shape, axis);
   const mins = new Array<number>(channels).fill(Infinity);
@@ -180,7 +195,7 @@ export function dequantize(
   shape: readonly number[],
   quantization?: Quantization,
 ): Float32Array {
-  const size = shape.reduce((a, b) => a * b, 1);
+  const size = sizeOf(shape);
   const stored = quantization?.dtype ?? "float32";
   const width = stored === "float32" ? 4 : stored === "float16" ? 2 : 1;
   if (bytes.byteLength !== size * width) {

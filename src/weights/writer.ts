@@ -12,12 +12,14 @@ import {
   FORMAT_VERSION,
   FORMAT_VERSION_FLOAT32,
   type ModelConfig,
+  type Quantization,
   type ShardEntry,
   type TensorEntry,
   validateManifest,
   type WeightsManifest,
 } from "./manifest.ts";
 import { sha256Hex } from "./sha256.ts";
+import { sizeOf } from "../_util.ts";
 import { type QuantizeDtype, quantizeTensor } from "./quantize.ts";
 
 /** A tensor to write: its Keras name, shape, and float32 values. */
@@ -75,16 +77,7 @@ export function shardFileName(index: number): string {
   return `shard-${String(index).padStart(3, "0")}.bin`;
 }
 
-/**
- * Lays `tensors` out in the given order and cuts them into shards.
- *
- * @throws {RangeError} for a bad shard size or a tensor whose data does not fit its shape.
- */
-export async function writeWeights(
-  model: ModelConfig,
-  tensors: readonly NamedTensor[],
-  options: WriteOptions = {},
-): Promise<WrittenWeights> {
+function checkWriteOptions(options: WriteOptions) {
   const shardSize = options.shardSize ?? DEFAULT_SHARD_SIZE;
   if (!Number.isInteger(shardSize) || shardSize < 1024) {
     throw new RangeError(`shardSize must be an integer of at least 1024 bytes, got ${shardSize}`);
@@ -96,21 +89,32 @@ export async function writeWeights(
   if (options.perChannel && dtype !== "uint8") {
     throw new RangeError(`perChannel applies to uint8 only, not ${dtype}`);
   }
-  const stored = tensors.map((t) => {
-    const size = t.shape.reduce((a, b) => a * b, 1);
-    if (t.data.length !== size) {
-      throw new RangeError(
-        `tensor ${t.name} has ${t.data.length} values but shape [${t.shape}] needs ${size}`,
-      );
-    }
-    if (dtype === "float32" || t.shape.length < 2) {
-      return { bytes: new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength) };
-    }
-    return quantizeTensor(t.data, t.shape, {
-      dtype,
-      axis: options.perChannel ? channelAxis(t.name, t.shape) : undefined,
-    });
+  return { shardSize, dtype, perChannel: options.perChannel === true };
+}
+
+/** A tensor's stored bytes: float32 as is, or quantized (vectors always stay float32). */
+function storeTensor(t: NamedTensor, dtype: QuantizeDtype, perChannel: boolean) {
+  const size = sizeOf(t.shape);
+  if (t.data.length !== size) {
+    throw new RangeError(
+      `tensor ${t.name} has ${t.data.length} values but shape [${t.shape}] needs ${size}`,
+    );
+  }
+  if (dtype === "float32" || t.shape.length < 2) {
+    return { bytes: new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength) };
+  }
+  return quantizeTensor(t.data, t.shape, {
+    dtype,
+    axis: perChannel ? channelAxis(t.name, t.shape) : undefined,
   });
+}
+
+/** Lays stored tensors out one after the other (4-byte aligned) and makes their entries. */
+function layOut(
+  tensors: readonly NamedTensor[],
+  stored: { bytes: Uint8Array; quantization?: Quantization }[],
+  shardSize: number,
+): { stream: Uint8Array; entries: TensorEntry[] } {
   const align = (n: number) => Math.ceil(n / 4) * 4;
   let total = 0;
   for (const s of stored) total = align(total) + s.bytes.byteLength;
@@ -132,10 +136,26 @@ export async function writeWeights(
     });
     position += bytes.byteLength;
   });
+  return { stream, entries };
+}
+
+/**
+ * Lays `tensors` out in the given order and cuts them into shards.
+ *
+ * @throws {RangeError} for a bad shard size or a tensor whose data does not fit its shape.
+ */
+export async function writeWeights(
+  model: ModelConfig,
+  tensors: readonly NamedTensor[],
+  options: WriteOptions = {},
+): Promise<WrittenWeights> {
+  const { shardSize, dtype, perChannel } = checkWriteOptions(options);
+  const stored = tensors.map((t) => storeTensor(t, dtype, perChannel));
+  const { stream, entries } = layOut(tensors, stored, shardSize);
   const shards: Uint8Array[] = [];
   const shardEntries: ShardEntry[] = [];
-  for (let start = 0, i = 0; start < total; start += shardSize, i++) {
-    const bytes = stream.subarray(start, Math.min(total, start + shardSize));
+  for (let start = 0, i = 0; start < stream.byteLength; start += shardSize, i++) {
+    const bytes = stream.subarray(start, Math.min(stream.byteLength, start + shardSize));
     shards.push(bytes);
     shardEntries.push({
       file: shardFileName(i),

@@ -1,5 +1,6 @@
 /** The classify command, run as users run it: a subprocess with the task's permissions. */
 import { assert, assertEquals, assertMatch } from "../_assert.ts";
+import { main } from "../../src/cli/classify.ts";
 
 const SCRIPT = new URL("../../src/cli/classify.ts", import.meta.url).pathname;
 const IMAGES = new URL("../fixtures/images/", import.meta.url).pathname;
@@ -75,4 +76,27 @@ Deno.test("--verbose reports the backend; MOBILENET_EDGE_THREADS=1 forces the si
   const bad = await classify("--threads", "0");
   assertEquals(bad.code, 2);
   assertMatch(bad.stderr, /--threads must be a positive integer or "auto"/);
+});
+
+Deno.test("--top out of range exits 2 once, before any image, with the range", async () => {
+  const lines: string[] = [];
+  const { log, error } = console;
+  console.log = (...a: unknown[]) => lines.push(`out: ${a.join(" ")}`);
+  console.error = (...a: unknown[]) => lines.push(`err: ${a.join(" ")}`);
+  let code;
+  try {
+    code = await main([
+      "--top",
+      "1001",
+      "--model",
+      "0.25_224",
+      `${IMAGES}dog.jpg`,
+      `${IMAGES}dog.jpg`,
+    ]);
+  } finally {
+    console.log = log;
+    console.error = error;
+  }
+  assertEquals(code, 2);
+  assertEquals(lines, ["err: classify: --top must be an integer from 1 to 1000, got 1001"]);
 });

@@ -35,6 +35,8 @@ export interface TestServer {
   release(file: string): void;
   /** Most requests in progress at once. */
   maxInFlight: number;
+  /** Requests in progress now (a response ends when sent, or when the client goes away). */
+  inFlight: number;
   /** Stops the server (waits for open responses to end). */
   close(): Promise<void>;
 }
@@ -150,8 +152,7 @@ export function serveDir(dir: string | URL, options: ServeOptions = {}): TestSer
     requests,
     count: (file) => counts.get(file) ?? 0,
     hold(file) {
-      let resolve!: () => void;
-      const promise = new Promise<void>((r) => (resolve = r));
+      const { promise, resolve } = Promise.withResolvers<void>();
       held.set(file, { promise, resolve });
     },
     release(file) {
@@ -160,6 +161,9 @@ export function serveDir(dir: string | URL, options: ServeOptions = {}): TestSer
     },
     get maxInFlight() {
       return state.maxInFlight;
+    },
+    get inFlight() {
+      return inFlight;
     },
     async close() {
       for (const gate of held.values()) gate.resolve();

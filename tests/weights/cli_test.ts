@@ -24,7 +24,7 @@ async function quietly(fn: () => Promise<number>): Promise<{ code: number; outpu
   }
 }
 
-Deno.test("convert: --dtype and --per-channel write version-2 manifests; bad flags exit 2", async () => {
+Deno.test("convert: --dtype and --per-channel write version-2 manifests; bad flags exit 2; a missing input is named", async () => {
   const dir = await Deno.makeTempDir({ prefix: "mobilenet-convert-" });
   try {
     const run = (...args: string[]) => quietly(() => convert(args));
@@ -59,6 +59,13 @@ Deno.test("convert: --dtype and --per-channel write version-2 manifests; bad fla
       assert(result.output.includes(mention), result.output);
     }
     assertEquals((await run("only-one-argument")).code, 2);
+    // A missing input is named as given, not as the model.json of a directory it is not.
+    const missing = await run(`${dir}/missing.h5`, `${dir}/out`);
+    assertEquals(missing.code, 1, missing.output);
+    assertEquals(
+      missing.output,
+      `convert: cannot read ${dir}/missing.h5: no such file or directory`,
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -1,12 +1,14 @@
 /**
  * The weights loader over HTTP (a local server on 127.0.0.1): retries of 503 visible in the
- * progress events, no retry of 404, one retry of a hash mismatch, timeouts, bounded
+ * progress events, no retry of 404, one retry of a hash mismatch, timeouts (a stalled response
+ * times out, a slow one that keeps sending does not, the deadline bounds it), bounded
  * concurrency, and the shard cache (a second load asks the server for no shard).
  */
 import { liveTensors } from "../_tensors.ts";
 import { assert, assertEquals, assertRejects } from "../_assert.ts";
 import { serveDir } from "./_server.ts";
 import { loadWeights } from "../../src/weights/loader.ts";
+import { fetchWithRetry, resolveRequestOptions } from "../../src/weights/fetch_retry.ts";
 import type { LoadProgressEvent } from "../../src/weights/progress.ts";
 import { DirCache } from "../../src/weights/cache.ts";
 import { WeightsError } from "../../src/errors.ts";
@@ -291,5 +293,27 @@ Deno.test("HTTP: an aborted load rejects with the abort reason and is not retrie
     assertEquals(server.count("shard-000.bin"), 1);
   } finally {
     await server.close();
+  }
+});
+
+Deno.test("HTTP: a slow server that keeps sending is not timed out; the deadline still bounds it", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "mobilenet-slow-" });
+  // 6 chunks of 16 KiB, one every 50 ms: 300 ms in all, over the 200 ms idle timeout.
+  const bytes = Uint8Array.from({ length: 6 * 16384 }, (_, i) => (i * 7919) & 255);
+  await Deno.writeFile(`${dir}/blob.bin`, bytes);
+  const server = serveDir(dir, { bytesPerSecond: 16384 * 20 });
+  try {
+    const url = new URL("blob.bin", server.url);
+    const hooks = { expectedLength: bytes.byteLength };
+    const slow = resolveRequestOptions({ ...FAST, timeoutMs: 200, retries: 0 });
+    assertEquals(await fetchWithRetry(url, slow, hooks), bytes);
+    const bounded = resolveRequestOptions({ ...FAST, timeoutMs: 200, deadlineMs: 120 });
+    const error = await assertRejects(() => fetchWithRetry(url, bounded, hooks), WeightsError);
+    assertEquals(error.code, "TIMEOUT");
+    assert(error.message.includes("took over 120 ms (deadlineMs)"), error.message);
+    assertEquals(server.count("blob.bin"), 2, "the deadline is not retried");
+  } finally {
+    await server.close();
+    await Deno.remove(dir, { recursive: true });
   }
 });

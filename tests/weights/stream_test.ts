@@ -2,15 +2,16 @@
  * Streaming inference: `loadMobileNet({ stream: true })` resolves once the manifest is read,
  * layers run as their weights arrive (an embedding completes while the classifier's shard is
  * still held back by the server), the results equal a fully loaded model's, a failed stream
- * rejects pending and later calls with the WeightsError and frees what it had loaded, and a
- * headless load does not fetch the classifier's shards.
+ * rejects pending and later calls with the WeightsError and frees what it had loaded, disposing
+ * during the load aborts the downloads and leaves no worker behind, and a headless load does
+ * not fetch the classifier's shards.
  */
 import { liveTensors } from "../_tensors.ts";
 import { assert, assertEquals, assertRejects } from "../_assert.ts";
 import { readImage } from "../_fixtures.ts";
 import { serveDir } from "./_server.ts";
-import { WeightsError } from "../../src/errors.ts";
-import { loadMobileNet } from "../../mod.ts";
+import { ModelDisposedError, WeightsError } from "../../src/errors.ts";
+import { liveWorkerCount, loadMobileNet } from "../../mod.ts";
 
 const BUNDLED = new URL("../../weights/mobilenet_v1_0.25_224/", import.meta.url);
 const PHOTO = "n02504458_African_elephant.JPEG";
@@ -102,6 +103,39 @@ Deno.test("disposing a streaming model stops its load", async () => {
     server.release("shard-001.bin");
     await assertRejects(() => model.loaded);
     assertEquals(liveTensors(), before);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("dispose() during a slow streaming load aborts the downloads, rejects calls in flight, and leaves no worker", async () => {
+  const bytes = await readImage(PHOTO);
+  // 1.9 MB at 200 kB/s would take ten seconds.
+  const server = serveDir(BUNDLED, { bytesPerSecond: 200_000 });
+  try {
+    const firstBytes = Promise.withResolvers<void>();
+    const model = await loadMobileNet({
+      model: server.url,
+      stream: true,
+      ...FAST,
+      onProgress: (e) => e.type === "bytes" && firstBytes.resolve(),
+    });
+    const classifying = model.classify(bytes);
+    const embedding = model.embed(bytes);
+    await firstBytes.promise;
+    assert(server.inFlight > 0, "shards are downloading");
+    await model.dispose();
+    assertEquals(liveWorkerCount(), 0, "the backend's workers ended with the last model");
+    for (const call of [classifying, embedding, model.loaded]) {
+      const error = await assertRejects(() => call, ModelDisposedError);
+      assertEquals(error.code, "DISPOSED");
+    }
+    // The client went away: the server's responses end within a few of its 16 KiB chunks.
+    for (let i = 0; i < 100 && server.inFlight > 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assertEquals(server.inFlight, 0, "no download left running");
+    assert(server.requests.length <= 3, server.requests.join(", "));
   } finally {
     await server.close();
   }

@@ -105,30 +105,8 @@ export async function readKerasH5(
     file?.close();
     FS!.unlink(path);
   }
-  const dataset = (name: string) => {
-    const layer = name.split("/")[0];
-    return `${prefix}/${layer}/${name}:0`;
-  };
-  const missing = (name: string): never => {
-    throw new WeightsError(
-      "MISSING_TENSOR",
-      `${label} is not a Keras MobileNet v1: it has no dataset ${dataset(name)}`,
-    );
-  };
-  for (const anchor of ["conv1/kernel", "conv_dw_1/depthwise_kernel"]) {
-    if (!values.has(anchor)) missing(anchor);
-  }
+  checkAllPresent(values, prefix, label, resolution);
   const shapes = new Map([...values].map(([name, t]) => [name, t.shape]));
-  const stem = shapes.get("conv1/kernel")!;
-  const preds = shapes.get("conv_preds/kernel");
-  const arch = buildArchitecture({
-    alpha: stem[3] / 32,
-    depthMultiplier: shapes.get("conv_dw_1/depthwise_kernel")![3],
-    resolution,
-    classes: preds?.[3] ?? 1000,
-    includeTop: preds !== undefined,
-  });
-  for (const spec of arch.weights) if (!values.has(spec.name)) missing(spec.name);
   const config = inferModelConfig(shapes, resolution);
   if (named) {
     const says = `its name says alpha ${named.alpha}, ${named.includeTop ? "with" : "without"} top`;
@@ -142,6 +120,39 @@ export async function readKerasH5(
   }
   const order = buildArchitecture(architectureOptions(config)).weights;
   return { config, tensors: order.map((spec) => values.get(spec.name)!) };
+}
+
+/**
+ * Checks that the file has every tensor of the architecture its stem and first depthwise
+ * kernel imply.
+ *
+ * @throws {WeightsError} `MISSING_TENSOR` naming the first missing dataset.
+ */
+function checkAllPresent(
+  values: Map<string, NamedTensor>,
+  prefix: string,
+  label: string,
+  resolution: number,
+): void {
+  const missing = (name: string): never => {
+    const dataset = `${prefix}/${name.split("/")[0]}/${name}:0`;
+    throw new WeightsError(
+      "MISSING_TENSOR",
+      `${label} is not a Keras MobileNet v1: it has no dataset ${dataset}`,
+    );
+  };
+  for (const anchor of ["conv1/kernel", "conv_dw_1/depthwise_kernel"]) {
+    if (!values.has(anchor)) missing(anchor);
+  }
+  const preds = values.get("conv_preds/kernel")?.shape;
+  const arch = buildArchitecture({
+    alpha: values.get("conv1/kernel")!.shape[3] / 32,
+    depthMultiplier: values.get("conv_dw_1/depthwise_kernel")!.shape[3],
+    resolution,
+    classes: preds?.[3] ?? 1000,
+    includeTop: preds !== undefined,
+  });
+  for (const spec of arch.weights) if (!values.has(spec.name)) missing(spec.name);
 }
 
 function readLayers(

@@ -9,6 +9,7 @@ import { WeightsError } from "../../errors.ts";
 import type { ModelConfig } from "../manifest.ts";
 import { checkShapes, inferModelConfig } from "../fit.ts";
 import type { NamedTensor } from "../writer.ts";
+import { sizeOf } from "../../_util.ts";
 
 interface LayersWeightGroup {
   paths: string[];
@@ -66,7 +67,7 @@ export async function readTfjsLayers(modelJsonUrl: URL): Promise<ReadModel> {
       if (w.dtype !== "float32" || w.quantization) {
         throw new WeightsError("BAD_SOURCE", `${w.name}: only unquantized float32 is supported`);
       }
-      const size = w.shape.reduce((a, b) => a * b, 1);
+      const size = sizeOf(w.shape);
       const end = offset + size * 4;
       if (end > bytes.byteLength) {
         throw new WeightsError(

@@ -1,0 +1,44 @@
+/** The commands' argument parser on its own: value forms, aliases, defaults, and refusals. */
+import { assertEquals, assertThrows } from "../_assert.ts";
+import { parseArgs } from "../../src/cli/parse_args.ts";
+
+const OPTIONS = {
+  string: ["top", "model"],
+  boolean: ["json", "help"],
+  alias: { h: "help", k: "top" },
+} as const;
+
+Deno.test("parseArgs: string flags take `--f v` or `--f=v`, booleans are bare, the rest is positional", () => {
+  assertEquals(parseArgs(["a.jpg", "--top", "3", "--json", "b.jpg", "--model=0.25_224"], OPTIONS), {
+    _: ["a.jpg", "b.jpg"],
+    top: "3",
+    json: true,
+    model: "0.25_224",
+  });
+  assertEquals(parseArgs(["--top="], OPTIONS), { _: [], top: "" }, "an explicit empty value");
+  assertEquals(parseArgs(["--model", "a=b"], OPTIONS), { _: [], model: "a=b" });
+  assertEquals(parseArgs([], OPTIONS), { _: [] });
+});
+
+Deno.test("parseArgs: aliases, defaults, `-` and `--`", () => {
+  assertEquals(parseArgs(["-k", "7", "-h"], OPTIONS), { _: [], top: "7", help: true });
+  assertEquals(
+    parseArgs(["--json"], { ...OPTIONS, default: { top: "5", json: false } }),
+    { _: [], top: "5", json: true },
+  );
+  assertEquals(parseArgs(["-", "x"], OPTIONS), { _: ["-", "x"] }, "`-` (stdin) is positional");
+  assertEquals(
+    parseArgs(["--json", "--", "--top", "-h"], OPTIONS),
+    { _: ["--top", "-h"], json: true },
+    "everything after `--` is positional",
+  );
+  assertEquals(parseArgs(["--top", "1", "--top", "2"], OPTIONS).top, "2", "the last one wins");
+});
+
+Deno.test("parseArgs: unknown flags, a missing value and a value on a boolean are TypeErrors naming the flag", () => {
+  assertThrows(() => parseArgs(["--frobnicate"], OPTIONS), TypeError, "unknown flag --frobnicate");
+  assertThrows(() => parseArgs(["-x"], OPTIONS), TypeError, "unknown flag -x");
+  assertThrows(() => parseArgs(["a.jpg", "--top"], OPTIONS), TypeError, "flag --top needs a value");
+  assertThrows(() => parseArgs(["--json=yes"], OPTIONS), TypeError, "flag --json takes no value");
+  assertThrows(() => parseArgs(["-h=1"], OPTIONS), TypeError, "flag --help takes no value");
+});
