@@ -125,8 +125,16 @@ function health(_request: Request, _url: URL, ctx: Context): Promise<Response> {
     inflight: limiter.active,
     queued: limiter.queued,
     backend: backendSummary(),
+    memory: memorySummary(),
   };
   return Promise.resolve(json(models.status === "ready" ? 200 : 503, body));
+}
+
+/** The isolate's memory in MiB (RSS, JS heap, and external: ArrayBuffers and WASM memories). */
+function memorySummary() {
+  const m = Deno.memoryUsage();
+  const mib = (bytes: number) => Math.round(bytes / 10485.76) / 100;
+  return { rssMiB: mib(m.rss), heapUsedMiB: mib(m.heapUsed), externalMiB: mib(m.external) };
 }
 
 function backendSummary() {
