@@ -11,6 +11,7 @@
  * | `MOBILENET_EDGE_MAX_INFLIGHT`     | 2              | requests decoding or inferring at once           |
  * | `MOBILENET_EDGE_MAX_QUEUE`        | 16             | requests waiting for a slot (503 beyond)         |
  * | `MOBILENET_EDGE_RETRY_AFTER`      | 1              | seconds in `Retry-After` of a 503                |
+ * | `MOBILENET_EDGE_BASE_PATH`        | (none)         | path prefix to strip, e.g. `/classify` (Supabase) |
  * | `MOBILENET_EDGE_THREADS`/`_SIMD`  | (library)      | backend threads and SIMD, read by the library    |
  *
  * @module
@@ -33,6 +34,11 @@ export interface EdgeConfig {
   maxQueue: number;
   /** Seconds a client is told to wait after a 503. @default {1} */
   retryAfterSeconds: number;
+  /**
+   * A prefix the platform puts before the routes (Supabase passes `/<function name>/...`):
+   * stripped before routing. "" for none. @default {""}
+   */
+  basePath: string;
 }
 
 /** The names of the variables {@linkcode readConfig} reads (for `--allow-env`). */
@@ -43,6 +49,7 @@ export const CONFIG_ENV = {
   maxInflight: "MOBILENET_EDGE_MAX_INFLIGHT",
   maxQueue: "MOBILENET_EDGE_MAX_QUEUE",
   retryAfterSeconds: "MOBILENET_EDGE_RETRY_AFTER",
+  basePath: "MOBILENET_EDGE_BASE_PATH",
 } as const;
 
 /** The defaults. */
@@ -52,6 +59,7 @@ export const DEFAULT_CONFIG: Readonly<EdgeConfig> = Object.freeze({
   maxInflight: 2,
   maxQueue: 16,
   retryAfterSeconds: 1,
+  basePath: "",
 });
 
 /** Reads a variable if `--allow-env` already grants it; never prompts, never throws. */
@@ -89,6 +97,15 @@ function weightsUrl(env: EnvReader): string | undefined {
   return url.href;
 }
 
+function basePath(env: EnvReader): string {
+  const raw = env(CONFIG_ENV.basePath)?.trim() ?? "";
+  const path = raw.replace(/\/+$/, "");
+  if (path !== "" && !/^\/[A-Za-z0-9._~\-\/]*$/.test(path)) {
+    throw new RangeError(`${CONFIG_ENV.basePath} must be a path like /classify, got ${raw}`);
+  }
+  return path;
+}
+
 /**
  * Reads the settings once (at start-up).
  *
@@ -111,5 +128,6 @@ export function readConfig(env: EnvReader = denoEnv): EdgeConfig {
     maxInflight: integer(env, CONFIG_ENV.maxInflight, d.maxInflight, 1),
     maxQueue: integer(env, CONFIG_ENV.maxQueue, d.maxQueue, 0),
     retryAfterSeconds: integer(env, CONFIG_ENV.retryAfterSeconds, d.retryAfterSeconds, 0),
+    basePath: basePath(env),
   };
 }

@@ -82,7 +82,8 @@ export function createHandler(options: HandlerOptions): Handler {
 
 async function dispatch(request: Request, ctx: Context): Promise<Response> {
   const url = new URL(request.url);
-  const methods = ROUTES[url.pathname];
+  const path = routePath(url.pathname, ctx.config.basePath);
+  const methods = path === undefined ? undefined : ROUTES[path];
   if (!methods) {
     throw new HttpError(404, "NOT_FOUND", `no route ${url.pathname}; see GET /`);
   }
@@ -93,12 +94,19 @@ async function dispatch(request: Request, ctx: Context): Promise<Response> {
     throw new HttpError(
       405,
       "METHOD_NOT_ALLOWED",
-      `${request.method} is not allowed on ${url.pathname}; use ${allow.join(" or ")}`,
+      `${request.method} is not allowed on ${path}; use ${allow.join(" or ")}`,
       { allow: allow.join(", ") },
     );
   }
   const response = await route(request, url, ctx);
   return head ? new Response(null, response) : response;
+}
+
+/** The route of a path under `basePath` ("/" for the base itself), or undefined outside it. */
+export function routePath(pathname: string, basePath: string): string | undefined {
+  if (basePath === "") return pathname;
+  if (pathname === basePath) return "/";
+  return pathname.startsWith(`${basePath}/`) ? pathname.slice(basePath.length) : undefined;
 }
 
 function page(): Promise<Response> {

@@ -75,6 +75,8 @@ export const PAGE_HTML: string = `<!doctype html>
 </main>
 <script type="module">
 const $ = (id) => document.getElementById(id);
+// Routes are relative to where the page is served (a platform may put a prefix before them).
+const base = location.pathname.replace(/[/]+$/, "");
 let previewUrl;
 
 function percent(p) {
@@ -113,7 +115,7 @@ async function classify(file) {
   $("timings").textContent = "Classifying…";
   const t0 = performance.now();
   try {
-    const response = await fetch("/v1/classify?top=5", {
+    const response = await fetch(base + "/v1/classify?top=5", {
       method: "POST",
       headers: { "content-type": file.type || "application/octet-stream" },
       body: file,
@@ -148,7 +150,7 @@ document.addEventListener("paste", (event) => {
 
 async function checkHealth() {
   try {
-    const response = await fetch("/healthz");
+    const response = await fetch(base + "/healthz");
     const body = await response.json();
     if (body.status === "ready") {
       $("status").textContent = "Model " + body.model + " is ready.";

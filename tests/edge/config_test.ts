@@ -17,6 +17,7 @@ Deno.test("edge config: every named variable is read", () => {
     [CONFIG_ENV.maxInflight]: "3",
     [CONFIG_ENV.maxQueue]: "0",
     [CONFIG_ENV.retryAfterSeconds]: "5",
+    [CONFIG_ENV.basePath]: "/classify/",
   }));
   assertEquals(config, {
     model: "0.25_224",
@@ -25,6 +26,7 @@ Deno.test("edge config: every named variable is read", () => {
     maxInflight: 3,
     maxQueue: 0,
     retryAfterSeconds: 5,
+    basePath: "/classify",
   });
 });
 
@@ -37,6 +39,8 @@ Deno.test("edge config: malformed values fail at start, naming the variable", ()
     [CONFIG_ENV.maxQueue, "-1"],
     [CONFIG_ENV.weightsUrl, "file:///etc/passwd"],
     [CONFIG_ENV.weightsUrl, "not a url"],
+    [CONFIG_ENV.basePath, "classify"],
+    [CONFIG_ENV.basePath, "/a b"],
   ];
   for (const [name, value] of bad) {
     assertThrows(() => readConfig(env({ [name]: value })), RangeError, name);

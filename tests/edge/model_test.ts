@@ -5,14 +5,14 @@
 import { assert, assertStrictEquals } from "../_assert.ts";
 import { loadMobileNet } from "../../mod.ts";
 import { readConfig } from "../../edge/config.ts";
-import { createHandler } from "../../edge/handler.ts";
+import { createHandler, routePath } from "../../edge/handler.ts";
 import { ModelHolder, warmUp } from "../../edge/model.ts";
 import { ELEPHANT, ELEPHANT_LABEL, readJson } from "./_helpers.ts";
 
 const config = readConfig(() => undefined);
 
-function classifyRequest(bytes: Uint8Array): Request {
-  return new Request("http://edge.test/v1/classify", {
+function classifyRequest(bytes: Uint8Array, path = "/v1/classify"): Request {
+  return new Request(`http://edge.test${path}`, {
     method: "POST",
     body: bytes as Uint8Array<ArrayBuffer>,
     headers: { "content-type": "image/jpeg" },
@@ -77,6 +77,34 @@ Deno.test("model: weights that fail to load give 503 with the reason, on every r
     await page.body?.cancel();
   } finally {
     console.error = log;
+    await models.dispose();
+  }
+});
+
+Deno.test("base path: routes under the prefix a platform adds (Supabase: /<function>/...)", async () => {
+  assertStrictEquals(routePath("/v1/classify", ""), "/v1/classify");
+  assertStrictEquals(routePath("/classify", "/classify"), "/");
+  assertStrictEquals(routePath("/classify/v1/classify", "/classify"), "/v1/classify");
+  assertStrictEquals(routePath("/classifyx/v1/classify", "/classify"), undefined);
+  assertStrictEquals(routePath("/v1/classify", "/classify"), undefined);
+
+  const models = new ModelHolder(
+    "0.25_224",
+    () => loadMobileNet({ model: "0.25_224", threads: 1 }),
+  );
+  const handler = createHandler({ config: { ...config, basePath: "/classify" }, models });
+  try {
+    const page = await handler(new Request("http://edge.test/classify"));
+    assertStrictEquals(page.status, 200);
+    assert((await page.text()).includes("<title>"));
+    const result = await readJson(
+      await handler(classifyRequest(await Deno.readFile(ELEPHANT), "/classify/v1/classify?top=2")),
+    );
+    assertStrictEquals(result.status, 200);
+    assertStrictEquals((result.body.predictions as unknown[]).length, 2);
+    const outside = await readJson(await handler(new Request("http://edge.test/v1/models")));
+    assertStrictEquals(outside.status, 404);
+  } finally {
     await models.dispose();
   }
 });
