@@ -112,3 +112,35 @@ Deno.test("serve: the task's flags deny reads outside the allowed directories, a
     },
   );
 });
+
+Deno.test("serve: weights from MOBILENET_EDGE_WEIGHTS_URL (loopback) under the task's flags", async () => {
+  const weights = new URL("weights/", ROOT);
+  const served: string[] = [];
+  const listening = Promise.withResolvers<Deno.NetAddr>();
+  const files = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: (addr) => listening.resolve(addr) },
+    async (request) => {
+      const path = new URL(request.url).pathname;
+      served.push(path);
+      if (!/^\/mobilenet_v1_0\.25_224\/[\w.-]+$/.test(path)) {
+        return new Response(null, { status: 404 });
+      }
+      return new Response(await Deno.readFile(new URL(path.slice(1), weights)));
+    },
+  );
+  const source = `http://127.0.0.1:${(await listening.promise).port}/mobilenet_v1_0.25_224/`;
+  const server = await startServe({ MOBILENET_EDGE_WEIGHTS_URL: source });
+  try {
+    const health = await waitReady(server.url);
+    assertStrictEquals(health.model, source);
+    assert(served.includes("/mobilenet_v1_0.25_224/manifest.json"), served.join());
+    assert(served.includes("/mobilenet_v1_0.25_224/shard-001.bin"), served.join());
+    const result = await classify(server.url, photo, "image/jpeg");
+    assertStrictEquals(result.status, 200, JSON.stringify(result.body));
+    assertStrictEquals(result.body.model, source);
+  } finally {
+    const printed = await server.stop();
+    await files.shutdown();
+    assert(!printed.includes("NotCapable"), printed);
+  }
+});
