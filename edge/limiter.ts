@@ -1,20 +1,13 @@
 /**
  * A bounded in-flight limit with a bounded queue: at most `maxActive` holders at once, at most
  * `maxQueue` waiting in arrival order, and an immediate "no" beyond that (the handler turns it
- * into a 503 with `Retry-After`). A waiter whose request is aborted leaves the queue.
+ * into a 503 with `Retry-After`).
  *
  * @module
  */
 
 /** Gives a slot back; calling it again does nothing. */
 export type Release = () => void;
-
-interface Waiter {
-  resolve: (release: Release) => void;
-  reject: (reason: unknown) => void;
-  signal?: AbortSignal;
-  onAbort: () => void;
-}
 
 /**
  * Admission control for the model.
@@ -29,10 +22,12 @@ interface Waiter {
  * ```
  */
 export class Limiter {
+  /** Most holders at once. */
   readonly maxActive: number;
+  /** Most waiters at once. */
   readonly maxQueue: number;
   #active = 0;
-  readonly #queue: Waiter[] = [];
+  readonly #queue: ((release: Release) => void)[] = [];
 
   /**
    * @throws {RangeError} unless `maxActive >= 1` and `maxQueue >= 0` are integers.
@@ -60,27 +55,17 @@ export class Limiter {
 
   /**
    * A slot: at once when one is free, after waiting when the queue has room, `undefined` when
-   * both are full. Rejects with the signal's reason when `signal` aborts while waiting.
+   * both are full.
    */
-  acquire(signal?: AbortSignal): Promise<Release | undefined> {
-    if (signal?.aborted) return Promise.reject(signal.reason);
+  acquire(): Promise<Release | undefined> {
     if (this.#active < this.maxActive) {
       this.#active++;
       return Promise.resolve(this.#release());
     }
     if (this.#queue.length >= this.maxQueue) return Promise.resolve(undefined);
-    const { promise, resolve, reject } = Promise.withResolvers<Release>();
-    const waiter: Waiter = { resolve, reject, signal, onAbort: () => this.#leave(waiter) };
-    signal?.addEventListener("abort", waiter.onAbort, { once: true });
-    this.#queue.push(waiter);
+    const { promise, resolve } = Promise.withResolvers<Release>();
+    this.#queue.push(resolve);
     return promise;
-  }
-
-  #leave(waiter: Waiter): void {
-    const at = this.#queue.indexOf(waiter);
-    if (at < 0) return;
-    this.#queue.splice(at, 1);
-    waiter.reject(waiter.signal?.reason);
   }
 
   #release(): Release {
@@ -94,8 +79,7 @@ export class Limiter {
         return;
       }
       // The slot passes straight to the next waiter: `active` stays the same.
-      next.signal?.removeEventListener("abort", next.onAbort);
-      next.resolve(this.#release());
+      next(this.#release());
     };
   }
 }

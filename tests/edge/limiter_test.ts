@@ -29,24 +29,6 @@ Deno.test("limiter: at most maxActive hold, maxQueue wait in order, the rest are
   assertEquals([limiter.active, limiter.queued], [0, 0]);
 });
 
-Deno.test("limiter: an aborted waiter leaves the queue and frees its place", async () => {
-  const limiter = new Limiter(1, 1);
-  const hold = await limiter.acquire();
-  const controller = new AbortController();
-  const waiting = limiter.acquire(controller.signal);
-  assertStrictEquals(await limiter.acquire(), undefined);
-  controller.abort(new Error("client went away"));
-  await assertRejects(() => waiting, Error, "client went away");
-  assertStrictEquals(limiter.queued, 0);
-  const next = limiter.acquire();
-  hold!();
-  const release = await next;
-  assertStrictEquals(limiter.active, 1);
-  release!();
-  assertStrictEquals(limiter.active, 0);
-  await assertRejects(() => limiter.acquire(AbortSignal.abort(new Error("gone"))), Error, "gone");
-});
-
 Deno.test("limiter: bounds are validated", () => {
   assertThrows(() => new Limiter(0, 1), RangeError, "maxActive");
   assertThrows(() => new Limiter(1, -1), RangeError, "maxQueue");
