@@ -4,7 +4,8 @@
  * least-privilege flags) and measures:
  *
  * - cold start: process spawn to the first 200 of `POST /v1/classify` (the request is sent as
- *   soon as the port accepts connections, and waits for the weights);
+ *   soon as the port accepts connections, and waits for the weights), and the CPU time the
+ *   server used until then;
  * - 200 classifications of a 500x375 JPEG at concurrency 1, 4 and 16: p50/p99 latency,
  *   throughput, statuses (anything but 200 and a designed 503 counts as a failure);
  * - CPU ms per request (utime + stime of `/proc/<pid>/stat`, over the concurrency-1 run);
@@ -119,14 +120,14 @@ async function coldStart(env: Record<string, string>) {
   let first = await classify(server.url);
   for (let i = 0; first.status !== 200 && i < 20; i++) first = await classify(server.url);
   if (first.status !== 200) throw new Error(`no 200 at start: ${first.status} ${first.code}`);
-  return { server, coldMs: performance.now() - server.spawnedAt };
+  return { server, coldMs: performance.now() - server.spawnedAt, coldCpuMs: cpuMs(server.pid) };
 }
 
 async function variant(model: string): Promise<void> {
   const env: Record<string, string> = { MOBILENET_EDGE_MODEL: model };
   if (THREADS) env.MOBILENET_EDGE_THREADS = THREADS;
   const deadline = performance.now() + LIMIT_MS;
-  const { server, coldMs } = await coldStart(env);
+  const { server, coldMs, coldCpuMs } = await coldStart(env);
   try {
     const health = await (await fetch(`${server.url}/healthz`)).json();
     const afterStart = status(server.pid).rssMiB;
@@ -142,7 +143,8 @@ async function variant(model: string): Promise<void> {
     const { hwmMiB } = status(server.pid);
     console.log(
       `\n### ${model} (${health.backend.binary}, ${health.backend.threads} thread(s))\n\n` +
-        `cold start (spawn to first 200): ${coldMs.toFixed(0)} ms; RSS after start ` +
+        `cold start (spawn to first 200): ${coldMs.toFixed(0)} ms, ${coldCpuMs.toFixed(0)} ms ` +
+        `of CPU; RSS after start ` +
         `${afterStart.toFixed(1)} MiB, after each round of the load ` +
         `${rounds.map((r) => r.toFixed(1)).join(" -> ")} MiB (JS heap used/external ` +
         `${heaps.join(" -> ")} MiB); peak (VmHWM) ${hwmMiB.toFixed(1)} MiB\n`,
