@@ -62,11 +62,15 @@ export const DEFAULT_CONFIG: Readonly<EdgeConfig> = Object.freeze({
   basePath: "",
 });
 
-/** Reads a variable if `--allow-env` already grants it; never prompts, never throws. */
+/**
+ * Reads a variable if `--allow-env` already grants it; never prompts, never throws. Where the
+ * runtime has no permission query (some edge runtimes), it just tries to read.
+ */
 export function denoEnv(name: string): string | undefined {
   try {
-    const status = Deno.permissions.querySync({ name: "env", variable: name });
-    return status.state === "granted" ? Deno.env.get(name) : undefined;
+    const status = Deno.permissions?.querySync?.({ name: "env", variable: name });
+    if (status && status.state !== "granted") return undefined;
+    return Deno.env.get(name);
   } catch {
     return undefined;
   }
