@@ -17,6 +17,7 @@ export const PAGE_HTML: string = `<!doctype html>
 <style>
   :root { color-scheme: light dark; --accent: #2563eb; --muted: #6b7280; --line: #d1d5db; }
   * { box-sizing: border-box; }
+  [hidden] { display: none !important; }
   body { margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; }
   main { max-width: 44rem; margin: 0 auto; padding: 1.5rem 1rem 3rem; }
   h1 { font-size: 1.5rem; margin: 0 0 .25rem; }
@@ -125,7 +126,7 @@ async function classify(file) {
     showPredictions(body.predictions);
     showTimings(body.timings, performance.now() - t0, body.model);
   } catch (error) {
-    $("timings").textContent = "";
+    $("result").hidden = true;
     $("error").textContent = "Could not classify this image: " + error.message;
   } finally {
     $("result").setAttribute("aria-busy", "false");

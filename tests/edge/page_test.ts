@@ -96,6 +96,7 @@ Deno.test({
       // code is passed as strings (this file is type-checked without the DOM lib).
       await page.locator("#status", { hasText: "ready" }).waitFor();
       assertStrictEquals(await page.getAttribute("#camera", "capture"), "environment");
+      assertStrictEquals(await page.locator("#result").isVisible(), false);
 
       await page.setInputFiles("#file", ELEPHANT.pathname);
       await page.locator("#predictions li").nth(4).waitFor();
@@ -120,6 +121,7 @@ Deno.test({
       await page.evaluate(DROP_TEXT_FILE);
       await page.locator("#error", { hasText: "Could not classify" }).waitFor();
       assertMatch((await page.textContent("#error"))!, /not a JPEG, PNG, GIF or TIFF/);
+      assertStrictEquals(await page.locator("#result").isVisible(), false);
     } finally {
       await context.close();
       await server.shutdown();
