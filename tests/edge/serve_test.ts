@@ -113,7 +113,7 @@ Deno.test("serve: the task's flags deny reads outside the allowed directories, a
   );
 });
 
-Deno.test("serve: weights from MOBILENET_EDGE_WEIGHTS_URL (loopback) under the task's flags", async () => {
+Deno.test("serve: weights from MOBILENET_EDGE_WEIGHTS_URL (loopback), verified and cached", async () => {
   const weights = new URL("weights/", ROOT);
   const served: string[] = [];
   const listening = Promise.withResolvers<Deno.NetAddr>();
@@ -129,18 +129,28 @@ Deno.test("serve: weights from MOBILENET_EDGE_WEIGHTS_URL (loopback) under the t
     },
   );
   const source = `http://127.0.0.1:${(await listening.promise).port}/mobilenet_v1_0.25_224/`;
-  const server = await startServe({ MOBILENET_EDGE_WEIGHTS_URL: source });
+  const shards = () => served.filter((path) => path.endsWith(".bin")).length;
   try {
-    const health = await waitReady(server.url);
-    assertStrictEquals(health.model, source);
-    assert(served.includes("/mobilenet_v1_0.25_224/manifest.json"), served.join());
-    assert(served.includes("/mobilenet_v1_0.25_224/shard-001.bin"), served.join());
-    const result = await classify(server.url, photo, "image/jpeg");
-    assertStrictEquals(result.status, 200, JSON.stringify(result.body));
-    assertStrictEquals(result.body.model, source);
+    // Twice: the first start reads the shards from the network unless an earlier run cached
+    // them (they are cached by sha256); the second start reads none of them.
+    for (const run of [1, 2]) {
+      served.length = 0;
+      const server = await startServe({ MOBILENET_EDGE_WEIGHTS_URL: source });
+      try {
+        const health = await waitReady(server.url);
+        assertStrictEquals(health.model, source);
+        assert(served.includes("/mobilenet_v1_0.25_224/manifest.json"), served.join());
+        if (run === 1) assert(shards() === 0 || shards() === 2, served.join());
+        else assertStrictEquals(shards(), 0, served.join());
+        const result = await classify(server.url, photo, "image/jpeg");
+        assertStrictEquals(result.status, 200, JSON.stringify(result.body));
+        assertStrictEquals(result.body.model, source);
+      } finally {
+        const printed = await server.stop();
+        assert(!printed.includes("NotCapable"), printed);
+      }
+    }
   } finally {
-    const printed = await server.stop();
     await files.shutdown();
-    assert(!printed.includes("NotCapable"), printed);
   }
 });
