@@ -1,10 +1,4 @@
-import {
-  assert,
-  assertEquals,
-  assertRejects,
-  assertStrictEquals,
-  assertThrows,
-} from "../_assert.ts";
+import { assert, assertEquals, assertStrictEquals, assertThrows } from "../_assert.ts";
 import { Limiter } from "../../edge/limiter.ts";
 
 Deno.test("limiter: at most maxActive hold, maxQueue wait in order, the rest are refused", async () => {
