@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { backendInfo, type MobileNet } from "../mod.ts";
+import { backendInfo, BUNDLED_MODELS, type MobileNet } from "../mod.ts";
 import type { EdgeConfig } from "./config.ts";
 import { checkHeaders, readImage } from "./body.ts";
 import { errorResponse, HttpError, json } from "./errors.ts";
@@ -171,6 +171,8 @@ async function models(_request: Request, _url: URL, ctx: Context): Promise<Respo
       params: summary.totalParams,
       multiplyAdds: summary.totalMacs,
     }],
+    // The variants this build carries; MOBILENET_EDGE_MODEL picks the one served.
+    bundled: Object.keys(BUNDLED_MODELS),
   });
 }
 

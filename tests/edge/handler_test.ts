@@ -105,6 +105,7 @@ Deno.test("edge handler on a loopback server", async (t) => {
         [model.id, model.inputSize, model.classes, model.labelSet, model.featureSize],
         ["0.75_224", [224, 224, 3], 1000, "imagenet", 768],
       );
+      assertEquals(body.bundled, ["0.75_224", "0.25_224"]);
     });
     await t.step(
       "POST /v1/classify (raw, multipart, ?top=) and /v1/embed match the library",
