@@ -1,0 +1,266 @@
+/**
+ * The HTTP handler of the edge endpoint: routing, limits and error mapping over the library.
+ *
+ * | route               | answer                                                             |
+ * | ------------------- | ------------------------------------------------------------------ |
+ * | `GET /`             | the page to try it                                                 |
+ * | `GET /healthz`      | 200 once the weights are in; 503 while loading or after a failure  |
+ * | `GET /v1/models`    | the served model: id, input size, classes, label set               |
+ * | `POST /v1/classify` | top-K predictions (`?top=`, default 5), timings, model id          |
+ * | `POST /v1/embed`    | the pooled feature vector                                          |
+ *
+ * It never fetches a URL a client gives: images come only in the request body.
+ *
+ * @module
+ */
+import { backendInfo, BUNDLED_MODELS, type MobileNet } from "../mod.ts";
+import type { EdgeConfig } from "./config.ts";
+import { checkHeaders, readImage } from "./body.ts";
+import { errorResponse, HttpError, json } from "./errors.ts";
+import type { Release } from "./limiter.ts";
+import { Limiter } from "./limiter.ts";
+import type { ModelHolder } from "./model.ts";
+import { PAGE_HTML } from "./page.ts";
+
+/** What a handler needs. */
+export interface HandlerOptions {
+  /** The settings (limits). */
+  config: EdgeConfig;
+  /** The shared model. */
+  models: ModelHolder;
+  /** Admission control; one from `config.maxInflight`/`maxQueue` when absent. */
+  limiter?: Limiter;
+}
+
+/** A request handler for `Deno.serve` / `deno serve`. */
+export type Handler = (request: Request) => Promise<Response>;
+
+interface Context {
+  config: EdgeConfig;
+  models: ModelHolder;
+  limiter: Limiter;
+}
+
+type Route = (request: Request, url: URL, ctx: Context) => Promise<Response>;
+
+const ROUTES: Readonly<Record<string, Readonly<Record<string, Route>>>> = {
+  "/": { GET: page },
+  "/healthz": { GET: health },
+  "/v1/models": { GET: models },
+  "/v1/classify": { POST: classify },
+  "/v1/embed": { POST: embed },
+};
+
+/**
+ * Creates the handler.
+ *
+ * @example
+ * ```ts
+ * import { loadMobileNet } from "../mod.ts";
+ * import { readConfig } from "./config.ts";
+ * import { createHandler } from "./handler.ts";
+ * import { ModelHolder } from "./model.ts";
+ * const models = new ModelHolder("0.25_224", () => loadMobileNet({ model: "0.25_224" }));
+ * const handler = createHandler({ config: readConfig(() => undefined), models });
+ * const response = await handler(new Request("http://localhost/healthz"));
+ * console.log(response.status); // 200 once loaded
+ * await models.dispose();
+ * ```
+ */
+export function createHandler(options: HandlerOptions): Handler {
+  const { config, models } = options;
+  const limiter = options.limiter ?? new Limiter(config.maxInflight, config.maxQueue);
+  const ctx: Context = { config, models, limiter };
+  return async (request) => {
+    try {
+      return await dispatch(request, ctx);
+    } catch (error) {
+      return errorResponse(error);
+    }
+  };
+}
+
+async function dispatch(request: Request, ctx: Context): Promise<Response> {
+  const url = new URL(request.url);
+  const path = routePath(url.pathname, ctx.config.basePath);
+  const methods = path === undefined ? undefined : ROUTES[path];
+  if (!methods) {
+    throw new HttpError(404, "NOT_FOUND", `no route ${url.pathname}; see GET /`);
+  }
+  const head = request.method === "HEAD" && methods.GET;
+  const route = head ? methods.GET : methods[request.method];
+  if (!route) {
+    const allow = Object.keys(methods).flatMap((m) => m === "GET" ? ["GET", "HEAD"] : [m]);
+    throw new HttpError(
+      405,
+      "METHOD_NOT_ALLOWED",
+      `${request.method} is not allowed on ${path}; use ${allow.join(" or ")}`,
+      { allow: allow.join(", ") },
+    );
+  }
+  const response = await route(request, url, ctx);
+  return head ? new Response(null, response) : response;
+}
+
+/** The route of a path under `basePath` ("/" for the base itself), or undefined outside it. */
+export function routePath(pathname: string, basePath: string): string | undefined {
+  if (basePath === "") return pathname;
+  if (pathname === basePath) return "/";
+  return pathname.startsWith(`${basePath}/`) ? pathname.slice(basePath.length) : undefined;
+}
+
+function page(): Promise<Response> {
+  return Promise.resolve(
+    new Response(PAGE_HTML, {
+      headers: {
+        "content-type": "text/html; charset=utf-8",
+        "content-security-policy":
+          "default-src 'self'; img-src 'self' blob: data:; style-src 'unsafe-inline'; " +
+          "script-src 'unsafe-inline'; media-src 'self' blob:",
+        "x-content-type-options": "nosniff",
+      },
+    }),
+  );
+}
+
+function health(_request: Request, _url: URL, ctx: Context): Promise<Response> {
+  const { models, limiter } = ctx;
+  const body = {
+    status: models.status,
+    model: models.id,
+    ...(models.status === "failed" ? { reason: models.reason } : {}),
+    ...(models.loadMs !== undefined ? { loadMs: round(models.loadMs) } : {}),
+    inflight: limiter.active,
+    queued: limiter.queued,
+    backend: backendSummary(),
+    memory: memorySummary(),
+  };
+  return Promise.resolve(json(models.status === "ready" ? 200 : 503, body));
+}
+
+/** The isolate's memory in MiB (RSS, JS heap, and external: ArrayBuffers and WASM memories). */
+function memorySummary() {
+  const m = Deno.memoryUsage();
+  const mib = (bytes: number) => Math.round(bytes / 10485.76) / 100;
+  return { rssMiB: mib(m.rss), heapUsedMiB: mib(m.heapUsed), externalMiB: mib(m.external) };
+}
+
+function backendSummary() {
+  const info = backendInfo();
+  if (!info) return undefined;
+  const { binary, simd, threads, maxThreads, reason } = info;
+  return { binary, simd, threads, maxThreads, reason };
+}
+
+async function models(_request: Request, _url: URL, ctx: Context): Promise<Response> {
+  const model = await ctx.models.get();
+  const c = model.architecture.config;
+  const summary = model.summary();
+  return json(200, {
+    models: [{
+      id: ctx.models.id,
+      default: true,
+      architecture: "mobilenet_v1",
+      alpha: c.alpha,
+      depthMultiplier: c.depthMultiplier,
+      inputSize: [c.resolution, c.resolution, 3],
+      classes: c.includeTop ? c.classes : 0,
+      labelSet: c.includeTop && c.classes === 1000 ? "imagenet" : "none",
+      featureSize: model.featureSize,
+      resize: model.resize,
+      params: summary.totalParams,
+      multiplyAdds: summary.totalMacs,
+    }],
+    // The variants this build carries; MOBILENET_EDGE_MODEL picks the one served.
+    bundled: Object.keys(BUNDLED_MODELS),
+  });
+}
+
+/** Parses `?top=`: an integer from 1 to `classes` (default 5). */
+export function parseTop(raw: string | null, classes: number): number {
+  if (raw === null || raw === "") return Math.min(5, classes);
+  const top = Number(raw);
+  if (!/^\d+$/.test(raw) || top < 1 || top > classes) {
+    throw new HttpError(
+      400,
+      "BAD_TOP",
+      `top must be an integer from 1 to ${classes}, got ${JSON.stringify(raw)}`,
+    );
+  }
+  return top;
+}
+
+/**
+ * Runs `work` in a slot of the limiter: waits for the model (a wait that takes no slot), then
+ * for a slot (503 with Retry-After when the queue is full), then reads the body within the limit.
+ */
+async function admitted(
+  request: Request,
+  ctx: Context,
+  work: (model: MobileNet, bytes: Uint8Array, waitMs: number) => Promise<Response>,
+): Promise<Response> {
+  const model = await ctx.models.get();
+  const t0 = performance.now();
+  const release: Release | undefined = await ctx.limiter.acquire();
+  if (!release) {
+    throw new HttpError(
+      503,
+      "OVERLOADED",
+      `busy: ${ctx.limiter.maxActive} requests running and ${ctx.limiter.maxQueue} waiting`,
+      { "retry-after": String(ctx.config.retryAfterSeconds) },
+    );
+  }
+  try {
+    const waitMs = performance.now() - t0;
+    const bytes = await readImage(request, ctx.config.maxBodyBytes);
+    return await work(model, bytes, waitMs);
+  } finally {
+    release();
+  }
+}
+
+async function classify(request: Request, url: URL, ctx: Context): Promise<Response> {
+  const start = performance.now();
+  checkHeaders(request, ctx.config.maxBodyBytes);
+  const classes = (await ctx.models.get()).architecture.config.classes;
+  const top = parseTop(url.searchParams.get("top"), classes);
+  return await admitted(request, ctx, async (model, bytes, queueMs) => {
+    const result = await model.classifyDetailed(bytes, { topK: top });
+    const t = result.timings;
+    return json(200, {
+      predictions: result.predictions,
+      timings: {
+        decodeMs: round(t.decodeMs),
+        preprocessMs: round(t.preprocessMs),
+        inferMs: round(t.inferenceMs),
+        queueMs: round(queueMs),
+        totalMs: round(performance.now() - start),
+      },
+      model: ctx.models.id,
+      image: { width: result.width, height: result.height, bytes: bytes.byteLength },
+    });
+  });
+}
+
+async function embed(request: Request, _url: URL, ctx: Context): Promise<Response> {
+  const start = performance.now();
+  checkHeaders(request, ctx.config.maxBodyBytes);
+  return await admitted(request, ctx, async (model, bytes, queueMs) => {
+    const t0 = performance.now();
+    const features = await model.embed(bytes);
+    return json(200, {
+      embedding: Array.from(features),
+      size: features.length,
+      timings: {
+        embedMs: round(performance.now() - t0),
+        queueMs: round(queueMs),
+        totalMs: round(performance.now() - start),
+      },
+      model: ctx.models.id,
+    });
+  });
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}

@@ -1,0 +1,51 @@
+#!/bin/sh
+# `deno task serve`: the edge endpoint under `deno serve` with least privilege.
+#
+#   PORT=8000 HOST=0.0.0.0 deno task serve          (the defaults)
+#   sh edge/serve.sh --print-flags                  (print the permission flags and exit)
+#
+# A shell script because deno task's shell has no ${PORT:-8000} default, and `deno serve` takes
+# its port only from --port (or DENO_SERVE_ADDRESS), not from $PORT.
+#
+# Permissions, and nothing else (no write, no run, no ffi, no sys, no other env):
+# - net:  listening on HOST:PORT, plus the host of MOBILENET_EDGE_WEIGHTS_URL when it is set.
+# - read: the weights directory (or MOBILENET_EDGE_MODEL when it is a path), the directory
+#         holding tfjs-backend-wasm's .wasm binaries and the one holding imagescript's PNG/GIF/
+#         TIFF decoders (both read with Deno.readFile at run time; modules themselves load
+#         without read permission). Reading `node_modules/.deno` whole also works, and is
+#         wider than needed.
+# - env:  the settings of edge/config.ts, the library's MOBILENET_EDGE_THREADS/SIMD, and
+#         IMAGESCRIPT_WASM_SIMD (imagescript's decoders read it when they load).
+set -eu
+cd "$(dirname "$0")/.."
+
+port="${PORT:-8000}"
+host="${HOST:-0.0.0.0}"
+
+net="$host:$port"
+if [ -n "${MOBILENET_EDGE_WEIGHTS_URL:-}" ]; then
+  weights_host=$(printf '%s' "$MOBILENET_EDGE_WEIGHTS_URL" | sed -E 's#^[A-Za-z]+://([^/]+).*$#\1#')
+  net="$net,$weights_host"
+fi
+
+npm=node_modules/.deno
+read="weights"
+read="$read,$npm/@tensorflow+tfjs-backend-wasm@4.22.0/node_modules/@tensorflow/tfjs-backend-wasm/wasm-out"
+read="$read,$npm/imagescript@1.3.1/node_modules/imagescript/wasm/any"
+case "${MOBILENET_EDGE_MODEL:-}" in
+  */*) read="$read,${MOBILENET_EDGE_MODEL%/manifest.json}" ;;
+esac
+
+env="MOBILENET_EDGE_MODEL,MOBILENET_EDGE_WEIGHTS_URL,MOBILENET_EDGE_MAX_BODY_BYTES"
+env="$env,MOBILENET_EDGE_MAX_INFLIGHT,MOBILENET_EDGE_MAX_QUEUE,MOBILENET_EDGE_RETRY_AFTER"
+env="$env,MOBILENET_EDGE_BASE_PATH"
+env="$env,MOBILENET_EDGE_THREADS,MOBILENET_EDGE_SIMD,IMAGESCRIPT_WASM_SIMD"
+
+if [ "${1:-}" = "--print-flags" ]; then
+  printf '%s\n' "--allow-net=$net" "--allow-read=$read" "--allow-env=$env"
+  exit 0
+fi
+
+exec deno serve --host="$host" --port="$port" \
+  --allow-net="$net" --allow-read="$read" --allow-env="$env" \
+  edge/main.ts

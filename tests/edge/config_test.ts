@@ -1,0 +1,63 @@
+import { assertEquals, assertThrows } from "../_assert.ts";
+import { CONFIG_ENV, DEFAULT_CONFIG, readConfig } from "../../edge/config.ts";
+
+function env(values: Record<string, string>) {
+  return (name: string) => values[name];
+}
+
+Deno.test("edge config: defaults when nothing is set", () => {
+  assertEquals(readConfig(env({})), { ...DEFAULT_CONFIG, weightsUrl: undefined });
+});
+
+Deno.test("edge config: every named variable is read", () => {
+  const config = readConfig(env({
+    [CONFIG_ENV.model]: "0.25_224",
+    [CONFIG_ENV.weightsUrl]: "https://example.com/weights/",
+    [CONFIG_ENV.maxBodyBytes]: "1000",
+    [CONFIG_ENV.maxInflight]: "3",
+    [CONFIG_ENV.maxQueue]: "0",
+    [CONFIG_ENV.retryAfterSeconds]: "5",
+    [CONFIG_ENV.basePath]: "/classify/",
+  }));
+  assertEquals(config, {
+    model: "0.25_224",
+    weightsUrl: "https://example.com/weights/",
+    maxBodyBytes: 1000,
+    maxInflight: 3,
+    maxQueue: 0,
+    retryAfterSeconds: 5,
+    basePath: "/classify",
+  });
+});
+
+Deno.test("edge config: malformed values fail at start, naming the variable", () => {
+  const bad: [string, string][] = [
+    [CONFIG_ENV.maxBodyBytes, "10MB"],
+    [CONFIG_ENV.maxBodyBytes, "0"],
+    [CONFIG_ENV.maxInflight, "0"],
+    [CONFIG_ENV.maxInflight, "1.5"],
+    [CONFIG_ENV.maxQueue, "-1"],
+    [CONFIG_ENV.weightsUrl, "file:///etc/passwd"],
+    [CONFIG_ENV.weightsUrl, "not a url"],
+    [CONFIG_ENV.basePath, "classify"],
+    [CONFIG_ENV.basePath, "/a b"],
+  ];
+  for (const [name, value] of bad) {
+    assertThrows(() => readConfig(env({ [name]: value })), RangeError, name);
+  }
+});
+
+Deno.test("edge config: without --allow-env the defaults apply and nothing throws", async () => {
+  const probe = new URL("./_probe.ts", import.meta.url);
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--no-prompt", probe.pathname, "/nonexistent", "/nonexistent"],
+    env: { [CONFIG_ENV.maxQueue]: "7" },
+    stdout: "piped",
+    stderr: "piped",
+  });
+  const { code, stdout, stderr } = await child.output();
+  assertEquals(code, 0, new TextDecoder().decode(stderr));
+  const result = JSON.parse(new TextDecoder().decode(stdout));
+  assertEquals(result.config.maxQueue, DEFAULT_CONFIG.maxQueue);
+  assertEquals(result.envHome, "NotCapable");
+});

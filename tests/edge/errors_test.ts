@@ -1,0 +1,44 @@
+import { assertEquals, assertStrictEquals } from "../_assert.ts";
+import { ImageDecodeError } from "../../mod.ts";
+import {
+  DECODE_ERROR_STATUS,
+  decodeErrorStatus,
+  errorResponse,
+  HttpError,
+} from "../../edge/errors.ts";
+
+Deno.test("errors: decode codes map by code, unknown codes to 422", async () => {
+  assertEquals(DECODE_ERROR_STATUS, {
+    EMPTY: 422,
+    UNSUPPORTED_FORMAT: 415,
+    TRUNCATED: 422,
+    CORRUPT: 422,
+    TOO_SMALL: 422,
+    TOO_LARGE: 422,
+  });
+  assertStrictEquals(decodeErrorStatus("SOMETHING_NEW"), 422);
+  const response = errorResponse(new ImageDecodeError("UNSUPPORTED_FORMAT", "a BMP"));
+  assertStrictEquals(response.status, 415);
+  assertEquals(await response.json(), { error: { code: "UNSUPPORTED_FORMAT", message: "a BMP" } });
+});
+
+Deno.test("errors: HttpError keeps its headers; anything else is a 500 without details", async () => {
+  const overloaded = errorResponse(
+    new HttpError(503, "OVERLOADED", "busy", { "retry-after": "2" }),
+  );
+  assertEquals([overloaded.status, overloaded.headers.get("retry-after")], [503, "2"]);
+  await overloaded.body?.cancel();
+  const log = console.error;
+  const logged: unknown[] = [];
+  console.error = (...args: unknown[]) => logged.push(args);
+  try {
+    const response = errorResponse(new Error("secret internals at /srv/x"));
+    assertStrictEquals(response.status, 500);
+    const body = await response.json();
+    assertStrictEquals(body.error.code, "INTERNAL");
+    assertStrictEquals(JSON.stringify(body).includes("secret"), false);
+    assertStrictEquals(logged.length, 1);
+  } finally {
+    console.error = log;
+  }
+});
