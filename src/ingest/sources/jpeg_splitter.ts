@@ -97,6 +97,10 @@ export class JpegSplitter {
     }
     const m = q.at(p + 1);
     if (m === 0xd9) {
+      if (p + 2 > this.#max) {
+        this.#abandon(p + 2);
+        return null;
+      }
       const image = q.copy(0, p + 2);
       q.consume(p + 2);
       this.#state = "seek";
