@@ -118,7 +118,11 @@ export function streamResponse(
           return;
         }
         if (options.hangAfter !== undefined && i >= options.hangAfter) return; // hang, open
-        controller.enqueue(part(i++));
+        try {
+          controller.enqueue(part(i++));
+        } catch {
+          return; // the client went away
+        }
         timer = setTimeout(tick, options.intervalMs);
       };
       tick();

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import jpegJs from "npm:jpeg-js@0.4.4";
 import { readImage } from "../_fixtures.ts";
 
 /** Photos the 0.75 model classifies right with a clear margin. */
@@ -96,4 +97,19 @@ export function exifOrientation(orientation: number): Uint8Array {
 /** A JPEG with a comment segment of `n` bytes: the same image, a different byte count. */
 export function padded(jpeg: Uint8Array, n: number): Uint8Array {
   return n === 0 ? jpeg : withSegment(jpeg, 0xfe, new Uint8Array(n).fill(0x41));
+}
+
+/** A small synthetic JPEG (a gradient, `width`x`height`), encoded with jpeg-js. */
+export function syntheticJpeg(width: number, height: number, shade = 0): Uint8Array {
+  const data = new Uint8Array(width * height * 4);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = (y * width + x) * 4;
+      data[i] = (x * 255) / width;
+      data[i + 1] = (y * 255) / height;
+      data[i + 2] = shade;
+      data[i + 3] = 255;
+    }
+  }
+  return new Uint8Array(jpegJs.encode({ data, width, height }, 80).data);
 }

@@ -67,6 +67,9 @@ export async function openHttp(
   return { response, abort: release };
 }
 
+/** A timer this late (ms) fired after the event loop was blocked, not after real silence. */
+const LATE_MS = 25;
+
 /**
  * The chunks of a body, each awaited at most `readTimeoutMs`.
  *
@@ -82,7 +85,16 @@ export async function* readChunks(
     for (;;) {
       let timer: ReturnType<typeof setTimeout> | undefined;
       const timeout = new Promise<"timeout">((resolve) => {
-        timer = setTimeout(() => resolve("timeout"), readTimeoutMs);
+        // A timer that fires late means the event loop was busy (a long inference): data may
+        // be waiting unread, so look once more before calling the stream hung.
+        const arm = (ms: number) => {
+          const due = Date.now() + ms;
+          timer = setTimeout(() => {
+            if (Date.now() - due > LATE_MS) arm(Math.min(ms, LATE_MS));
+            else resolve("timeout");
+          }, ms);
+        };
+        arm(readTimeoutMs);
       });
       let result: ReadableStreamReadResult<Uint8Array> | "timeout";
       try {
