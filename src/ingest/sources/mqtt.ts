@@ -98,7 +98,9 @@ export class MqttSource implements Source {
       (topic, payload, packet) => this.#message(context, topic, payload, packet.retain),
     );
     try {
-      await Promise.race([this.#subscribe(client), lost.promise]);
+      const subscribed = this.#subscribe(client);
+      subscribed.catch(() => {}); // when the connection is lost first, `lost` reports it
+      await Promise.race([subscribed, lost.promise]);
       online();
       context.status("connection", "online", `subscribed to ${this.#filter}`);
       await lost.promise;
