@@ -152,7 +152,7 @@ async function supervise(
     signal: AbortSignal;
   },
 ): Promise<void> {
-  const backoff = new Backoff({ random: ctx.clock.random });
+  const backoff = new Backoff({ random: () => ctx.clock.random() });
   const context = {
     signal: ctx.signal,
     emit: ctx.emit,

@@ -48,6 +48,7 @@ export class FakeClock implements Clock {
     const due = this.#sleepers.filter((s) => s.at <= this.#now);
     this.#sleepers = this.#sleepers.filter((s) => s.at > this.#now);
     for (const s of due) s.resolve();
-    for (let i = 0; i < 5; i++) await Promise.resolve();
+    // Let the woken continuations run (and schedule their next sleeps).
+    await new Promise((resolve) => setTimeout(resolve, 0));
   }
 }

@@ -41,6 +41,7 @@ export class RetryQueue<T> {
   readonly #options: RetryQueueOptions;
   readonly #stop = new AbortController();
   #worker?: Promise<void>;
+  #inFlight = 0;
   /** Items dropped because the queue was full or delivery failed permanently. */
   dropped = 0;
   /** Items delivered. */
@@ -60,21 +61,21 @@ export class RetryQueue<T> {
     this.#backoff = new Backoff({
       initialMs: 500,
       maxMs: 30_000,
-      random: this.#clock.random,
+      random: () => this.#clock.random(),
       ...options.backoff,
     });
     this.#options = options;
   }
 
-  /** Items waiting. */
+  /** Items waiting (the one being delivered included). */
   get length(): number {
-    return this.#items.length;
+    return this.#items.length + this.#inFlight;
   }
 
-  /** Queues an item (dropping the oldest when full). */
+  /** Queues an item (dropping the oldest waiting one when full). */
   push(item: T): void {
     if (this.#stop.signal.aborted) return;
-    if (this.#items.length >= this.#max) {
+    if (this.#items.length + this.#inFlight >= this.#max && this.#items.length > 0) {
       this.#items.shift();
       this.dropped++;
     }
@@ -85,25 +86,35 @@ export class RetryQueue<T> {
   async #work(): Promise<void> {
     const signal = this.#stop.signal;
     while (this.#items.length > 0 && !signal.aborted) {
+      const item = this.#items.shift()!;
+      this.#inFlight = 1;
+      await this.#deliverOne(item, signal);
+      this.#inFlight = 0;
+    }
+  }
+
+  /** Delivers one item, retrying until it succeeds, fails permanently, or the queue stops. */
+  async #deliverOne(item: T, signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
       try {
-        await this.#deliver(this.#items[0], signal);
-        this.#items.shift();
+        await this.#deliver(item, signal);
         this.delivered++;
         this.#backoff.reset();
         this.#options.onDelivered?.();
+        return;
       } catch (error) {
         if (signal.aborted) break;
         if (error instanceof PermanentError) {
-          this.#items.shift();
           this.dropped++;
           this.#options.onError?.(error, -1);
-          continue;
+          return;
         }
         const delay = this.#backoff.next();
         this.#options.onError?.(error, delay);
         await this.#clock.sleep(delay, signal);
       }
     }
+    this.dropped++; // stopped before it could be delivered
   }
 
   /** Waits up to `timeoutMs` for the queue to empty, then stops; what is left is dropped. */

@@ -73,7 +73,7 @@ export class HttpSource implements Source {
   /** Polls or streams until `context.signal` aborts. */
   async run(context: SourceContext): Promise<void> {
     const { signal, clock } = context;
-    const backoff = new Backoff({ random: clock.random, ...this.#backoff });
+    const backoff = new Backoff({ random: () => clock.random(), ...this.#backoff });
     while (!signal.aborted) {
       const started = clock.now();
       try {

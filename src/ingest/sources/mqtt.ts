@@ -63,7 +63,7 @@ export class MqttSource implements Source {
   /** Subscribes and delivers frames until abort, reconnecting with backoff. */
   async run(context: SourceContext): Promise<void> {
     const { signal, clock } = context;
-    const backoff = new Backoff({ random: clock.random, ...this.#options.backoff });
+    const backoff = new Backoff({ random: () => clock.random(), ...this.#options.backoff });
     while (!signal.aborted) {
       try {
         await this.#session(context, () => backoff.reset());
