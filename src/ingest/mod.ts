@@ -43,7 +43,14 @@ export { type WatchDirOptions, WatchDirSource } from "./sources/watch_dir.ts";
 export { MqttSource, type MqttSourceOptions } from "./sources/mqtt.ts";
 export { JpegSplitter } from "./sources/jpeg_splitter.ts";
 export { multipartBoundary, MultipartParser, type Part } from "./sources/multipart.ts";
-export { type Credentials, TOKEN_ENV, USER_ENV } from "./auth/credentials.ts";
+export {
+  type CredentialOptions,
+  type Credentials,
+  TOKEN_ENV,
+  USER_ENV,
+} from "./auth/credentials.ts";
+export type { FetchLike } from "./auth/http_auth.ts";
+export type { RetryQueueOptions } from "./sinks/retry_queue.ts";
 export type { Sink } from "./sinks/sink.ts";
 export { JsonLinesSink } from "./sinks/stdout.ts";
 export { type WebhookOptions, WebhookSink } from "./sinks/webhook.ts";

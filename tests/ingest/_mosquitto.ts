@@ -24,7 +24,7 @@ function findMosquitto(): string | undefined {
 export const MOSQUITTO = findMosquitto();
 if (!MOSQUITTO) console.log(`MQTT tests skipped: ${INSTALL_HINT}`);
 
-async function freePort(): Promise<number> {
+function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
   listener.close();
@@ -50,7 +50,7 @@ export class Mosquitto {
   /** Starts a broker on a free port. */
   static async start(): Promise<Mosquitto> {
     const dir = await Deno.makeTempDir({ prefix: "mosquitto_" });
-    const broker = new Mosquitto(await freePort(), dir);
+    const broker = new Mosquitto(freePort(), dir);
     await Deno.writeTextFile(
       `${dir}/mosquitto.conf`,
       `listener ${broker.port} 127.0.0.1\nallow_anonymous true\npersistence false\n`,
