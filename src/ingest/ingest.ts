@@ -118,8 +118,10 @@ export async function runIngest(options: IngestOptions): Promise<IngestStats> {
   Promise.all(running).then(() => scheduler.end());
   const infer = new FrameInference(options, board, statsOf, clock);
   try {
-    for (let item = await scheduler.next(); item; item = await scheduler.next()) {
-      await infer.run(item);
+    while (await scheduler.ready()) {
+      await catchUp(scheduler);
+      const item = scheduler.take();
+      if (item) await infer.run(item);
     }
   } finally {
     options.signal?.removeEventListener("abort", onAbort);
@@ -139,6 +141,24 @@ export async function runIngest(options: IngestOptions): Promise<IngestStats> {
     );
   }
   return stats;
+}
+
+/** Most event-loop turns {@linkcode catchUp} gives the sources before an inference. */
+const CATCH_UP_TURNS = 50;
+
+/**
+ * Inference blocks the thread, so bytes that arrived meanwhile are still unread. Before the
+ * next inference, give the sources event-loop turns while they keep completing frames, so the
+ * frame inferred is the newest one the camera sent, not the next one in the socket buffer
+ * (without this, a camera faster than the model builds a backlog in the network buffers).
+ */
+async function catchUp(scheduler: LatestFrameScheduler): Promise<void> {
+  let quiet = 0;
+  for (let turn = 0; turn < CATCH_UP_TURNS && quiet < 3; turn++) {
+    const before = scheduler.offered;
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    quiet = scheduler.offered === before ? quiet + 1 : 0;
+  }
 }
 
 /** Runs a source; restarts it (with backoff) if it ever throws, so no source error is fatal. */

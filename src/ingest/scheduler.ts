@@ -42,6 +42,8 @@ export class LatestFrameScheduler {
   #waiter?: PromiseWithResolvers<void>;
   #ended = false;
   #closed = false;
+  /** Frames offered so far (all sources). */
+  offered = 0;
 
   /** Frames waiting now (at most one per source). */
   get waiting(): number {
@@ -51,6 +53,7 @@ export class LatestFrameScheduler {
   /** Puts a frame in its source's slot; returns true when it replaced (dropped) a stale one. */
   offer(frame: Frame): boolean {
     if (this.#closed || this.#ended) return false;
+    this.offered++;
     let slot = this.#slots.get(frame.source);
     if (!slot) {
       slot = { dropped: 0 };
@@ -67,15 +70,24 @@ export class LatestFrameScheduler {
 
   /** The next source's frame in round-robin order; undefined once closed (or ended and empty). */
   async next(): Promise<Scheduled | undefined> {
+    return await this.ready() ? this.take() : undefined;
+  }
+
+  /** Resolves true once a frame is waiting, false once closed (or ended with none waiting). */
+  async ready(): Promise<boolean> {
     for (;;) {
-      if (this.#closed) return undefined;
-      const item = this.#take();
-      if (item) return item;
-      if (this.#ended) return undefined;
+      if (this.#closed) return false;
+      if (this.#waiting > 0) return true;
+      if (this.#ended) return false;
       this.#waiter = Promise.withResolvers<void>();
       await this.#waiter.promise;
       this.#waiter = undefined;
     }
+  }
+
+  /** The next source's frame in round-robin order, if any is waiting. */
+  take(): Scheduled | undefined {
+    return this.#closed ? undefined : this.#take();
   }
 
   #take(): Scheduled | undefined {
