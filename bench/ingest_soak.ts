@@ -7,7 +7,11 @@
  *    inference must be fresher than one inference time (latest frame wins, no backlog), and
  *    the dropped frames are counted.
  * 2. The camera goes down for 30 s (its process killed: connection refused) and comes back on
- *    the same port: it must be picked up again without a restart; the recovery time is printed.
+ *    the same port: it must be picked up again without a restart; the recovery time is printed
+ *    (it depends on where the reconnect backoff, 1 s doubling to 60 s, stands when it comes back).
+ *
+ * Passes when the 99th percentile of the frame age at inference start is under the median
+ * inference time, RSS grows less than 20 MiB, frames were dropped, and the camera came back.
  *
  * Options: `--seconds 120 --down 30 --inference-ms 150 --fps 10`.
  *
@@ -75,6 +79,11 @@ function slow(model: MobileNet, ms: number): MobileNet {
       };
     },
   });
+}
+
+function percentile(values: number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }
 
 const rssMiB = () => Deno.memoryUsage().rss / 2 ** 20;
@@ -155,6 +164,7 @@ const report = {
     inferenceMsMedian: round(inference),
     frameAgeAtInferenceStartMs: {
       median: round(median(ages.map((a) => a.atStart))),
+      p99: round(percentile(ages.map((a) => a.atStart), 0.99)),
       max: round(Math.max(...ages.map((a) => a.atStart))),
     },
     captureToEventMs: {
@@ -177,7 +187,7 @@ const report = {
   totals: stats.sources,
 };
 console.log(JSON.stringify(report, null, 2));
-const ok = report.steady.frameAgeAtInferenceStartMs.max < inference &&
+const ok = report.steady.frameAgeAtInferenceStartMs.p99 < inference &&
   recovered !== undefined && report.steady.dropped > 0 &&
   report.steady.rssMiB.end - report.steady.rssMiB.start < 20;
 console.log(ok ? "soak: PASS" : "soak: FAIL");

@@ -86,7 +86,7 @@ export class HttpSource implements Source {
         const delay = backoff.next();
         context.status(
           "connection",
-          `offline:${errorCode(error)}:${(error as Error).message}`,
+          `offline:${errorCode(error)}:${(error as { status?: number }).status ?? ""}`,
           `offline: ${(error as Error).message}; retrying (backoff from ${delay} ms)`,
           "warn",
         );

@@ -72,7 +72,7 @@ export class MqttSource implements Source {
         const delay = backoff.next();
         context.status(
           "connection",
-          `offline:${errorCode(error)}:${(error as Error).message}`,
+          `offline:${errorCode(error)}:${(error as { status?: number }).status ?? ""}`,
           `offline: ${(error as Error).message}; retrying (backoff from ${delay} ms)`,
           "warn",
         );
