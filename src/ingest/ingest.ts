@@ -143,18 +143,20 @@ export async function runIngest(options: IngestOptions): Promise<IngestStats> {
   return stats;
 }
 
-/** Most event-loop turns {@linkcode catchUp} gives the sources before an inference. */
-const CATCH_UP_TURNS = 50;
+/** Longest time {@linkcode catchUp} gives the sources before an inference, in ms. */
+const CATCH_UP_MS = 20;
 
 /**
  * Inference blocks the thread, so bytes that arrived meanwhile are still unread. Before the
- * next inference, give the sources event-loop turns while they keep completing frames, so the
- * frame inferred is the newest one the camera sent, not the next one in the socket buffer
- * (without this, a camera faster than the model builds a backlog in the network buffers).
+ * next inference, give the sources event-loop turns while they keep completing frames (until
+ * three turns bring none, at most {@linkcode CATCH_UP_MS}), so the frame inferred is the newest
+ * one the camera sent, not the next one in the socket buffer. Without this, a camera faster
+ * than the model built a backlog in the network buffers (the soak saw frames 7.8 s old).
  */
 async function catchUp(scheduler: LatestFrameScheduler): Promise<void> {
+  const deadline = performance.now() + CATCH_UP_MS;
   let quiet = 0;
-  for (let turn = 0; turn < CATCH_UP_TURNS && quiet < 3; turn++) {
+  while (quiet < 3 && performance.now() < deadline) {
     const before = scheduler.offered;
     await new Promise((resolve) => setTimeout(resolve, 0));
     quiet = scheduler.offered === before ? quiet + 1 : 0;
