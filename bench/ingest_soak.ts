@@ -128,7 +128,6 @@ for (const { event } of steady) {
 // Phase 2: the camera down for DOWN seconds, then back on the same port.
 camera.child.kill("SIGKILL");
 await camera.child.status;
-const downAt = Date.now();
 const before = events.length;
 await new Promise((resolve) => setTimeout(resolve, DOWN * 1000));
 const eventsWhileDown = events.length - before;

@@ -109,6 +109,7 @@ export async function runIngest(options: IngestOptions): Promise<IngestStats> {
   if (options.signal?.aborted) onAbort();
   options.signal?.addEventListener("abort", onAbort, { once: true });
   const emit = (frame: Frame) => {
+    if (!scheduler.accepting) return; // stopping: the source is about to return
     statsOf(frame.source).received++;
     if (scheduler.offer(frame)) statsOf(frame.source).dropped++;
   };

@@ -45,6 +45,11 @@ export class LatestFrameScheduler {
   /** Frames offered so far (all sources). */
   offered = 0;
 
+  /** Whether frames are still taken (not closed or ended). */
+  get accepting(): boolean {
+    return !this.#closed && !this.#ended;
+  }
+
   /** Frames waiting now (at most one per source). */
   get waiting(): number {
     return this.#waiting;
