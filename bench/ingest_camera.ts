@@ -74,7 +74,9 @@ const server = Deno.serve(
   (request) => {
     const path = new URL(request.url).pathname;
     if (path === "/stream") return stream();
-    return new Response(frameBytes(jpeg, current()), { headers: { "content-type": "image/jpeg" } });
+    return new Response(frameBytes(jpeg, current()).slice(), {
+      headers: { "content-type": "image/jpeg" },
+    });
   },
 );
 console.log(`${server.addr.port} ${t0}`);
