@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { errorMessage } from "../_util.ts";
 import { parseArgs } from "./parse_args.ts";
 import { loadMobileNet } from "../load.ts";
 import type { ResizeMode } from "../image/preprocess.ts";
@@ -161,7 +162,7 @@ export async function main(args: string[]): Promise<number> {
     if (flags._.length === 0) throw new TypeError("name at least one source");
     s = setup(flags);
   } catch (error) {
-    console.error(`ingest: ${(error as Error).message}\n\n${USAGE}`);
+    console.error(`ingest: ${errorMessage(error)}\n\n${USAGE}`);
     return 2;
   }
   let model;
@@ -173,7 +174,7 @@ export async function main(args: string[]): Promise<number> {
       headless: false,
     });
   } catch (error) {
-    console.error(`ingest: ${(error as Error).message}`);
+    console.error(`ingest: ${errorMessage(error)}`);
     return 2;
   }
   const controller = new AbortController();

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { errorMessage } from "../../_util.ts";
 import type { IngestEvent } from "../event.ts";
 import type { Logger } from "../log.ts";
 import {
@@ -67,7 +68,7 @@ export class MqttSink implements Sink {
             time: now(),
             level: "warn",
             source: this.name,
-            message: `publish failed: ${(error as Error).message}; retrying in ${delay} ms`,
+            message: `publish failed: ${errorMessage(error)}; retrying in ${delay} ms`,
           });
         }
         this.#failing = true;

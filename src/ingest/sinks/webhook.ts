@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { errorMessage } from "../../_util.ts";
 import { basicAuthorization } from "../auth/basic.ts";
 import type { IngestEvent } from "../event.ts";
 import type { Logger } from "../log.ts";
@@ -69,7 +70,7 @@ export class WebhookSink implements Sink {
             time: now(),
             level: "warn",
             source: this.name,
-            message: `${(error as Error).message}; ${
+            message: `${errorMessage(error)}; ${
               delay < 0 ? "event dropped" : `retrying in ${delay} ms`
             }`,
           });

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { errorMessage } from "../../_util.ts";
 import { IngestSourceError } from "../errors.ts";
 import type { FetchLike, HttpAuth } from "../auth/http_auth.ts";
 
@@ -49,7 +50,7 @@ export async function openHttp(
     if (timedOut) {
       throw new IngestSourceError("TIMEOUT", `no response within ${options.connectTimeoutMs} ms`);
     }
-    throw new IngestSourceError("NETWORK", `request failed: ${(error as Error).message}`, {
+    throw new IngestSourceError("NETWORK", `request failed: ${errorMessage(error)}`, {
       cause: error,
     });
   } finally {
@@ -100,7 +101,7 @@ export async function* readChunks(
       try {
         result = await Promise.race([reader.read(), timeout]);
       } catch (error) {
-        throw new IngestSourceError("NETWORK", `read failed: ${(error as Error).message}`, {
+        throw new IngestSourceError("NETWORK", `read failed: ${errorMessage(error)}`, {
           cause: error,
         });
       } finally {

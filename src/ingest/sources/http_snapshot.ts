@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { errorMessage } from "../../_util.ts";
 import { Backoff, type BackoffOptions } from "../backoff.ts";
 import { errorCode } from "../errors.ts";
 import { HttpAuth } from "../auth/http_auth.ts";
@@ -87,7 +88,7 @@ export class HttpSource implements Source {
         context.status(
           "connection",
           `offline:${errorCode(error)}:${(error as { status?: number }).status ?? ""}`,
-          `offline: ${(error as Error).message}; retrying (backoff from ${delay} ms)`,
+          `offline: ${errorMessage(error)}; retrying (backoff from ${delay} ms)`,
           "warn",
         );
         await clock.sleep(delay, signal);

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { errorMessage } from "../../_util.ts";
 import { createHash } from "node:crypto";
 import { Backoff, type BackoffOptions } from "../backoff.ts";
 import { errorCode, IngestSourceError } from "../errors.ts";
@@ -73,7 +74,7 @@ export class MqttSource implements Source {
         context.status(
           "connection",
           `offline:${errorCode(error)}:${(error as { status?: number }).status ?? ""}`,
-          `offline: ${(error as Error).message}; retrying (backoff from ${delay} ms)`,
+          `offline: ${errorMessage(error)}; retrying (backoff from ${delay} ms)`,
           "warn",
         );
         await clock.sleep(delay, signal);

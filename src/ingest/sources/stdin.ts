@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { errorMessage } from "../../_util.ts";
 import type { Source, SourceContext } from "../types.ts";
 import { JpegSplitter, MAX_FRAME_BYTES } from "./jpeg_splitter.ts";
 
@@ -58,7 +59,7 @@ export class StreamSource implements Source {
       context.status("connection", "ended", "end of input");
     } catch (error) {
       if (!context.signal.aborted) {
-        context.status("connection", "error", `read failed: ${(error as Error).message}`, "warn");
+        context.status("connection", "error", `read failed: ${errorMessage(error)}`, "warn");
       }
     } finally {
       context.signal.removeEventListener("abort", cancel);

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { errorMessage } from "../../_util.ts";
 import type { Source, SourceContext } from "../types.ts";
 import { MAX_FRAME_BYTES } from "./jpeg_splitter.ts";
 
@@ -76,7 +77,7 @@ export class WatchDirSource implements Source {
         context.status(
           "connection",
           "missing",
-          `cannot watch: ${(error as Error).message}`,
+          `cannot watch: ${errorMessage(error)}`,
           "warn",
         );
         await clock.sleep(Math.max(1000, this.#settleMs), signal);
@@ -125,7 +126,7 @@ export class WatchDirSource implements Source {
           time: context.clock.now(),
           level: "warn",
           source: this.name,
-          message: `${path}: ${(error as Error).message}`,
+          message: `${path}: ${errorMessage(error)}`,
         });
       })
       .finally(() => this.#busy.delete(path));
