@@ -67,3 +67,45 @@ Deno.test("--embed adds the pooled features; a source that throws is restarted, 
     assert(event.embedding!.some((v) => v > 0));
   });
 });
+
+Deno.test("cameras sharing the model take turns: a flooding stream does not starve a snapshot camera", async () => {
+  const photos = await readPhotos();
+  const [flood, slow] = [photos[1], photos[2]];
+  let stop = false;
+  const readable = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      if (stop) controller.close();
+      else controller.enqueue(flood.bytes); // far faster than inference
+    },
+  });
+  const camera: Source = {
+    name: "snapshot",
+    async run(context: SourceContext) {
+      while (!context.signal.aborted) {
+        context.emit({ source: "snapshot", bytes: slow.bytes, time: context.clock.now() });
+        await context.clock.sleep(250, context.signal);
+      }
+    },
+  };
+  await withModel(async (model) => {
+    const run = await ingestUntil({
+      model,
+      sources: [new StreamSource({ readable, name: "flood" }), camera],
+      until: (r) => r.events.filter((e) => e.source === "snapshot").length >= 6,
+    });
+    stop = true;
+    const bySource = (name: string) => run.events.filter((e) => e.source === name);
+    assert(bySource("snapshot").length >= 6);
+    assert(bySource("flood").length >= 6);
+    // Every snapshot was inferred (none waited long enough to be replaced)...
+    assertEquals(run.stats.sources.snapshot.dropped, 0);
+    assertEquals(
+      run.stats.sources.snapshot.received - run.stats.discarded <= run.events.length,
+      true,
+    );
+    // ...while the flood lost most of its frames.
+    assert(run.stats.sources.flood.dropped > run.stats.sources.flood.inferred);
+    assertEquals(bySource("snapshot").every((e) => e.predictions[0].label === slow.label), true);
+  });
+});
