@@ -1,0 +1,46 @@
+/**
+ * The typed error ingest sources and sinks raise: a stable `code` per kind of failure, and a
+ * message that never holds credentials.
+ *
+ * @module
+ */
+
+/** Why a source or sink failed. */
+export type IngestErrorCode =
+  | "HTTP_STATUS"
+  | "TIMEOUT"
+  | "NETWORK"
+  | "PROTOCOL"
+  | "TOO_LARGE"
+  | "AUTH"
+  | "ENDED";
+
+/** A camera, broker or webhook failed; the ingest loop logs it, waits and retries. */
+export class IngestSourceError extends Error {
+  /** Machine-readable reason. */
+  readonly code: IngestErrorCode;
+  /** The HTTP status, for `HTTP_STATUS`. */
+  readonly status?: number;
+
+  /** Creates the error with a reason code and a message that names the problem. */
+  constructor(
+    code: IngestErrorCode,
+    message: string,
+    options?: ErrorOptions & { status?: number },
+  ) {
+    super(message, options);
+    this.name = "IngestSourceError";
+    this.code = code;
+    this.status = options?.status;
+  }
+}
+
+/** The code of an error for state logging: the typed code, else the error's name. */
+export function errorCode(error: unknown): string {
+  if (error instanceof IngestSourceError) return error.code;
+  if (error instanceof Error) {
+    const code = (error as Error & { code?: unknown }).code;
+    return typeof code === "string" ? code : error.name;
+  }
+  return "ERROR";
+}

@@ -1,0 +1,34 @@
+import { assertEquals } from "../_assert.ts";
+import { buildEvent } from "../../src/ingest/event.ts";
+
+Deno.test("events have exactly the issue's shape, rounded; embedding and retained only when there", () => {
+  const frame = {
+    source: "cam",
+    bytes: new Uint8Array(1234),
+    time: Date.UTC(2026, 0, 2, 3, 4, 5, 6),
+  };
+  const result = {
+    predictions: [{ index: 386, label: "African elephant", probability: 0.702431234 }],
+    timings: { decodeMs: 1.23456, preprocessMs: 0.5, inferenceMs: 13.456, totalMs: 15.2 },
+    width: 1920,
+    height: 1080,
+  };
+  const event = buildEvent(frame, result, { dropped: 3, queueMs: 2.345, totalMs: 15.999 });
+  assertEquals(event, {
+    source: "cam",
+    time: "2026-01-02T03:04:05.006Z",
+    frame: { width: 1920, height: 1080, bytes: 1234 },
+    predictions: [{ index: 386, label: "African elephant", probability: 0.702431 }],
+    timings: { queueMs: 2.35, decodeMs: 1.23, preprocessMs: 0.5, inferenceMs: 13.46, totalMs: 16 },
+    dropped: 3,
+  });
+  const more = buildEvent({ ...frame, retained: true }, result, {
+    dropped: 0,
+    queueMs: 0,
+    totalMs: 0,
+    embedding: new Float32Array([0.1234567, 2]),
+  });
+  assertEquals(more.embedding, [0.123457, 2]);
+  assertEquals(more.retained, true);
+  assertEquals(Object.keys(more).slice(-2), ["embedding", "retained"]);
+});

@@ -1,0 +1,61 @@
+/**
+ * The stdin source through the real CLI: `deno task ingest -` with JPEGs piped in back to back
+ * (as `rpicam-vid --codec mjpeg -o -` writes them).
+ */
+import { assert, assertEquals } from "../../_assert.ts";
+import { concat, readPhotos } from "../_photos.ts";
+import { LineReader } from "../_lines.ts";
+import type { IngestEvent } from "../../../src/ingest/event.ts";
+
+const CLI = new URL("../../../src/cli/ingest.ts", import.meta.url);
+
+function spawnIngest(...args: string[]) {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-read", "--allow-env", "--allow-net", CLI.pathname, ...args],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
+Deno.test("stdin: each piped JPEG gives an event with its label; end of input ends the process", async () => {
+  const photos = await readPhotos();
+  const child = spawnIngest("-", "--top", "3");
+  const out = new LineReader(child.stdout);
+  const stderr = new Response(child.stderr).text();
+  const writer = child.stdin.getWriter();
+  try {
+    for (const photo of photos.slice(0, 5)) {
+      // Written in two pieces, split mid-image, as a pipe delivers it.
+      const cut = photo.bytes.length >> 1;
+      await writer.write(photo.bytes.subarray(0, cut));
+      await writer.write(photo.bytes.subarray(cut));
+      const line = await out.next();
+      if (!line) {
+        child.kill();
+        throw new Error(`no event for ${photo.file}; stderr: ${await stderr}`);
+      }
+      const event = JSON.parse(line) as IngestEvent;
+      assertEquals(event.source, "stdin");
+      assertEquals(event.predictions[0].label, photo.label);
+      assertEquals(event.predictions.length, 3);
+      assertEquals(event.frame.bytes, photo.bytes.length);
+      assertEquals(event.dropped, 0);
+    }
+    // A burst: every frame is either inferred or counted as dropped.
+    await writer.write(concat(...photos.slice(0, 4).map((p) => p.bytes)));
+    await writer.close();
+    const events = (await out.rest()).map((l) => JSON.parse(l) as IngestEvent);
+    assert(events.length >= 1);
+    assertEquals(events.length + events.reduce((n, e) => n + e.dropped, 0), 4);
+    assertEquals(events.at(-1)!.predictions[0].label, photos[3].label);
+    const status = await child.status;
+    assertEquals(status.code, 0);
+  } finally {
+    try {
+      child.kill();
+    } catch { /* exited */ }
+    await child.status;
+    await stderr;
+  }
+});
