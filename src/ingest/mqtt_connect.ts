@@ -7,11 +7,19 @@
  *
  * @module
  */
-import mqtt from "npm:mqtt@5.16.0";
+import type { MqttClient as Client } from "npm:mqtt@5.16.0";
 import { IngestSourceError } from "./errors.ts";
 
 /** The MQTT client type (npm:mqtt). */
-export type MqttClient = mqtt.MqttClient;
+export type MqttClient = Client;
+
+/**
+ * npm:mqtt, loaded on first use: importing the library (or running a camera source) never loads
+ * the MQTT client, its stream polyfills, or their environment reads.
+ */
+function loadMqtt() {
+  return import("npm:mqtt@5.16.0").then((module) => module.default);
+}
 
 /** A parsed MQTT address. */
 export interface MqttAddress {
@@ -61,10 +69,12 @@ export function sharedFilter(filter: string, group: string | undefined): string 
  *
  * @throws {IngestSourceError} `TIMEOUT` or `NETWORK`; the client is ended on failure.
  */
-export function connectMqtt(
+export async function connectMqtt(
   address: MqttAddress,
   options: { connectTimeoutMs: number; signal: AbortSignal; clientId?: string },
 ): Promise<MqttClient> {
+  const mqtt = await loadMqtt();
+  if (options.signal.aborted) throw new IngestSourceError("ENDED", "stopped");
   const { promise, resolve, reject } = Promise.withResolvers<MqttClient>();
   const client = mqtt.connect(address.broker, {
     username: address.username,

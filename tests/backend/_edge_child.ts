@@ -14,7 +14,7 @@ const { backendInfo, liveWorkerCount, loadMobileNet } = await import("../../mod.
 const bytes = await Deno.readFile(new URL("../../samples/african_elephant.jpg", import.meta.url));
 for (const arg of Deno.args) {
   const threads = arg === "auto" ? "auto" : Number(arg);
-  const model = await loadMobileNet({ threads });
+  const model = await loadMobileNet({ threads, resize: "stretch" }); // the reference numbers stretch
   try {
     const [top] = await model.classify(bytes, { topK: 1 });
     const info = backendInfo()!;
