@@ -8,6 +8,7 @@
  * | `MOBILENET_EDGE_MODEL`            | `0.75_224`     | bundled model (`0.75_224`, `0.25_224`) or a path |
  * | `MOBILENET_EDGE_WEIGHTS_URL`      | (none)         | `http(s):` weights dir/manifest; wins over MODEL |
  * | `MOBILENET_EDGE_MAX_BODY_BYTES`   | 10485760       | largest request body (413 beyond)                |
+ * | `MOBILENET_EDGE_MAX_PIXELS`       | 8388608        | the library's pixel budget (422 `TOO_LARGE`)      |
  * | `MOBILENET_EDGE_MAX_INFLIGHT`     | 2              | requests decoding or inferring at once           |
  * | `MOBILENET_EDGE_MAX_QUEUE`        | 16             | requests waiting for a slot (503 beyond)         |
  * | `MOBILENET_EDGE_RETRY_AFTER`      | 1              | seconds in `Retry-After` of a 503                |
@@ -16,6 +17,7 @@
  *
  * @module
  */
+import { DEFAULT_MAX_PIXELS } from "../mod.ts";
 
 /** Reads one environment variable, or `undefined` when unset or not permitted. */
 export type EnvReader = (name: string) => string | undefined;
@@ -28,6 +30,11 @@ export interface EdgeConfig {
   weightsUrl?: string;
   /** Largest accepted request body in bytes. @default {10485760} */
   maxBodyBytes: number;
+  /**
+   * The library's pixel budget (`maxPixels` of `loadMobileNet`): images whose decode would hold
+   * more pixels are refused from their header. @default {8388608} (`DEFAULT_MAX_PIXELS`)
+   */
+  maxPixels: number;
   /** Requests allowed to decode/infer at the same time. @default {2} */
   maxInflight: number;
   /** Requests allowed to wait for a slot; beyond that, 503. @default {16} */
@@ -46,6 +53,7 @@ export const CONFIG_ENV = {
   model: "MOBILENET_EDGE_MODEL",
   weightsUrl: "MOBILENET_EDGE_WEIGHTS_URL",
   maxBodyBytes: "MOBILENET_EDGE_MAX_BODY_BYTES",
+  maxPixels: "MOBILENET_EDGE_MAX_PIXELS",
   maxInflight: "MOBILENET_EDGE_MAX_INFLIGHT",
   maxQueue: "MOBILENET_EDGE_MAX_QUEUE",
   retryAfterSeconds: "MOBILENET_EDGE_RETRY_AFTER",
@@ -56,6 +64,7 @@ export const CONFIG_ENV = {
 export const DEFAULT_CONFIG: Readonly<EdgeConfig> = Object.freeze({
   model: "0.75_224",
   maxBodyBytes: 10 * 1024 * 1024,
+  maxPixels: DEFAULT_MAX_PIXELS,
   maxInflight: 2,
   maxQueue: 16,
   retryAfterSeconds: 1,
@@ -129,6 +138,7 @@ export function readConfig(env: EnvReader = denoEnv): EdgeConfig {
     model,
     weightsUrl: weightsUrl(env),
     maxBodyBytes: integer(env, CONFIG_ENV.maxBodyBytes, d.maxBodyBytes, 1),
+    maxPixels: integer(env, CONFIG_ENV.maxPixels, d.maxPixels, 1),
     maxInflight: integer(env, CONFIG_ENV.maxInflight, d.maxInflight, 1),
     maxQueue: integer(env, CONFIG_ENV.maxQueue, d.maxQueue, 0),
     retryAfterSeconds: integer(env, CONFIG_ENV.retryAfterSeconds, d.retryAfterSeconds, 0),

@@ -18,7 +18,10 @@ import { ModelHolder, warmUp } from "./model.ts";
 
 const config = readConfig();
 const source = config.weightsUrl ?? config.model;
-const models = new ModelHolder(source, async () => warmUp(await loadMobileNet({ model: source })));
+const models = new ModelHolder(
+  source,
+  async () => warmUp(await loadMobileNet({ model: source, maxPixels: config.maxPixels })),
+);
 
 /** The `deno serve` export. */
 export default {

@@ -7,11 +7,22 @@
  *
  * @module
  */
-// @ts-types="./imagescript_codecs.d.ts"
-import jpegCodec from "npm:imagescript@1.3.1/wasm/node/jpeg.js";
-// @ts-types="./imagescript_codecs.d.ts"
-import gifCodec from "npm:imagescript@1.3.1/wasm/node/gif.js";
+import type codecType from "./imagescript_codecs.d.ts";
 import type { Pixels } from "./pixels.ts";
+
+type Codec = typeof codecType;
+
+// Loaded on first use: the modules read IMAGESCRIPT_WASM_SIMD from the environment when they are
+// evaluated, so importing the library needs no --allow-env, and most callers (JPEG, PNG, TIFF)
+// never load them at all.
+const jpegCodec = {
+  init: async () =>
+    ((await import("npm:imagescript@1.3.1/wasm/node/jpeg.js")).default as Codec).init(),
+};
+const gifCodec = {
+  init: async () =>
+    ((await import("npm:imagescript@1.3.1/wasm/node/gif.js")).default as Codec).init(),
+};
 
 /**
  * Decodes a JPEG at full size (the fallback of the fast JPEG path: more lenient with damaged

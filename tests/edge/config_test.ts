@@ -14,6 +14,7 @@ Deno.test("edge config: every named variable is read", () => {
     [CONFIG_ENV.model]: "0.25_224",
     [CONFIG_ENV.weightsUrl]: "https://example.com/weights/",
     [CONFIG_ENV.maxBodyBytes]: "1000",
+    [CONFIG_ENV.maxPixels]: "1000000",
     [CONFIG_ENV.maxInflight]: "3",
     [CONFIG_ENV.maxQueue]: "0",
     [CONFIG_ENV.retryAfterSeconds]: "5",
@@ -23,6 +24,7 @@ Deno.test("edge config: every named variable is read", () => {
     model: "0.25_224",
     weightsUrl: "https://example.com/weights/",
     maxBodyBytes: 1000,
+    maxPixels: 1000000,
     maxInflight: 3,
     maxQueue: 0,
     retryAfterSeconds: 5,
@@ -34,6 +36,7 @@ Deno.test("edge config: malformed values fail at start, naming the variable", ()
   const bad: [string, string][] = [
     [CONFIG_ENV.maxBodyBytes, "10MB"],
     [CONFIG_ENV.maxBodyBytes, "0"],
+    [CONFIG_ENV.maxPixels, "0"],
     [CONFIG_ENV.maxInflight, "0"],
     [CONFIG_ENV.maxInflight, "1.5"],
     [CONFIG_ENV.maxQueue, "-1"],
