@@ -1,0 +1,262 @@
+/**
+ * Our pointwise kernels on tfjs' `wasm` backend: choosing the build (relaxed-SIMD fused
+ * multiply-add, SIMD mul + add, or none: XNNPACK's kernels stay), registering `FusedConv2D` and
+ * `Conv2D` over the originals, and the threads.
+ *
+ * The choice, in order: `MOBILENET_EDGE_KERNELS` (`xnnpack`, `relaxed-simd`, `simd-muladd`,
+ * `auto`) when set; XNNPACK when the backend runs without SIMD; the relaxed-SIMD build when the
+ * runtime validates relaxed SIMD and compiles the module; else the mul + add build only if
+ * {@linkcode MULADD_BEATS_XNNPACK}.
+ *
+ * Threads: with the threaded binary, a pool of our own workers (`pool.ts`) on the backend's
+ * shared memory splits each GEMM with the calling thread, as many threads as XNNPACK's active
+ * pool has (so the watchdog's and `setThreads`' choice applies to both). Until the pool's
+ * workers are ready, multi-threaded calls go to XNNPACK's kernels.
+ *
+ * @module
+ */
+import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
+import type { KernelConfig } from "npm:@tensorflow/tfjs-core@4.22.0";
+import { errorMessage } from "../../_util.ts";
+import type { LoadedModule } from "../emscripten_module.ts";
+import { KERNELS_ENV, type KernelsRequest } from "../flags.ts";
+import { importNodeWorker } from "../pthread_bridge.ts";
+import { DEFAULT_BLOCK_BYTES, rowBlock, split, type Tiling } from "./gemm.ts";
+import { type GemmJob, type GemmRunner, pointwiseKernel, type WasmBackendLike } from "./kernel.ts";
+import {
+  instantiateKernel,
+  type KernelExports,
+  kernelModule,
+  type KernelVariant,
+  probeRelaxedSimd,
+} from "./module.ts";
+import { KernelPool, type WorkerClass } from "./pool.ts";
+import { PackedWeights } from "./weights.ts";
+
+/** Which kernels run the pointwise convolutions. */
+export type KernelsChoice = "relaxed-simd" | "simd-muladd" | "xnnpack";
+
+/**
+ * Whether the mul + add build replaces XNNPACK when relaxed SIMD is missing. Measured with
+ * `bench/pointwise_bench.ts` on x86-64 (README, "Our pointwise kernels").
+ */
+export const MULADD_BEATS_XNNPACK = true;
+
+/** The kernels that tfjs' backend registry swaps. */
+const KERNEL_NAMES = ["FusedConv2D", "Conv2D"] as const;
+
+/** What {@linkcode installPointwise} needs from the running backend. */
+export interface PointwiseHost {
+  /** tfjs' `BackendWasm` instance. */
+  backend: WasmBackendLike;
+  /** The backend's linear memory. */
+  memory: WebAssembly.Memory;
+  /** Whether the binary is the threaded one (shared memory). */
+  shared: boolean;
+  /** Whether the binary uses SIMD. */
+  simd: boolean;
+  /** Most threads XNNPACK's pool may get. */
+  maxThreads: number;
+  /** Threads of XNNPACK's active pool, read at each call. */
+  threads(): number;
+  /** The `node:worker_threads` Worker class (threaded binary only). */
+  workerClass?: WorkerClass;
+}
+
+/** Our kernels on a running backend. */
+export interface PointwiseKernels {
+  /** Which kernels run the pointwise convolutions. */
+  readonly kernels: KernelsChoice;
+  /** Why. */
+  readonly reason: string;
+  /** Bytes of packed filters held now. */
+  readonly packedBytes: number;
+  /** Whether the kernels are registered (false after {@linkcode PointwiseKernels.disable}). */
+  readonly enabled: boolean;
+  /** Resolves when the pool's workers are ready (at once without a pool). */
+  readonly ready: Promise<void>;
+  /** Puts XNNPACK's kernels back, for comparisons; {@linkcode PointwiseKernels.enable} undoes it. */
+  disable(): void;
+  /** Registers our kernels again after {@linkcode PointwiseKernels.disable}. */
+  enable(): void;
+  /** Puts the original kernels back, frees the packed filters, ends the workers. */
+  uninstall(): Promise<void>;
+}
+
+const VARIANTS: Record<Exclude<KernelsChoice, "xnnpack">, KernelVariant> = {
+  "relaxed-simd": "relaxed",
+  "simd-muladd": "muladd",
+};
+
+/** Picks the build to try (or XNNPACK) and says why. */
+export function chooseKernels(
+  request: KernelsRequest,
+  simd: boolean,
+  relaxed: { ok: boolean; detail: string },
+): { choice: KernelsChoice; why: string } {
+  const forced = `${KERNELS_ENV}=${request}`;
+  if (request === "xnnpack") return { choice: "xnnpack", why: forced };
+  if (!simd) return { choice: "xnnpack", why: "no WASM SIMD" };
+  if (request === "simd-muladd") return { choice: "simd-muladd", why: forced };
+  if (relaxed.ok) {
+    return { choice: "relaxed-simd", why: request === "auto" ? relaxed.detail : forced };
+  }
+  const without = request === "relaxed-simd"
+    ? `relaxed-simd asked, but ${relaxed.detail}`
+    : relaxed.detail;
+  return MULADD_BEATS_XNNPACK
+    ? { choice: "simd-muladd", why: `${without}; mul + add measured faster than XNNPACK` }
+    : { choice: "xnnpack", why: `${without}; mul + add not faster than XNNPACK` };
+}
+
+class Runner implements GemmRunner {
+  readonly kernel: KernelExports;
+  readonly weights: PackedWeights;
+  readonly tiling: Tiling;
+  readonly #host: PointwiseHost;
+  #pool?: KernelPool;
+  #poolReady = false;
+
+  constructor(host: PointwiseHost, kernel: KernelExports, pool?: KernelPool) {
+    this.#host = host;
+    this.kernel = kernel;
+    this.weights = new PackedWeights(host.backend, kernel);
+    this.tiling = { mr: kernel.pw_mr(), nr: kernel.pw_nr(), blockBytes: DEFAULT_BLOCK_BYTES };
+    this.#pool = pool;
+    pool?.ready.then(() => this.#poolReady = true, () => this.#pool = undefined);
+  }
+
+  /** Threads for the next GEMM; 0 when it should go to XNNPACK (the pool is not ready). */
+  #threads(): number {
+    const wanted = this.#pool ? this.#host.threads() : 1;
+    if (wanted <= 1) return 1;
+    return this.#poolReady ? Math.min(wanted, this.#pool!.size + 1) : 0;
+  }
+
+  accepts(): boolean {
+    return this.#threads() > 0;
+  }
+
+  pack(dataId: object, filter: number, k: number, n: number): number {
+    return this.weights.get(dataId, filter, k, n);
+  }
+
+  run(job: GemmJob): void {
+    const mc = rowBlock(job.k, this.tiling);
+    const threads = this.#threads();
+    const { a, packed, bias, c, k, n, lo, hi } = job;
+    const own = (s: { m0: number; m1: number; p0: number; p1: number }) =>
+      this.kernel.pw_run(a, packed, bias, c, s.m0, s.m1, s.p0, s.p1, k, n, lo, hi, mc);
+    const shares = split(job.m, n, Math.max(1, threads), this.tiling);
+    if (shares.length === 1) return own(shares[0]);
+    this.#pool!.run({ a, packed, bias, c, k, n, lo, hi, mc }, shares, own);
+  }
+}
+
+let active: PointwiseKernels | undefined;
+
+/** The kernels installed on the running backend, if any (for benches and tests). */
+export function activeKernels(): PointwiseKernels | undefined {
+  return active;
+}
+
+function register(configs: KernelConfig[]): void {
+  for (const config of configs) {
+    if (tf.getKernel(config.kernelName, "wasm")) tf.unregisterKernel(config.kernelName, "wasm");
+    tf.registerKernel(config);
+  }
+}
+
+/**
+ * Chooses, builds and registers our pointwise kernels on the running `wasm` backend. Never
+ * throws: when something fails, XNNPACK's kernels stay and `reason` says why.
+ */
+export function installPointwise(host: PointwiseHost, request: KernelsRequest): PointwiseKernels {
+  const { choice, why } = chooseKernels(request, host.simd, probeRelaxedSimd());
+  const none = (reason: string): PointwiseKernels => ({
+    kernels: "xnnpack",
+    reason,
+    packedBytes: 0,
+    enabled: false,
+    ready: Promise.resolve(),
+    disable() {},
+    enable() {},
+    uninstall: () => Promise.resolve(),
+  });
+  if (choice === "xnnpack") return none(`kernels: xnnpack (${why})`);
+  let runner: Runner;
+  let pool: KernelPool | undefined;
+  try {
+    const module = kernelModule(VARIANTS[choice], host.shared);
+    const kernel = instantiateKernel(module, host.memory);
+    if (host.shared && host.maxThreads > 1 && host.workerClass) {
+      pool = new KernelPool(host.workerClass, module, host.memory, host.maxThreads - 1);
+    }
+    runner = new Runner(host, kernel, pool);
+  } catch (error) {
+    void pool?.close();
+    return none(`kernels: xnnpack (${choice} failed: ${errorMessage(error)})`);
+  }
+  const originals = KERNEL_NAMES.map((name) => tf.getKernel(name, "wasm"));
+  const ours = originals.map((original) => ({
+    ...original,
+    kernelFunc: pointwiseKernel(original, runner),
+  }));
+  let enabled = false;
+  const state: PointwiseKernels = {
+    kernels: choice,
+    reason: `kernels: ${choice} (${why}; ${runner.tiling.mr}x${runner.tiling.nr} tile${
+      pool ? `, ${pool.size} worker${pool.size > 1 ? "s" : ""}` : ""
+    })`,
+    get packedBytes() {
+      return runner.weights.bytes;
+    },
+    get enabled() {
+      return enabled;
+    },
+    ready: pool ? pool.ready.catch(() => {}) : Promise.resolve(),
+    disable() {
+      if (enabled) register(originals);
+      enabled = false;
+    },
+    enable() {
+      if (!enabled) register(ours);
+      enabled = true;
+    },
+    async uninstall() {
+      if (active === state) active = undefined;
+      state.disable();
+      runner.weights.clear();
+      await pool?.close();
+    },
+  };
+  state.enable();
+  active = state;
+  return state;
+}
+
+/**
+ * {@linkcode installPointwise} on a backend started by `wasm.ts`: `request` comes from
+ * {@linkcode KERNELS_ENV} (default `auto`), threads follow XNNPACK's active pool.
+ */
+export async function installKernels(
+  backend: unknown,
+  loaded: LoadedModule,
+  request: KernelsRequest = "auto",
+): Promise<PointwiseKernels> {
+  let workerClass: WorkerClass | undefined;
+  if (loaded.bridge && loaded.maxThreads > 1) {
+    try {
+      workerClass = await importNodeWorker();
+    } catch { /* no workers: our kernels run on the calling thread, XNNPACK when threaded */ }
+  }
+  return installPointwise({
+    backend: backend as WasmBackendLike,
+    memory: loaded.memory,
+    shared: loaded.memory.buffer instanceof SharedArrayBuffer,
+    simd: loaded.binary !== "tfjs-backend-wasm.wasm",
+    maxThreads: loaded.maxThreads,
+    threads: () => loaded.exports.get_threads_count(),
+    workerClass,
+  }, request);
+}

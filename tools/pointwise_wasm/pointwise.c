@@ -1,0 +1,141 @@
+/*
+ * Pointwise (1x1) convolution for mobilenet-edge: C = act(A x B + bias), row-major, where
+ *   A = the NHWC input seen as [M = N*H*W rows, K = Cin] (read in place),
+ *   B = the filter [K, Cout] packed by pw_pack into column panels of NR floats (zero-padded),
+ *   C = the NHWC output [M, Cout] (written in place).
+ *
+ * WebAssembly SIMD (simd128), with the multiply-add either relaxed SIMD's fused f32x4.relaxed_madd
+ * (-DPW_FMA=1) or f32x4.mul + f32x4.add (-DPW_FMA=0). An MR x NR register tile: MR rows of A, each
+ * k broadcast with v128.load32_splat, times one NR-column panel of B, accumulated in MR * NR / 4
+ * f32x4 values; bias and the [lo, hi] clamp in the epilogue.
+ *
+ * No libc, no static data and no linear-memory stack: every value lives in WebAssembly locals,
+ * the memory is imported (the tfjs-backend-wasm module's own), and the caller passes every
+ * pointer. Built by tools/pointwise_wasm/build.sh.
+ */
+#include <wasm_simd128.h>
+
+#ifndef PW_MR
+#define PW_MR 6
+#endif
+#ifndef PW_NR
+#define PW_NR 8
+#endif
+#ifndef PW_FMA
+#define PW_FMA 1
+#endif
+
+#define NV (PW_NR / 4)
+
+#if PW_FMA
+#define MADD(a, b, c) wasm_f32x4_relaxed_madd((a), (b), (c))
+#else
+#define MADD(a, b, c) wasm_f32x4_add(wasm_f32x4_mul((a), (b)), (c))
+#endif
+
+#define EXPORT(name) __attribute__((export_name(#name), visibility("default")))
+
+/* The tile shape of this build (the packing depends on NR). */
+EXPORT(pw_mr) int pw_mr(void) { return PW_MR; }
+EXPORT(pw_nr) int pw_nr(void) { return PW_NR; }
+
+/* Floats that pw_pack writes for a [K, N] filter. */
+EXPORT(pw_packed_floats) int pw_packed_floats(int K, int N) {
+  return (N + PW_NR - 1) / PW_NR * PW_NR * K;
+}
+
+/* Packs the row-major [K, N] filter b into panels: panel p holds, for each k, columns
+ * p*NR .. p*NR+NR-1 of row k (zeros past N). */
+EXPORT(pw_pack) void pw_pack(const float *b, float *packed, int K, int N) {
+  for (int n0 = 0; n0 < N; n0 += PW_NR) {
+    for (int k = 0; k < K; k++) {
+      const float *row = b + (long)k * N + n0;
+      for (int j = 0; j < PW_NR; j++) *packed++ = n0 + j < N ? row[j] : 0.0f;
+    }
+  }
+}
+
+static inline v128_t load_bias(const float *bias, int n, int N) {
+  if (!bias) return wasm_f32x4_splat(0.0f);
+  if (n + 4 <= N) return wasm_v128_load(bias + n);
+  return wasm_f32x4_make(n < N ? bias[n] : 0.0f, n + 1 < N ? bias[n + 1] : 0.0f,
+                         n + 2 < N ? bias[n + 2] : 0.0f, 0.0f);
+}
+
+static inline void store_part(float *c, v128_t v, int count) {
+  if (count > 0) c[0] = wasm_f32x4_extract_lane(v, 0);
+  if (count > 1) c[1] = wasm_f32x4_extract_lane(v, 1);
+  if (count > 2) c[2] = wasm_f32x4_extract_lane(v, 2);
+  if (count > 3) c[3] = wasm_f32x4_extract_lane(v, 3);
+}
+
+/* One MR x NR tile: rows a[i] (pointers, possibly repeated for the last tile) times panel bp,
+ * into c[i] columns n .. n+NR-1 (only `cols` of them stored). */
+static inline void tile(const float *const a[PW_MR], float *const c[PW_MR], const float *bp,
+                        const float *bias, int n, int cols, int K, v128_t lo, v128_t hi) {
+  v128_t acc[PW_MR][NV];
+#pragma clang loop unroll(full)
+  for (int j = 0; j < NV; j++) {
+    v128_t b = load_bias(bias, n + 4 * j, n + cols);
+#pragma clang loop unroll(full)
+    for (int i = 0; i < PW_MR; i++) acc[i][j] = b;
+  }
+  for (int k = 0; k < K; k++) {
+    v128_t b[NV];
+#pragma clang loop unroll(full)
+    for (int j = 0; j < NV; j++) b[j] = wasm_v128_load(bp + 4 * j);
+    bp += PW_NR;
+#pragma clang loop unroll(full)
+    for (int i = 0; i < PW_MR; i++) {
+      v128_t x = wasm_v128_load32_splat(a[i] + k);
+#pragma clang loop unroll(full)
+      for (int j = 0; j < NV; j++) acc[i][j] = MADD(x, b[j], acc[i][j]);
+    }
+  }
+#pragma clang loop unroll(full)
+  for (int i = 0; i < PW_MR; i++) {
+#pragma clang loop unroll(full)
+    for (int j = 0; j < NV; j++) {
+      v128_t v = wasm_f32x4_pmin(hi, wasm_f32x4_pmax(lo, acc[i][j]));
+      if (cols == PW_NR) {
+        wasm_v128_store(c[i] + n + 4 * j, v);
+      } else {
+        store_part(c[i] + n + 4 * j, v, cols - 4 * j);
+      }
+    }
+  }
+}
+
+/*
+ * Computes rows [m0, m1) and column panels [p0, p1) of C = clamp(A x B + bias, lo, hi).
+ * Rows go in blocks of mc (a multiple of MR, so that a block of A stays in cache while every
+ * panel of the range passes over it); within a block, panel by panel, tile by tile. The last
+ * tile of a range repeats its last row (same values written twice by the same thread).
+ * bias may be 0 (no bias).
+ */
+EXPORT(pw_run)
+void pw_run(const float *A, const float *packed, const float *bias, float *C, int m0, int m1,
+            int p0, int p1, int K, int N, float lo_f, float hi_f, int mc) {
+  const v128_t lo = wasm_f32x4_splat(lo_f);
+  const v128_t hi = wasm_f32x4_splat(hi_f);
+  if (mc < PW_MR) mc = PW_MR;
+  for (int mb = m0; mb < m1; mb += mc) {
+    const int me = mb + mc < m1 ? mb + mc : m1;
+    for (int p = p0; p < p1; p++) {
+      const int n = p * PW_NR;
+      const int cols = N - n < PW_NR ? N - n : PW_NR;
+      const float *bp = packed + (long)p * PW_NR * K;
+      for (int m = mb; m < me; m += PW_MR) {
+        const float *a[PW_MR];
+        float *c[PW_MR];
+#pragma clang loop unroll(full)
+        for (int i = 0; i < PW_MR; i++) {
+          const int r = m + i < me ? m + i : me - 1;
+          a[i] = A + (long)r * K;
+          c[i] = C + (long)r * N;
+        }
+        tile(a, c, bp, bias, n, cols, K, lo, hi);
+      }
+    }
+  }
+}
