@@ -12,7 +12,9 @@
 #
 # Needs Debian bookworm (root for apt-get) and Deno. Settings (environment variables):
 #   LLVM   clang/lld major version from bookworm (default 19: clang-19 1:19.1.7-3~deb12u1)
-#   MR NR  the register tile: rows of A x columns of B (default 6 x 8; NR a multiple of 4)
+#   RELAXED_TILE, MULADD_TILE  the register tile of each build, "rows columns" (defaults "6 8"
+#          and "5 8": the fastest on x86-64 by tools/pointwise_wasm/tiles.ts; columns a multiple
+#          of 4). MR and NR set both at once, for experiments.
 #   OUT    directory for the .wasm files (default /tmp/pointwise_wasm_build)
 #   EMBED  1 = regenerate src/backend/pointwise/pointwise_wasm.ts (default 1)
 #   APT    1 = install clang-$LLVM and lld-$LLVM if missing (default 1)
@@ -21,8 +23,12 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 LLVM="${LLVM:-19}"
-MR="${MR:-6}"
-NR="${NR:-8}"
+RELAXED_TILE="${RELAXED_TILE:-6 8}"
+MULADD_TILE="${MULADD_TILE:-5 8}"
+if [ -n "${MR:-}" ] || [ -n "${NR:-}" ]; then
+  RELAXED_TILE="${MR:-6} ${NR:-8}"
+  MULADD_TILE="$RELAXED_TILE"
+fi
 OUT="${OUT:-/tmp/pointwise_wasm_build}"
 EMBED="${EMBED:-1}"
 APT="${APT:-1}"
@@ -39,15 +45,16 @@ mkdir -p "$OUT"
 # -ffreestanding -nostdlib: no libc, no start files. -fno-builtin: clang may not turn the
 # packing loop into a memcpy/memset call (there is no libc to link).
 CFLAGS=(--target=wasm32 -O3 -msimd128 -ffreestanding -nostdlib -fno-builtin
-  -DPW_MR="$MR" -DPW_NR="$NR" -Wall -Wextra -Werror)
+  -Wall -Wextra -Werror)
 # No entry point; exports by export_name attributes only; stack size 0 (the code keeps every
 # value in WebAssembly locals: checked below).
 LDFLAGS=(--no-entry --import-memory --strip-all --gc-sections -z stack-size=0)
 SHARED_FLAGS=(--shared-memory --max-memory=4294967296)
 
-build() { # name fma shared
-  local name=$1 fma=$2 shared=$3
-  local cflags=("${CFLAGS[@]}" -DPW_FMA="$fma") ldflags=("${LDFLAGS[@]}")
+build() { # name fma shared "mr nr"
+  local name=$1 fma=$2 shared=$3 mr nr
+  read -r mr nr <<<"$4"
+  local cflags=("${CFLAGS[@]}" -DPW_FMA="$fma" -DPW_MR="$mr" -DPW_NR="$nr") ldflags=("${LDFLAGS[@]}")
   # relaxed SIMD only where it is meant to be used: the mul+add builds must run without it
   if [ "$fma" = 1 ]; then cflags+=(-mrelaxed-simd); fi
   if [ "$shared" = 1 ]; then
@@ -81,16 +88,17 @@ build() { # name fma shared
   echo "built $OUT/$name.wasm ($(stat -c %s "$OUT/$name.wasm") bytes)"
 }
 
-build relaxed 1 0
-build relaxed_shared 1 1
-build muladd 0 0
-build muladd_shared 0 1
+build relaxed 1 0 "$RELAXED_TILE"
+build relaxed_shared 1 1 "$RELAXED_TILE"
+build muladd 0 0 "$MULADD_TILE"
+build muladd_shared 0 1 "$MULADD_TILE"
 
 if [ "$EMBED" = 1 ]; then
   CLANG_VERSION="$($CLANG --version | head -1 | sed 's/.*clang version //')"
-  SOURCE_DESC="tools/pointwise_wasm/pointwise.c (MR=$MR NR=$NR) built by"
+  SOURCE_DESC="tools/pointwise_wasm/pointwise.c built by"
   SOURCE_DESC="$SOURCE_DESC tools/pointwise_wasm/build.sh: clang $CLANG_VERSION ${CFLAGS[*]}"
-  SOURCE_DESC="$SOURCE_DESC (relaxed: -mrelaxed-simd -DPW_FMA=1; muladd: -DPW_FMA=0);"
+  SOURCE_DESC="$SOURCE_DESC (relaxed: -mrelaxed-simd -DPW_FMA=1, tile $RELAXED_TILE;"
+  SOURCE_DESC="$SOURCE_DESC muladd: -DPW_FMA=0, tile $MULADD_TILE);"
   SOURCE_DESC="$SOURCE_DESC wasm-ld ${LDFLAGS[*]} (shared: ${SHARED_FLAGS[*]} -matomics -mbulk-memory)"
   deno run --allow-read --allow-write "$ROOT/tools/jpeg_wasm/embed_wasm.ts" --kind=pointwise \
     "--source=$SOURCE_DESC" "$OUT/relaxed.wasm" "$OUT/relaxed_shared.wasm" "$OUT/muladd.wasm" \

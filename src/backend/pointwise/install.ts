@@ -10,8 +10,8 @@
  *
  * Threads: with the threaded binary, a pool of our own workers (`pool.ts`) on the backend's
  * shared memory splits each GEMM with the calling thread, as many threads as XNNPACK's active
- * pool has (so the watchdog's and `setThreads`' choice applies to both). Until the pool's
- * workers are ready, multi-threaded calls go to XNNPACK's kernels.
+ * pool has (so the watchdog's and `setThreads`' choice applies to both). Should the pool fail
+ * to start, multi-threaded calls go to XNNPACK's kernels.
  *
  * @module
  */
@@ -73,11 +73,9 @@ export interface PointwiseKernels {
   readonly packedBytes: number;
   /** Whether the kernels are registered (false after {@linkcode PointwiseKernels.disable}). */
   readonly enabled: boolean;
-  /** Resolves when the pool's workers are ready (at once without a pool). */
-  readonly ready: Promise<void>;
   /** Puts XNNPACK's kernels back, for comparisons; {@linkcode PointwiseKernels.enable} undoes it. */
   disable(): void;
-  /** Registers our kernels again after {@linkcode PointwiseKernels.disable}. */
+  /** Registers our kernels again after {@linkcode PointwiseKernels.disable} (not after uninstall). */
   enable(): void;
   /** Puts the original kernels back, frees the packed filters, ends the workers. */
   uninstall(): Promise<void>;
@@ -114,23 +112,22 @@ class Runner implements GemmRunner {
   readonly weights: PackedWeights;
   readonly tiling: Tiling;
   readonly #host: PointwiseHost;
-  #pool?: KernelPool;
-  #poolReady = false;
+  readonly #pool?: KernelPool;
 
+  /** `pool`: our workers (ready), if any; without, multi-threaded calls go to XNNPACK. */
   constructor(host: PointwiseHost, kernel: KernelExports, pool?: KernelPool) {
     this.#host = host;
     this.kernel = kernel;
     this.weights = new PackedWeights(host.backend, kernel);
     this.tiling = { mr: kernel.pw_mr(), nr: kernel.pw_nr(), blockBytes: DEFAULT_BLOCK_BYTES };
     this.#pool = pool;
-    pool?.ready.then(() => this.#poolReady = true, () => this.#pool = undefined);
   }
 
-  /** Threads for the next GEMM; 0 when it should go to XNNPACK (the pool is not ready). */
+  /** Threads for the next GEMM; 0 when it should go to XNNPACK (threads but no pool). */
   #threads(): number {
-    const wanted = this.#pool ? this.#host.threads() : 1;
+    const wanted = this.#host.maxThreads > 1 ? this.#host.threads() : 1;
     if (wanted <= 1) return 1;
-    return this.#poolReady ? Math.min(wanted, this.#pool!.size + 1) : 0;
+    return this.#pool ? Math.min(wanted, this.#pool.size + 1) : 0;
   }
 
   accepts(): boolean {
@@ -167,65 +164,94 @@ function register(configs: KernelConfig[]): void {
   }
 }
 
+/** How long our workers may take to start before the kernels run without them. */
+export const POOL_START_TIMEOUT_MS = 20_000;
+
+/** Starts a pool and waits until it is ready; undefined (and closed) when it is not in time. */
+async function startPool(
+  host: PointwiseHost,
+  module: WebAssembly.Module,
+): Promise<{ pool?: KernelPool; note: string }> {
+  if (!host.shared || host.maxThreads <= 1 || !host.workerClass) return { note: "" };
+  let pool: KernelPool | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    pool = new KernelPool(host.workerClass, module, host.memory, host.maxThreads - 1);
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`not ready within ${POOL_START_TIMEOUT_MS} ms`)),
+        POOL_START_TIMEOUT_MS,
+      );
+    });
+    await Promise.race([pool.ready, timeout]);
+    return { pool, note: `, ${pool.size} worker${pool.size > 1 ? "s" : ""}` };
+  } catch (error) {
+    await pool?.close();
+    return { note: `, workers failed (${errorMessage(error)}): XNNPACK when threaded` };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
- * Chooses, builds and registers our pointwise kernels on the running `wasm` backend. Never
- * throws: when something fails, XNNPACK's kernels stay and `reason` says why.
+ * Chooses, builds and registers our pointwise kernels on the running `wasm` backend, and starts
+ * their workers. Never throws: when something fails, XNNPACK's kernels stay and `reason` says
+ * why.
  */
-export function installPointwise(host: PointwiseHost, request: KernelsRequest): PointwiseKernels {
+export async function installPointwise(
+  host: PointwiseHost,
+  request: KernelsRequest,
+): Promise<PointwiseKernels> {
   const { choice, why } = chooseKernels(request, host.simd, probeRelaxedSimd());
   const none = (reason: string): PointwiseKernels => ({
     kernels: "xnnpack",
     reason,
     packedBytes: 0,
     enabled: false,
-    ready: Promise.resolve(),
     disable() {},
     enable() {},
     uninstall: () => Promise.resolve(),
   });
   if (choice === "xnnpack") return none(`kernels: xnnpack (${why})`);
-  let runner: Runner;
-  let pool: KernelPool | undefined;
+  let module: WebAssembly.Module;
+  let kernel: KernelExports;
   try {
-    const module = kernelModule(VARIANTS[choice], host.shared);
-    const kernel = instantiateKernel(module, host.memory);
-    if (host.shared && host.maxThreads > 1 && host.workerClass) {
-      pool = new KernelPool(host.workerClass, module, host.memory, host.maxThreads - 1);
-    }
-    runner = new Runner(host, kernel, pool);
+    module = kernelModule(VARIANTS[choice], host.shared);
+    kernel = instantiateKernel(module, host.memory);
   } catch (error) {
-    void pool?.close();
     return none(`kernels: xnnpack (${choice} failed: ${errorMessage(error)})`);
   }
+  const { pool, note } = await startPool(host, module);
+  const runner = new Runner(host, kernel, pool);
   const originals = KERNEL_NAMES.map((name) => tf.getKernel(name, "wasm"));
   const ours = originals.map((original) => ({
     ...original,
     kernelFunc: pointwiseKernel(original, runner),
   }));
   let enabled = false;
+  let installed = true;
   const state: PointwiseKernels = {
     kernels: choice,
-    reason: `kernels: ${choice} (${why}; ${runner.tiling.mr}x${runner.tiling.nr} tile${
-      pool ? `, ${pool.size} worker${pool.size > 1 ? "s" : ""}` : ""
-    })`,
+    reason: `kernels: ${choice} (${why}; ${runner.tiling.mr}x${runner.tiling.nr} tile${note})`,
     get packedBytes() {
       return runner.weights.bytes;
     },
     get enabled() {
       return enabled;
     },
-    ready: pool ? pool.ready.catch(() => {}) : Promise.resolve(),
     disable() {
       if (enabled) register(originals);
       enabled = false;
     },
     enable() {
+      if (!installed) return;
       if (!enabled) register(ours);
       enabled = true;
     },
     async uninstall() {
       if (active === state) active = undefined;
       state.disable();
+      installed = false;
       runner.weights.clear();
       await pool?.close();
     },
@@ -250,7 +276,7 @@ export async function installKernels(
       workerClass = await importNodeWorker();
     } catch { /* no workers: our kernels run on the calling thread, XNNPACK when threaded */ }
   }
-  return installPointwise({
+  return await installPointwise({
     backend: backend as WasmBackendLike,
     memory: loaded.memory,
     shared: loaded.memory.buffer instanceof SharedArrayBuffer,
