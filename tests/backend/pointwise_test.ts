@@ -178,6 +178,9 @@ async function withKernels(
     await shutdownBackend();
     try {
       const info = await initBackend({ threads, adaptive: false });
+      const kernels = activeKernels();
+      await kernels?.ready;
+      if (kernels) assertEquals(kernels.workers, threads > 1 ? "ready" : "none");
       await fn(info);
     } finally {
       await shutdownBackend();

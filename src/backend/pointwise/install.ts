@@ -10,8 +10,9 @@
  *
  * Threads: with the threaded binary, a pool of our own workers (`pool.ts`) on the backend's
  * shared memory splits each GEMM with the calling thread, as many threads as XNNPACK's active
- * pool has (so the watchdog's and `setThreads`' choice applies to both). Should the pool fail
- * to start, multi-threaded calls go to XNNPACK's kernels.
+ * pool has (so the watchdog's and `setThreads`' choice applies to both). The workers start in
+ * the background (while the model loads); until they are ready, or if they fail, multi-threaded
+ * calls go to XNNPACK's kernels.
  *
  * @module
  */
@@ -71,6 +72,10 @@ export interface PointwiseKernels {
   readonly reason: string;
   /** Bytes of packed filters held now. */
   readonly packedBytes: number;
+  /** Resolves when our workers are ready or have failed (at once without workers). */
+  readonly ready: Promise<void>;
+  /** Our workers: `none`, `starting`, `ready`, or why they failed (XNNPACK then runs threaded). */
+  readonly workers: string;
   /** Whether the kernels are registered (false after {@linkcode PointwiseKernels.disable}). */
   readonly enabled: boolean;
   /** Puts XNNPACK's kernels back, for comparisons; {@linkcode PointwiseKernels.enable} undoes it. */
@@ -112,14 +117,18 @@ class Runner implements GemmRunner {
   readonly weights: PackedWeights;
   readonly tiling: Tiling;
   readonly #host: PointwiseHost;
-  readonly #pool?: KernelPool;
+  #pool?: KernelPool;
 
-  /** `pool`: our workers (ready), if any; without, multi-threaded calls go to XNNPACK. */
-  constructor(host: PointwiseHost, kernel: KernelExports, pool?: KernelPool) {
+  /** `pool`: our workers, used once ready; until then, multi-threaded calls go to XNNPACK. */
+  constructor(host: PointwiseHost, kernel: KernelExports) {
     this.#host = host;
     this.kernel = kernel;
     this.weights = new PackedWeights(host.backend, kernel);
     this.tiling = { mr: kernel.pw_mr(), nr: kernel.pw_nr(), blockBytes: DEFAULT_BLOCK_BYTES };
+  }
+
+  /** Takes `pool` into use (it is ready). */
+  usePool(pool: KernelPool): void {
     this.#pool = pool;
   }
 
@@ -164,33 +173,44 @@ function register(configs: KernelConfig[]): void {
   }
 }
 
-/** How long our workers may take to start before the kernels run without them. */
+/** How long our workers may take to start before the kernels give up on them. */
 export const POOL_START_TIMEOUT_MS = 20_000;
 
-/** Starts a pool and waits until it is ready; undefined (and closed) when it is not in time. */
-async function startPool(
+/**
+ * Starts the pool in the background; `onReady` gets it once all workers are ready. The promise
+ * resolves then, or once the start failed or timed out (the pool closed); it never rejects.
+ */
+function startPool(
   host: PointwiseHost,
   module: WebAssembly.Module,
-): Promise<{ pool?: KernelPool; note: string }> {
-  if (!host.shared || host.maxThreads <= 1 || !host.workerClass) return { note: "" };
-  let pool: KernelPool | undefined;
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  onReady: (pool: KernelPool) => void,
+  onFailure: (why: string) => void,
+): { pool?: KernelPool; ready: Promise<void>; note: string } {
+  if (!host.shared || host.maxThreads <= 1 || !host.workerClass) {
+    return { ready: Promise.resolve(), note: "" };
+  }
+  let pool: KernelPool;
   try {
     pool = new KernelPool(host.workerClass, module, host.memory, host.maxThreads - 1);
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`not ready within ${POOL_START_TIMEOUT_MS} ms`)),
-        POOL_START_TIMEOUT_MS,
-      );
-    });
-    await Promise.race([pool.ready, timeout]);
-    return { pool, note: `, ${pool.size} worker${pool.size > 1 ? "s" : ""}` };
   } catch (error) {
-    await pool?.close();
-    return { note: `, workers failed (${errorMessage(error)}): XNNPACK when threaded` };
-  } finally {
-    clearTimeout(timer);
+    return { ready: Promise.resolve(), note: `, no workers (${errorMessage(error)})` };
   }
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error("timeout")), POOL_START_TIMEOUT_MS);
+    // the workers keep the process alive while they start, not this timer
+    (globalThis as { Deno?: { unrefTimer?(id: number): void } }).Deno?.unrefTimer?.(
+      timer as unknown as number,
+    );
+  });
+  const ready = Promise.race([pool.ready, timeout]).then(
+    () => onReady(pool),
+    (error) => {
+      onFailure(`failed: ${errorMessage(error)}`);
+      return pool.close();
+    },
+  ).finally(() => clearTimeout(timer));
+  return { pool, ready, note: `, ${pool.size} worker${pool.size > 1 ? "s" : ""}` };
 }
 
 /**
@@ -198,16 +218,15 @@ async function startPool(
  * their workers. Never throws: when something fails, XNNPACK's kernels stay and `reason` says
  * why.
  */
-export async function installPointwise(
-  host: PointwiseHost,
-  request: KernelsRequest,
-): Promise<PointwiseKernels> {
+export function installPointwise(host: PointwiseHost, request: KernelsRequest): PointwiseKernels {
   const { choice, why } = chooseKernels(request, host.simd, probeRelaxedSimd());
   const none = (reason: string): PointwiseKernels => ({
     kernels: "xnnpack",
     reason,
     packedBytes: 0,
     enabled: false,
+    ready: Promise.resolve(),
+    workers: "none",
     disable() {},
     enable() {},
     uninstall: () => Promise.resolve(),
@@ -221,8 +240,13 @@ export async function installPointwise(
   } catch (error) {
     return none(`kernels: xnnpack (${choice} failed: ${errorMessage(error)})`);
   }
-  const { pool, note } = await startPool(host, module);
-  const runner = new Runner(host, kernel, pool);
+  const runner = new Runner(host, kernel);
+  let workers = "none";
+  const { pool, ready, note } = startPool(host, module, (p) => {
+    workers = "ready";
+    runner.usePool(p);
+  }, (why) => workers = why);
+  if (pool && workers === "none") workers = "starting";
   const originals = KERNEL_NAMES.map((name) => tf.getKernel(name, "wasm"));
   const ours = originals.map((original) => ({
     ...original,
@@ -238,6 +262,10 @@ export async function installPointwise(
     },
     get enabled() {
       return enabled;
+    },
+    ready,
+    get workers() {
+      return workers;
     },
     disable() {
       if (enabled) register(originals);
@@ -276,7 +304,7 @@ export async function installKernels(
       workerClass = await importNodeWorker();
     } catch { /* no workers: our kernels run on the calling thread, XNNPACK when threaded */ }
   }
-  return await installPointwise({
+  return installPointwise({
     backend: backend as WasmBackendLike,
     memory: loaded.memory,
     shared: loaded.memory.buffer instanceof SharedArrayBuffer,

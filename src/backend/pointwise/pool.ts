@@ -4,8 +4,10 @@
  * (`Atomics.wait`/`notify` on a `SharedArrayBuffer`). A GEMM is cut into shares; the caller
  * posts one to every worker, computes its own, and waits for the others.
  *
- * Workers are unref'd (an idle pool never keeps the process alive); {@linkcode KernelPool.close}
- * asks them to leave their loop and resolves when all have exited.
+ * A worker keeps the process alive only until it is ready (so that waiting for
+ * {@linkcode KernelPool.ready} works); then it is unref'd, and an idle pool never keeps the
+ * process alive. {@linkcode KernelPool.close} asks the workers to leave their loop and resolves
+ * when all have exited.
  *
  * @module
  */
@@ -22,10 +24,15 @@ const SLOT = 16; // words per worker slot
 // slot words: 0 has work, 1 a, 2 packed, 3 bias, 4 c, 5 m0, 6 m1, 7 p0, 8 p1, 9 k, 10 n,
 // 11 lo (f32), 12 hi (f32), 13 mc
 
-/** Spins of a worker on the generation word before it sleeps (the next layer often follows). */
-const WORKER_SPINS = 20_000;
-/** Spins of the caller on the pending count before it sleeps. */
-const CALLER_SPINS = 200_000;
+// An Atomics.load round of these loops takes about 15 ns in Deno 2.9 on x86-64.
+/**
+ * Spins of a worker on the generation word before it sleeps (about 30 us): in MobileNet the
+ * next pointwise layer comes after a depthwise one (XNNPACK's threads), so a longer spin would
+ * only take a core from them.
+ */
+const WORKER_SPINS = 2_000;
+/** Spins of the caller on the pending count before it sleeps (about 300 us). */
+const CALLER_SPINS = 20_000;
 
 const WORKER_SOURCE = `"use strict";
 const { parentPort, workerData } = require("node:worker_threads");
@@ -116,11 +123,11 @@ export class KernelPool {
         name: "mobilenet-edge-pointwise",
         workerData: { kernel: module, memory, control, slot },
       });
-      worker.unref();
       live.add(worker);
       this.#workers.push(worker);
       const ready = Promise.withResolvers<void>();
       readies.push(ready.promise);
+      ready.promise.finally(() => worker.unref()).catch(() => {});
       worker.on("message", (message: unknown) => {
         if (message === "ready") ready.resolve();
       });
