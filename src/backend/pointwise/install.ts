@@ -11,8 +11,9 @@
  * Threads: with the threaded binary, a pool of our own workers (`pool.ts`) on the backend's
  * shared memory splits each GEMM with the calling thread, as many threads as XNNPACK's active
  * pool has (so the watchdog's and `setThreads`' choice applies to both). The workers start in
- * the background (while the model loads); until they are ready, or if they fail, multi-threaded
- * calls go to XNNPACK's kernels.
+ * the background (while the model loads); until they are ready (or if they fail) the calling
+ * thread does all the work. The output does not depend on the thread count or the split: every
+ * output value is the bias plus the products in input-channel order, fused or not, in float32.
  *
  * @module
  */
@@ -74,7 +75,7 @@ export interface PointwiseKernels {
   readonly packedBytes: number;
   /** Resolves when our workers are ready or have failed (at once without workers). */
   readonly ready: Promise<void>;
-  /** Our workers: `none`, `starting`, `ready`, or why they failed (XNNPACK then runs threaded). */
+  /** Our workers: `none`, `starting`, `ready`, or why they failed (then one thread does it all). */
   readonly workers: string;
   /** Whether the kernels are registered (false after {@linkcode PointwiseKernels.disable}). */
   readonly enabled: boolean;
@@ -132,15 +133,13 @@ class Runner implements GemmRunner {
     this.#pool = pool;
   }
 
-  /** Threads for the next GEMM; 0 when it should go to XNNPACK (threads but no pool). */
+  /**
+   * Threads for the next GEMM: XNNPACK's active count, or 1 while our workers start (or if they
+   * failed). The result does not depend on it: every output is the same sum in the same order.
+   */
   #threads(): number {
-    const wanted = this.#host.maxThreads > 1 ? this.#host.threads() : 1;
-    if (wanted <= 1) return 1;
-    return this.#pool ? Math.min(wanted, this.#pool.size + 1) : 0;
-  }
-
-  accepts(): boolean {
-    return this.#threads() > 0;
+    if (!this.#pool) return 1;
+    return Math.max(1, Math.min(this.#host.threads(), this.#pool.size + 1));
   }
 
   pack(dataId: object, filter: number, k: number, n: number): number {
@@ -153,7 +152,7 @@ class Runner implements GemmRunner {
     const { a, packed, bias, c, k, n, lo, hi } = job;
     const own = (s: { m0: number; m1: number; p0: number; p1: number }) =>
       this.kernel.pw_run(a, packed, bias, c, s.m0, s.m1, s.p0, s.p1, k, n, lo, hi, mc);
-    const shares = split(job.m, n, Math.max(1, threads), this.tiling);
+    const shares = split(job.m, n, threads, this.tiling);
     if (shares.length === 1) return own(shares[0]);
     this.#pool!.run({ a, packed, bias, c, k, n, lo, hi, mc }, shares, own);
   }

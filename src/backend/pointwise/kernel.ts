@@ -38,8 +38,6 @@ export interface GemmJob {
 
 /** What a pointwise kernel needs from the rest of the package. */
 export interface GemmRunner {
-  /** Whether the next GEMM may run now (false: the original kernel runs it). */
-  accepts(): boolean;
   /** Packs the `[k, n]` filter with data `dataId` at `filter`, once; returns the panels. */
   pack(dataId: object, filter: number, k: number, n: number): number;
   /** Runs one GEMM (on as many threads as are active). */
@@ -109,7 +107,7 @@ export function pointwiseKernel(original: KernelConfig, runner: GemmRunner): Ker
   return (args) => {
     const inputs = args.inputs as Parameters<typeof planPointwise>[0];
     const plan = planPointwise(inputs, args.attrs ?? {});
-    if (!plan || !runner.accepts()) return original.kernelFunc(args);
+    if (!plan) return original.kernelFunc(args);
     const backend = args.backend as WasmBackendLike;
     const data = backend.dataIdMap;
     const filter = inputs.filter!;
