@@ -199,6 +199,8 @@ async function runChild(runs: number, build: string, stat: string): Promise<Chil
       build,
       "--runs",
       String(runs),
+      "--stat",
+      stat,
     ],
     env,
     stdout: "piped",
