@@ -20,6 +20,8 @@ import { split, type Tiling } from "../../src/backend/pointwise/gemm.ts";
 import { activeKernels, chooseKernels } from "../../src/backend/pointwise/install.ts";
 import { planPointwise } from "../../src/backend/pointwise/kernel.ts";
 import { kernelBytes, probeRelaxedSimd } from "../../src/backend/pointwise/module.ts";
+import * as embedded from "../../src/backend/pointwise/pointwise_wasm.ts";
+import { sha256Hex } from "../../src/weights/sha256.ts";
 import { liveKernelWorkers } from "../../src/backend/pointwise/pool.ts";
 import {
   type BackendInfo,
@@ -119,11 +121,15 @@ Deno.test("MOBILENET_EDGE_KERNELS is parsed strictly, absent when unset", () => 
   assertThrows(() => resolveOptions({}, env("avx")), RangeError, KERNELS_ENV);
 });
 
-Deno.test("the embedded modules: relaxed SIMD probe, no data section, no stack", () => {
+Deno.test("the embedded modules: relaxed SIMD probe, checksums, no data section, no stack", async () => {
   assert(probeRelaxedSimd().ok, "Deno 2.9's V8 has relaxed SIMD");
   for (const variant of ["relaxed", "muladd"] as const) {
     for (const shared of [false, true]) {
       const bytes = kernelBytes(variant, shared);
+      const prefix = `POINTWISE_${variant.toUpperCase()}${shared ? "_SHARED" : ""}_WASM`;
+      const constants = embedded as Record<string, unknown>;
+      assertEquals(bytes.length, constants[`${prefix}_BYTES`]);
+      assertEquals(await sha256Hex(bytes), constants[`${prefix}_SHA256`]);
       const module = new WebAssembly.Module(bytes as BufferSource);
       assertEquals(
         WebAssembly.Module.imports(module).map((i) => `${i.module}.${i.name}:${i.kind}`),
