@@ -16,7 +16,7 @@ import {
 } from "../_assert.ts";
 import { readInput, readReference } from "../_fixtures.ts";
 import { KERNELS_ENV, parseKernelsEnv, resolveOptions } from "../../src/backend/flags.ts";
-import { split, type Tiling } from "../../src/backend/pointwise/gemm.ts";
+import { chunkAt, chunking, type Tiling } from "../../src/backend/pointwise/gemm.ts";
 import { activeKernels, chooseKernels } from "../../src/backend/pointwise/install.ts";
 import { planPointwise } from "../../src/backend/pointwise/kernel.ts";
 import { kernelBytes, probeRelaxedSimd } from "../../src/backend/pointwise/module.ts";
@@ -67,31 +67,32 @@ Deno.test("planPointwise takes 1x1, stride 1, unpadded NHWC float32 with linear/
   for (const [what, args] of refused) assertEquals(planPointwise(...args), undefined, what);
 });
 
-Deno.test("split covers every row and panel exactly once, by rows or by panels", () => {
+Deno.test("chunking covers every row and panel exactly once, in whole tiles", () => {
   const tiling: Tiling = { mr: 6, nr: 8, blockBytes: 1 << 17 };
-  for (
-    const [m, n, threads] of [[49, 1024, 2], [12544, 64, 2], [1, 1, 2], [7, 9, 3], [196, 512, 4], [
-      5,
-      8,
-      2,
-    ]]
-  ) {
-    const shares = split(m, n, threads, tiling);
-    assert(shares.length >= 1 && shares.length <= threads, `${m}x${n}/${threads}`);
+  const cases = [[49, 1024, 2], [12544, 64, 2], [1, 1, 2], [7, 9, 3], [196, 512, 4], [5, 8, 2], [
+    784,
+    256,
+    8,
+  ], [30, 30, 1]];
+  for (const [m, n, threads] of cases) {
+    const c = chunking(m, n, threads, tiling);
+    assert(c.count >= 1 && c.count <= Math.max(1, 4 * threads), `${m}x${n}: ${c.count} chunks`);
+    assertEquals(c.rows % 6, 0);
     const panels = Math.ceil(n / 8);
     const seen = new Uint8Array(m * panels);
-    for (const s of shares) {
+    for (let i = 0; i < c.count; i++) {
+      const s = chunkAt(c, i);
+      assert(s.m0 < s.m1 && s.p0 < s.p1, `${m}x${n} chunk ${i} is empty`);
       for (let r = s.m0; r < s.m1; r++) for (let p = s.p0; p < s.p1; p++) seen[r * panels + p]++;
     }
-    assert(
-      seen.every((v) => v === 1),
-      `${m}x${n} on ${threads} threads: ${JSON.stringify(shares)}`,
-    );
+    assert(seen.every((v) => v === 1), `${m}x${n} on ${threads} threads: ${JSON.stringify(c)}`);
   }
-  // small m, wide n: each thread takes half the panels (half the filter)
-  assertEquals(split(49, 1024, 2, tiling).map((s) => [s.p0, s.p1]), [[0, 64], [64, 128]]);
-  // tall m: by rows, whole tiles
-  assertEquals(split(12544, 64, 2, tiling).map((s) => s.m0 % 6), [0, 0]);
+  // small m, wide n: along the panels (each chunk reads its part of the filter)
+  const wide = chunking(49, 1024, 2, tiling);
+  assertEquals([wide.rows >= 49, wide.count], [true, 8]);
+  // tall m: along the rows
+  assertEquals(chunking(12544, 64, 2, tiling).panelChunks, 1);
+  assertEquals(chunking(12544, 64, 1, tiling).count, 1);
 });
 
 Deno.test("the choice of kernels: forced, no SIMD, relaxed SIMD, mul + add", () => {
@@ -261,10 +262,20 @@ for (const kernels of ["relaxed-simd", "simd-muladd"]) {
         assertMatch(info.reason, new RegExp(`kernels: ${kernels} \\(${KERNELS_ENV}=${kernels}`));
         compareWithXnnpack(`${kernels} ${threads}T`);
         if (threads === 2) {
-          // the same sums in the same order whatever the split: bit-identical on 1 thread
+          // the same sums in the same order whatever the split: bit-identical on 1 thread; run
+          // until the worker has taken chunks of it (on a busy machine it may get no CPU)
           const x = tf.randomUniform([1, 14, 14, 512], -1, 1, "float32", 3) as tf.Tensor4D;
           const f = tf.randomNormal([1, 1, 512, 520], 0, 0.05, "float32", 4) as tf.Tensor4D;
-          const two = tf.conv2d(x, f, 1, "same");
+          let two = tf.conv2d(x, f, 1, "same");
+          const deadline = performance.now() + 10_000;
+          for (let taken = activeKernels()!.workerChunks; performance.now() < deadline;) {
+            two.dispose();
+            two = tf.conv2d(x, f, 1, "same");
+            if (activeKernels()!.workerChunks > taken) break;
+            taken = activeKernels()!.workerChunks;
+            await new Promise((resolve) => setTimeout(resolve, 5));
+          }
+          assert(activeKernels()!.workerChunks > 0, "the worker took part");
           await setThreads(1); // our threads follow XNNPACK's active pool
           const one = tf.conv2d(x, f, 1, "same");
           assertEquals(one.dataSync(), two.dataSync());

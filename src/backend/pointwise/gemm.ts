@@ -1,7 +1,8 @@
 /**
- * How one GEMM is cut into work for the threads: row blocks sized for the cache, and a split of
- * the output between threads by rows or by column panels, whichever leaves the busiest thread
- * the least work.
+ * How one GEMM is cut into chunks that the threads take one at a time (dynamic scheduling: a
+ * thread that gets less CPU, on a machine shared with other work, simply takes fewer chunks).
+ * Chunks are rectangles of whole register tiles: row ranges (multiples of the tile's rows) by
+ * panel ranges; row blocks inside a chunk are sized for the cache.
  *
  * @module
  */
@@ -19,13 +20,19 @@ export interface Tiling {
 /** Default bytes of one row block of A: half a typical 256 KiB-1 MiB L2. */
 export const DEFAULT_BLOCK_BYTES = 128 * 1024;
 
+/** Chunks per thread: enough for a thread that falls behind to leave its share to others. */
+export const CHUNKS_PER_THREAD = 4;
+
+/** Most chunks of one GEMM (the control block's chunk counter has 10 bits). */
+export const MAX_CHUNKS = 1023;
+
 /** Rows per block: `blockBytes` of A, a multiple of `mr`, at least `mr`. */
 export function rowBlock(k: number, tiling: Tiling): number {
   const rows = Math.floor(tiling.blockBytes / (4 * k) / tiling.mr) * tiling.mr;
   return Math.max(tiling.mr, rows);
 }
 
-/** The share of one thread: rows `[m0, m1)`, panels `[p0, p1)`. */
+/** The rows `[m0, m1)` and panels `[p0, p1)` of one chunk. */
 export interface Share {
   m0: number;
   m1: number;
@@ -33,32 +40,48 @@ export interface Share {
   p1: number;
 }
 
+/** How an `m x n` GEMM is cut: `rowChunks x panelChunks` chunks of `rows` rows, `panels` panels. */
+export interface Chunking {
+  /** Rows of the output. */
+  m: number;
+  /** Panels of the output (`ceil(n / nr)`). */
+  panelCount: number;
+  /** Rows per chunk (a multiple of the tile's rows; the last chunk may have fewer). */
+  rows: number;
+  /** Panels per chunk (the last chunk may have fewer). */
+  panels: number;
+  /** Chunks along the panels. */
+  panelChunks: number;
+  /** All chunks. */
+  count: number;
+}
+
 /**
- * Splits an `m x n` output between `threads` threads (the caller first). By rows when that
- * leaves the busiest thread no more tiles than splitting the column panels, else by panels
- * (small `m`, wide `n`: each thread then reads only its part of the filter).
+ * Cuts an `m x n` output for `threads` threads into about `CHUNKS_PER_THREAD * threads` chunks
+ * (one chunk for one thread). Along the rows when the output has more rows than columns (each
+ * chunk then reads all of the filter and its own rows of the input), else along the panels
+ * (small `m`, wide `n`: each chunk reads its part of the filter).
  */
-export function split(m: number, n: number, threads: number, tiling: Tiling): Share[] {
-  const panels = Math.ceil(n / tiling.nr);
-  const tiles = (rows: number) => Math.ceil(rows / tiling.mr);
-  const byRows = tiles(Math.ceil(m / threads)) * panels;
-  const byPanels = tiles(m) * Math.ceil(panels / threads);
-  const shares: Share[] = [];
-  if (byRows <= byPanels) {
-    // whole tiles per thread where possible, the remainder spread one tile at a time
-    const total = tiles(m);
-    for (let t = 0, start = 0; t < threads; t++) {
-      const count = Math.floor(total / threads) + (t < total % threads ? 1 : 0);
-      const end = Math.min(m, start + count * tiling.mr);
-      if (end > start) shares.push({ m0: start, m1: end, p0: 0, p1: panels });
-      start = end;
-    }
-  } else {
-    for (let t = 0, start = 0; t < threads; t++) {
-      const count = Math.floor(panels / threads) + (t < panels % threads ? 1 : 0);
-      if (count > 0) shares.push({ m0: 0, m1: m, p0: start, p1: start + count });
-      start += count;
-    }
-  }
-  return shares;
+export function chunking(m: number, n: number, threads: number, tiling: Tiling): Chunking {
+  const panelCount = Math.ceil(n / tiling.nr);
+  const tiles = Math.ceil(m / tiling.mr);
+  const wanted = threads <= 1 ? 1 : Math.min(MAX_CHUNKS, CHUNKS_PER_THREAD * threads);
+  let rowChunks = 1;
+  let panelChunks = 1;
+  if (m >= n) rowChunks = Math.min(tiles, wanted);
+  else panelChunks = Math.min(panelCount, wanted);
+  const rows = Math.ceil(tiles / rowChunks) * tiling.mr;
+  const panels = Math.ceil(panelCount / panelChunks);
+  rowChunks = Math.ceil(m / rows);
+  panelChunks = Math.ceil(panelCount / panels);
+  return { m, panelCount, rows, panels, panelChunks, count: rowChunks * panelChunks };
+}
+
+/** Chunk `index` of `c` (0 <= index < c.count). */
+export function chunkAt(c: Chunking, index: number): Share {
+  const r = Math.floor(index / c.panelChunks);
+  const p = index - r * c.panelChunks;
+  const m0 = r * c.rows;
+  const p0 = p * c.panels;
+  return { m0, m1: Math.min(c.m, m0 + c.rows), p0, p1: Math.min(c.panelCount, p0 + c.panels) };
 }

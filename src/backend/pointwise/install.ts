@@ -23,7 +23,7 @@ import { errorMessage } from "../../_util.ts";
 import type { LoadedModule } from "../emscripten_module.ts";
 import { KERNELS_ENV, type KernelsRequest } from "../flags.ts";
 import { importNodeWorker } from "../pthread_bridge.ts";
-import { DEFAULT_BLOCK_BYTES, rowBlock, split, type Tiling } from "./gemm.ts";
+import { chunking, DEFAULT_BLOCK_BYTES, rowBlock, type Tiling } from "./gemm.ts";
 import { type GemmJob, type GemmRunner, pointwiseKernel, type WasmBackendLike } from "./kernel.ts";
 import {
   instantiateKernel,
@@ -77,6 +77,8 @@ export interface PointwiseKernels {
   readonly ready: Promise<void>;
   /** Our workers: `none`, `starting`, `ready`, or why they failed (then one thread does it all). */
   readonly workers: string;
+  /** Chunks of GEMMs our workers have computed so far (the calling thread's not counted). */
+  readonly workerChunks: number;
   /** Whether the kernels are registered (false after {@linkcode PointwiseKernels.disable}). */
   readonly enabled: boolean;
   /** Puts XNNPACK's kernels back, for comparisons; {@linkcode PointwiseKernels.enable} undoes it. */
@@ -149,12 +151,13 @@ class Runner implements GemmRunner {
   run(job: GemmJob): void {
     const mc = rowBlock(job.k, this.tiling);
     const threads = this.#threads();
-    const { a, packed, bias, c, k, n, lo, hi } = job;
-    const own = (s: { m0: number; m1: number; p0: number; p1: number }) =>
-      this.kernel.pw_run(a, packed, bias, c, s.m0, s.m1, s.p0, s.p1, k, n, lo, hi, mc);
-    const shares = split(job.m, n, threads, this.tiling);
-    if (shares.length === 1) return own(shares[0]);
-    this.#pool!.run({ a, packed, bias, c, k, n, lo, hi, mc }, shares, own);
+    const { a, packed, bias, c, m, k, n, lo, hi } = job;
+    const run = this.kernel.pw_run;
+    if (threads <= 1) {
+      return run(a, packed, bias, c, 0, m, 0, Math.ceil(n / this.tiling.nr), k, n, lo, hi, mc);
+    }
+    const chunks = chunking(m, n, threads, this.tiling);
+    this.#pool!.run({ a, packed, bias, c, k, n, lo, hi, mc }, chunks, threads - 1, run);
   }
 }
 
@@ -226,6 +229,7 @@ export function installPointwise(host: PointwiseHost, request: KernelsRequest): 
     enabled: false,
     ready: Promise.resolve(),
     workers: "none",
+    workerChunks: 0,
     disable() {},
     enable() {},
     uninstall: () => Promise.resolve(),
@@ -265,6 +269,9 @@ export function installPointwise(host: PointwiseHost, request: KernelsRequest): 
     ready,
     get workers() {
       return workers;
+    },
+    get workerChunks() {
+      return pool?.workerChunks ?? 0;
     },
     disable() {
       if (enabled) register(originals);

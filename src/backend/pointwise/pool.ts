@@ -1,8 +1,10 @@
 /**
  * Our own threads for the pointwise kernel: `node:worker_threads` workers that each instantiate
  * the kernel module on the backend's shared `WebAssembly.Memory` and wait on a control block
- * (`Atomics.wait`/`notify` on a `SharedArrayBuffer`). A GEMM is cut into shares; the caller
- * posts one to every worker, computes its own, and waits for the others.
+ * (`Atomics.wait`/`notify` on a `SharedArrayBuffer`). A GEMM is cut into chunks (`gemm.ts`);
+ * the caller posts the job, and it and the workers claim chunks with a compare-and-swap on one
+ * counter until none is left; the caller then waits only for chunks already claimed, so a worker
+ * that gets no CPU (a busy machine) delays nothing.
  *
  * A worker keeps the process alive only until it is ready (so that waiting for
  * {@linkcode KernelPool.ready} works); then it is unref'd, and an idle pool never keeps the
@@ -12,17 +14,20 @@
  * @module
  */
 import type { Worker as NodeWorker } from "node:worker_threads";
-import type { Share } from "./gemm.ts";
+import type { Chunking } from "./gemm.ts";
 
 /** Control block layout (Int32 words). */
-const GEN = 0; // generation: bumped by the caller to post work
-const PENDING = 1; // workers that have not finished the current generation
-const QUIT = 2; // 1: leave the loop
-const FAILED = 3; // set by a worker whose share threw (a trap)
-const BASE = 16; // first worker slot
-const SLOT = 16; // words per worker slot
-// slot words: 0 has work, 1 a, 2 packed, 3 bias, 4 c, 5 m0, 6 m1, 7 p0, 8 p1, 9 k, 10 n,
-// 11 lo (f32), 12 hi (f32), 13 mc
+const GEN = 0; // job generation: bumped by the caller to post a job
+const QUIT = 1; // 1: leave the loop
+const FAILED = 2; // set by a worker whose chunk threw (a trap)
+const NEXT = 3; // (generation tag << 10) | next unclaimed chunk
+const DONE = 4; // chunks finished in this job
+const LIMIT = 5; // workers (by slot) that may take part in this job
+const TAKEN = 6; // chunks the workers have run since the pool started (statistics)
+const JOB = 8; // the job: a, packed, bias, c, m, k, n, mc, rows, panels, panelChunks, panelCount,
+// count, then lo and hi as float32
+const WORDS = JOB + 16;
+const TAG_MASK = 0x3fffff; // 22 bits of generation in NEXT
 
 // An Atomics.load round of these loops takes about 15 ns in Deno 2.9 on x86-64.
 /**
@@ -31,8 +36,57 @@ const SLOT = 16; // words per worker slot
  * only take a core from them.
  */
 const WORKER_SPINS = 2_000;
-/** Spins of the caller on the pending count before it sleeps (about 300 us). */
+/** Spins of the caller on the finished-chunk count before it sleeps (about 300 us). */
 const CALLER_SPINS = 20_000;
+
+/**
+ * Claims chunks of the current job one at a time and runs them: the same loop for the caller
+ * and for the workers (`run` is the kernel's `pw_run`). Returns when no chunk of generation
+ * `tag` is left. Compiled twice: in the workers from its source text, and here.
+ */
+function claimChunks(
+  i32: Int32Array,
+  f32: Float32Array,
+  tag: number,
+  run: (...args: number[]) => void,
+  worker: boolean,
+): void {
+  const j = 8; // JOB
+  const a = i32[j], packed = i32[j + 1], bias = i32[j + 2], c = i32[j + 3], m = i32[j + 4];
+  const k = i32[j + 5], n = i32[j + 6], mc = i32[j + 7], rows = i32[j + 8], panels = i32[j + 9];
+  const panelChunks = i32[j + 10], panelCount = i32[j + 11], count = i32[j + 12];
+  const lo = f32[j + 13], hi = f32[j + 14];
+  for (;;) {
+    const v = Atomics.load(i32, 3); // NEXT
+    const index = v & 1023;
+    if (v >>> 10 !== tag || index >= count) return;
+    if (Atomics.compareExchange(i32, 3, v, v + 1) !== v) continue;
+    const r = Math.floor(index / panelChunks);
+    const m0 = r * rows;
+    const p0 = (index - r * panelChunks) * panels;
+    try {
+      run(
+        a,
+        packed,
+        bias,
+        c,
+        m0,
+        Math.min(m, m0 + rows),
+        p0,
+        Math.min(panelCount, p0 + panels),
+        k,
+        n,
+        lo,
+        hi,
+        mc,
+      );
+    } catch {
+      Atomics.store(i32, 2, 1); // FAILED
+    }
+    if (worker) Atomics.add(i32, 6, 1); // TAKEN
+    if (Atomics.add(i32, 4, 1) + 1 === count) Atomics.notify(i32, 4); // DONE
+  }
+}
 
 const WORKER_SOURCE = `"use strict";
 const { parentPort, workerData } = require("node:worker_threads");
@@ -41,7 +95,7 @@ const { kernel, memory, control, slot } = workerData;
 const run = new WebAssembly.Instance(kernel, { env: { memory } }).exports.pw_run;
 const i32 = new Int32Array(control);
 const f32 = new Float32Array(control);
-const b = ${BASE} + slot * ${SLOT};
+const claimChunks = ${claimChunks.toString()};
 let gen = Atomics.load(i32, ${GEN});
 parentPort.postMessage("ready");
 work: for (;;) {
@@ -52,15 +106,7 @@ work: for (;;) {
   }
   gen = Atomics.load(i32, ${GEN});
   if (Atomics.load(i32, ${QUIT})) break;
-  if (i32[b]) {
-    try {
-      run(i32[b + 1], i32[b + 2], i32[b + 3], i32[b + 4], i32[b + 5], i32[b + 6], i32[b + 7],
-        i32[b + 8], i32[b + 9], i32[b + 10], f32[b + 11], f32[b + 12], i32[b + 13]);
-    } catch {
-      Atomics.store(i32, ${FAILED}, 1);
-    }
-  }
-  if (Atomics.sub(i32, ${PENDING}, 1) === 1) Atomics.notify(i32, ${PENDING});
+  if (slot < Atomics.load(i32, ${LIMIT})) claimChunks(i32, f32, gen & ${TAG_MASK}, run, true);
 }
 process.exit(0);
 `;
@@ -76,7 +122,7 @@ export function liveKernelWorkers(): number {
   return live.size;
 }
 
-/** The fixed arguments of one GEMM, given to every share. */
+/** The arguments of one GEMM that every chunk shares. */
 export interface PoolJob {
   a: number;
   packed: number;
@@ -96,6 +142,7 @@ export class KernelPool {
   readonly #i32: Int32Array;
   readonly #f32: Float32Array;
   #closed = false;
+  #gen = 0;
   /** Resolves when every worker is ready; rejects when one fails to start. */
   readonly ready: Promise<void>;
 
@@ -113,7 +160,7 @@ export class KernelPool {
     if (!Number.isInteger(size) || size < 1) {
       throw new RangeError(`pool size must be >= 1, got ${size}`);
     }
-    const control = new SharedArrayBuffer((BASE + SLOT * size) * 4);
+    const control = new SharedArrayBuffer(WORDS * 4);
     this.#i32 = new Int32Array(control);
     this.#f32 = new Float32Array(control);
     const readies: Promise<void>[] = [];
@@ -146,55 +193,57 @@ export class KernelPool {
     this.ready.catch(() => {});
   }
 
+  /** Chunks the workers have run so far (the caller's are not counted). */
+  get workerChunks(): number {
+    return Atomics.load(this.#i32, TAKEN);
+  }
+
   /** Workers in the pool. */
   get size(): number {
     return this.#workers.length;
   }
 
   /**
-   * Runs `shares[0]` on the calling thread and `shares[1..]` on workers 0.., then returns when
-   * all are done. At most `size + 1` shares; call only once {@linkcode KernelPool.ready} has
-   * resolved.
+   * Runs the GEMM `job` cut as `chunks` on the calling thread and `workers` workers (at most
+   * {@linkcode KernelPool.size}), each taking chunks until none is left, and returns when all
+   * are done. `run` is the caller's kernel instance's `pw_run`. Call only once
+   * {@linkcode KernelPool.ready} has resolved.
    *
-   * @throws {Error} when a worker's share trapped (the caller's own share throws as it is).
+   * @throws {Error} when a chunk trapped (out-of-bounds pointers).
    */
-  run(job: PoolJob, shares: Share[], own: (share: Share) => void): void {
+  run(job: PoolJob, chunks: Chunking, workers: number, run: (...args: number[]) => void): void {
     const i32 = this.#i32;
     const f32 = this.#f32;
-    for (let w = 0; w < this.#workers.length; w++) {
-      const b = BASE + w * SLOT;
-      const share = shares[w + 1];
-      i32[b] = share ? 1 : 0;
-      if (!share) continue;
-      i32[b + 1] = job.a;
-      i32[b + 2] = job.packed;
-      i32[b + 3] = job.bias;
-      i32[b + 4] = job.c;
-      i32[b + 5] = share.m0;
-      i32[b + 6] = share.m1;
-      i32[b + 7] = share.p0;
-      i32[b + 8] = share.p1;
-      i32[b + 9] = job.k;
-      i32[b + 10] = job.n;
-      f32[b + 11] = job.lo;
-      f32[b + 12] = job.hi;
-      i32[b + 13] = job.mc;
-    }
-    Atomics.store(i32, PENDING, this.#workers.length);
-    Atomics.add(i32, GEN, 1);
+    i32.set([
+      job.a,
+      job.packed,
+      job.bias,
+      job.c,
+      chunks.m,
+      job.k,
+      job.n,
+      job.mc,
+      chunks.rows,
+      chunks.panels,
+      chunks.panelChunks,
+      chunks.panelCount,
+      chunks.count,
+    ], JOB);
+    f32[JOB + 13] = job.lo;
+    f32[JOB + 14] = job.hi;
+    const gen = (this.#gen = (this.#gen + 1) | 0);
+    const tag = gen & TAG_MASK;
+    Atomics.store(i32, LIMIT, workers);
+    Atomics.store(i32, DONE, 0);
+    Atomics.store(i32, NEXT, tag << 10);
+    Atomics.store(i32, GEN, gen);
     Atomics.notify(i32, GEN);
-    try {
-      own(shares[0]);
-    } finally {
-      this.#wait();
+    claimChunks(i32, f32, tag, run, false);
+    for (let spins = CALLER_SPINS; spins > 0 && Atomics.load(i32, DONE) !== chunks.count; spins--);
+    for (let done; (done = Atomics.load(i32, DONE)) !== chunks.count;) {
+      Atomics.wait(i32, DONE, done);
     }
-    if (Atomics.exchange(i32, FAILED, 0)) throw new Error("a pointwise worker's share trapped");
-  }
-
-  #wait(): void {
-    const i32 = this.#i32;
-    for (let spins = CALLER_SPINS; spins > 0 && Atomics.load(i32, PENDING) !== 0; spins--);
-    for (let left; (left = Atomics.load(i32, PENDING)) !== 0;) Atomics.wait(i32, PENDING, left);
+    if (Atomics.exchange(i32, FAILED, 0)) throw new Error("a pointwise kernel chunk trapped");
   }
 
   /** Asks every worker to leave and resolves when all have exited. Idempotent. */
