@@ -76,7 +76,7 @@ export interface BackendInfo {
   /** Milliseconds from the `initBackend` call to a ready backend (calibration included). */
   startupMs: number;
   /** Which kernels run the 1x1 convolutions: ours (relaxed SIMD or mul + add) or XNNPACK's. */
-  kernels?: PointwiseKernels["kernels"];
+  kernels?: "relaxed-simd" | "simd-muladd" | "xnnpack";
 }
 
 /** tfjs' priority of the WASM backend. */
