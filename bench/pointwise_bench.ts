@@ -3,8 +3,8 @@
  * load hits both alike (the ratios are what to read on a shared machine):
  *
  * 1. Per layer: the thirteen 1x1 convolutions of MobileNet v1 1.0/224 (`tf.fused.conv2d`, bias,
- *    relu6), GFLOP/s of ours and of XNNPACK's, on 1 and 2 threads; and the depthwise 3x3
- *    layers, which stay XNNPACK's (what they cost now).
+ *    relu6), GFLOP/s of ours and of XNNPACK's, on 1 and 2 threads; and the total of the 13
+ *    depthwise 3x3 layers, ours and XNNPACK's.
  * 2. Model only: `predict` of 1.0/224 (random weights) and 0.75/224 (bundled) on 1 and 2
  *    threads, ours against XNNPACK's.
  *
@@ -55,8 +55,8 @@ interface ChildReport {
   reason: string;
   /** Per pointwise layer and thread count: [ours ms, xnnpack ms]. */
   layers: Record<string, [number, number][]>;
-  /** Depthwise layers' total ms per thread count (XNNPACK). */
-  depthwise: Record<string, number>;
+  /** Depthwise layers' total ms per thread count: [ours, XNNPACK]. */
+  depthwise: Record<string, [number, number]>;
   /** Model-only medians: name -> threads -> [ours, xnnpack]. */
   model: Record<string, Record<string, [number, number]>>;
 }
@@ -134,7 +134,7 @@ async function child(runs: number, build: string, stat: string): Promise<ChildRe
       return result;
     });
     kernels.enable();
-    let depthwise = 0;
+    const depthwise: [number, number] = [0, 0];
     for (const [size, channels, stride] of DEPTHWISE_LAYERS) {
       const x = tf.randomUniform([1, size, size, channels], -1, 1) as tf.Tensor4D;
       const filter = tf.randomNormal([3, 3, channels, 1], 0, 0.1) as tf.Tensor4D;
@@ -148,7 +148,9 @@ async function child(runs: number, build: string, stat: string): Promise<ChildRe
           pad: "same",
           activation: "relu6",
         });
-      depthwise += interleaved(() => tf.dispose(dw()), () => {}, runs)[0];
+      const [a, b] = interleaved(ours(dw), xnn(dw), runs);
+      depthwise[0] += a;
+      depthwise[1] += b;
       tf.dispose([x, filter, bias]);
     }
     report.depthwise[threads] = depthwise;
@@ -242,11 +244,11 @@ function print(reports: ChildReport[]): void {
       ["layer (GFLOP/s)", "ours 1T", "XNNPACK 1T", "ratio", "ours 2T", "XNNPACK 2T", "ratio"],
       rows,
     ));
-    console.log(
-      `\nDepthwise 3x3 layers (13, XNNPACK): ${r.depthwise["1"].toFixed(2)} ms on 1 thread, ${
-        r.depthwise["2"].toFixed(2)
-      } ms on 2`,
-    );
+    const dw = (t: string) =>
+      `${r.depthwise[t][0].toFixed(2)} ms ours, ${r.depthwise[t][1].toFixed(2)} ms XNNPACK (${
+        (r.depthwise[t][1] / r.depthwise[t][0]).toFixed(2)
+      }x)`;
+    console.log(`\nThe 13 depthwise 3x3 layers: 1 thread ${dw("1")}; 2 threads ${dw("2")}`);
     console.log("\nModel only (predict, batch 1), ms:\n");
     console.log(table(
       ["model", "threads", "ours", "XNNPACK", "XNNPACK / ours"],

@@ -18,7 +18,7 @@ import { readInput, readReference } from "../_fixtures.ts";
 import { KERNELS_ENV, parseKernelsEnv, resolveOptions } from "../../src/backend/flags.ts";
 import { chunkAt, chunking, type Tiling } from "../../src/backend/pointwise/gemm.ts";
 import { activeKernels, chooseKernels } from "../../src/backend/pointwise/install.ts";
-import { planPointwise } from "../../src/backend/pointwise/kernel.ts";
+import { planDepthwise, planPointwise } from "../../src/backend/pointwise/kernel.ts";
 import { kernelBytes, probeRelaxedSimd } from "../../src/backend/pointwise/module.ts";
 import * as embedded from "../../src/backend/pointwise/pointwise_wasm.ts";
 import { sha256Hex } from "../../src/weights/sha256.ts";
@@ -35,6 +35,27 @@ import { loadWeights } from "../../src/weights/loader.ts";
 
 const info = (shape: number[], dtype = "float32") =>
   ({ dataId: {}, shape, dtype }) as unknown as tf.TensorInfo;
+
+Deno.test("planDepthwise takes 3x3, multiplier 1, stride 1 or 2, NHWC, channels a multiple of 4", () => {
+  const x = info([1, 9, 9, 8]);
+  const filter = info([3, 3, 8, 1]);
+  const base = { strides: [2, 2], pad: "same", dilations: [1, 1], dataFormat: "NHWC" };
+  const plan = planDepthwise({ x, filter }, { ...base, activation: "relu6" });
+  assertEquals([plan?.oh, plan?.ow, plan?.stride, plan?.padTop, plan?.rows], [5, 5, 2, 1, 5]);
+  assertEquals(planDepthwise({ x, filter }, { ...base, pad: "valid" })?.padTop, 0);
+  const refused: [string, Parameters<typeof planDepthwise>][] = [
+    ["5x5", [{ x, filter: info([5, 5, 8, 1]) }, base]],
+    ["multiplier 2", [{ x, filter: info([3, 3, 8, 2]) }, base]],
+    ["6 channels", [{ x: info([1, 9, 9, 6]), filter: info([3, 3, 6, 1]) }, base]],
+    ["stride 3", [{ x, filter }, { ...base, strides: 3 }]],
+    ["strides 1x2", [{ x, filter }, { ...base, strides: [1, 2] }]],
+    ["dilation 2", [{ x, filter }, { ...base, strides: 1, dilations: 2 }]],
+    ["explicit padding", [{ x, filter }, { ...base, pad: [[0, 0], [1, 1], [1, 1], [0, 0]] }]],
+    ["leakyrelu", [{ x, filter }, { ...base, activation: "leakyrelu" }]],
+    ["NCHW", [{ x, filter }, { ...base, dataFormat: "NCHW" }]],
+  ];
+  for (const [what, args] of refused) assertEquals(planDepthwise(...args), undefined, what);
+});
 
 Deno.test("planPointwise takes 1x1, stride 1, unpadded NHWC float32 with linear/relu/relu6 only", () => {
   const x = info([2, 5, 7, 3]);
@@ -208,6 +229,58 @@ const SHAPES: [[number, number, number, number], number, string, boolean][] = [
   [[1, 1, 1, 768], 1001, "linear", true],
 ];
 
+const DEPTHWISE: [[number, number, number, number], 1 | 2, "same" | "valid", string, boolean][] = [
+  // [x shape, stride, padding, activation, bias]
+  [[1, 7, 9, 4], 1, "same", "relu6", true],
+  [[2, 8, 8, 8], 2, "same", "linear", false],
+  [[1, 9, 7, 12], 2, "same", "relu", true],
+  [[1, 6, 5, 4], 1, "valid", "relu6", true],
+  [[1, 11, 11, 36], 2, "valid", "linear", true],
+  [[1, 1, 1, 8], 1, "same", "relu6", true],
+  [[1, 2, 3, 4], 2, "same", "linear", true],
+  [[1, 28, 28, 256], 2, "same", "relu6", true],
+];
+
+/** Depthwise 3x3 through ours and XNNPACK's (by disabling ours), compared. */
+function compareDepthwise(what: string): void {
+  const kernels = activeKernels()!;
+  for (const [shape, stride, pad, activation, withBias] of DEPTHWISE) {
+    tf.tidy(() => {
+      const c = shape[3];
+      const x = tf.randomUniform(shape, -2, 2, "float32", 5) as tf.Tensor4D;
+      const filter = tf.randomNormal([3, 3, c, 1], 0, 0.5, "float32", 6) as tf.Tensor4D;
+      const bias = withBias ? tf.randomNormal([c], 0, 1, "float32", 7) as tf.Tensor1D : undefined;
+      const run = () => [
+        tf.fused.depthwiseConv2d({
+          x,
+          filter,
+          bias,
+          strides: stride,
+          pad,
+          activation: activation as "relu6",
+        }),
+        tf.depthwiseConv2d(x, filter, stride, pad),
+      ];
+      kernels.enable();
+      const ours = run();
+      kernels.disable();
+      const theirs = run();
+      kernels.enable();
+      const label = `${what} depthwise [${shape}] s${stride} ${pad} ${activation}`;
+      for (const [i, kind] of ["FusedDepthwiseConv2D", "DepthwiseConv2dNative"].entries()) {
+        assertEquals(ours[i].shape, theirs[i].shape, label);
+        const b = theirs[i].dataSync();
+        assertAllClose(
+          ours[i].dataSync(),
+          b,
+          1e-5 * Math.max(1, ...b.map(Math.abs)),
+          `${label} ${kind}`,
+        );
+      }
+    });
+  }
+}
+
 /** Runs every shape through ours and XNNPACK's (by disabling ours) and compares. */
 function compareWithXnnpack(what: string): void {
   const kernels = activeKernels()!;
@@ -261,6 +334,7 @@ for (const kernels of ["relaxed-simd", "simd-muladd"]) {
         assertEquals(info.kernels, kernels, info.reason);
         assertMatch(info.reason, new RegExp(`kernels: ${kernels} \\(${KERNELS_ENV}=${kernels}`));
         compareWithXnnpack(`${kernels} ${threads}T`);
+        compareDepthwise(`${kernels} ${threads}T`);
         if (threads === 2) {
           // the same sums in the same order whatever the split: bit-identical on 1 thread; run
           // until the worker has taken chunks of it (on a busy machine it may get no CPU)

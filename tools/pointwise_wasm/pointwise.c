@@ -139,3 +139,63 @@ void pw_run(const float *A, const float *packed, const float *bias, float *C, in
     }
   }
 }
+
+/*
+ * Depthwise 3x3 convolution, channel multiplier 1, NHWC: output rows [r0, r1) of the batch
+ * (row r = image r / OH, output row r % OH), every column and channel, with bias (0: none) and
+ * the [lo, hi] clamp. x is [batch, H, W, C], w the tfjs filter [3, 3, C, 1], y [batch, OH, OW, C];
+ * input pixel of output (oy, ox), tap (ky, kx): (oy * stride - padT + ky, ox * stride - padL + kx),
+ * zero outside the image. C must be a multiple of 4. Four channels at a time, the nine taps'
+ * weights held in registers across the row; the taps are summed in the order ky, kx.
+ */
+#define TAP(row, kx, wv)                                                                     \
+  if (row) {                                                                                 \
+    const int ix = ix0 + (kx);                                                               \
+    if (check == 0 || (ix >= 0 && ix < W)) acc = MADD(wasm_v128_load((row) + ix * C), wv, acc); \
+  }
+
+static inline void dw_span(const float *r0p, const float *r1p, const float *r2p, float *out,
+                           int ox0, int ox1, int check, int W, int C, int stride, int padL,
+                           v128_t b, const v128_t wv[9], v128_t lo, v128_t hi) {
+  for (int ox = ox0; ox < ox1; ox++) {
+    const int ix0 = ox * stride - padL;
+    v128_t acc = b;
+    TAP(r0p, 0, wv[0]) TAP(r0p, 1, wv[1]) TAP(r0p, 2, wv[2])
+    TAP(r1p, 0, wv[3]) TAP(r1p, 1, wv[4]) TAP(r1p, 2, wv[5])
+    TAP(r2p, 0, wv[6]) TAP(r2p, 1, wv[7]) TAP(r2p, 2, wv[8])
+    wasm_v128_store(out + (long)ox * C, wasm_f32x4_pmin(hi, wasm_f32x4_pmax(lo, acc)));
+  }
+}
+
+EXPORT(dw_run)
+void dw_run(const float *x, const float *w, const float *bias, float *y, int H, int W, int C,
+            int OH, int OW, int stride, int padT, int padL, int r0, int r1, float lo_f,
+            float hi_f) {
+  const v128_t lo = wasm_f32x4_splat(lo_f);
+  const v128_t hi = wasm_f32x4_splat(hi_f);
+  /* columns whose three taps are all inside the image: [oxa, oxb) */
+  int oxa = (padL + stride - 1) / stride;
+  int oxb = (W - 3 + padL) / stride + 1;
+  if (W - 3 + padL < 0) oxb = 0;
+  if (oxa > OW) oxa = OW;
+  if (oxb > OW) oxb = OW;
+  if (oxb < oxa) oxb = oxa;
+  for (int r = r0; r < r1; r++) {
+    const int img = r / OH, oy = r - img * OH;
+    const float *xi = x + (long)img * H * W * C;
+    const int iy0 = oy * stride - padT;
+    for (int c = 0; c < C; c += 4) {
+      v128_t wv[9];
+#pragma clang loop unroll(full)
+      for (int t = 0; t < 9; t++) wv[t] = wasm_v128_load(w + t * C + c);
+      const v128_t b = bias ? wasm_v128_load(bias + c) : wasm_f32x4_splat(0.0f);
+      const float *r0p = iy0 >= 0 && iy0 < H ? xi + (long)iy0 * W * C + c : 0;
+      const float *r1p = iy0 + 1 >= 0 && iy0 + 1 < H ? xi + (long)(iy0 + 1) * W * C + c : 0;
+      const float *r2p = iy0 + 2 >= 0 && iy0 + 2 < H ? xi + (long)(iy0 + 2) * W * C + c : 0;
+      float *out = y + (long)r * OW * C + c;
+      dw_span(r0p, r1p, r2p, out, 0, oxa, 1, W, C, stride, padL, b, wv, lo, hi);
+      dw_span(r0p, r1p, r2p, out, oxa, oxb, 0, W, C, stride, padL, b, wv, lo, hi);
+      dw_span(r0p, r1p, r2p, out, oxb, OW, 1, W, C, stride, padL, b, wv, lo, hi);
+    }
+  }
+}

@@ -23,8 +23,14 @@ import { errorMessage } from "../../_util.ts";
 import type { LoadedModule } from "../emscripten_module.ts";
 import { KERNELS_ENV, type KernelsRequest } from "../flags.ts";
 import { importNodeWorker } from "../pthread_bridge.ts";
-import { chunking, DEFAULT_BLOCK_BYTES, rowBlock, type Tiling } from "./gemm.ts";
-import { type GemmJob, type GemmRunner, pointwiseKernel, type WasmBackendLike } from "./kernel.ts";
+import { chunking, CHUNKS_PER_THREAD, DEFAULT_BLOCK_BYTES, rowBlock, type Tiling } from "./gemm.ts";
+import {
+  depthwiseKernel,
+  type GemmJob,
+  type GemmRunner,
+  pointwiseKernel,
+  type WasmBackendLike,
+} from "./kernel.ts";
 import {
   instantiateKernel,
   type KernelExports,
@@ -32,7 +38,7 @@ import {
   type KernelVariant,
   probeRelaxedSimd,
 } from "./module.ts";
-import { KernelPool, type WorkerClass } from "./pool.ts";
+import { type DepthwiseJob, KernelPool, type PoolKernel, type WorkerClass } from "./pool.ts";
 import { PackedWeights } from "./weights.ts";
 
 /** Which kernels run the pointwise convolutions. */
@@ -44,8 +50,13 @@ export type KernelsChoice = "relaxed-simd" | "simd-muladd" | "xnnpack";
  */
 export const MULADD_BEATS_XNNPACK = true;
 
-/** The kernels that tfjs' backend registry swaps. */
-const KERNEL_NAMES = ["FusedConv2D", "Conv2D"] as const;
+/** The kernels that tfjs' backend registry swaps, and ours for each. */
+const KERNELS = [
+  ["FusedConv2D", pointwiseKernel],
+  ["Conv2D", pointwiseKernel],
+  ["FusedDepthwiseConv2D", depthwiseKernel],
+  ["DepthwiseConv2dNative", depthwiseKernel],
+] as const;
 
 /** What {@linkcode installPointwise} needs from the running backend. */
 export interface PointwiseHost {
@@ -157,7 +168,36 @@ class Runner implements GemmRunner {
       return run(a, packed, bias, c, 0, m, 0, Math.ceil(n / this.tiling.nr), k, n, lo, hi, mc);
     }
     const chunks = chunking(m, n, threads, this.tiling);
-    this.#pool!.run({ a, packed, bias, c, k, n, lo, hi, mc }, chunks, threads - 1, run);
+    const kernel = this.kernel as unknown as PoolKernel;
+    this.#pool!.run({ a, packed, bias, c, k, n, lo, hi, mc }, chunks, threads - 1, kernel);
+  }
+
+  depthwise(job: DepthwiseJob): void {
+    const threads = this.#threads();
+    const { x, w, bias, y, h, width, channels, oh, ow, stride, padTop, padLeft, rows, lo, hi } =
+      job;
+    if (threads <= 1 || rows < 2) {
+      return this.kernel.dw_run(
+        x,
+        w,
+        bias,
+        y,
+        h,
+        width,
+        channels,
+        oh,
+        ow,
+        stride,
+        padTop,
+        padLeft,
+        0,
+        rows,
+        lo,
+        hi,
+      );
+    }
+    const per = Math.ceil(rows / Math.min(rows, CHUNKS_PER_THREAD * threads));
+    this.#pool!.runDepthwise(job, per, threads - 1, this.kernel as unknown as PoolKernel);
   }
 }
 
@@ -250,10 +290,10 @@ export function installPointwise(host: PointwiseHost, request: KernelsRequest): 
     runner.usePool(p);
   }, (why) => workers = why);
   if (pool && workers === "none") workers = "starting";
-  const originals = KERNEL_NAMES.map((name) => tf.getKernel(name, "wasm"));
-  const ours = originals.map((original) => ({
+  const originals = KERNELS.map(([name]) => tf.getKernel(name, "wasm"));
+  const ours = originals.map((original, i) => ({
     ...original,
-    kernelFunc: pointwiseKernel(original, runner),
+    kernelFunc: KERNELS[i][1](original, runner),
   }));
   let enabled = false;
   let installed = true;

@@ -1,11 +1,14 @@
 /**
- * The `FusedConv2D` and `Conv2D` kernels we register for tfjs' `wasm` backend: a 1x1, stride 1,
+ * The kernels we register for tfjs' `wasm` backend. `FusedConv2D` and `Conv2D`: a 1x1, stride 1,
  * dilation 1, unpadded NHWC float32 convolution with an optional rank-1 bias and a linear, relu
  * or relu6 activation runs as one GEMM in our WebAssembly kernel, reading the input and writing
- * the output in the backend's memory; every other call goes to the kernel registered before.
+ * the output in the backend's memory. `FusedDepthwiseConv2D` and `DepthwiseConv2dNative`: a 3x3
+ * depthwise convolution (see {@linkcode planDepthwise}). Every other call goes to the kernel
+ * registered before.
  *
  * @module
  */
+import { backend_util } from "npm:@tensorflow/tfjs-core@4.22.0";
 import type {
   KernelConfig,
   KernelFunc,
@@ -13,6 +16,7 @@ import type {
   TensorInfo,
 } from "npm:@tensorflow/tfjs-core@4.22.0";
 import type { WasmHeap } from "./weights.ts";
+import type { DepthwiseJob } from "./pool.ts";
 
 /** One GEMM: `c[m, n] = clamp(sum_k a[m, k] * panels(k, n) + bias[n], lo, hi)`. */
 export interface GemmJob {
@@ -42,6 +46,8 @@ export interface GemmRunner {
   pack(dataId: object, filter: number, k: number, n: number): number;
   /** Runs one GEMM (on as many threads as are active). */
   run(job: GemmJob): void;
+  /** Runs one depthwise 3x3 convolution (on as many threads as are active). */
+  depthwise(job: DepthwiseJob): void;
 }
 
 /** The part of tfjs' `BackendWasm` a kernel uses. */
@@ -123,6 +129,81 @@ export function pointwiseKernel(original: KernelConfig, runner: GemmRunner): Ker
       n: plan.n,
       lo: plan.lo,
       hi: plan.hi,
+    });
+    return out;
+  };
+}
+
+/**
+ * The depthwise convolution of a `DepthwiseConv2dNative` / `FusedDepthwiseConv2D` call, or
+ * undefined when it is not one we run: 3x3 filter, channel multiplier 1, equal strides of 1 or 2,
+ * dilation 1, NHWC float32, channels a multiple of 4, optional rank-1 bias, linear, relu or relu6.
+ */
+export function planDepthwise(
+  inputs: { x?: TensorInfo; filter?: TensorInfo; bias?: TensorInfo | null; [k: string]: unknown },
+  attrs: NamedAttrMap,
+): Omit<DepthwiseJob, "x" | "w" | "bias" | "y"> & { outShape: number[] } | undefined {
+  const { x, filter, bias } = inputs;
+  if (!x || !filter || x.dtype !== "float32" || filter.dtype !== "float32") return undefined;
+  if (inputs.preluActivationWeights != null) return undefined;
+  const clamp = CLAMPS[(attrs.activation as string | undefined) ?? "linear"];
+  if (!clamp) return undefined;
+  if (attrs.dataFormat !== undefined && attrs.dataFormat !== "NHWC") return undefined;
+  const strides = attrs.strides as number | [number, number];
+  const [sh, sw] = typeof strides === "number" ? [strides, strides] : strides ?? [1, 1];
+  if (sh !== sw || (sh !== 1 && sh !== 2) || !allOnes(attrs.dilations)) return undefined;
+  const [fh, fw, channels, multiplier] = filter.shape;
+  if (filter.shape.length !== 4 || fh !== 3 || fw !== 3 || multiplier !== 1) return undefined;
+  if (x.shape.length !== 4 || x.shape[3] !== channels || channels % 4 !== 0) return undefined;
+  if (
+    bias != null &&
+    (bias.dtype !== "float32" || bias.shape.length !== 1 || bias.shape[0] !== channels)
+  ) return undefined;
+  if (typeof attrs.pad !== "string") return undefined; // explicit/numeric padding: XNNPACK's
+  const info = backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filter.shape as [number, number, number, number],
+    sh,
+    1,
+    attrs.pad as "same" | "valid",
+    attrs.dimRoundingMode as "floor" | "round" | "ceil" | undefined,
+    true,
+  );
+  const [batch, h, width] = x.shape;
+  const { outHeight: oh, outWidth: ow } = info;
+  if (batch * oh * ow === 0) return undefined;
+  return {
+    h,
+    width,
+    channels,
+    oh,
+    ow,
+    stride: sh,
+    padTop: info.padInfo.top,
+    padLeft: info.padInfo.left,
+    rows: batch * oh,
+    lo: clamp[0],
+    hi: clamp[1],
+    outShape: [batch, oh, ow, channels],
+  };
+}
+
+/** Our kernel function for `FusedDepthwiseConv2D` or `DepthwiseConv2dNative`. */
+export function depthwiseKernel(original: KernelConfig, runner: GemmRunner): KernelFunc {
+  return (args) => {
+    const inputs = args.inputs as Parameters<typeof planDepthwise>[0];
+    const plan = planDepthwise(inputs, args.attrs ?? {});
+    if (!plan) return original.kernelFunc(args);
+    const backend = args.backend as WasmBackendLike;
+    const data = backend.dataIdMap;
+    const { outShape, ...job } = plan;
+    const out = backend.makeOutput(outShape, "float32");
+    runner.depthwise({
+      ...job,
+      x: data.get(inputs.x!.dataId).memoryOffset,
+      w: data.get(inputs.filter!.dataId).memoryOffset,
+      bias: inputs.bias ? data.get(inputs.bias.dataId).memoryOffset : 0,
+      y: data.get(out.dataId).memoryOffset,
     });
     return out;
   };

@@ -46,6 +46,28 @@ export interface KernelExports {
     hi: number,
     mc: number,
   ): void;
+  /**
+   * Depthwise 3x3 convolution (channel multiplier 1, NHWC, channels a multiple of 4): output
+   * rows `[r0, r1)` of the batch, with bias (0: none) and clamp.
+   */
+  dw_run(
+    x: number,
+    w: number,
+    bias: number,
+    y: number,
+    h: number,
+    width: number,
+    channels: number,
+    oh: number,
+    ow: number,
+    stride: number,
+    padTop: number,
+    padLeft: number,
+    r0: number,
+    r1: number,
+    lo: number,
+    hi: number,
+  ): void;
 }
 
 const BASE64: Record<KernelVariant, { plain: string; shared: string }> = {

@@ -24,9 +24,8 @@ const NEXT = 3; // (generation tag << 10) | next unclaimed chunk
 const DONE = 4; // chunks finished in this job
 const LIMIT = 5; // workers (by slot) that may take part in this job
 const TAKEN = 6; // chunks the workers have run since the pool started (statistics)
-const JOB = 8; // the job: a, packed, bias, c, m, k, n, mc, rows, panels, panelChunks, panelCount,
-// count, then lo and hi as float32
-const WORDS = JOB + 16;
+const JOB = 8; // the job: 15 words, then the op (0: pointwise GEMM, 1: depthwise); see run*()
+const WORDS = JOB + 20;
 const TAG_MASK = 0x3fffff; // 22 bits of generation in NEXT
 
 // An Atomics.load round of these loops takes about 15 ns in Deno 2.9 on x86-64.
@@ -41,45 +40,59 @@ const CALLER_SPINS = 20_000;
 
 /**
  * Claims chunks of the current job one at a time and runs them: the same loop for the caller
- * and for the workers (`run` is the kernel's `pw_run`). Returns when no chunk of generation
- * `tag` is left. Compiled twice: in the workers from its source text, and here.
+ * and for the workers (`run` and `dw` are the kernel's `pw_run` and `dw_run`). Returns when no
+ * chunk of generation `tag` is left. Compiled twice: in the workers from its source text, and
+ * here.
+ *
+ * Job words (from JOB): GEMM (op 0): a, packed, bias, c, m, k, n, mc, rows, panels,
+ * panelChunks, panelCount, count, lo, hi; depthwise (op 1): x, w, bias, y, H, W, C, OH, OW,
+ * stride, padT, padL, count, lo, hi, op, rows in all, rows per chunk.
  */
 function claimChunks(
   i32: Int32Array,
   f32: Float32Array,
   tag: number,
   run: (...args: number[]) => void,
+  dw: (...args: number[]) => void,
   worker: boolean,
 ): void {
   const j = 8; // JOB
-  const a = i32[j], packed = i32[j + 1], bias = i32[j + 2], c = i32[j + 3], m = i32[j + 4];
-  const k = i32[j + 5], n = i32[j + 6], mc = i32[j + 7], rows = i32[j + 8], panels = i32[j + 9];
-  const panelChunks = i32[j + 10], panelCount = i32[j + 11], count = i32[j + 12];
-  const lo = f32[j + 13], hi = f32[j + 14];
+  const op = i32[j + 15];
+  const count = i32[j + 12], lo = f32[j + 13], hi = f32[j + 14];
+  const a = i32[j], b = i32[j + 1], bias = i32[j + 2], c = i32[j + 3];
+  const p4 = i32[j + 4], p5 = i32[j + 5], p6 = i32[j + 6], p7 = i32[j + 7], p8 = i32[j + 8];
+  const p9 = i32[j + 9], p10 = i32[j + 10], p11 = i32[j + 11];
+  const total = i32[j + 16], per = i32[j + 17];
   for (;;) {
     const v = Atomics.load(i32, 3); // NEXT
     const index = v & 1023;
     if (v >>> 10 !== tag || index >= count) return;
     if (Atomics.compareExchange(i32, 3, v, v + 1) !== v) continue;
-    const r = Math.floor(index / panelChunks);
-    const m0 = r * rows;
-    const p0 = (index - r * panelChunks) * panels;
     try {
-      run(
-        a,
-        packed,
-        bias,
-        c,
-        m0,
-        Math.min(m, m0 + rows),
-        p0,
-        Math.min(panelCount, p0 + panels),
-        k,
-        n,
-        lo,
-        hi,
-        mc,
-      );
+      if (op === 0) {
+        // rows p8 per chunk, panels p9 per chunk, p10 panel chunks, p11 panels, m = p4
+        const r = Math.floor(index / p10);
+        const m0 = r * p8;
+        const q0 = (index - r * p10) * p9;
+        run(
+          a,
+          b,
+          bias,
+          c,
+          m0,
+          Math.min(p4, m0 + p8),
+          q0,
+          Math.min(p11, q0 + p9),
+          p5,
+          p6,
+          lo,
+          hi,
+          p7,
+        );
+      } else {
+        const r0 = index * per;
+        dw(a, b, bias, c, p4, p5, p6, p7, p8, p9, p10, p11, r0, Math.min(total, r0 + per), lo, hi);
+      }
     } catch {
       Atomics.store(i32, 2, 1); // FAILED
     }
@@ -92,7 +105,7 @@ const WORKER_SOURCE = `"use strict";
 const { parentPort, workerData } = require("node:worker_threads");
 const process = require("node:process");
 const { kernel, memory, control, slot } = workerData;
-const run = new WebAssembly.Instance(kernel, { env: { memory } }).exports.pw_run;
+const { pw_run: run, dw_run: dw } = new WebAssembly.Instance(kernel, { env: { memory } }).exports;
 const i32 = new Int32Array(control);
 const f32 = new Float32Array(control);
 const claimChunks = ${claimChunks.toString()};
@@ -106,7 +119,7 @@ work: for (;;) {
   }
   gen = Atomics.load(i32, ${GEN});
   if (Atomics.load(i32, ${QUIT})) break;
-  if (slot < Atomics.load(i32, ${LIMIT})) claimChunks(i32, f32, gen & ${TAG_MASK}, run, true);
+  if (slot < Atomics.load(i32, ${LIMIT})) claimChunks(i32, f32, gen & ${TAG_MASK}, run, dw, true);
 }
 process.exit(0);
 `;
@@ -120,6 +133,31 @@ const live = new Set<NodeWorker>();
 /** Workers started by any {@linkcode KernelPool} that have not exited. */
 export function liveKernelWorkers(): number {
   return live.size;
+}
+
+/** The two kernels of an instance, as the pool calls them. */
+export interface PoolKernel {
+  pw_run(...args: number[]): void;
+  dw_run(...args: number[]): void;
+}
+
+/** A depthwise 3x3 convolution: `dw_run`'s arguments, `rows` = batch x output height. */
+export interface DepthwiseJob {
+  x: number;
+  w: number;
+  bias: number;
+  y: number;
+  h: number;
+  width: number;
+  channels: number;
+  oh: number;
+  ow: number;
+  stride: number;
+  padTop: number;
+  padLeft: number;
+  rows: number;
+  lo: number;
+  hi: number;
 }
 
 /** The arguments of one GEMM that every chunk shares. */
@@ -206,15 +244,13 @@ export class KernelPool {
   /**
    * Runs the GEMM `job` cut as `chunks` on the calling thread and `workers` workers (at most
    * {@linkcode KernelPool.size}), each taking chunks until none is left, and returns when all
-   * are done. `run` is the caller's kernel instance's `pw_run`. Call only once
-   * {@linkcode KernelPool.ready} has resolved.
+   * are done. `kernel` is the caller's instance. Call only once {@linkcode KernelPool.ready} has
+   * resolved.
    *
    * @throws {Error} when a chunk trapped (out-of-bounds pointers).
    */
-  run(job: PoolJob, chunks: Chunking, workers: number, run: (...args: number[]) => void): void {
-    const i32 = this.#i32;
-    const f32 = this.#f32;
-    i32.set([
+  run(job: PoolJob, chunks: Chunking, workers: number, kernel: PoolKernel): void {
+    this.#i32.set([
       job.a,
       job.packed,
       job.bias,
@@ -229,8 +265,31 @@ export class KernelPool {
       chunks.panelCount,
       chunks.count,
     ], JOB);
-    f32[JOB + 13] = job.lo;
-    f32[JOB + 14] = job.hi;
+    this.#i32[JOB + 15] = 0;
+    this.#post(job.lo, job.hi, chunks.count, workers, kernel);
+  }
+
+  /**
+   * Runs the depthwise convolution `job` (`dw_run`'s arguments but the row range) in chunks of
+   * `rowsPerChunk` output rows, like {@linkcode KernelPool.run}.
+   *
+   * @throws {Error} when a chunk trapped (out-of-bounds pointers).
+   */
+  runDepthwise(job: DepthwiseJob, rowsPerChunk: number, workers: number, kernel: PoolKernel): void {
+    const count = Math.ceil(job.rows / rowsPerChunk);
+    const { x, w, bias, y, h, width, channels, oh, ow, stride, padTop, padLeft } = job;
+    this.#i32.set([x, w, bias, y, h, width, channels, oh, ow, stride, padTop, padLeft, count], JOB);
+    this.#i32[JOB + 15] = 1;
+    this.#i32[JOB + 16] = job.rows;
+    this.#i32[JOB + 17] = rowsPerChunk;
+    this.#post(job.lo, job.hi, count, workers, kernel);
+  }
+
+  #post(lo: number, hi: number, count: number, workers: number, kernel: PoolKernel): void {
+    const i32 = this.#i32;
+    const f32 = this.#f32;
+    f32[JOB + 13] = lo;
+    f32[JOB + 14] = hi;
     const gen = (this.#gen = (this.#gen + 1) | 0);
     const tag = gen & TAG_MASK;
     Atomics.store(i32, LIMIT, workers);
@@ -238,11 +297,9 @@ export class KernelPool {
     Atomics.store(i32, NEXT, tag << 10);
     Atomics.store(i32, GEN, gen);
     Atomics.notify(i32, GEN);
-    claimChunks(i32, f32, tag, run, false);
-    for (let spins = CALLER_SPINS; spins > 0 && Atomics.load(i32, DONE) !== chunks.count; spins--);
-    for (let done; (done = Atomics.load(i32, DONE)) !== chunks.count;) {
-      Atomics.wait(i32, DONE, done);
-    }
+    claimChunks(i32, f32, tag, kernel.pw_run, kernel.dw_run, false);
+    for (let spins = CALLER_SPINS; spins > 0 && Atomics.load(i32, DONE) !== count; spins--);
+    for (let done; (done = Atomics.load(i32, DONE)) !== count;) Atomics.wait(i32, DONE, done);
     if (Atomics.exchange(i32, FAILED, 0)) throw new Error("a pointwise kernel chunk trapped");
   }
 
