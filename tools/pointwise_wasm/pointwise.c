@@ -1,5 +1,6 @@
 /*
- * Pointwise (1x1) convolution for mobilenet-edge: C = act(A x B + bias), row-major, where
+ * Pointwise (1x1) convolution for mobilenet-edge (and, at the end, depthwise 3x3):
+ * C = act(A x B + bias), row-major, where
  *   A = the NHWC input seen as [M = N*H*W rows, K = Cin] (read in place),
  *   B = the filter [K, Cout] packed by pw_pack into column panels of NR floats (zero-padded),
  *   C = the NHWC output [M, Cout] (written in place).
