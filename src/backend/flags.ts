@@ -15,7 +15,7 @@ export const THREADS_ENV = "MOBILENET_EDGE_THREADS";
 export const SIMD_ENV = "MOBILENET_EDGE_SIMD";
 
 /**
- * Environment variable that picks the kernels of the pointwise convolutions: `auto` (default),
+ * Environment variable that picks the kernels of the 1x1 and depthwise 3x3 convolutions: `auto` (default),
  * `xnnpack` (tfjs' own), `relaxed-simd` or `simd-muladd` (ours, see `pointwise/install.ts`).
  */
 export const KERNELS_ENV = "MOBILENET_EDGE_KERNELS";

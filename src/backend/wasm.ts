@@ -75,7 +75,7 @@ export interface BackendInfo {
   calibration?: Calibration;
   /** Milliseconds from the `initBackend` call to a ready backend (calibration included). */
   startupMs: number;
-  /** Which kernels run the 1x1 convolutions: ours (relaxed SIMD or mul + add) or XNNPACK's. */
+  /** Which kernels run the 1x1 and depthwise 3x3 convolutions: ours (two builds) or XNNPACK's. */
   kernels?: "relaxed-simd" | "simd-muladd" | "xnnpack";
 }
 

@@ -1,7 +1,8 @@
 /**
- * Our pointwise kernels on tfjs' `wasm` backend: choosing the build (relaxed-SIMD fused
- * multiply-add, SIMD mul + add, or none: XNNPACK's kernels stay), registering `FusedConv2D` and
- * `Conv2D` over the originals, and the threads.
+ * Our pointwise (and depthwise 3x3) kernels on tfjs' `wasm` backend: choosing the build
+ * (relaxed-SIMD fused multiply-add, SIMD mul + add, or none: XNNPACK's kernels stay), registering
+ * `FusedConv2D`, `Conv2D`, `FusedDepthwiseConv2D` and `DepthwiseConv2dNative` over the originals,
+ * and the threads.
  *
  * The choice, in order: `MOBILENET_EDGE_KERNELS` (`xnnpack`, `relaxed-simd`, `simd-muladd`,
  * `auto`) when set; XNNPACK when the backend runs without SIMD; the relaxed-SIMD build when the
