@@ -239,6 +239,10 @@ const DEPTHWISE: [[number, number, number, number], 1 | 2, "same" | "valid", str
   [[1, 1, 1, 8], 1, "same", "relu6", true],
   [[1, 2, 3, 4], 2, "same", "linear", true],
   [[1, 28, 28, 256], 2, "same", "relu6", true],
+  // 512 channels and more: the pixel-major path
+  [[1, 9, 7, 512], 1, "same", "relu6", true],
+  [[2, 8, 8, 512], 2, "same", "linear", false],
+  [[1, 5, 6, 1024], 1, "valid", "relu", true],
 ];
 
 /** Depthwise 3x3 through ours and XNNPACK's (by disabling ours), compared. */
