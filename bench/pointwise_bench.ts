@@ -18,6 +18,9 @@
 import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
 import { median } from "../src/_util.ts";
 import { parseArgs } from "../src/cli/parse_args.ts";
+import { backendInfo, createMobileNet, loadMobileNet, randomWeights, setThreads } from "../mod.ts";
+import { activeKernels } from "../src/backend/pointwise/install.ts";
+import { initBackend } from "../src/backend/wasm.ts";
 
 /** The thirteen pointwise layers of MobileNet v1 1.0/224: [height = width, in, out]. */
 export const POINTWISE_LAYERS: [number, number, number][] = [
@@ -90,29 +93,89 @@ function interleaved(a: () => void, b: () => void, runs: number, warmup = 3): [n
   return [statistic(ta), statistic(tb)];
 }
 
+type Kernels = NonNullable<ReturnType<typeof activeKernels>>;
+
+/** Our kernels on the running backend, their workers ready. */
+async function installed(): Promise<Kernels> {
+  const kernels = activeKernels();
+  if (!kernels) throw new Error(`our kernels are not installed: ${backendInfo()!.reason}`);
+  await kernels.ready;
+  return kernels;
+}
+
+/** Ours and XNNPACK's on one op, interleaved: [ours, XNNPACK]. */
+function versus(kernels: Kernels, op: () => unknown, runs: number): [number, number] {
+  const with_ = (on: boolean) => () => {
+    if (on) kernels.enable();
+    else kernels.disable();
+    const result = op();
+    if (result instanceof tf.Tensor) result.dispose();
+  };
+  const result = interleaved(with_(true), with_(false), runs);
+  kernels.enable();
+  return result;
+}
+
+/** The 13 pointwise layers, each: [ours, XNNPACK] ms. */
+function pointwiseLayers(kernels: Kernels, runs: number): [number, number][] {
+  return POINTWISE_LAYERS.map(([size, cin, cout]) => {
+    const x = tf.randomUniform([1, size, size, cin], -1, 1) as tf.Tensor4D;
+    const filter = tf.randomNormal([1, 1, cin, cout], 0, 0.1) as tf.Tensor4D;
+    const bias = tf.randomNormal([cout]) as tf.Tensor1D;
+    const conv = () =>
+      tf.fused.conv2d({ x, filter, bias, strides: 1, pad: "same", activation: "relu6" });
+    const result = versus(kernels, conv, runs);
+    tf.dispose([x, filter, bias]);
+    return result;
+  });
+}
+
+/** The 13 depthwise layers, summed: [ours, XNNPACK] ms. */
+function depthwiseLayers(kernels: Kernels, runs: number): [number, number] {
+  const total: [number, number] = [0, 0];
+  for (const [size, channels, stride] of DEPTHWISE_LAYERS) {
+    const x = tf.randomUniform([1, size, size, channels], -1, 1) as tf.Tensor4D;
+    const filter = tf.randomNormal([3, 3, channels, 1], 0, 0.1) as tf.Tensor4D;
+    const bias = tf.randomNormal([channels]) as tf.Tensor1D;
+    const strides = stride as 1 | 2;
+    const dw = () =>
+      tf.fused.depthwiseConv2d({ x, filter, bias, strides, pad: "same", activation: "relu6" });
+    const [a, b] = versus(kernels, dw, runs);
+    total[0] += a;
+    total[1] += b;
+    tf.dispose([x, filter, bias]);
+  }
+  return total;
+}
+
+/** Model-only medians, 1 and 2 threads: name -> threads -> [ours, XNNPACK]. */
+async function models(runs: number): Promise<ChildReport["model"]> {
+  const list: [string, () => ReturnType<typeof loadMobileNet>][] = [
+    ["1.0/224", () => createMobileNet(randomWeights({ alpha: 1 }), { alpha: 1, threads: 2 })],
+    ["0.75/224", () => loadMobileNet({ model: "0.75_224", threads: 2 })],
+  ];
+  const out: ChildReport["model"] = {};
+  for (const [name, load] of list) {
+    const model = await load();
+    const kernels = await installed(); // the backend restarts once the previous model is gone
+    const input = { data: new Float32Array(224 * 224 * 3), shape: [1, 224, 224, 3] } as {
+      data: Float32Array;
+      shape: [1, 224, 224, 3];
+    };
+    out[name] = {};
+    for (const threads of [1, 2]) {
+      await setThreads(threads);
+      out[name][threads] = versus(kernels, () => model.predict(input), runs);
+    }
+    await model.dispose();
+  }
+  return out;
+}
+
 async function child(runs: number, build: string, stat: string): Promise<ChildReport> {
   if (stat === "min") statistic = (values) => Math.min(...values);
-  const { backendInfo, createMobileNet, loadMobileNet, randomWeights, setThreads } = await import(
-    "../mod.ts"
-  );
-  const { activeKernels } = await import("../src/backend/pointwise/install.ts");
-  const { initBackend } = await import("../src/backend/wasm.ts");
   await initBackend({ threads: 2, adaptive: false });
-  const installed = async () => {
-    const kernels = activeKernels();
-    if (!kernels) throw new Error(`our kernels are not installed: ${backendInfo()!.reason}`);
-    await kernels.ready;
-    return kernels;
-  };
-  let kernels = await installed();
-  const ours = <T>(fn: () => T) => () => {
-    kernels.enable();
-    tf.dispose(fn() as tf.Tensor);
-  };
-  const xnn = <T>(fn: () => T) => () => {
-    kernels.disable();
-    tf.dispose(fn() as tf.Tensor);
-  };
+  const kernels = await installed();
   const report: ChildReport = {
     build,
     kernels: backendInfo()!.kernels ?? "?",
@@ -123,60 +186,10 @@ async function child(runs: number, build: string, stat: string): Promise<ChildRe
   };
   for (const threads of [1, 2]) {
     await setThreads(threads);
-    report.layers[threads] = POINTWISE_LAYERS.map(([size, cin, cout]) => {
-      const x = tf.randomUniform([1, size, size, cin], -1, 1) as tf.Tensor4D;
-      const filter = tf.randomNormal([1, 1, cin, cout], 0, 0.1) as tf.Tensor4D;
-      const bias = tf.randomNormal([cout]) as tf.Tensor1D;
-      const conv = () =>
-        tf.fused.conv2d({ x, filter, bias, strides: 1, pad: "same", activation: "relu6" });
-      const result = interleaved(ours(conv), xnn(conv), runs);
-      tf.dispose([x, filter, bias]);
-      return result;
-    });
-    kernels.enable();
-    const depthwise: [number, number] = [0, 0];
-    for (const [size, channels, stride] of DEPTHWISE_LAYERS) {
-      const x = tf.randomUniform([1, size, size, channels], -1, 1) as tf.Tensor4D;
-      const filter = tf.randomNormal([3, 3, channels, 1], 0, 0.1) as tf.Tensor4D;
-      const bias = tf.randomNormal([channels]) as tf.Tensor1D;
-      const dw = () =>
-        tf.fused.depthwiseConv2d({
-          x,
-          filter,
-          bias,
-          strides: stride as 1 | 2,
-          pad: "same",
-          activation: "relu6",
-        });
-      const [a, b] = interleaved(ours(dw), xnn(dw), runs);
-      depthwise[0] += a;
-      depthwise[1] += b;
-      tf.dispose([x, filter, bias]);
-    }
-    report.depthwise[threads] = depthwise;
+    report.layers[threads] = pointwiseLayers(kernels, runs);
+    report.depthwise[threads] = depthwiseLayers(kernels, runs);
   }
-  const models: [string, () => ReturnType<typeof loadMobileNet>][] = [
-    ["1.0/224", () => createMobileNet(randomWeights({ alpha: 1 }), { alpha: 1, threads: 2 })],
-    ["0.75/224", () => loadMobileNet({ model: "0.75_224", threads: 2 })],
-  ];
-  for (const [name, load] of models) {
-    const model = await load();
-    kernels = await installed(); // the backend restarts once the previous model is gone
-    const input = { data: new Float32Array(224 * 224 * 3), shape: [1, 224, 224, 3] as const };
-    report.model[name] = {};
-    for (const threads of [1, 2]) {
-      await setThreads(threads);
-      const predict = () =>
-        void model.predict(input as { data: Float32Array; shape: [1, 224, 224, 3] });
-      report.model[name][threads] = interleaved(
-        () => (kernels.enable(), predict()),
-        () => (kernels.disable(), predict()),
-        runs,
-      );
-    }
-    kernels.enable();
-    await model.dispose();
-  }
+  report.model = await models(runs);
   return report;
 }
 

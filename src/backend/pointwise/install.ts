@@ -263,7 +263,36 @@ function startPool(
  */
 export function installPointwise(host: PointwiseHost, request: KernelsRequest): PointwiseKernels {
   const { choice, why } = chooseKernels(request, host.simd, probeRelaxedSimd());
-  const none = (reason: string): PointwiseKernels => ({
+  if (choice === "xnnpack") return xnnpackOnly(`kernels: xnnpack (${why})`);
+  let module: WebAssembly.Module;
+  let kernel: KernelExports;
+  try {
+    module = kernelModule(VARIANTS[choice], host.shared);
+    kernel = instantiateKernel(module, host.memory);
+  } catch (error) {
+    return xnnpackOnly(`kernels: xnnpack (${choice} failed: ${errorMessage(error)})`);
+  }
+  const runner = new Runner(host, kernel);
+  let workers = "none";
+  const { pool, ready, note } = startPool(host, module, (p) => {
+    workers = "ready";
+    runner.usePool(p);
+  }, (why) => workers = why);
+  if (pool && workers === "none") workers = "starting";
+  const state = registered(runner, pool, {
+    kernels: choice,
+    reason: `kernels: ${choice} (${why}; ${runner.tiling.mr}x${runner.tiling.nr} tile${note})`,
+    ready,
+    workers: () => workers,
+  });
+  state.enable();
+  active = state;
+  return state;
+}
+
+/** The state when XNNPACK's kernels stay: nothing registered, nothing to undo. */
+function xnnpackOnly(reason: string): PointwiseKernels {
+  return {
     kernels: "xnnpack",
     reason,
     packedBytes: 0,
@@ -274,23 +303,20 @@ export function installPointwise(host: PointwiseHost, request: KernelsRequest): 
     disable() {},
     enable() {},
     uninstall: () => Promise.resolve(),
-  });
-  if (choice === "xnnpack") return none(`kernels: xnnpack (${why})`);
-  let module: WebAssembly.Module;
-  let kernel: KernelExports;
-  try {
-    module = kernelModule(VARIANTS[choice], host.shared);
-    kernel = instantiateKernel(module, host.memory);
-  } catch (error) {
-    return none(`kernels: xnnpack (${choice} failed: ${errorMessage(error)})`);
-  }
-  const runner = new Runner(host, kernel);
-  let workers = "none";
-  const { pool, ready, note } = startPool(host, module, (p) => {
-    workers = "ready";
-    runner.usePool(p);
-  }, (why) => workers = why);
-  if (pool && workers === "none") workers = "starting";
+  };
+}
+
+/** Our kernels for the four kernel names, and the switch between them and the originals. */
+function registered(
+  runner: Runner,
+  pool: KernelPool | undefined,
+  fixed: {
+    kernels: KernelsChoice;
+    reason: string;
+    ready: Promise<void>;
+    workers: () => string;
+  },
+): PointwiseKernels {
   const originals = KERNELS.map(([name]) => tf.getKernel(name, "wasm"));
   const ours = originals.map((original, i) => ({
     ...original,
@@ -299,17 +325,17 @@ export function installPointwise(host: PointwiseHost, request: KernelsRequest): 
   let enabled = false;
   let installed = true;
   const state: PointwiseKernels = {
-    kernels: choice,
-    reason: `kernels: ${choice} (${why}; ${runner.tiling.mr}x${runner.tiling.nr} tile${note})`,
+    kernels: fixed.kernels,
+    reason: fixed.reason,
+    ready: fixed.ready,
     get packedBytes() {
       return runner.weights.bytes;
     },
     get enabled() {
       return enabled;
     },
-    ready,
     get workers() {
-      return workers;
+      return fixed.workers();
     },
     get workerChunks() {
       return pool?.workerChunks ?? 0;
@@ -331,8 +357,6 @@ export function installPointwise(host: PointwiseHost, request: KernelsRequest): 
       await pool?.close();
     },
   };
-  state.enable();
-  active = state;
   return state;
 }
 
