@@ -215,4 +215,5 @@ if (args.child !== undefined) {
     console.log(`backend threads=${r.threads}: ${r.backend.binary}; ${r.backend.reason}`);
   }
   await coldStart();
+  await (await import("./pointwise_bench.ts")).pointwiseReport(RUNS); // ours vs XNNPACK, 1x1 layers
 }

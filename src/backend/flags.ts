@@ -15,6 +15,31 @@ export const THREADS_ENV = "MOBILENET_EDGE_THREADS";
 export const SIMD_ENV = "MOBILENET_EDGE_SIMD";
 
 /**
+ * Environment variable that picks the kernels of the 1x1 and depthwise 3x3 convolutions: `auto` (default),
+ * `xnnpack` (tfjs' own), `relaxed-simd` or `simd-muladd` (ours, see `pointwise/install.ts`).
+ */
+export const KERNELS_ENV = "MOBILENET_EDGE_KERNELS";
+
+/** What {@linkcode KERNELS_ENV} may ask for. */
+export type KernelsRequest = "auto" | "xnnpack" | "relaxed-simd" | "simd-muladd";
+
+/**
+ * Parses the {@linkcode KERNELS_ENV} value (case-insensitive, blanks ignored; empty = unset).
+ *
+ * @throws {RangeError} for anything but `auto`, `xnnpack`, `relaxed-simd` or `simd-muladd`.
+ */
+export function parseKernelsEnv(raw: string): KernelsRequest | undefined {
+  const text = raw.trim().toLowerCase();
+  if (text === "") return undefined;
+  if (["auto", "xnnpack", "relaxed-simd", "simd-muladd"].includes(text)) {
+    return text as KernelsRequest;
+  }
+  throw new RangeError(
+    `${KERNELS_ENV} must be auto, xnnpack, relaxed-simd or simd-muladd, got ${JSON.stringify(raw)}`,
+  );
+}
+
+/**
  * Most threads the tfjs WASM backend can use: `init_with_threads_count` in tfjs-backend-wasm's
  * `backend.cc` caps XNNPACK's pthreadpool at 8, the size of emscripten's pre-created pool.
  */
@@ -86,6 +111,8 @@ export interface ResolvedOptions {
   calibrate: boolean;
   /** Worker load timeout in milliseconds. */
   startTimeoutMs: number;
+  /** The pointwise kernels asked for by {@linkcode KERNELS_ENV}; absent when it is unset. */
+  kernels?: KernelsRequest;
 }
 
 /** Reads an environment variable only when `--allow-env` grants it, without ever prompting. */
@@ -229,6 +256,8 @@ export function resolveOptions(
   if (!(timeout > 0) || !Number.isFinite(timeout)) {
     throw new RangeError(`startTimeoutMs must be a positive finite number, got ${timeout}`);
   }
+  const kernelsRaw = env(KERNELS_ENV);
+  const kernels = kernelsRaw === undefined ? undefined : parseKernelsEnv(kernelsRaw);
   return {
     threads,
     threadsSource,
@@ -237,5 +266,6 @@ export function resolveOptions(
     adaptive,
     calibrate,
     startTimeoutMs: timeout,
+    ...(kernels ? { kernels } : {}),
   };
 }

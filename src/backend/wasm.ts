@@ -48,6 +48,7 @@ import {
 import { logicalCores, probeSimd, probeThreads } from "./probe.ts";
 import { errorMessage as message } from "../_util.ts";
 import { ThreadPools } from "./pools.ts";
+import { installKernels, type PointwiseKernels } from "./pointwise/install.ts";
 
 export type { BackendOptions } from "./flags.ts";
 export { MAX_THREADS, SIMD_ENV, THREADS_ENV } from "./flags.ts";
@@ -74,6 +75,8 @@ export interface BackendInfo {
   calibration?: Calibration;
   /** Milliseconds from the `initBackend` call to a ready backend (calibration included). */
   startupMs: number;
+  /** Which kernels run the 1x1 and depthwise 3x3 convolutions: ours (two builds) or XNNPACK's. */
+  kernels?: "relaxed-simd" | "simd-muladd" | "xnnpack";
 }
 
 /** tfjs' priority of the WASM backend. */
@@ -85,6 +88,7 @@ interface Running {
   pools?: ThreadPools;
   controller?: ThreadController;
   baseReason: string;
+  kernels?: PointwiseKernels;
 }
 
 // The backend's lifecycle state. This module alone owns it: `lease.ts` counts leases and calls
@@ -161,6 +165,7 @@ export function shutdownBackend(): Promise<void> {
     if (!current) return;
     current.controller?.stop();
     try {
+      await current.kernels?.uninstall(); // the original kernels back before the backend goes
       if (tf.findBackendFactory("wasm")) tf.removeBackend("wasm");
     } finally {
       await current.loaded.bridge?.terminate();
@@ -366,6 +371,9 @@ async function startBinary(
     const current: Running = { info, loaded, baseReason: "" };
     const reason = [...notes];
     if (threads > 1) await setUpPools(current, options, reason);
+    current.kernels = await installKernels(backend, loaded, options.kernels); // never throws
+    info.kernels = current.kernels.kernels;
+    reason.push(current.kernels.reason);
     current.baseReason = reason.join("; ");
     info.reason = current.baseReason;
     info.startupMs = performance.now() - t0;

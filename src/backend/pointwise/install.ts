@@ -1,0 +1,387 @@
+/**
+ * Our pointwise (and depthwise 3x3) kernels on tfjs' `wasm` backend: choosing the build
+ * (relaxed-SIMD fused multiply-add, SIMD mul + add, or none: XNNPACK's kernels stay), registering
+ * `FusedConv2D`, `Conv2D`, `FusedDepthwiseConv2D` and `DepthwiseConv2dNative` over the originals,
+ * and the threads.
+ *
+ * The choice, in order: `MOBILENET_EDGE_KERNELS` (`xnnpack`, `relaxed-simd`, `simd-muladd`,
+ * `auto`) when set; XNNPACK when the backend runs without SIMD; the relaxed-SIMD build when the
+ * runtime validates relaxed SIMD and compiles the module; else the mul + add build only if
+ * {@linkcode MULADD_BEATS_XNNPACK}.
+ *
+ * Threads: with the threaded binary, a pool of our own workers (`pool.ts`) on the backend's
+ * shared memory splits each GEMM with the calling thread, as many threads as XNNPACK's active
+ * pool has (so the watchdog's and `setThreads`' choice applies to both). The workers start in
+ * the background (while the model loads); until they are ready (or if they fail) the calling
+ * thread does all the work. The output does not depend on the thread count or the split: every
+ * output value is the bias plus the products in input-channel order, fused or not, in float32.
+ *
+ * @module
+ */
+import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
+import type { KernelConfig } from "npm:@tensorflow/tfjs-core@4.22.0";
+import { errorMessage } from "../../_util.ts";
+import type { LoadedModule } from "../emscripten_module.ts";
+import { KERNELS_ENV, type KernelsRequest } from "../flags.ts";
+import { importNodeWorker } from "../pthread_bridge.ts";
+import { chunking, CHUNKS_PER_THREAD, DEFAULT_BLOCK_BYTES, rowBlock, type Tiling } from "./gemm.ts";
+import {
+  depthwiseKernel,
+  type GemmJob,
+  type GemmRunner,
+  pointwiseKernel,
+  type WasmBackendLike,
+} from "./kernel.ts";
+import {
+  instantiateKernel,
+  type KernelExports,
+  kernelModule,
+  type KernelVariant,
+  probeRelaxedSimd,
+} from "./module.ts";
+import { type DepthwiseJob, KernelPool, type PoolKernel, type WorkerClass } from "./pool.ts";
+import { PackedWeights } from "./weights.ts";
+
+/** Which kernels run the pointwise convolutions. */
+export type KernelsChoice = "relaxed-simd" | "simd-muladd" | "xnnpack";
+
+/**
+ * Whether the mul + add build replaces XNNPACK when relaxed SIMD is missing. Measured with
+ * `bench/pointwise_bench.ts` on x86-64 (README, "Our pointwise kernels").
+ */
+export const MULADD_BEATS_XNNPACK = true;
+
+/** The kernels that tfjs' backend registry swaps, and ours for each. */
+const KERNELS = [
+  ["FusedConv2D", pointwiseKernel],
+  ["Conv2D", pointwiseKernel],
+  ["FusedDepthwiseConv2D", depthwiseKernel],
+  ["DepthwiseConv2dNative", depthwiseKernel],
+] as const;
+
+/** What {@linkcode installPointwise} needs from the running backend. */
+export interface PointwiseHost {
+  /** tfjs' `BackendWasm` instance. */
+  backend: WasmBackendLike;
+  /** The backend's linear memory. */
+  memory: WebAssembly.Memory;
+  /** Whether the binary is the threaded one (shared memory). */
+  shared: boolean;
+  /** Whether the binary uses SIMD. */
+  simd: boolean;
+  /** Most threads XNNPACK's pool may get. */
+  maxThreads: number;
+  /** Threads of XNNPACK's active pool, read at each call. */
+  threads(): number;
+  /** The `node:worker_threads` Worker class (threaded binary only). */
+  workerClass?: WorkerClass;
+}
+
+/** Our kernels on a running backend. */
+export interface PointwiseKernels {
+  /** Which kernels run the pointwise convolutions. */
+  readonly kernels: KernelsChoice;
+  /** Why. */
+  readonly reason: string;
+  /** Bytes of packed filters held now. */
+  readonly packedBytes: number;
+  /** Resolves when our workers are ready or have failed (at once without workers). */
+  readonly ready: Promise<void>;
+  /** Our workers: `none`, `starting`, `ready`, or why they failed (then one thread does it all). */
+  readonly workers: string;
+  /** Chunks of GEMMs our workers have computed so far (the calling thread's not counted). */
+  readonly workerChunks: number;
+  /** Whether the kernels are registered (false after {@linkcode PointwiseKernels.disable}). */
+  readonly enabled: boolean;
+  /** Puts XNNPACK's kernels back, for comparisons; {@linkcode PointwiseKernels.enable} undoes it. */
+  disable(): void;
+  /** Registers our kernels again after {@linkcode PointwiseKernels.disable} (not after uninstall). */
+  enable(): void;
+  /** Puts the original kernels back, frees the packed filters, ends the workers. */
+  uninstall(): Promise<void>;
+}
+
+const VARIANTS: Record<Exclude<KernelsChoice, "xnnpack">, KernelVariant> = {
+  "relaxed-simd": "relaxed",
+  "simd-muladd": "muladd",
+};
+
+/** Picks the build to try (or XNNPACK) and says why. */
+export function chooseKernels(
+  request: KernelsRequest,
+  simd: boolean,
+  relaxed: { ok: boolean; detail: string },
+): { choice: KernelsChoice; why: string } {
+  const forced = `${KERNELS_ENV}=${request}`;
+  if (request === "xnnpack") return { choice: "xnnpack", why: forced };
+  if (!simd) return { choice: "xnnpack", why: "no WASM SIMD" };
+  if (request === "simd-muladd") return { choice: "simd-muladd", why: forced };
+  if (relaxed.ok) {
+    return { choice: "relaxed-simd", why: request === "auto" ? relaxed.detail : forced };
+  }
+  const without = request === "relaxed-simd"
+    ? `relaxed-simd asked, but ${relaxed.detail}`
+    : relaxed.detail;
+  return MULADD_BEATS_XNNPACK
+    ? { choice: "simd-muladd", why: `${without}; mul + add measured faster than XNNPACK` }
+    : { choice: "xnnpack", why: `${without}; mul + add not faster than XNNPACK` };
+}
+
+class Runner implements GemmRunner {
+  readonly kernel: KernelExports;
+  readonly weights: PackedWeights;
+  readonly tiling: Tiling;
+  readonly #host: PointwiseHost;
+  #pool?: KernelPool;
+
+  /** `pool`: our workers, used once ready; until then, multi-threaded calls go to XNNPACK. */
+  constructor(host: PointwiseHost, kernel: KernelExports) {
+    this.#host = host;
+    this.kernel = kernel;
+    this.weights = new PackedWeights(host.backend, kernel);
+    this.tiling = { mr: kernel.pw_mr(), nr: kernel.pw_nr(), blockBytes: DEFAULT_BLOCK_BYTES };
+  }
+
+  /** Takes `pool` into use (it is ready). */
+  usePool(pool: KernelPool): void {
+    this.#pool = pool;
+  }
+
+  /**
+   * Threads for the next GEMM: XNNPACK's active count, or 1 while our workers start (or if they
+   * failed). The result does not depend on it: every output is the same sum in the same order.
+   */
+  #threads(): number {
+    if (!this.#pool) return 1;
+    return Math.max(1, Math.min(this.#host.threads(), this.#pool.size + 1));
+  }
+
+  pack(dataId: object, filter: number, k: number, n: number): number {
+    return this.weights.get(dataId, filter, k, n);
+  }
+
+  run(job: GemmJob): void {
+    const mc = rowBlock(job.k, this.tiling);
+    const threads = this.#threads();
+    const { a, packed, bias, c, m, k, n, lo, hi } = job;
+    const run = this.kernel.pw_run;
+    if (threads <= 1) {
+      return run(a, packed, bias, c, 0, m, 0, Math.ceil(n / this.tiling.nr), k, n, lo, hi, mc);
+    }
+    const chunks = chunking(m, n, threads, this.tiling);
+    const kernel = this.kernel as unknown as PoolKernel;
+    this.#pool!.run({ a, packed, bias, c, k, n, lo, hi, mc }, chunks, threads - 1, kernel);
+  }
+
+  depthwise(job: DepthwiseJob): void {
+    const threads = this.#threads();
+    const { x, w, bias, y, h, width, channels, oh, ow, stride, padTop, padLeft, rows, lo, hi } =
+      job;
+    if (threads <= 1 || rows < 2) {
+      return this.kernel.dw_run(
+        x,
+        w,
+        bias,
+        y,
+        h,
+        width,
+        channels,
+        oh,
+        ow,
+        stride,
+        padTop,
+        padLeft,
+        0,
+        rows,
+        lo,
+        hi,
+      );
+    }
+    const per = Math.ceil(rows / Math.min(rows, CHUNKS_PER_THREAD * threads));
+    this.#pool!.runDepthwise(job, per, threads - 1, this.kernel as unknown as PoolKernel);
+  }
+}
+
+let active: PointwiseKernels | undefined;
+
+/** The kernels installed on the running backend, if any (for benches and tests). */
+export function activeKernels(): PointwiseKernels | undefined {
+  return active;
+}
+
+function register(configs: KernelConfig[]): void {
+  for (const config of configs) {
+    if (tf.getKernel(config.kernelName, "wasm")) tf.unregisterKernel(config.kernelName, "wasm");
+    tf.registerKernel(config);
+  }
+}
+
+/** How long our workers may take to start before the kernels give up on them. */
+export const POOL_START_TIMEOUT_MS = 20_000;
+
+/**
+ * Starts the pool in the background; `onReady` gets it once all workers are ready. The promise
+ * resolves then, or once the start failed or timed out (the pool closed); it never rejects.
+ */
+function startPool(
+  host: PointwiseHost,
+  module: WebAssembly.Module,
+  onReady: (pool: KernelPool) => void,
+  onFailure: (why: string) => void,
+): { pool?: KernelPool; ready: Promise<void>; note: string } {
+  if (!host.shared || host.maxThreads <= 1 || !host.workerClass) {
+    return { ready: Promise.resolve(), note: "" };
+  }
+  let pool: KernelPool;
+  try {
+    pool = new KernelPool(host.workerClass, module, host.memory, host.maxThreads - 1);
+  } catch (error) {
+    return { ready: Promise.resolve(), note: `, no workers (${errorMessage(error)})` };
+  }
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error("timeout")), POOL_START_TIMEOUT_MS);
+    // the workers keep the process alive while they start, not this timer
+    (globalThis as { Deno?: { unrefTimer?(id: number): void } }).Deno?.unrefTimer?.(
+      timer as unknown as number,
+    );
+  });
+  const ready = Promise.race([pool.ready, timeout]).then(
+    () => onReady(pool),
+    (error) => {
+      onFailure(`failed: ${errorMessage(error)}`);
+      return pool.close();
+    },
+  ).finally(() => clearTimeout(timer));
+  return { pool, ready, note: `, ${pool.size} worker${pool.size > 1 ? "s" : ""}` };
+}
+
+/**
+ * Chooses, builds and registers our pointwise kernels on the running `wasm` backend, and starts
+ * their workers. Never throws: when something fails, XNNPACK's kernels stay and `reason` says
+ * why.
+ */
+export function installPointwise(host: PointwiseHost, request: KernelsRequest): PointwiseKernels {
+  const { choice, why } = chooseKernels(request, host.simd, probeRelaxedSimd());
+  if (choice === "xnnpack") return xnnpackOnly(`kernels: xnnpack (${why})`);
+  let module: WebAssembly.Module;
+  let kernel: KernelExports;
+  try {
+    module = kernelModule(VARIANTS[choice], host.shared);
+    kernel = instantiateKernel(module, host.memory);
+  } catch (error) {
+    return xnnpackOnly(`kernels: xnnpack (${choice} failed: ${errorMessage(error)})`);
+  }
+  const runner = new Runner(host, kernel);
+  let workers = "none";
+  const { pool, ready, note } = startPool(host, module, (p) => {
+    workers = "ready";
+    runner.usePool(p);
+  }, (why) => workers = why);
+  if (pool && workers === "none") workers = "starting";
+  const state = registered(runner, pool, {
+    kernels: choice,
+    reason: `kernels: ${choice} (${why}; ${runner.tiling.mr}x${runner.tiling.nr} tile${note})`,
+    ready,
+    workers: () => workers,
+  });
+  state.enable();
+  active = state;
+  return state;
+}
+
+/** The state when XNNPACK's kernels stay: nothing registered, nothing to undo. */
+function xnnpackOnly(reason: string): PointwiseKernels {
+  return {
+    kernels: "xnnpack",
+    reason,
+    packedBytes: 0,
+    enabled: false,
+    ready: Promise.resolve(),
+    workers: "none",
+    workerChunks: 0,
+    disable() {},
+    enable() {},
+    uninstall: () => Promise.resolve(),
+  };
+}
+
+/** Our kernels for the four kernel names, and the switch between them and the originals. */
+function registered(
+  runner: Runner,
+  pool: KernelPool | undefined,
+  fixed: {
+    kernels: KernelsChoice;
+    reason: string;
+    ready: Promise<void>;
+    workers: () => string;
+  },
+): PointwiseKernels {
+  const originals = KERNELS.map(([name]) => tf.getKernel(name, "wasm"));
+  const ours = originals.map((original, i) => ({
+    ...original,
+    kernelFunc: KERNELS[i][1](original, runner),
+  }));
+  let enabled = false;
+  let installed = true;
+  const state: PointwiseKernels = {
+    kernels: fixed.kernels,
+    reason: fixed.reason,
+    ready: fixed.ready,
+    get packedBytes() {
+      return runner.weights.bytes;
+    },
+    get enabled() {
+      return enabled;
+    },
+    get workers() {
+      return fixed.workers();
+    },
+    get workerChunks() {
+      return pool?.workerChunks ?? 0;
+    },
+    disable() {
+      if (enabled) register(originals);
+      enabled = false;
+    },
+    enable() {
+      if (!installed) return;
+      if (!enabled) register(ours);
+      enabled = true;
+    },
+    async uninstall() {
+      if (active === state) active = undefined;
+      state.disable();
+      installed = false;
+      runner.weights.clear();
+      await pool?.close();
+    },
+  };
+  return state;
+}
+
+/**
+ * {@linkcode installPointwise} on a backend started by `wasm.ts`: `request` comes from
+ * {@linkcode KERNELS_ENV} (default `auto`), threads follow XNNPACK's active pool.
+ */
+export async function installKernels(
+  backend: unknown,
+  loaded: LoadedModule,
+  request: KernelsRequest = "auto",
+): Promise<PointwiseKernels> {
+  let workerClass: WorkerClass | undefined;
+  if (loaded.bridge && loaded.maxThreads > 1) {
+    try {
+      workerClass = await importNodeWorker();
+    } catch { /* no workers: our kernels run on the calling thread, XNNPACK when threaded */ }
+  }
+  return installPointwise({
+    backend: backend as WasmBackendLike,
+    memory: loaded.memory,
+    shared: loaded.memory.buffer instanceof SharedArrayBuffer,
+    simd: loaded.binary !== "tfjs-backend-wasm.wasm",
+    maxThreads: loaded.maxThreads,
+    threads: () => loaded.exports.get_threads_count(),
+    workerClass,
+  }, request);
+}

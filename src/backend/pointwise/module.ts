@@ -1,0 +1,131 @@
+/**
+ * The embedded pointwise-kernel WebAssembly modules (`pointwise_wasm.ts`, built by
+ * `tools/pointwise_wasm/build.sh`): decoding and compiling them lazily (each is about 5 KB, so
+ * synchronously), instantiating them on the tfjs-backend-wasm module's own memory, and the
+ * relaxed-SIMD probe.
+ *
+ * @module
+ */
+import {
+  POINTWISE_MULADD_SHARED_WASM_BASE64,
+  POINTWISE_MULADD_WASM_BASE64,
+  POINTWISE_RELAXED_SHARED_WASM_BASE64,
+  POINTWISE_RELAXED_WASM_BASE64,
+} from "./pointwise_wasm.ts";
+import { errorMessage } from "../../_util.ts";
+
+/** Which multiply-add the kernel uses: relaxed SIMD's fused one, or SIMD mul then add. */
+export type KernelVariant = "relaxed" | "muladd";
+
+/** The exports of a pointwise-kernel instance (see tools/pointwise_wasm/pointwise.c). */
+export interface KernelExports {
+  /** Rows of the register tile. */
+  pw_mr(): number;
+  /** Columns of the register tile (the width of a packed panel). */
+  pw_nr(): number;
+  /** Floats that {@linkcode KernelExports.pw_pack} writes for a `[k, n]` filter. */
+  pw_packed_floats(k: number, n: number): number;
+  /** Packs the row-major `[k, n]` filter at `b` into panels at `packed`. */
+  pw_pack(b: number, packed: number, k: number, n: number): void;
+  /**
+   * Rows `[m0, m1)` and panels `[p0, p1)` of `c = clamp(a x packed + bias, lo, hi)`; `bias` 0 =
+   * none; rows in blocks of `mc`.
+   */
+  pw_run(
+    a: number,
+    packed: number,
+    bias: number,
+    c: number,
+    m0: number,
+    m1: number,
+    p0: number,
+    p1: number,
+    k: number,
+    n: number,
+    lo: number,
+    hi: number,
+    mc: number,
+  ): void;
+  /**
+   * Depthwise 3x3 convolution (channel multiplier 1, NHWC, channels a multiple of 4): output
+   * rows `[r0, r1)` of the batch, with bias (0: none) and clamp.
+   */
+  dw_run(
+    x: number,
+    w: number,
+    bias: number,
+    y: number,
+    h: number,
+    width: number,
+    channels: number,
+    oh: number,
+    ow: number,
+    stride: number,
+    padTop: number,
+    padLeft: number,
+    r0: number,
+    r1: number,
+    lo: number,
+    hi: number,
+  ): void;
+}
+
+const BASE64: Record<KernelVariant, { plain: string; shared: string }> = {
+  relaxed: { plain: POINTWISE_RELAXED_WASM_BASE64, shared: POINTWISE_RELAXED_SHARED_WASM_BASE64 },
+  muladd: { plain: POINTWISE_MULADD_WASM_BASE64, shared: POINTWISE_MULADD_SHARED_WASM_BASE64 },
+};
+
+const compiled = new Map<string, WebAssembly.Module>();
+
+/** The bytes of one embedded module. */
+export function kernelBytes(variant: KernelVariant, shared: boolean): Uint8Array {
+  const text = atob(BASE64[variant][shared ? "shared" : "plain"].replace(/\s+/g, ""));
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return bytes;
+}
+
+/**
+ * The compiled module of one variant, for a shared (threaded binary) or plain memory; compiled
+ * on first use, once per process.
+ *
+ * @throws {WebAssembly.CompileError} when the runtime cannot compile it (no relaxed SIMD).
+ */
+export function kernelModule(variant: KernelVariant, shared: boolean): WebAssembly.Module {
+  const key = `${variant}/${shared}`;
+  let module = compiled.get(key);
+  if (!module) {
+    module = new WebAssembly.Module(kernelBytes(variant, shared) as BufferSource);
+    compiled.set(key, module);
+  }
+  return module;
+}
+
+/** Instantiates a compiled kernel module on `memory` (the backend's). */
+export function instantiateKernel(
+  module: WebAssembly.Module,
+  memory: WebAssembly.Memory,
+): KernelExports {
+  const instance = new WebAssembly.Instance(module, { env: { memory } });
+  return instance.exports as unknown as KernelExports;
+}
+
+// (v128, v128, v128) -> v128 { f32x4.relaxed_madd(local 0, local 1, local 2) }
+// deno-fmt-ignore
+const RELAXED_PROBE = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version
+  0x01, 0x08, 0x01, 0x60, 0x03, 0x7b, 0x7b, 0x7b, 0x01, 0x7b, // type (v128 x3) -> v128
+  0x03, 0x02, 0x01, 0x00, // one function of that type
+  0x0a, 0x0d, 0x01, 0x0b, 0x00, 0x20, 0x00, 0x20, 0x01, 0x20, 0x02, 0xfd, 0x85, 0x02, 0x0b, // code
+]);
+
+/** Whether the runtime validates relaxed SIMD (`f32x4.relaxed_madd`), and what was found. */
+export function probeRelaxedSimd(): { ok: boolean; detail: string } {
+  try {
+    return WebAssembly.validate(RELAXED_PROBE)
+      ? { ok: true, detail: "relaxed SIMD validates" }
+      : { ok: false, detail: "relaxed SIMD does not validate" };
+  } catch (error) {
+    return { ok: false, detail: `relaxed SIMD probe threw: ${errorMessage(error)}` };
+  }
+}

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Builds the pointwise-convolution kernel (pointwise.c) to WebAssembly with Debian's clang and
+# lld, checks that each module has no data, no stack and no global of its own, and (by default)
+# regenerates src/backend/pointwise/pointwise_wasm.ts through tools/jpeg_wasm/embed_wasm.ts.
+#
+#   tools/pointwise_wasm/build.sh                     # the shipped builds, embedded
+#   MR=4 NR=16 EMBED=0 OUT=/tmp/pw tools/pointwise_wasm/build.sh   # a variant, not embedded
+#
+# Four modules, one source: {relaxed_madd, mul+add} x {plain memory, shared memory}. The
+# memory is always imported (the tfjs-backend-wasm module's own): plain for the single-thread
+# binaries, shared (maximum 4 GiB, as emscripten declares it) for the threaded one.
+#
+# Needs Debian bookworm (root for apt-get) and Deno. Settings (environment variables):
+#   LLVM   clang/lld major version from bookworm (default 19: clang-19 1:19.1.7-3~deb12u1)
+#   RELAXED_TILE, MULADD_TILE  the register tile of each build, "rows columns" (defaults "6 8"
+#          and "5 8": the fastest on x86-64 by tools/pointwise_wasm/tiles.ts; columns a multiple
+#          of 4). MR and NR set both at once, for experiments.
+#   OUT    directory for the .wasm files (default /tmp/pointwise_wasm_build)
+#   EMBED  1 = regenerate src/backend/pointwise/pointwise_wasm.ts (default 1)
+#   APT    1 = install clang-$LLVM and lld-$LLVM if missing (default 1)
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+LLVM="${LLVM:-19}"
+RELAXED_TILE="${RELAXED_TILE:-6 8}"
+MULADD_TILE="${MULADD_TILE:-5 8}"
+if [ -n "${MR:-}" ] || [ -n "${NR:-}" ]; then
+  RELAXED_TILE="${MR:-6} ${NR:-8}"
+  MULADD_TILE="$RELAXED_TILE"
+fi
+OUT="${OUT:-/tmp/pointwise_wasm_build}"
+EMBED="${EMBED:-1}"
+APT="${APT:-1}"
+CLANG=clang-$LLVM
+WASM_LD=wasm-ld-$LLVM
+OBJDUMP=llvm-objdump-$LLVM
+
+if [ "$APT" = 1 ] && { ! command -v "$CLANG" >/dev/null || ! command -v "$WASM_LD" >/dev/null; }; then
+  apt-get update
+  apt-get install -y "clang-$LLVM" "lld-$LLVM"
+fi
+
+mkdir -p "$OUT"
+# -ffreestanding -nostdlib: no libc, no start files. -fno-builtin: clang may not turn the
+# packing loop into a memcpy/memset call (there is no libc to link).
+CFLAGS=(--target=wasm32 -O3 -msimd128 -ffreestanding -nostdlib -fno-builtin
+  -Wall -Wextra -Werror)
+# No entry point; exports by export_name attributes only; stack size 0 (the code keeps every
+# value in WebAssembly locals: checked below).
+LDFLAGS=(--no-entry --import-memory --strip-all --gc-sections -z stack-size=0)
+SHARED_FLAGS=(--shared-memory --max-memory=4294967296)
+
+build() { # name fma shared "mr nr"
+  local name=$1 fma=$2 shared=$3 mr nr
+  read -r mr nr <<<"$4"
+  local cflags=("${CFLAGS[@]}" -DPW_FMA="$fma" -DPW_MR="$mr" -DPW_NR="$nr") ldflags=("${LDFLAGS[@]}")
+  # relaxed SIMD only where it is meant to be used: the mul+add builds must run without it
+  if [ "$fma" = 1 ]; then cflags+=(-mrelaxed-simd); fi
+  if [ "$shared" = 1 ]; then
+    cflags+=(-matomics -mbulk-memory)
+    ldflags+=("${SHARED_FLAGS[@]}")
+  fi
+  "$CLANG" "${cflags[@]}" -c "$HERE/pointwise.c" -o "$OUT/$name.o"
+  "$WASM_LD" "${ldflags[@]}" "$OUT/$name.o" -o "$OUT/$name.wasm"
+  # The module must own no linear memory: no data segment, no use of a global (the only one
+  # is lld's unused __stack_pointer), no memory.grow, no call out of the module.
+  local sections disasm
+  sections="$("$OBJDUMP" -h "$OUT/$name.wasm")"
+  disasm="$("$OBJDUMP" -d "$OUT/$name.wasm")"
+  if grep -Eq ' (DATA|DATACOUNT) ' <<<"$sections"; then
+    echo "$name.wasm has a data section" >&2
+    exit 1
+  fi
+  if grep -Eq 'global\.(get|set)|memory\.grow|\scall(_indirect)?\s' <<<"$disasm"; then
+    echo "$name.wasm uses a global, grows memory or calls a function:" >&2
+    grep -E 'global\.(get|set)|memory\.grow|\scall(_indirect)?\s' <<<"$disasm" | head >&2
+    exit 1
+  fi
+  if [ "$fma" = 1 ] && ! grep -q 'fd 85 02' <<<"$disasm"; then
+    echo "$name.wasm has no f32x4.relaxed_madd" >&2
+    exit 1
+  fi
+  if [ "$fma" = 0 ] && grep -q 'fd 85 02' <<<"$disasm"; then
+    echo "$name.wasm uses f32x4.relaxed_madd" >&2
+    exit 1
+  fi
+  echo "built $OUT/$name.wasm ($(stat -c %s "$OUT/$name.wasm") bytes)"
+}
+
+build relaxed 1 0 "$RELAXED_TILE"
+build relaxed_shared 1 1 "$RELAXED_TILE"
+build muladd 0 0 "$MULADD_TILE"
+build muladd_shared 0 1 "$MULADD_TILE"
+
+if [ "$EMBED" = 1 ]; then
+  CLANG_VERSION="$($CLANG --version | head -1 | sed 's/.*clang version //')"
+  SOURCE_DESC="tools/pointwise_wasm/pointwise.c built by"
+  SOURCE_DESC="$SOURCE_DESC tools/pointwise_wasm/build.sh: clang $CLANG_VERSION ${CFLAGS[*]}"
+  SOURCE_DESC="$SOURCE_DESC (relaxed: -mrelaxed-simd -DPW_FMA=1, tile $RELAXED_TILE;"
+  SOURCE_DESC="$SOURCE_DESC muladd: -DPW_FMA=0, tile $MULADD_TILE);"
+  SOURCE_DESC="$SOURCE_DESC wasm-ld ${LDFLAGS[*]} (shared: ${SHARED_FLAGS[*]} -matomics -mbulk-memory)"
+  deno run --allow-read --allow-write "$ROOT/tools/jpeg_wasm/embed_wasm.ts" --kind=pointwise \
+    "--source=$SOURCE_DESC" "$OUT/relaxed.wasm" "$OUT/relaxed_shared.wasm" "$OUT/muladd.wasm" \
+    "$OUT/muladd_shared.wasm"
+  deno fmt --quiet "$ROOT/src/backend/pointwise/pointwise_wasm.ts"
+fi

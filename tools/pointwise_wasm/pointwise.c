@@ -1,0 +1,270 @@
+/*
+ * Pointwise (1x1) convolution for mobilenet-edge (and, at the end, depthwise 3x3):
+ * C = act(A x B + bias), row-major, where
+ *   A = the NHWC input seen as [M = N*H*W rows, K = Cin] (read in place),
+ *   B = the filter [K, Cout] packed by pw_pack into column panels of NR floats (zero-padded),
+ *   C = the NHWC output [M, Cout] (written in place).
+ *
+ * WebAssembly SIMD (simd128), with the multiply-add either relaxed SIMD's fused f32x4.relaxed_madd
+ * (-DPW_FMA=1) or f32x4.mul + f32x4.add (-DPW_FMA=0). An MR x NR register tile: MR rows of A, each
+ * k broadcast with v128.load32_splat, times one NR-column panel of B, accumulated in MR * NR / 4
+ * f32x4 values; bias and the [lo, hi] clamp in the epilogue.
+ *
+ * No libc, no static data and no linear-memory stack: every value lives in WebAssembly locals,
+ * the memory is imported (the tfjs-backend-wasm module's own), and the caller passes every
+ * pointer. Built by tools/pointwise_wasm/build.sh.
+ */
+#include <wasm_simd128.h>
+
+#ifndef PW_MR
+#define PW_MR 6
+#endif
+#ifndef PW_NR
+#define PW_NR 8
+#endif
+#ifndef PW_FMA
+#define PW_FMA 1
+#endif
+
+#define NV (PW_NR / 4)
+
+#if PW_FMA
+#define MADD(a, b, c) wasm_f32x4_relaxed_madd((a), (b), (c))
+#else
+#define MADD(a, b, c) wasm_f32x4_add(wasm_f32x4_mul((a), (b)), (c))
+#endif
+
+#define EXPORT(name) __attribute__((export_name(#name), visibility("default")))
+
+/* The tile shape of this build (the packing depends on NR). */
+EXPORT(pw_mr) int pw_mr(void) { return PW_MR; }
+EXPORT(pw_nr) int pw_nr(void) { return PW_NR; }
+
+/* Floats that pw_pack writes for a [K, N] filter. */
+EXPORT(pw_packed_floats) int pw_packed_floats(int K, int N) {
+  return (N + PW_NR - 1) / PW_NR * PW_NR * K;
+}
+
+/* Packs the row-major [K, N] filter b into panels: panel p holds, for each k, columns
+ * p*NR .. p*NR+NR-1 of row k (zeros past N). */
+EXPORT(pw_pack) void pw_pack(const float *b, float *packed, int K, int N) {
+  for (int n0 = 0; n0 < N; n0 += PW_NR) {
+    for (int k = 0; k < K; k++) {
+      const float *row = b + (long)k * N + n0;
+      for (int j = 0; j < PW_NR; j++) *packed++ = n0 + j < N ? row[j] : 0.0f;
+    }
+  }
+}
+
+static inline v128_t load_bias(const float *bias, int n, int N) {
+  if (!bias) return wasm_f32x4_splat(0.0f);
+  if (n + 4 <= N) return wasm_v128_load(bias + n);
+  return wasm_f32x4_make(n < N ? bias[n] : 0.0f, n + 1 < N ? bias[n + 1] : 0.0f,
+                         n + 2 < N ? bias[n + 2] : 0.0f, 0.0f);
+}
+
+static inline void store_part(float *c, v128_t v, int count) {
+  if (count > 0) c[0] = wasm_f32x4_extract_lane(v, 0);
+  if (count > 1) c[1] = wasm_f32x4_extract_lane(v, 1);
+  if (count > 2) c[2] = wasm_f32x4_extract_lane(v, 2);
+  if (count > 3) c[3] = wasm_f32x4_extract_lane(v, 3);
+}
+
+/* One MR x NR tile: rows a[i] (pointers, possibly repeated for the last tile) times panel bp,
+ * into c[i] columns n .. n+NR-1 (only `cols` of them stored). */
+static inline void tile(const float *const a[PW_MR], float *const c[PW_MR], const float *bp,
+                        const float *bias, int n, int cols, int K, v128_t lo, v128_t hi) {
+  v128_t acc[PW_MR][NV];
+#pragma clang loop unroll(full)
+  for (int j = 0; j < NV; j++) {
+    v128_t b = load_bias(bias, n + 4 * j, n + cols);
+#pragma clang loop unroll(full)
+    for (int i = 0; i < PW_MR; i++) acc[i][j] = b;
+  }
+  for (int k = 0; k < K; k++) {
+    v128_t b[NV];
+#pragma clang loop unroll(full)
+    for (int j = 0; j < NV; j++) b[j] = wasm_v128_load(bp + 4 * j);
+    bp += PW_NR;
+#pragma clang loop unroll(full)
+    for (int i = 0; i < PW_MR; i++) {
+      v128_t x = wasm_v128_load32_splat(a[i] + k);
+#pragma clang loop unroll(full)
+      for (int j = 0; j < NV; j++) acc[i][j] = MADD(x, b[j], acc[i][j]);
+    }
+  }
+#pragma clang loop unroll(full)
+  for (int i = 0; i < PW_MR; i++) {
+#pragma clang loop unroll(full)
+    for (int j = 0; j < NV; j++) {
+      v128_t v = wasm_f32x4_pmin(hi, wasm_f32x4_pmax(lo, acc[i][j]));
+      if (cols == PW_NR) {
+        wasm_v128_store(c[i] + n + 4 * j, v);
+      } else {
+        store_part(c[i] + n + 4 * j, v, cols - 4 * j);
+      }
+    }
+  }
+}
+
+/*
+ * Computes rows [m0, m1) and column panels [p0, p1) of C = clamp(A x B + bias, lo, hi).
+ * Rows go in blocks of mc (a multiple of MR, so that a block of A stays in cache while every
+ * panel of the range passes over it); within a block, panel by panel, tile by tile. The last
+ * tile of a range repeats its last row (same values written twice by the same thread).
+ * bias may be 0 (no bias).
+ */
+EXPORT(pw_run)
+void pw_run(const float *A, const float *packed, const float *bias, float *C, int m0, int m1,
+            int p0, int p1, int K, int N, float lo_f, float hi_f, int mc) {
+  const v128_t lo = wasm_f32x4_splat(lo_f);
+  const v128_t hi = wasm_f32x4_splat(hi_f);
+  if (mc < PW_MR) mc = PW_MR;
+  for (int mb = m0; mb < m1; mb += mc) {
+    const int me = mb + mc < m1 ? mb + mc : m1;
+    for (int p = p0; p < p1; p++) {
+      const int n = p * PW_NR;
+      const int cols = N - n < PW_NR ? N - n : PW_NR;
+      const float *bp = packed + (long)p * PW_NR * K;
+      for (int m = mb; m < me; m += PW_MR) {
+        const float *a[PW_MR];
+        float *c[PW_MR];
+#pragma clang loop unroll(full)
+        for (int i = 0; i < PW_MR; i++) {
+          const int r = m + i < me ? m + i : me - 1;
+          a[i] = A + (long)r * K;
+          c[i] = C + (long)r * N;
+        }
+        tile(a, c, bp, bias, n, cols, K, lo, hi);
+      }
+    }
+  }
+}
+
+/*
+ * Depthwise 3x3 convolution, channel multiplier 1, NHWC: output rows [r0, r1) of the batch
+ * (row r = image r / OH, output row r % OH), every column and channel, with bias (0: none) and
+ * the [lo, hi] clamp. x is [batch, H, W, C], w the tfjs filter [3, 3, C, 1], y [batch, OH, OW, C];
+ * input pixel of output (oy, ox), tap (ky, kx): (oy * stride - padT + ky, ox * stride - padL + kx),
+ * zero outside the image. C must be a multiple of 4. Four channels at a time, the nine taps'
+ * weights held in registers across the row; the taps are summed in the order ky, kx.
+ */
+#define TAP(row, kx, wv)                                                                     \
+  {                                                                                          \
+    const int ix = ix0 + (kx);                                                               \
+    if (check == 0 || (ix >= 0 && ix < W)) acc = MADD(wasm_v128_load((row) + ix * C), wv, acc); \
+  }
+
+/* Outputs [ox0, ox1) of one row and four channels. Rows outside the image come as a row that
+ * is inside with zero weights, so the interior (check 0) has no branch per tap. */
+static inline void dw_span(const float *r0p, const float *r1p, const float *r2p, float *out,
+                           int ox0, int ox1, int check, int W, int C, int stride, int padL,
+                           v128_t b, const v128_t wv[9], v128_t lo, v128_t hi) {
+  for (int ox = ox0; ox < ox1; ox++) {
+    const int ix0 = ox * stride - padL;
+    v128_t acc = b;
+    TAP(r0p, 0, wv[0]) TAP(r0p, 1, wv[1]) TAP(r0p, 2, wv[2])
+    TAP(r1p, 0, wv[3]) TAP(r1p, 1, wv[4]) TAP(r1p, 2, wv[5])
+    TAP(r2p, 0, wv[6]) TAP(r2p, 1, wv[7]) TAP(r2p, 2, wv[8])
+    wasm_v128_store(out + (long)ox * C, wasm_f32x4_pmin(hi, wasm_f32x4_pmax(lo, acc)));
+  }
+}
+
+/* One output pixel, all channels, pixel-major (for many channels: the taps and the weights are
+ * read channel after channel, never C * 4 bytes apart in the inner loop, which on L1 caches of
+ * 4 KiB ways would evict each other). Taps outside the image are skipped. */
+static inline void dw_pixel(const float *xi, const float *w, const float *bias, float *out,
+                            int H, int W, int C, int iy0, int ix0, v128_t lo, v128_t hi) {
+  const int ky0 = iy0 < 0 ? -iy0 : 0, ky1 = iy0 + 3 > H ? H - iy0 : 3;
+  const int kx0 = ix0 < 0 ? -ix0 : 0, kx1 = ix0 + 3 > W ? W - ix0 : 3;
+  if (ky0 == 0 && ky1 == 3 && kx0 == 0 && kx1 == 3) {
+    const float *p0 = xi + ((long)iy0 * W + ix0) * C, *p1 = p0 + (long)W * C, *p2 = p1 + (long)W * C;
+    for (int c = 0; c < C; c += 4) {
+      v128_t acc = bias ? wasm_v128_load(bias + c) : wasm_f32x4_splat(0.0f);
+      acc = MADD(wasm_v128_load(p0 + c), wasm_v128_load(w + c), acc);
+      acc = MADD(wasm_v128_load(p0 + C + c), wasm_v128_load(w + C + c), acc);
+      acc = MADD(wasm_v128_load(p0 + 2 * C + c), wasm_v128_load(w + 2 * C + c), acc);
+      acc = MADD(wasm_v128_load(p1 + c), wasm_v128_load(w + 3 * C + c), acc);
+      acc = MADD(wasm_v128_load(p1 + C + c), wasm_v128_load(w + 4 * C + c), acc);
+      acc = MADD(wasm_v128_load(p1 + 2 * C + c), wasm_v128_load(w + 5 * C + c), acc);
+      acc = MADD(wasm_v128_load(p2 + c), wasm_v128_load(w + 6 * C + c), acc);
+      acc = MADD(wasm_v128_load(p2 + C + c), wasm_v128_load(w + 7 * C + c), acc);
+      acc = MADD(wasm_v128_load(p2 + 2 * C + c), wasm_v128_load(w + 8 * C + c), acc);
+      wasm_v128_store(out + c, wasm_f32x4_pmin(hi, wasm_f32x4_pmax(lo, acc)));
+    }
+    return;
+  }
+  for (int c = 0; c < C; c += 4) {
+    v128_t acc = bias ? wasm_v128_load(bias + c) : wasm_f32x4_splat(0.0f);
+    for (int ky = ky0; ky < ky1; ky++) {
+      const float *row = xi + ((long)(iy0 + ky) * W + ix0) * C + c;
+      for (int kx = kx0; kx < kx1; kx++) {
+        acc = MADD(wasm_v128_load(row + kx * C), wasm_v128_load(w + (ky * 3 + kx) * C + c), acc);
+      }
+    }
+    wasm_v128_store(out + c, wasm_f32x4_pmin(hi, wasm_f32x4_pmax(lo, acc)));
+  }
+}
+
+EXPORT(dw_run)
+void dw_run(const float *x, const float *w, const float *bias, float *y, int H, int W, int C,
+            int OH, int OW, int stride, int padT, int padL, int r0, int r1, float lo_f,
+            float hi_f) {
+  const v128_t lo = wasm_f32x4_splat(lo_f);
+  const v128_t hi = wasm_f32x4_splat(hi_f);
+  const v128_t zero = wasm_f32x4_splat(0.0f);
+  /* columns whose three taps are all inside the image: [oxa, oxb) */
+  int oxa = (padL + stride - 1) / stride;
+  int oxb = (W - 3 + padL) / stride + 1;
+  if (W - 3 + padL < 0) oxb = 0;
+  if (oxa > OW) oxa = OW;
+  if (oxb > OW) oxb = OW;
+  if (oxb < oxa) oxb = oxa;
+  if (C >= 512) { /* 2 KiB or more between pixels: pixel-major (measured: faster from 512) */
+    for (int r = r0; r < r1; r++) {
+      const int img = r / OH, oy = r - img * OH;
+      const float *xi = x + (long)img * H * W * C;
+      for (int ox = 0; ox < OW; ox++) {
+        dw_pixel(xi, w, bias, y + ((long)r * OW + ox) * C, H, W, C, oy * stride - padT,
+                 ox * stride - padL, lo, hi);
+      }
+    }
+    return;
+  }
+  for (int r = r0; r < r1; r++) {
+    const int img = r / OH, oy = r - img * OH;
+    const float *xi = x + (long)img * H * W * C;
+    const int iy0 = oy * stride - padT;
+    const int in0 = iy0 >= 0 && iy0 < H, in1 = iy0 + 1 >= 0 && iy0 + 1 < H;
+    const int in2 = iy0 + 2 >= 0 && iy0 + 2 < H;
+    /* a row inside the image stands in for those outside (their weights are zero) */
+    const int sub = in1 ? iy0 + 1 : in0 ? iy0 : iy0 + 2;
+    float *out = y + (long)r * OW * C;
+    if (!in0 && !in1 && !in2) { /* no tap inside: bias only (not for a real convolution) */
+      for (int ox = 0; ox < OW; ox++) {
+        for (int c = 0; c < C; c += 4) {
+          const v128_t b = bias ? wasm_v128_load(bias + c) : zero;
+          wasm_v128_store(out + (long)ox * C + c, wasm_f32x4_pmin(hi, wasm_f32x4_pmax(lo, b)));
+        }
+      }
+      continue;
+    }
+    const float *row0 = xi + (long)(in0 ? iy0 : sub) * W * C;
+    const float *row1 = xi + (long)(in1 ? iy0 + 1 : sub) * W * C;
+    const float *row2 = xi + (long)(in2 ? iy0 + 2 : sub) * W * C;
+    for (int c = 0; c < C; c += 4) {
+      v128_t wv[9];
+#pragma clang loop unroll(full)
+      for (int t = 0; t < 9; t++) wv[t] = wasm_v128_load(w + t * C + c);
+      if (!in0) wv[0] = wv[1] = wv[2] = zero;
+      if (!in1) wv[3] = wv[4] = wv[5] = zero;
+      if (!in2) wv[6] = wv[7] = wv[8] = zero;
+      const v128_t b = bias ? wasm_v128_load(bias + c) : zero;
+      dw_span(row0 + c, row1 + c, row2 + c, out + c, 0, oxa, 1, W, C, stride, padL, b, wv, lo, hi);
+      dw_span(row0 + c, row1 + c, row2 + c, out + c, oxa, oxb, 0, W, C, stride, padL, b, wv, lo,
+              hi);
+      dw_span(row0 + c, row1 + c, row2 + c, out + c, oxb, OW, 1, W, C, stride, padL, b, wv, lo,
+              hi);
+    }
+  }
+}
