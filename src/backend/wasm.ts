@@ -356,7 +356,8 @@ async function startBinary(
   });
   let registered = false;
   try {
-    register(await createBackend(loaded, threads));
+    const backend = await createBackend(loaded, threads);
+    register(backend);
     registered = true;
     if (!(await tf.setBackend("wasm"))) throw new Error("tf.setBackend('wasm') returned false");
     const info: BackendInfo = {
