@@ -13,6 +13,7 @@ import { IMAGENET_LABELS } from "./labels/imagenet.ts";
 import { resolveModel } from "./models.ts";
 import { type LoadWeightsOptions, openWeights } from "./weights/loader.ts";
 import { architectureOptions, checkShapes } from "./weights/fit.ts";
+import { applyPreset, type Preset } from "./presets.ts";
 
 /**
  * Options of {@linkcode loadMobileNet}. The weights options (`fetch`, `signal`, `timeoutMs`,
@@ -20,6 +21,13 @@ import { architectureOptions, checkShapes } from "./weights/fit.ts";
  * of the weights loader.
  */
 export interface LoadMobileNetOptions extends Omit<LoadWeightsOptions, "only"> {
+  /**
+   * `"small-board"`: defaults for 512 MB boards (Pi Zero 2 W): model "0.25_224", 1 thread (no
+   * worker pool), one shard read at a time. Options given here win over it. When absent, the
+   * `MOBILENET_EDGE_SMALL_BOARD=1` environment variable selects it (see `src/presets.ts`).
+   * @default {"default"}
+   */
+  preset?: Preset;
   /**
    * A bundled model ("0.75_224", "0.25_224"), a weights directory or manifest path, or a URL.
    * @default {"0.75_224"}
@@ -106,6 +114,7 @@ export const DEFAULT_RESIZE: ResizeMode = "stretch";
  * ```
  */
 export async function loadMobileNet(options: LoadMobileNetOptions = {}): Promise<MobileNet> {
+  options = applyPreset(options);
   const resize = checkResizeMode(options.resize ?? DEFAULT_RESIZE);
   const url = resolveModel(options.model);
   const lease = await acquireBackend({ threads: options.threads, simd: options.simd });
@@ -124,6 +133,7 @@ async function assemble(
   options: LoadMobileNetOptions,
 ): Promise<MobileNet> {
   const {
+    preset: _pr,
     model: _m,
     threads: _t,
     simd: _s,

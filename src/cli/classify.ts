@@ -32,6 +32,8 @@ options:
   --json              one JSON object per image per line
   --resize MODE       stretch (default) or center-crop
   --threads N|auto    threads per inference (default auto: as many cores as help)
+  --small-board       512 MB boards: 0.25_224 model, 1 thread, one shard at a time (explicit
+                      --model/--threads win; also MOBILENET_EDGE_SMALL_BOARD=1)
   --verbose           print the backend, load details, time since start and peak RSS to stderr
   -h, --help          this text`;
 
@@ -145,7 +147,7 @@ export async function main(args: string[]): Promise<number> {
   try {
     flags = parseArgs(args, {
       string: ["top", "model", "resize", "threads"],
-      boolean: ["json", "verbose", "help"],
+      boolean: ["json", "verbose", "help", "small-board"],
       alias: { h: "help", k: "top", m: "model" },
     });
   } catch (error) {
@@ -175,6 +177,7 @@ export async function main(args: string[]): Promise<number> {
       throw new RangeError(`--threads must be a positive integer or "auto", got ${flags.threads}`);
     }
     model = await loadMobileNet({
+      preset: flags["small-board"] ? "small-board" : undefined,
       model: flags.model as string | undefined,
       threads,
       resize: flags.resize as ResizeMode | undefined,
