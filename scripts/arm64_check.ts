@@ -137,6 +137,8 @@ interface Step {
   kind: "predictions" | "test";
   args: string[];
   longLived?: boolean;
+  /** Relative emulated run time, to start the slowest first. @default {1} */
+  weight?: number;
 }
 
 function tail(text: string, lines = 15): string {
@@ -261,6 +263,7 @@ async function main(): Promise<number> {
     {
       name: "reference test, stored inputs (fused)",
       kind: "test",
+      weight: 3,
       args: [
         "test",
         "--no-check",
@@ -291,7 +294,14 @@ async function main(): Promise<number> {
   );
   let rows: Row[];
   try {
-    rows = await pool(steps.map((s) => () => runStep(s, host, arm, timeoutMs)), jobs);
+    // The slowest steps start first (the emulated reference test is the long pole); the table
+    // keeps the order above.
+    const order = steps.map((_, i) => i).sort((a, b) =>
+      (steps[b].weight ?? 1) - (steps[a].weight ?? 1)
+    );
+    const done = await pool(order.map((i) => () => runStep(steps[i], host, arm, timeoutMs)), jobs);
+    rows = new Array(steps.length);
+    order.forEach((i, k) => (rows[i] = done[k]));
   } finally {
     await camera?.close();
   }
