@@ -13,7 +13,7 @@ import { IMAGENET_LABELS } from "./labels/imagenet.ts";
 import { resolveModel } from "./models.ts";
 import { type LoadWeightsOptions, openWeights } from "./weights/loader.ts";
 import { architectureOptions, checkShapes } from "./weights/fit.ts";
-import { applyPreset, type Preset } from "./presets.ts";
+import { applyPreset } from "./presets.ts";
 
 /**
  * Options of {@linkcode loadMobileNet}. The weights options (`fetch`, `signal`, `timeoutMs`,
@@ -27,7 +27,7 @@ export interface LoadMobileNetOptions extends Omit<LoadWeightsOptions, "only"> {
    * `MOBILENET_EDGE_SMALL_BOARD=1` environment variable selects it (see `src/presets.ts`).
    * @default {"default"}
    */
-  preset?: Preset;
+  preset?: "default" | "small-board";
   /**
    * A bundled model ("0.75_224", "0.25_224"), a weights directory or manifest path, or a URL.
    * @default {"0.75_224"}
