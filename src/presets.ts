@@ -7,7 +7,7 @@
  * shard held in JS memory; each tensor is uploaded to the backend and its JS copy dropped). Options
  * given explicitly win over the preset, and so does `MOBILENET_EDGE_THREADS`.
  *
- * Choose it with `preset: "small-board"`, `--small-board` on the CLIs, or the environment
+ * Choose it with `preset: "small-board"`, `--small-board` on `deno task classify`, or the environment
  * variable {@linkcode SMALL_BOARD_ENV} (`MOBILENET_EDGE_SMALL_BOARD=1`).
  *
  * @module
