@@ -11,6 +11,15 @@
  *
  * Run: `deno task bench` (or `deno run -A bench/report.ts [--runs N]`).
  *
+ * `deno task bench --quick`: under a minute, for a board owner to run and paste: the board (model,
+ * arch, cores, memory), model-only `predict` for 0.25/224, 0.75/224 and 1.0/224 on 1 thread and
+ * on all cores (at most 8), end to end (1920x1080 JPEG to top-5) for the two bundled models, and
+ * one cold start with peak RSS of `classify` and `classify --small-board`. Each median stops
+ * sampling after a time budget, so a slow board still finishes in time.
+ *
+ * Child processes run `Deno.execPath()`; `MOBILENET_EDGE_BENCH_DENO` replaces it with a command
+ * (space-separated), e.g. `qemu-aarch64-static /path/to/arm64/deno` to run the children emulated.
+ *
  * @module
  */
 import { parseArgs } from "../src/cli/parse_args.ts";
@@ -19,17 +28,30 @@ import { median } from "../src/_util.ts";
 const ROOT = new URL("../", import.meta.url);
 const FIXTURES = new URL("bench/fixtures/", ROOT);
 const args = parseArgs(Deno.args, { string: ["runs", "child"], boolean: ["quick"] });
-const RUNS = Number(args.runs ?? (args.quick ? 10 : 30));
+const QUICK = args.quick === true;
+const RUNS = Number(args.runs ?? (QUICK ? 10 : 30));
+/** Quick mode: stop sampling a median after this long (at least 3 samples are kept). */
+const QUICK_BUDGET_MS = 2500;
 
-async function time(fn: () => unknown, runs = RUNS, warmup = 3): Promise<number> {
+async function time(fn: () => unknown, runs = RUNS, warmup = QUICK ? 1 : 3): Promise<number> {
   for (let i = 0; i < warmup; i++) await fn();
   const samples: number[] = [];
+  const start = performance.now();
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
     await fn();
     samples.push(performance.now() - t0);
+    if (QUICK && samples.length >= 3 && performance.now() - start > QUICK_BUDGET_MS) break;
   }
   return median(samples);
+}
+
+/** The command that runs a child Deno: `MOBILENET_EDGE_BENCH_DENO` or this process's binary. */
+function denoCommand(): [string, string[]] {
+  const custom = Deno.env.get("MOBILENET_EDGE_BENCH_DENO")?.trim();
+  if (!custom) return [Deno.execPath(), []];
+  const [command, ...prefix] = custom.split(/\s+/);
+  return [command, prefix];
 }
 
 function table(headers: string[], rows: (string | number)[][]): string {
@@ -59,6 +81,8 @@ async function child(threads: number): Promise<void> {
         }),
     ],
   ];
+  if (QUICK) variants.pop(); // 1.0/128: not in the quick table
+  const endToEnd = QUICK ? ["0.25/224", "0.75/224"] : ["0.75/224", "1.0/224"];
   const model: Record<string, number> = {};
   const e2e: Record<string, number> = {};
   for (const [name, load] of variants) {
@@ -69,7 +93,7 @@ async function child(threads: number): Promise<void> {
       shape: [1, r, r, 3] as [1, number, number, 3],
     };
     model[name] = await time(() => m.predict(input));
-    if (name === "0.75/224" || name === "1.0/224") {
+    if (endToEnd.includes(name)) {
       e2e[name] = await time(() => m.classify(frame, { topK: 5 }));
     }
     m.dispose();
@@ -78,8 +102,10 @@ async function child(threads: number): Promise<void> {
 }
 
 async function runChild(threads: number) {
-  const out = await new Deno.Command(Deno.execPath(), {
+  const [command, prefix] = denoCommand();
+  const out = await new Deno.Command(command, {
     args: [
+      ...prefix,
       "run",
       "-A",
       new URL(import.meta.url).pathname,
@@ -87,6 +113,7 @@ async function runChild(threads: number) {
       String(threads),
       "--runs",
       String(RUNS),
+      ...(QUICK ? ["--quick"] : []),
     ],
     stdout: "piped",
     stderr: "inherit",
@@ -136,22 +163,26 @@ async function imagePath(): Promise<void> {
 
 async function coldStart(): Promise<void> {
   const rows: (string | number)[][] = [];
-  for (const threads of [1, 2]) {
+  const configurations: [string, string[]][] = QUICK
+    ? [["default (0.75/224, auto)", []], ["--small-board", ["--small-board"]]]
+    : [["threads=1", ["--threads", "1"]], ["threads=2", ["--threads", "2"]]];
+  const [command, prefix] = denoCommand();
+  for (const [name, flags] of configurations) {
     const walls: number[] = [];
     const rss: number[] = [];
     const printed: number[] = [];
-    for (let i = 0; i < Math.min(RUNS, 7); i++) {
+    for (let i = 0; i < (QUICK ? 1 : Math.min(RUNS, 7)); i++) {
       const t0 = performance.now();
-      const out = await new Deno.Command(Deno.execPath(), {
+      const out = await new Deno.Command(command, {
         // --allow-all only so that the command can read its own VmHWM from /proc (getrusage's
         // maxRSS would report this bench's peak, inherited across fork and exec).
         args: [
+          ...prefix,
           "run",
           "--allow-all",
           new URL("src/cli/classify.ts", ROOT).pathname,
           "--verbose",
-          "--threads",
-          String(threads),
+          ...flags,
         ],
         stdout: "piped",
         stderr: "piped",
@@ -164,38 +195,71 @@ async function coldStart(): Promise<void> {
       if (m[2]) rss.push(Number(m[2]));
     }
     rows.push([
-      `threads=${threads}`,
+      name,
       median(walls),
       median(printed),
       rss.length ? median(rss) : "n/a",
     ]);
   }
-  console.log("\n## Cold start of `deno task classify` (sample photo, 0.75/224), medians\n");
+  console.log(
+    QUICK
+      ? "\n## Cold start of `deno task classify` (sample photo), one run each\n"
+      : "\n## Cold start of `deno task classify` (sample photo, 0.75/224), medians\n",
+  );
   console.log(
     table(["configuration", "spawn to exit (ms)", "start to printed (ms)", "peak RSS (MiB)"], rows),
   );
+}
+
+/** What this runs on: the board or CPU model, arch, cores and memory, in one line. */
+function board(): string {
+  const read = (path: string) => {
+    try {
+      return Deno.readTextFileSync(path).replaceAll("\0", "").trim();
+    } catch {
+      return "";
+    }
+  };
+  const cpuinfo = read("/proc/cpuinfo");
+  const field = (name: string) => new RegExp(`^${name}\\s*:\\s*(.+)$`, "m").exec(cpuinfo)?.[1];
+  const model = read("/proc/device-tree/model") || field("Model") || field("model name") ||
+    field("Hardware") || "unknown CPU";
+  let memory = "";
+  try {
+    memory = `, ${(Deno.systemMemoryInfo().total / 2 ** 30).toFixed(1)} GiB RAM`;
+  } catch {
+    // not allowed or not available
+  }
+  return `${model}; ${Deno.build.os}/${Deno.build.arch}, ${navigator.hardwareConcurrency} cores${memory}`;
 }
 
 if (args.child !== undefined) {
   await child(Number(args.child));
 } else {
   console.log(
-    `# mobilenet-edge bench (${RUNS} runs per median, ${navigator.hardwareConcurrency} cores, Deno ${Deno.version.deno})`,
+    `# mobilenet-edge bench${
+      QUICK ? " --quick" : ""
+    } (${RUNS} runs per median, ${navigator.hardwareConcurrency} cores, Deno ${Deno.version.deno})`,
   );
-  await imagePath();
-  const results = [await runChild(1), await runChild(2)];
+  if (QUICK) console.log(`board: ${board()}`);
+  else await imagePath();
+  const many = Math.min(navigator.hardwareConcurrency, 8);
+  const counts = QUICK ? (many > 1 ? [1, many] : [1]) : [1, 2];
+  const results: Awaited<ReturnType<typeof runChild>>[] = [];
+  for (const threads of counts) results.push(await runChild(threads));
+  const last = results.length - 1;
   console.log("\n## Model only: predict on a preprocessed batch of 1, ms\n");
   const names = Object.keys(results[0].model);
   console.log(table(
     [
       "model",
       ...results.map((r) => `threads=${r.threads} (${r.backend.threads} running)`),
-      "1 -> 2 speed-up",
+      `1 -> ${results[last].threads} speed-up`,
     ],
     names.map((n) => [
       n,
       ...results.map((r) => r.model[n]),
-      `${(results[0].model[n] / results[1].model[n]).toFixed(2)}x`,
+      `${(results[0].model[n] / results[last].model[n]).toFixed(2)}x`,
     ]),
   ));
   console.log("\n## End to end: 1920x1080 JPEG bytes -> top-5 (classify), ms\n");

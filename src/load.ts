@@ -15,6 +15,7 @@ import { IMAGENET_LABELS } from "./labels/imagenet.ts";
 import { resolveModel } from "./models.ts";
 import { type LoadWeightsOptions, openWeights, pickWeightsOptions } from "./weights/loader.ts";
 import { architectureOptions, checkShapes } from "./weights/fit.ts";
+import { applyPreset } from "./presets.ts";
 
 /**
  * Options of {@linkcode loadMobileNet}. The weights options (`fetch`, `signal`, `timeoutMs`,
@@ -22,6 +23,13 @@ import { architectureOptions, checkShapes } from "./weights/fit.ts";
  * `onProgress`) are those of the weights loader.
  */
 export interface LoadMobileNetOptions extends Omit<LoadWeightsOptions, "only"> {
+  /**
+   * `"small-board"`: defaults for 512 MB boards (Pi Zero 2 W): model "0.25_224", 1 thread (no
+   * worker pool), one shard read at a time. Options given here win over it. When absent, the
+   * `MOBILENET_EDGE_SMALL_BOARD=1` environment variable selects it (see `src/presets.ts`).
+   * @default {"default"}
+   */
+  preset?: "default" | "small-board";
   /**
    * A bundled model ("0.75_224", "0.25_224"), a weights directory or manifest path, or a URL.
    * @default {"0.75_224"}
@@ -131,6 +139,7 @@ export const DEFAULT_RESIZE: ResizeMode = "center-crop";
  * ```
  */
 export async function loadMobileNet(options: LoadMobileNetOptions = {}): Promise<MobileNet> {
+  options = applyPreset(options);
   const resize = checkResizeMode(options.resize ?? DEFAULT_RESIZE);
   imageOptions(options); // bad image options fail before the backend starts
   const url = resolveModel(options.model);

@@ -18,6 +18,7 @@ import { IMAGENET_CLASSES } from "../labels/imagenet.ts";
 import type { ClassifyResult, MobileNet } from "../classifier.ts";
 import { errorMessage } from "../_util.ts";
 import type { ResizeMode } from "../image/preprocess.ts";
+import type { OrientationMode } from "../image/orientation.ts";
 import { formatProgress, type LoadProgressEvent } from "../weights/progress.ts";
 
 /** The photo classified when no image is named. */
@@ -34,6 +35,11 @@ options:
   --json              one JSON object per image per line
   --resize MODE       center-crop (default; photos), stretch (camera frames), center-crop-87.5
   --threads N|auto    threads per inference (default auto: as many cores as help)
+  --small-board       512 MB boards: 0.25_224 model, 1 thread, one shard at a time (explicit
+                      --model/--threads win; also MOBILENET_EDGE_SMALL_BOARD=1)
+  --max-pixels N      pixel budget per image (default 8388608; larger images are refused from
+                      their header as TOO_LARGE; a JPEG counts its DCT-reduced size)
+  --orientation MODE  exif (default: turn images upright by their EXIF orientation) or ignore
   --verbose           print the backend, load details, time since start and peak RSS to stderr
   -h, --help          this text`;
 
@@ -148,6 +154,9 @@ interface Command {
   threads: number | "auto" | undefined;
   model: string | undefined;
   resize: ResizeMode | undefined;
+  preset: "small-board" | undefined;
+  maxPixels: number | undefined;
+  orientation: OrientationMode | undefined;
   json: boolean;
   verbose: boolean;
 }
@@ -160,8 +169,8 @@ interface Command {
  */
 function parseCommand(args: string[]): Command | "help" {
   const flags = parseArgs(args, {
-    string: ["top", "model", "resize", "threads"],
-    boolean: ["json", "verbose", "help"],
+    string: ["top", "model", "resize", "threads", "max-pixels", "orientation"],
+    boolean: ["json", "verbose", "help", "small-board"],
     alias: { h: "help", k: "top", m: "model" },
   });
   if (flags.help) return "help";
@@ -181,6 +190,9 @@ function parseCommand(args: string[]): Command | "help" {
     threads,
     model: flags.model as string | undefined,
     resize: flags.resize as ResizeMode | undefined,
+    preset: flags["small-board"] ? "small-board" : undefined,
+    maxPixels: flags["max-pixels"] === undefined ? undefined : Number(flags["max-pixels"]),
+    orientation: flags.orientation as OrientationMode | undefined,
     json: flags.json === true,
     verbose: flags.verbose === true,
   };
@@ -194,7 +206,10 @@ async function loadModel(command: Command): Promise<MobileNet> {
     : undefined;
   try {
     const model = await loadMobileNet({
+      preset: command.preset,
       model: command.model,
+      maxPixels: command.maxPixels,
+      orientation: command.orientation,
       threads: command.threads,
       resize: command.resize,
       onProgress: bar?.onProgress,

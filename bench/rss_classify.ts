@@ -1,0 +1,78 @@
+/**
+ * Peak RSS (VmHWM) of the classify command on the sample photo, for 0.25/224 and 0.75/224 on 1
+ * and 2 threads, the small-board mode, and the small-board mode with the process settings of
+ * the systemd unit (`MALLOC_ARENA_MAX=1`, `--v8-flags=--max-semi-space-size=1`). Each row is
+ * the median of `--runs` fresh processes (the command reads its own VmHWM with `--verbose`).
+ *
+ * Run: `deno run -A bench/rss_classify.ts [--runs 5] [--root DIR]` (`--root`: another checkout,
+ * e.g. an older commit, to measure "before"; its CLI must know the flags of a row, so rows it
+ * rejects print "n/a").
+ *
+ * @module
+ */
+import { parseArgs } from "../src/cli/parse_args.ts";
+import { median } from "../src/_util.ts";
+
+const args = parseArgs(Deno.args, { string: ["runs", "root"] });
+const RUNS = Number(args.runs ?? 5);
+const ROOT = args.root
+  ? String(args.root).replace(/\/?$/, "/")
+  : new URL("../", import.meta.url).pathname;
+
+interface Row {
+  name: string;
+  flags: string[];
+  v8?: string;
+  env?: Record<string, string>;
+}
+
+const ROWS: Row[] = [
+  { name: "0.25/224, 1 thread", flags: ["--model", "0.25_224", "--threads", "1"] },
+  { name: "0.25/224, 2 threads", flags: ["--model", "0.25_224", "--threads", "2"] },
+  { name: "0.75/224, 1 thread", flags: ["--model", "0.75_224", "--threads", "1"] },
+  { name: "0.75/224, 2 threads", flags: ["--model", "0.75_224", "--threads", "2"] },
+  { name: "--small-board", flags: ["--small-board"] },
+  {
+    name: "--small-board + unit's process settings",
+    flags: ["--small-board"],
+    v8: "--max-semi-space-size=1",
+    env: { MALLOC_ARENA_MAX: "1" },
+  },
+];
+
+/** One run's VmHWM in MiB, or undefined when the command failed (e.g. an unknown flag). */
+async function peak(row: Row): Promise<number | undefined> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    // --allow-all only so that the command can read its own VmHWM from /proc.
+    args: [
+      "run",
+      "--allow-all",
+      ...(row.v8 ? [`--v8-flags=${row.v8}`] : []),
+      `${ROOT}src/cli/classify.ts`,
+      "--verbose",
+      ...row.flags,
+    ],
+    env: row.env,
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  const m = /peak RSS ([\d.]+) MiB/.exec(new TextDecoder().decode(out.stderr));
+  return out.success && m ? Number(m[1]) : undefined;
+}
+
+console.log(`# peak RSS of classify (sample photo), median of ${RUNS} processes, ${ROOT}\n`);
+console.log("| configuration | peak RSS (MiB) | min-max |");
+console.log("|---|---:|---:|");
+for (const row of ROWS) {
+  const samples: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const p = await peak(row);
+    if (p === undefined) break;
+    samples.push(p);
+  }
+  const cell = samples.length ? median(samples).toFixed(1) : "n/a";
+  const range = samples.length
+    ? `${Math.min(...samples).toFixed(1)}-${Math.max(...samples).toFixed(1)}`
+    : "-";
+  console.log(`| ${row.name} | ${cell} | ${range} |`);
+}
