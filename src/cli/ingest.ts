@@ -42,6 +42,8 @@ options:
   --embed                add the pooled features ("embedding") to each event
   --model M              bundled model (0.75_224 default, 0.25_224), weights dir, or URL
   --threads N|auto       threads per inference (default auto)
+  --small-board          512 MB boards: 0.25_224, 1 thread, one shard at a time (explicit
+                         --model/--threads win; also MOBILENET_EDGE_SMALL_BOARD=1)
   --resize MODE          stretch (default for cameras) or center-crop
   --webhook URL          POST each event as JSON (retried, bounded queue)
   --mqtt-out URL         publish events: mqtt://host:port/TOPIC ({camera} = camera id)
@@ -152,7 +154,7 @@ export async function main(args: string[]): Promise<number> {
         "backoff-max",
         "settle",
       ],
-      boolean: ["embed", "mqtt-retain", "quiet", "help"],
+      boolean: ["embed", "mqtt-retain", "quiet", "help", "small-board"],
       alias: { h: "help", k: "top", m: "model" },
     });
     if (flags.help) {
@@ -168,6 +170,7 @@ export async function main(args: string[]): Promise<number> {
   let model;
   try {
     model = await loadMobileNet({
+      preset: flags["small-board"] ? "small-board" : undefined,
       model: flags.model as string | undefined,
       threads: s.threads,
       resize: s.resize,
