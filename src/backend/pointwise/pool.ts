@@ -300,6 +300,11 @@ export class KernelPool {
     claimChunks(i32, f32, tag, kernel.pw_run, kernel.dw_run, false);
     for (let spins = CALLER_SPINS; spins > 0 && Atomics.load(i32, DONE) !== count; spins--);
     for (let done; (done = Atomics.load(i32, DONE)) !== count;) Atomics.wait(i32, DONE, done);
+    // Close this job before the next one's words are written: a worker still entering
+    // claimChunks with this tag may read the next job's words (its count among them), and must
+    // then find no chunk left to claim. Without this, it could claim "chunk count" of this tag
+    // with the next job's arguments, and its extra DONE would make the caller wait forever.
+    Atomics.store(i32, NEXT, (tag << 10) | 1023);
     if (Atomics.exchange(i32, FAILED, 0)) throw new Error("a pointwise kernel chunk trapped");
   }
 
