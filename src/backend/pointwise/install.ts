@@ -91,6 +91,8 @@ export interface PointwiseKernels {
   readonly workers: string;
   /** Chunks of GEMMs our workers have computed so far (the calling thread's not counted). */
   readonly workerChunks: number;
+  /** Microseconds our workers spin after a job before they sleep (0 without workers; for benches). */
+  spinMicros: number;
   /** Whether the kernels are registered (false after {@linkcode PointwiseKernels.disable}). */
   readonly enabled: boolean;
   /** Puts XNNPACK's kernels back, for comparisons; {@linkcode PointwiseKernels.enable} undoes it. */
@@ -154,6 +156,10 @@ class Runner implements GemmRunner {
   #threads(): number {
     if (!this.#pool) return 1;
     return Math.max(1, Math.min(this.#host.threads(), this.#pool.size + 1));
+  }
+
+  delegate(): void {
+    this.#pool?.park();
   }
 
   pack(dataId: object, filter: number, k: number, n: number): number {
@@ -300,6 +306,7 @@ function xnnpackOnly(reason: string): PointwiseKernels {
     ready: Promise.resolve(),
     workers: "none",
     workerChunks: 0,
+    spinMicros: 0,
     disable() {},
     enable() {},
     uninstall: () => Promise.resolve(),
@@ -340,7 +347,14 @@ function registered(
     get workerChunks() {
       return pool?.workerChunks ?? 0;
     },
+    get spinMicros() {
+      return pool?.spinMicros ?? 0;
+    },
+    set spinMicros(us: number) {
+      if (pool) pool.spinMicros = us;
+    },
     disable() {
+      runner.delegate();
       if (enabled) register(originals);
       enabled = false;
     },
