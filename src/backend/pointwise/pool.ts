@@ -27,7 +27,8 @@ const TAKEN = 6; // chunks the workers have run since the pool started (statisti
 const PARK = 7; // a generation: workers spinning after that job go to sleep at once
 const JOB = 8; // the job: 15 words, then the op (0: pointwise GEMM, 1: depthwise); see run*()
 const SPIN = JOB + 20; // microseconds a worker spins after a job before it sleeps
-const WORDS = SPIN + 1;
+const STARTED = SPIN + 1; // workers that have instantiated the kernel (before their "ready")
+const WORDS = STARTED + 1;
 const TAG_MASK = 0x3fffff; // 22 bits of generation in NEXT
 
 /**
@@ -118,6 +119,7 @@ const i32 = new Int32Array(control);
 const f32 = new Float32Array(control);
 const claimChunks = ${claimChunks.toString()};
 let gen = Atomics.load(i32, ${GEN});
+Atomics.add(i32, ${STARTED}, 1);
 parentPort.postMessage("ready");
 const pause = typeof Atomics.pause === "function" ? Atomics.pause : () => {};
 function spin() {
@@ -264,6 +266,15 @@ export class KernelPool {
   set spinMicros(us: number) {
     if (!Number.isInteger(us) || us < 0) throw new RangeError(`spin must be >= 0 us, got ${us}`);
     Atomics.store(this.#i32, SPIN, us);
+  }
+
+  /**
+   * Whether every worker has its kernel instance and is in its loop, read from the shared
+   * control block: true before {@linkcode KernelPool.ready} resolves when the event loop has not
+   * turned since (synchronous calls one after another).
+   */
+  get started(): boolean {
+    return Atomics.load(this.#i32, STARTED) === this.#workers.length;
   }
 
   /** Workers in the pool. */
