@@ -170,6 +170,42 @@ static inline void dw_span(const float *r0p, const float *r1p, const float *r2p,
   }
 }
 
+/* Stride 1, interior outputs [ox0, ox1) (every tap inside): PW_DW_OX outputs at a time, each
+ * input vector loaded once for the outputs that use it (3 + PW_DW_OX - 1 loads per row instead of
+ * 3 * PW_DW_OX). Every output still sums its taps in the order ky, kx: the same values as dw_span. */
+#ifndef PW_DW_OX
+#define PW_DW_OX 4
+#endif
+static inline void dw_span_s1(const float *r0p, const float *r1p, const float *r2p, float *out,
+                              int ox0, int ox1, int C, int padL, v128_t b, const v128_t wv[9],
+                              v128_t lo, v128_t hi) {
+  int ox = ox0;
+  for (; ox + PW_DW_OX <= ox1; ox += PW_DW_OX) {
+    const long i0 = (long)(ox - padL) * C;
+    v128_t acc[PW_DW_OX];
+#pragma clang loop unroll(full)
+    for (int i = 0; i < PW_DW_OX; i++) acc[i] = b;
+    const float *rows[3] = {r0p + i0, r1p + i0, r2p + i0};
+#pragma clang loop unroll(full)
+    for (int ky = 0; ky < 3; ky++) {
+      v128_t xv[PW_DW_OX + 2];
+#pragma clang loop unroll(full)
+      for (int j = 0; j < PW_DW_OX + 2; j++) xv[j] = wasm_v128_load(rows[ky] + (long)j * C);
+#pragma clang loop unroll(full)
+      for (int i = 0; i < PW_DW_OX; i++) {
+        acc[i] = MADD(xv[i], wv[ky * 3], acc[i]);
+        acc[i] = MADD(xv[i + 1], wv[ky * 3 + 1], acc[i]);
+        acc[i] = MADD(xv[i + 2], wv[ky * 3 + 2], acc[i]);
+      }
+    }
+#pragma clang loop unroll(full)
+    for (int i = 0; i < PW_DW_OX; i++) {
+      wasm_v128_store(out + (long)(ox + i) * C, wasm_f32x4_pmin(hi, wasm_f32x4_pmax(lo, acc[i])));
+    }
+  }
+  dw_span(r0p, r1p, r2p, out, ox, ox1, 0, 0, C, 1, padL, b, wv, lo, hi);
+}
+
 /* One output pixel, all channels, pixel-major (for many channels: the taps and the weights are
  * read channel after channel, never C * 4 bytes apart in the inner loop, which on L1 caches of
  * 4 KiB ways would evict each other). Taps outside the image are skipped. */
@@ -206,6 +242,41 @@ static inline void dw_pixel(const float *xi, const float *w, const float *bias, 
   }
 }
 
+/* Stride 1, PW_DW_OX adjacent output pixels whose taps are all inside the image, all channels,
+ * pixel-major like dw_pixel: each input vector loaded once for the outputs that use it, each
+ * weight vector once for all of them. Same sums in the same order as dw_pixel. */
+static inline void dw_pixels_s1(const float *xi, const float *w, const float *bias, float *out,
+                                int W, int C, int iy0, int ix0, v128_t lo, v128_t hi) {
+  const float *p0 = xi + ((long)iy0 * W + ix0) * C;
+  const long rs = (long)W * C;
+  for (int c = 0; c < C; c += 4) {
+    const v128_t b = bias ? wasm_v128_load(bias + c) : wasm_f32x4_splat(0.0f);
+    v128_t acc[PW_DW_OX];
+#pragma clang loop unroll(full)
+    for (int i = 0; i < PW_DW_OX; i++) acc[i] = b;
+#pragma clang loop unroll(full)
+    for (int ky = 0; ky < 3; ky++) {
+      const float *row = p0 + ky * rs + c;
+      const v128_t w0 = wasm_v128_load(w + (ky * 3) * C + c);
+      const v128_t w1 = wasm_v128_load(w + (ky * 3 + 1) * C + c);
+      const v128_t w2 = wasm_v128_load(w + (ky * 3 + 2) * C + c);
+      v128_t xv[PW_DW_OX + 2];
+#pragma clang loop unroll(full)
+      for (int j = 0; j < PW_DW_OX + 2; j++) xv[j] = wasm_v128_load(row + (long)j * C);
+#pragma clang loop unroll(full)
+      for (int i = 0; i < PW_DW_OX; i++) {
+        acc[i] = MADD(xv[i], w0, acc[i]);
+        acc[i] = MADD(xv[i + 1], w1, acc[i]);
+        acc[i] = MADD(xv[i + 2], w2, acc[i]);
+      }
+    }
+#pragma clang loop unroll(full)
+    for (int i = 0; i < PW_DW_OX; i++) {
+      wasm_v128_store(out + (long)i * C + c, wasm_f32x4_pmin(hi, wasm_f32x4_pmax(lo, acc[i])));
+    }
+  }
+}
+
 EXPORT(dw_run)
 void dw_run(const float *x, const float *w, const float *bias, float *y, int H, int W, int C,
             int OH, int OW, int stride, int padT, int padL, int r0, int r1, float lo_f,
@@ -224,9 +295,17 @@ void dw_run(const float *x, const float *w, const float *bias, float *y, int H, 
     for (int r = r0; r < r1; r++) {
       const int img = r / OH, oy = r - img * OH;
       const float *xi = x + (long)img * H * W * C;
-      for (int ox = 0; ox < OW; ox++) {
-        dw_pixel(xi, w, bias, y + ((long)r * OW + ox) * C, H, W, C, oy * stride - padT,
-                 ox * stride - padL, lo, hi);
+      const int iy0 = oy * stride - padT;
+      const int rows_in = stride == 1 && iy0 >= 0 && iy0 + 3 <= H;
+      for (int ox = 0; ox < OW;) {
+        if (rows_in && ox >= oxa && ox + PW_DW_OX <= oxb) {
+          dw_pixels_s1(xi, w, bias, y + ((long)r * OW + ox) * C, W, C, iy0, ox - padL, lo, hi);
+          ox += PW_DW_OX;
+        } else {
+          dw_pixel(xi, w, bias, y + ((long)r * OW + ox) * C, H, W, C, iy0, ox * stride - padL, lo,
+                   hi);
+          ox++;
+        }
       }
     }
     return;
@@ -261,8 +340,12 @@ void dw_run(const float *x, const float *w, const float *bias, float *y, int H, 
       if (!in2) wv[6] = wv[7] = wv[8] = zero;
       const v128_t b = bias ? wasm_v128_load(bias + c) : zero;
       dw_span(row0 + c, row1 + c, row2 + c, out + c, 0, oxa, 1, W, C, stride, padL, b, wv, lo, hi);
-      dw_span(row0 + c, row1 + c, row2 + c, out + c, oxa, oxb, 0, W, C, stride, padL, b, wv, lo,
-              hi);
+      if (stride == 1) {
+        dw_span_s1(row0 + c, row1 + c, row2 + c, out + c, oxa, oxb, C, padL, b, wv, lo, hi);
+      } else {
+        dw_span(row0 + c, row1 + c, row2 + c, out + c, oxa, oxb, 0, W, C, stride, padL, b, wv, lo,
+                hi);
+      }
       dw_span(row0 + c, row1 + c, row2 + c, out + c, oxb, OW, 1, W, C, stride, padL, b, wv, lo,
               hi);
     }

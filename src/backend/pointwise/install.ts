@@ -13,7 +13,9 @@
  * shared memory splits each GEMM with the calling thread, as many threads as XNNPACK's active
  * pool has (so the watchdog's and `setThreads`' choice applies to both). The workers start in
  * the background (while the model loads); until they are ready (or if they fail) the calling
- * thread does all the work. The output does not depend on the thread count or the split: every
+ * thread does all the work. "Ready" is read from the pool's shared control block at each call,
+ * so synchronous inferences one after another use the workers as soon as they have started,
+ * without waiting for the event loop to deliver their messages. The output does not depend on the thread count or the split: every
  * output value is the bias plus the products in input-channel order, fused or not, in float32.
  *
  * @module
@@ -91,6 +93,8 @@ export interface PointwiseKernels {
   readonly workers: string;
   /** Chunks of GEMMs our workers have computed so far (the calling thread's not counted). */
   readonly workerChunks: number;
+  /** Microseconds our workers spin after a job before they sleep (0 without workers; for benches). */
+  spinMicros: number;
   /** Whether the kernels are registered (false after {@linkcode PointwiseKernels.disable}). */
   readonly enabled: boolean;
   /** Puts XNNPACK's kernels back, for comparisons; {@linkcode PointwiseKernels.enable} undoes it. */
@@ -133,6 +137,8 @@ class Runner implements GemmRunner {
   readonly tiling: Tiling;
   readonly #host: PointwiseHost;
   #pool?: KernelPool;
+  #starting?: KernelPool;
+  #onStarted?: () => void;
 
   /** `pool`: our workers, used once ready; until then, multi-threaded calls go to XNNPACK. */
   constructor(host: PointwiseHost, kernel: KernelExports) {
@@ -145,6 +151,23 @@ class Runner implements GemmRunner {
   /** Takes `pool` into use (it is ready). */
   usePool(pool: KernelPool): void {
     this.#pool = pool;
+    this.#starting = undefined;
+  }
+
+  /** Stops using any pool (it failed to start, or is closing): one thread from now on. */
+  dropPool(): void {
+    this.#pool = undefined;
+    this.#starting = undefined;
+  }
+
+  /**
+   * The pool whose workers are starting: taken into use as soon as its control block says that
+   * all have started, even if the event loop has not delivered their `ready` messages (a burst
+   * of synchronous inferences right after the load would otherwise all run on one thread).
+   */
+  startingPool(pool: KernelPool | undefined, onStarted: () => void): void {
+    this.#starting = pool;
+    this.#onStarted = onStarted;
   }
 
   /**
@@ -152,8 +175,18 @@ class Runner implements GemmRunner {
    * failed). The result does not depend on it: every output is the same sum in the same order.
    */
   #threads(): number {
-    if (!this.#pool) return 1;
-    return Math.max(1, Math.min(this.#host.threads(), this.#pool.size + 1));
+    let pool = this.#pool;
+    if (!pool) {
+      if (!this.#starting?.started) return 1;
+      pool = this.#starting;
+      this.usePool(pool);
+      this.#onStarted?.();
+    }
+    return Math.max(1, Math.min(this.#host.threads(), pool.size + 1));
+  }
+
+  delegate(): void {
+    this.#pool?.park();
   }
 
   pack(dataId: object, filter: number, k: number, n: number): number {
@@ -277,8 +310,14 @@ export function installPointwise(host: PointwiseHost, request: KernelsRequest): 
   const { pool, ready, note } = startPool(host, module, (p) => {
     workers = "ready";
     runner.usePool(p);
-  }, (why) => workers = why);
-  if (pool && workers === "none") workers = "starting";
+  }, (why) => {
+    workers = why;
+    runner.dropPool();
+  });
+  if (pool && workers === "none") {
+    workers = "starting";
+    runner.startingPool(pool, () => workers = "ready");
+  }
   const state = registered(runner, pool, {
     kernels: choice,
     reason: `kernels: ${choice} (${why}; ${runner.tiling.mr}x${runner.tiling.nr} tile${note})`,
@@ -300,6 +339,7 @@ function xnnpackOnly(reason: string): PointwiseKernels {
     ready: Promise.resolve(),
     workers: "none",
     workerChunks: 0,
+    spinMicros: 0,
     disable() {},
     enable() {},
     uninstall: () => Promise.resolve(),
@@ -340,7 +380,14 @@ function registered(
     get workerChunks() {
       return pool?.workerChunks ?? 0;
     },
+    get spinMicros() {
+      return pool?.spinMicros ?? 0;
+    },
+    set spinMicros(us: number) {
+      if (pool) pool.spinMicros = us;
+    },
     disable() {
+      runner.delegate();
       if (enabled) register(originals);
       enabled = false;
     },

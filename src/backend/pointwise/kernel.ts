@@ -48,6 +48,8 @@ export interface GemmRunner {
   run(job: GemmJob): void;
   /** Runs one depthwise 3x3 convolution (on as many threads as are active). */
   depthwise(job: DepthwiseJob): void;
+  /** Called before a call goes to the original kernel (our workers stop spinning). */
+  delegate(): void;
 }
 
 /** The part of tfjs' `BackendWasm` a kernel uses. */
@@ -113,7 +115,10 @@ export function pointwiseKernel(original: KernelConfig, runner: GemmRunner): Ker
   return (args) => {
     const inputs = args.inputs as Parameters<typeof planPointwise>[0];
     const plan = planPointwise(inputs, args.attrs ?? {});
-    if (!plan) return original.kernelFunc(args);
+    if (!plan) {
+      runner.delegate();
+      return original.kernelFunc(args);
+    }
     const backend = args.backend as WasmBackendLike;
     const data = backend.dataIdMap;
     const filter = inputs.filter!;
@@ -193,7 +198,10 @@ export function depthwiseKernel(original: KernelConfig, runner: GemmRunner): Ker
   return (args) => {
     const inputs = args.inputs as Parameters<typeof planDepthwise>[0];
     const plan = planDepthwise(inputs, args.attrs ?? {});
-    if (!plan) return original.kernelFunc(args);
+    if (!plan) {
+      runner.delegate();
+      return original.kernelFunc(args);
+    }
     const backend = args.backend as WasmBackendLike;
     const data = backend.dataIdMap;
     const { outShape, ...job } = plan;

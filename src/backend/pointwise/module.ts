@@ -1,6 +1,6 @@
 /**
  * The embedded pointwise-kernel WebAssembly modules (`pointwise_wasm.ts`, built by
- * `tools/pointwise_wasm/build.sh`): decoding and compiling them lazily (each is about 5 KB, so
+ * `tools/pointwise_wasm/build.sh`): decoding and compiling them lazily (each is about 11 KB, so
  * synchronously), instantiating them on the tfjs-backend-wasm module's own memory, and the
  * relaxed-SIMD probe.
  *

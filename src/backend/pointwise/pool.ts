@@ -24,17 +24,26 @@ const NEXT = 3; // (generation tag << 10) | next unclaimed chunk
 const DONE = 4; // chunks finished in this job
 const LIMIT = 5; // workers (by slot) that may take part in this job
 const TAKEN = 6; // chunks the workers have run since the pool started (statistics)
+const PARK = 7; // a generation: workers spinning after that job go to sleep at once
 const JOB = 8; // the job: 15 words, then the op (0: pointwise GEMM, 1: depthwise); see run*()
-const WORDS = JOB + 20;
+const SPIN = JOB + 20; // microseconds a worker spins after a job before it sleeps
+const STARTED = SPIN + 1; // workers that have instantiated the kernel (before their "ready")
+const WORDS = STARTED + 1;
 const TAG_MASK = 0x3fffff; // 22 bits of generation in NEXT
 
-// An Atomics.load round of these loops takes about 15 ns in Deno 2.9 on x86-64.
 /**
- * Spins of a worker on the generation word before it sleeps (about 30 us): in MobileNet the
- * next pointwise layer comes after a depthwise one (XNNPACK's threads), so a longer spin would
- * only take a core from them.
+ * How long a worker spins on the generation word after a job before it sleeps (`Atomics.wait`),
+ * in microseconds (a time, checked every 32 `Atomics.pause` rounds). Waking a sleeping worker
+ * (`Atomics.notify`: a futex, on a VM an interrupt to an idle virtual CPU) takes tens of
+ * microseconds, a good part of a small depthwise layer's share; the layers of one inference
+ * follow each other within tens of microseconds of JavaScript, so a spin this long keeps the
+ * workers awake through an inference and costs at most this much after it (and nothing on one
+ * thread, where no job is posted). Measured on 1.0/224, 2 threads (model-only medians, one
+ * process, interleaved): 0 us 16.21 ms, 30 us 15.92, 100 us 15.80, 200 us 15.45, 500 us 16.02,
+ * 2000 us 16.82. {@linkcode KernelPool.park} ends a spin early (before an XNNPACK kernel runs);
+ * {@linkcode KernelPool.spinMicros} changes it.
  */
-const WORKER_SPINS = 2_000;
+export const WORKER_SPIN_US = 200;
 /** Spins of the caller on the finished-chunk count before it sleeps (about 300 us). */
 const CALLER_SPINS = 20_000;
 
@@ -110,9 +119,21 @@ const i32 = new Int32Array(control);
 const f32 = new Float32Array(control);
 const claimChunks = ${claimChunks.toString()};
 let gen = Atomics.load(i32, ${GEN});
+Atomics.add(i32, ${STARTED}, 1);
 parentPort.postMessage("ready");
+const pause = typeof Atomics.pause === "function" ? Atomics.pause : () => {};
+function spin() {
+  const until = performance.now() + Atomics.load(i32, ${SPIN}) / 1000;
+  for (;;) {
+    for (let i = 0; i < 32; i++) {
+      if (Atomics.load(i32, ${GEN}) !== gen) return;
+      pause();
+    }
+    if (Atomics.load(i32, ${PARK}) === gen || performance.now() > until) return;
+  }
+}
 work: for (;;) {
-  for (let spins = ${WORKER_SPINS}; spins > 0 && Atomics.load(i32, ${GEN}) === gen; spins--);
+  spin();
   while (Atomics.load(i32, ${GEN}) === gen) {
     if (Atomics.load(i32, ${QUIT})) break work;
     Atomics.wait(i32, ${GEN}, gen);
@@ -201,6 +222,7 @@ export class KernelPool {
     const control = new SharedArrayBuffer(WORDS * 4);
     this.#i32 = new Int32Array(control);
     this.#f32 = new Float32Array(control);
+    this.#i32[SPIN] = WORKER_SPIN_US;
     const readies: Promise<void>[] = [];
     for (let slot = 0; slot < size; slot++) {
       const worker = new workerClass(WORKER_SOURCE, {
@@ -234,6 +256,25 @@ export class KernelPool {
   /** Chunks the workers have run so far (the caller's are not counted). */
   get workerChunks(): number {
     return Atomics.load(this.#i32, TAKEN);
+  }
+
+  /** Microseconds a worker spins after a job before it sleeps ({@linkcode WORKER_SPIN_US}). */
+  get spinMicros(): number {
+    return Atomics.load(this.#i32, SPIN);
+  }
+
+  set spinMicros(us: number) {
+    if (!Number.isInteger(us) || us < 0) throw new RangeError(`spin must be >= 0 us, got ${us}`);
+    Atomics.store(this.#i32, SPIN, us);
+  }
+
+  /**
+   * Whether every worker has its kernel instance and is in its loop, read from the shared
+   * control block: true before {@linkcode KernelPool.ready} resolves when the event loop has not
+   * turned since (synchronous calls one after another).
+   */
+  get started(): boolean {
+    return Atomics.load(this.#i32, STARTED) === this.#workers.length;
   }
 
   /** Workers in the pool. */
@@ -306,6 +347,14 @@ export class KernelPool {
     // with the next job's arguments, and its extra DONE would make the caller wait forever.
     Atomics.store(i32, NEXT, (tag << 10) | 1023);
     if (Atomics.exchange(i32, FAILED, 0)) throw new Error("a pointwise kernel chunk trapped");
+  }
+
+  /**
+   * Asks the workers to stop spinning after the last job and sleep now (when other threads, such
+   * as XNNPACK's, are about to need the cores).
+   */
+  park(): void {
+    Atomics.store(this.#i32, PARK, this.#gen);
   }
 
   /** Asks every worker to leave and resolves when all have exited. Idempotent. */
