@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { encodePng } from "../_png.ts";
+import { crc32, encodePng } from "../_png.ts";
 
 /** The photo every "the next valid request succeeds" check sends. */
 export const ELEPHANT = new URL(
@@ -14,18 +14,6 @@ export const ELEPHANT = new URL(
 
 /** Its expected top-1 label. */
 export const ELEPHANT_LABEL = "African elephant";
-
-const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-
-function crc32(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (const b of bytes) c = CRC_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
 
 /**
  * A small valid PNG (2x2 pixels of data) whose IHDR claims `width` x `height`, with a correct

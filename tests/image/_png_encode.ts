@@ -6,29 +6,9 @@
  * @module
  */
 import { deflateSync } from "node:zlib";
+import { pngChunk, pngFile } from "../_png.ts";
 
-const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-
-function crc32(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (const b of bytes) c = CRC_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-
-/** One PNG chunk with its length and CRC. */
-export function pngChunk(type: string, data: Uint8Array): Uint8Array {
-  const out = new Uint8Array(12 + data.length);
-  const view = new DataView(out.buffer);
-  view.setUint32(0, data.length);
-  out.set([...type].map((c) => c.charCodeAt(0)), 4);
-  out.set(data, 8);
-  view.setUint32(8 + data.length, crc32(out.subarray(4, 8 + data.length)));
-  return out;
-}
+export { pngChunk, pngFile };
 
 /** An IHDR payload. */
 export function ihdr(
@@ -43,18 +23,6 @@ export function ihdr(
   view.setUint32(0, width);
   view.setUint32(4, height);
   out.set([bitDepth, colorType, 0, 0, interlace], 8);
-  return out;
-}
-
-/** Signature + chunks. */
-export function pngFile(chunks: Uint8Array[]): Uint8Array {
-  const parts = [new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), ...chunks];
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
   return out;
 }
 

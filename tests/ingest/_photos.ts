@@ -56,44 +56,6 @@ export function withSegment(jpeg: Uint8Array, marker: number, payload: Uint8Arra
   return concat(jpeg.subarray(0, 2), header, payload, jpeg.subarray(2));
 }
 
-/** An APP1 Exif payload holding only IFD0's Orientation tag (big-endian TIFF). */
-export function exifOrientation(orientation: number): Uint8Array {
-  return new Uint8Array([
-    0x45,
-    0x78,
-    0x69,
-    0x66,
-    0,
-    0, // "Exif\0\0"
-    0x4d,
-    0x4d,
-    0,
-    0x2a,
-    0,
-    0,
-    0,
-    8, // "MM", 42, IFD0 at 8
-    0,
-    1, // one entry
-    0x01,
-    0x12,
-    0,
-    3,
-    0,
-    0,
-    0,
-    1,
-    0,
-    orientation,
-    0,
-    0, // Orientation, SHORT, 1, value
-    0,
-    0,
-    0,
-    0, // no next IFD
-  ]);
-}
-
 /** A JPEG with a comment segment of `n` bytes: the same image, a different byte count. */
 export function padded(jpeg: Uint8Array, n: number): Uint8Array {
   return n === 0 ? jpeg : withSegment(jpeg, 0xfe, new Uint8Array(n).fill(0x41));

@@ -7,7 +7,8 @@
 import jpegJs from "npm:jpeg-js@0.4.4";
 import { assertEquals } from "../_assert.ts";
 import { ingestUntil, top1, withModel } from "./_harness.ts";
-import { exifOrientation, readPhotos, withSegment } from "./_photos.ts";
+import { readPhotos } from "./_photos.ts";
+import { withExifOrientation } from "../image/_jpeg_dc.ts";
 import { StreamSource } from "../../src/ingest/sources/stdin.ts";
 
 /** Rotates RGBA pixels 90° counter-clockwise (what a sideways-mounted sensor stores). */
@@ -31,11 +32,7 @@ Deno.test("an EXIF-rotated camera frame gives the same top-1 as the same photo r
   const encode = (data: Uint8Array, width: number, height: number) =>
     new Uint8Array(jpegJs.encode({ data, width, height }, 92).data);
   const uprightJpeg = encode(upright.data, upright.width, upright.height);
-  const exifJpeg = withSegment(
-    encode(sideways, upright.height, upright.width),
-    0xe1,
-    exifOrientation(6),
-  );
+  const exifJpeg = withExifOrientation(encode(sideways, upright.height, upright.width), 6);
   await withModel(async (model) => {
     const run = await ingestUntil({
       model,
