@@ -9,14 +9,13 @@
  *
  * @module
  */
-import { errorMessage } from "../../_util.ts";
 import { Backoff, type BackoffOptions } from "../backoff.ts";
-import { errorCode } from "../errors.ts";
 import { HttpAuth } from "../auth/http_auth.ts";
 import type { Credentials } from "../auth/credentials.ts";
 import type { FetchLike } from "../auth/http_auth.ts";
 import { redactUrl } from "../redact.ts";
 import type { Source, SourceContext } from "../types.ts";
+import { waitAfterFailure } from "./_offline.ts";
 import { openHttp, readBody } from "./http_io.ts";
 import { MAX_FRAME_BYTES } from "./jpeg_splitter.ts";
 import { multipartBoundary } from "./multipart.ts";
@@ -84,14 +83,7 @@ export class HttpSource implements Source {
         await clock.sleep(Math.max(0, started + this.#options.everyMs - clock.now()), signal);
       } catch (error) {
         if (signal.aborted) break;
-        const delay = backoff.next();
-        context.status(
-          "connection",
-          `offline:${errorCode(error)}:${(error as { status?: number }).status ?? ""}`,
-          `offline: ${errorMessage(error)}; retrying (backoff from ${delay} ms)`,
-          "warn",
-        );
-        await clock.sleep(delay, signal);
+        await waitAfterFailure(context, backoff, error);
       }
     }
   }

@@ -8,10 +8,9 @@
  *
  * @module
  */
-import { errorMessage } from "../../_util.ts";
 import { createHash } from "node:crypto";
 import { Backoff, type BackoffOptions } from "../backoff.ts";
-import { errorCode, IngestSourceError } from "../errors.ts";
+import { IngestSourceError } from "../errors.ts";
 import {
   connectMqtt,
   endMqtt,
@@ -21,6 +20,7 @@ import {
   sharedFilter,
 } from "../mqtt_connect.ts";
 import type { Source, SourceContext } from "../types.ts";
+import { waitAfterFailure } from "./_offline.ts";
 
 /** Options of {@linkcode MqttSource}. */
 export interface MqttSourceOptions {
@@ -70,14 +70,7 @@ export class MqttSource implements Source {
         await this.#session(context, () => backoff.reset());
       } catch (error) {
         if (signal.aborted) break;
-        const delay = backoff.next();
-        context.status(
-          "connection",
-          `offline:${errorCode(error)}:${(error as { status?: number }).status ?? ""}`,
-          `offline: ${errorMessage(error)}; retrying (backoff from ${delay} ms)`,
-          "warn",
-        );
-        await clock.sleep(delay, signal);
+        await waitAfterFailure(context, backoff, error);
       }
     }
   }
