@@ -51,3 +51,16 @@ export function withTimeout<T>(
   const timer = setTimeout(() => expired.reject(timeoutError()), ms);
   return Promise.race([promise, expired.promise]).finally(() => clearTimeout(timer));
 }
+
+/** The bytes of `parts`, one after another, in a new array. */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
+  let size = 0;
+  for (const part of parts) size += part.byteLength;
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.byteLength;
+  }
+  return out;
+}

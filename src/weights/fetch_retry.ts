@@ -12,7 +12,7 @@
  * @module
  */
 import { WeightsError, type WeightsErrorCode } from "../errors.ts";
-import { errorMessage } from "../_util.ts";
+import { concatBytes, errorMessage } from "../_util.ts";
 
 /** Transport options shared by every request of a load. */
 export interface RequestOptions {
@@ -340,13 +340,7 @@ async function readBody(
     if (received < out.byteLength) throw lengthFailure(url, received, out.byteLength);
     return out;
   }
-  const all = new Uint8Array(received);
-  let at = 0;
-  for (const c of chunks) {
-    all.set(c, at);
-    at += c.byteLength;
-  }
-  return all;
+  return concatBytes(chunks);
 }
 
 /** One request: the bytes, unchecked but for their length; throws an AttemptFailure. */

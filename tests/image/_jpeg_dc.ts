@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { concatBytes } from "../../src/_util.ts";
 
 /** Bit writer for entropy-coded data, with JPEG byte stuffing (FF -> FF 00). */
 class BitWriter {
@@ -47,16 +48,6 @@ function segment(marker: number, payload: number[] | Uint8Array): Uint8Array {
   const out = new Uint8Array(4 + payload.length);
   out.set([0xff, marker, (payload.length + 2) >> 8, (payload.length + 2) & 255]);
   out.set(payload, 4);
-  return out;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
   return out;
 }
 
@@ -119,7 +110,7 @@ export function encodeDcJpeg(
       }
     }
   }
-  return concat([...dcHeaders(width, height), bits.finish(), new Uint8Array([0xff, 0xd9])]);
+  return concatBytes([...dcHeaders(width, height), bits.finish(), new Uint8Array([0xff, 0xd9])]);
 }
 
 /**
@@ -174,7 +165,7 @@ export function withExifOrientation(jpeg: Uint8Array, orientation: number): Uint
     0, // no next IFD
   ];
   const exif = [..."Exif\0\0"].map((c) => c.charCodeAt(0));
-  return concat([jpeg.subarray(0, 2), segment(0xe1, [...exif, ...tiff]), jpeg.subarray(2)]);
+  return concatBytes([jpeg.subarray(0, 2), segment(0xe1, [...exif, ...tiff]), jpeg.subarray(2)]);
 }
 
 /** Returns a copy of a JPEG whose frame header (SOF) claims `width x height`. */

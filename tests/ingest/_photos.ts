@@ -6,6 +6,7 @@
  */
 import jpegJs from "npm:jpeg-js@0.4.4";
 import { readImage } from "../_fixtures.ts";
+import { concatBytes } from "../../src/_util.ts";
 
 /** Photos the 0.75 model classifies right with a clear margin. */
 export const PHOTOS = [
@@ -40,13 +41,7 @@ export async function readPhotos(files = PHOTOS): Promise<Photo[]> {
 
 /** Concatenates byte arrays. */
 export function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 /** A JPEG with an extra segment (marker `0xffXX`, payload) right after its start marker. */

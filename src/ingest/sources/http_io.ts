@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { errorMessage } from "../../_util.ts";
+import { concatBytes, errorMessage } from "../../_util.ts";
 import { IngestSourceError } from "../errors.ts";
 import type { FetchLike, HttpAuth } from "../auth/http_auth.ts";
 
@@ -135,11 +135,5 @@ export async function readBody(
     if (size > maxBytes) throw new IngestSourceError("TOO_LARGE", `body over ${maxBytes} bytes`);
     chunks.push(chunk);
   }
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
-  }
-  return out;
+  return concatBytes(chunks);
 }

@@ -9,7 +9,7 @@ import { WeightsError } from "../../errors.ts";
 import type { ModelConfig } from "../manifest.ts";
 import { checkShapes, inferModelConfig } from "../fit.ts";
 import type { NamedTensor } from "../writer.ts";
-import { sizeOf } from "../../_util.ts";
+import { concatBytes, sizeOf } from "../../_util.ts";
 
 interface LayersWeightGroup {
   paths: string[];
@@ -61,7 +61,7 @@ export async function readTfjsLayers(modelJsonUrl: URL): Promise<ReadModel> {
   const values = new Map<string, NamedTensor>();
   for (const group of model.weightsManifest) {
     const parts = await Promise.all(group.paths.map((p) => fetchBytes(new URL(p, modelJsonUrl))));
-    const bytes = concat(parts);
+    const bytes = concatBytes(parts);
     let offset = 0;
     for (const w of group.weights) {
       if (w.dtype !== "float32" || w.quantization) {
@@ -104,14 +104,4 @@ async function fetchBytes(url: URL): Promise<Uint8Array> {
     throw new WeightsError("NOT_FOUND", `cannot read ${url.href}: HTTP ${response.status}`);
   }
   return new Uint8Array(await response.arrayBuffer());
-}
-
-function concat(parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
 }
