@@ -1,6 +1,6 @@
 /** The shared private helpers of `src/_util.ts`. */
 import { assert, assertEquals, assertRejects, assertStrictEquals } from "./_assert.ts";
-import { errorMessage, median, sizeOf, withTimeout } from "../src/_util.ts";
+import { concatBytes, errorMessage, median, sizeOf, withTimeout } from "../src/_util.ts";
 
 Deno.test("errorMessage, median and sizeOf", () => {
   assertStrictEquals(errorMessage(new RangeError("out")), "out");
@@ -10,6 +10,15 @@ Deno.test("errorMessage, median and sizeOf", () => {
   assertStrictEquals(median([4, 1, 3, 2]), 2.5);
   assert(Number.isNaN(median([])));
   assertEquals([sizeOf([1, 224, 224, 3]), sizeOf([]), sizeOf([5, 0])], [150528, 1, 0]);
+});
+
+Deno.test("concatBytes joins parts in order into a new array", () => {
+  const a = new Uint8Array([1, 2]);
+  const joined = concatBytes([a, new Uint8Array(0), new Uint8Array([3]).subarray(0, 1)]);
+  assertEquals([...joined], [1, 2, 3]);
+  joined[0] = 9;
+  assertStrictEquals(a[0], 1);
+  assertStrictEquals(concatBytes([]).length, 0);
 });
 
 Deno.test("withTimeout: the promise's outcome when it settles first, no timer left", async () => {
