@@ -112,14 +112,7 @@ export function planPointwise(
  * activation), delegating to `original` whatever {@linkcode planPointwise} refuses.
  */
 export function pointwiseKernel(original: KernelConfig, runner: GemmRunner): KernelFunc {
-  return (args) => {
-    const inputs = args.inputs as Parameters<typeof planPointwise>[0];
-    const plan = planPointwise(inputs, args.attrs ?? {});
-    if (!plan) {
-      runner.delegate();
-      return original.kernelFunc(args);
-    }
-    const backend = args.backend as WasmBackendLike;
+  return planned(original, runner, planPointwise, (plan, inputs, backend) => {
     const data = backend.dataIdMap;
     const filter = inputs.filter!;
     const packed = runner.pack(filter.dataId, data.get(filter.dataId).memoryOffset, plan.k, plan.n);
@@ -136,7 +129,7 @@ export function pointwiseKernel(original: KernelConfig, runner: GemmRunner): Ker
       hi: plan.hi,
     });
     return out;
-  };
+  });
 }
 
 /**
@@ -195,14 +188,7 @@ export function planDepthwise(
 
 /** Our kernel function for `FusedDepthwiseConv2D` or `DepthwiseConv2dNative`. */
 export function depthwiseKernel(original: KernelConfig, runner: GemmRunner): KernelFunc {
-  return (args) => {
-    const inputs = args.inputs as Parameters<typeof planDepthwise>[0];
-    const plan = planDepthwise(inputs, args.attrs ?? {});
-    if (!plan) {
-      runner.delegate();
-      return original.kernelFunc(args);
-    }
-    const backend = args.backend as WasmBackendLike;
+  return planned(original, runner, planDepthwise, (plan, inputs, backend) => {
     const data = backend.dataIdMap;
     const { outShape, ...job } = plan;
     const out = backend.makeOutput(outShape, "float32");
@@ -214,5 +200,26 @@ export function depthwiseKernel(original: KernelConfig, runner: GemmRunner): Ker
       y: data.get(out.dataId).memoryOffset,
     });
     return out;
+  });
+}
+
+/**
+ * A kernel function that runs `run` on what `plan` makes of a call, and hands every call `plan`
+ * refuses to `original` (after telling the runner, so our workers stop spinning for XNNPACK).
+ */
+function planned<I, P>(
+  original: KernelConfig,
+  runner: GemmRunner,
+  plan: (inputs: I, attrs: NamedAttrMap) => P | undefined,
+  run: (plan: P, inputs: I, backend: WasmBackendLike) => ReturnType<KernelFunc>,
+): KernelFunc {
+  return (args) => {
+    const inputs = args.inputs as I;
+    const p = plan(inputs, args.attrs ?? {});
+    if (!p) {
+      runner.delegate();
+      return original.kernelFunc(args);
+    }
+    return run(p, inputs, args.backend as WasmBackendLike);
   };
 }
