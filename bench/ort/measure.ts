@@ -50,7 +50,7 @@ export interface CaseReport {
 /** What a runner prints. */
 export interface RunnerReport {
   /** Which runtime. */
-  runtime: "ours" | "ort";
+  runtime: "ours" | "ort" | "native";
   /** Threads asked for. */
   threadsRequested: number;
   /** Threads actually computing (ours: `backendInfo().threads`; ORT: `env.wasm.numThreads`). */

@@ -18,7 +18,13 @@ import { readInput, readReference } from "../_fixtures.ts";
 import { KERNELS_ENV, parseKernelsEnv, resolveOptions } from "../../src/backend/flags.ts";
 import { chunkAt, chunking, type Tiling } from "../../src/backend/pointwise/gemm.ts";
 import { activeKernels, chooseKernels } from "../../src/backend/pointwise/install.ts";
-import { planDepthwise, planPointwise } from "../../src/backend/pointwise/kernel.ts";
+import {
+  planConv3x3,
+  planDepthwise,
+  planMatMul,
+  planMean,
+  planPointwise,
+} from "../../src/backend/pointwise/kernel.ts";
 import { kernelBytes, probeRelaxedSimd } from "../../src/backend/pointwise/module.ts";
 import * as embedded from "../../src/backend/pointwise/pointwise_wasm.ts";
 import { sha256Hex } from "../../src/weights/sha256.ts";
@@ -55,6 +61,81 @@ Deno.test("planDepthwise takes 3x3, multiplier 1, stride 1 or 2, NHWC, channels 
     ["NCHW", [{ x, filter }, { ...base, dataFormat: "NCHW" }]],
   ];
   for (const [what, args] of refused) assertEquals(planDepthwise(...args), undefined, what);
+});
+
+Deno.test("planConv3x3 takes 3x3 over at most 8 input channels, stride 1 or 2, NHWC float32", () => {
+  const x = info([1, 224, 224, 3]);
+  const filter = info([3, 3, 3, 32]);
+  const base = { strides: [2, 2], pad: "same", dilations: [1, 1], dataFormat: "NHWC" };
+  const plan = planConv3x3({ x, filter, bias: info([32]) }, { ...base, activation: "relu6" });
+  assertEquals(
+    [plan?.oh, plan?.ow, plan?.padTop, plan?.padLeft, plan?.rows, plan?.cin, plan?.n, plan?.hi],
+    [112, 112, 0, 0, 112, 3, 32, 6],
+  );
+  const valid = planConv3x3({ x: info([2, 9, 7, 8]), filter: info([3, 3, 8, 5]) }, {
+    ...base,
+    strides: 1,
+    pad: "valid",
+  });
+  assertEquals([valid?.oh, valid?.ow, valid?.rows, valid?.lo], [7, 5, 14, -Infinity]);
+  const refused: [string, Parameters<typeof planConv3x3>][] = [
+    ["9 input channels", [{ x: info([1, 9, 9, 9]), filter: info([3, 3, 9, 4]) }, base]],
+    ["5x5", [{ x, filter: info([5, 5, 3, 32]) }, base]],
+    ["1x1 (the GEMM's)", [{ x, filter: info([1, 1, 3, 32]) }, base]],
+    ["stride 3", [{ x, filter }, { ...base, strides: 3 }]],
+    ["dilation 2", [{ x, filter }, { ...base, strides: 1, dilations: 2 }]],
+    ["explicit padding", [{ x, filter }, { ...base, pad: [[0, 0], [1, 1], [1, 1], [0, 0]] }]],
+    ["bias of another length", [{ x, filter, bias: info([31]) }, base]],
+    ["int32 input", [{ x: info([1, 224, 224, 3], "int32"), filter }, base]],
+    ["prelu", [{ x, filter, preluActivationWeights: info([32]) }, base]],
+    ["NCHW", [{ x, filter }, { ...base, dataFormat: "NCHW" }]],
+    ["empty", [{ x: info([0, 224, 224, 3]), filter }, base]],
+  ];
+  for (const [what, args] of refused) assertEquals(planConv3x3(...args), undefined, what);
+});
+
+Deno.test("planMatMul takes [b, m, k] x [1, k, n] untransposed; planMean the pixels of NHWC", () => {
+  const a = info([1, 1, 1024]);
+  const b = info([1, 1024, 1000]);
+  assertEquals(planMatMul({ a, b, bias: info([1000]) }, {}), {
+    m: 1,
+    k: 1024,
+    n: 1000,
+    lo: -Infinity,
+    hi: Infinity,
+    outShape: [1, 1, 1000],
+  });
+  assertEquals(
+    planMatMul({ a: info([3, 5, 7]), b: info([1, 7, 2]) }, { activation: "relu" })?.m,
+    15,
+  );
+  const refusedMatMul: [string, Parameters<typeof planMatMul>][] = [
+    ["transposeB", [{ a, b: info([1, 1000, 1024]) }, { transposeB: true }]],
+    ["transposeA", [{ a: info([1, 1024, 1]), b }, { transposeA: true }]],
+    ["batched b", [{ a: info([2, 1, 1024]), b: info([2, 1024, 1000]) }, {}]],
+    ["inner mismatch", [{ a: info([1, 1, 1000]), b }, {}]],
+    ["bias of another length", [{ a, b, bias: info([10]) }, {}]],
+    ["leakyrelu", [{ a, b }, { activation: "leakyrelu" }]],
+  ];
+  for (const [what, args] of refusedMatMul) assertEquals(planMatMul(...args), undefined, what);
+  const x = info([2, 7, 7, 1024]);
+  assertEquals(planMean({ x }, { axis: [1, 2], keepDims: false }), {
+    images: 2,
+    pixels: 49,
+    channels: 1024,
+    outShape: [2, 1024],
+  });
+  assertEquals(planMean({ x }, { axis: [1, -2], keepDims: true })?.outShape, [2, 1, 1, 1024]);
+  const refusedMean: [string, Parameters<typeof planMean>][] = [
+    ["channels", [{ x }, { axis: 3 }]],
+    ["all axes", [{ x }, { axis: [0, 1, 2, 3] }]],
+    ["height only", [{ x }, { axis: 1 }]],
+    ["width, then height", [{ x }, { axis: [2, 1] }]],
+    ["6 channels", [{ x: info([1, 7, 7, 6]) }, { axis: [1, 2] }]],
+    ["rank 3", [{ x: info([7, 7, 8]) }, { axis: [1, 2] }]],
+    ["int32", [{ x: info([1, 7, 7, 8], "int32") }, { axis: [1, 2] }]],
+  ];
+  for (const [what, args] of refusedMean) assertEquals(planMean(...args), undefined, what);
 });
 
 Deno.test("planPointwise takes 1x1, stride 1, unpadded NHWC float32 with linear/relu/relu6 only", () => {
@@ -285,6 +366,107 @@ function compareDepthwise(what: string): void {
   }
 }
 
+const CONV3X3: [
+  [number, number, number, number],
+  number,
+  1 | 2,
+  "same" | "valid",
+  string,
+  boolean,
+][] = [
+  // [x shape, output channels, stride, padding, activation, bias]
+  [[1, 224, 224, 3], 32, 2, "same", "relu6", true], // MobileNet's first layer
+  [[1, 224, 224, 3], 24, 2, "same", "relu6", true], // 0.75
+  [[2, 9, 11, 3], 13, 1, "same", "linear", false],
+  [[1, 10, 7, 1], 8, 2, "valid", "relu", true],
+  [[1, 13, 13, 8], 5, 2, "same", "linear", true],
+  [[1, 3, 3, 4], 17, 1, "valid", "relu6", false],
+  [[1, 2, 2, 2], 9, 1, "same", "relu6", true], // every output next to the border
+  [[3, 31, 17, 3], 40, 2, "same", "relu6", true],
+];
+
+/** The largest absolute value of `values`, at least 1 (a tolerance scale). */
+function scaleOf(values: ArrayLike<number>): number {
+  let scale = 1;
+  for (let i = 0; i < values.length; i++) scale = Math.max(scale, Math.abs(values[i]));
+  return scale;
+}
+
+/** 3x3 convolutions of few channels, the classifier's matrix product and the mean, ours against
+ * XNNPACK's and tfjs' own kernels (by disabling ours). */
+function compareOtherKernels(what: string): void {
+  const kernels = activeKernels()!;
+  const both = (run: () => tf.Tensor[]) => {
+    kernels.enable();
+    const ours = run();
+    kernels.disable();
+    const theirs = run();
+    kernels.enable();
+    return [ours, theirs];
+  };
+  for (const [shape, cout, stride, pad, activation, withBias] of CONV3X3) {
+    tf.tidy(() => {
+      const x = tf.randomUniform(shape, -1, 1, "float32", 11) as tf.Tensor4D;
+      const filter = tf.randomNormal([3, 3, shape[3], cout], 0, 0.3, "float32", 12) as tf.Tensor4D;
+      const bias = withBias
+        ? tf.randomNormal([cout], 0, 1, "float32", 13) as tf.Tensor1D
+        : undefined;
+      const [ours, theirs] = both(() => [
+        tf.fused.conv2d({
+          x,
+          filter,
+          bias,
+          strides: stride,
+          pad,
+          activation: activation as "relu",
+        }),
+        tf.conv2d(x, filter, stride, pad),
+      ]);
+      const label = `${what} conv3x3 [${shape}] -> ${cout} s${stride} ${pad} ${activation}`;
+      for (let i = 0; i < 2; i++) {
+        assertEquals(ours[i].shape, theirs[i].shape, label);
+        const b = theirs[i].dataSync();
+        assertAllClose(ours[i].dataSync(), b, 2e-5 * scaleOf(b), label);
+      }
+    });
+  }
+  for (
+    const [rows, k, n, activation] of [[1, 1024, 1000, "linear"], [3, 17, 9, "relu6"], [
+      8,
+      33,
+      40,
+      "relu",
+    ]] as const
+  ) {
+    tf.tidy(() => {
+      const a = tf.randomUniform([rows, k], -1, 1, "float32", 14) as tf.Tensor2D;
+      const b = tf.randomNormal([k, n], 0, 0.1, "float32", 15) as tf.Tensor2D;
+      const bias = tf.randomNormal([n], 0, 1, "float32", 16) as tf.Tensor1D;
+      const [[ours], [theirs]] = both(() => [tf.fused.matMul({ a, b, bias, activation })]);
+      const label = `${what} matMul [${rows}, ${k}] x [${k}, ${n}] ${activation}`;
+      assertEquals(ours.shape, [rows, n], label);
+      const expected = theirs.dataSync();
+      assertAllClose(
+        ours.dataSync(),
+        expected,
+        2e-5 * scaleOf(expected),
+        label,
+      );
+    });
+  }
+  for (const shape of [[1, 7, 7, 1024], [2, 5, 3, 12], [1, 1, 1, 4]] as const) {
+    tf.tidy(() => {
+      const x = tf.randomUniform([...shape], -3, 6, "float32", 17);
+      const [ours, theirs] = both(() => [tf.mean(x, [1, 2]), tf.mean(x, [1, -2], true)]);
+      // the same sums in the same order, divided the same way: identical
+      assertEquals(ours[0].shape, [shape[0], shape[3]]);
+      assertEquals(ours[1].shape, [shape[0], 1, 1, shape[3]]);
+      assertEquals(ours[0].dataSync(), theirs[0].dataSync(), `${what} mean [${shape}]`);
+      assertEquals(ours[1].dataSync(), theirs[1].dataSync(), `${what} mean [${shape}] keepDims`);
+    });
+  }
+}
+
 /** Runs every shape through ours and XNNPACK's (by disabling ours) and compares. */
 function compareWithXnnpack(what: string): void {
   const kernels = activeKernels()!;
@@ -339,6 +521,7 @@ for (const kernels of ["relaxed-simd", "simd-muladd"]) {
         assertMatch(info.reason, new RegExp(`kernels: ${kernels} \\(${KERNELS_ENV}=${kernels}`));
         compareWithXnnpack(`${kernels} ${threads}T`);
         compareDepthwise(`${kernels} ${threads}T`);
+        compareOtherKernels(`${kernels} ${threads}T`);
         if (threads === 2) {
           // the same sums in the same order whatever the split: bit-identical on 1 thread; run
           // until the worker has taken chunks of it (on a busy machine it may get no CPU)
@@ -369,15 +552,25 @@ for (const kernels of ["relaxed-simd", "simd-muladd"]) {
         tf.dispose([filter, x, y]);
         assertEquals(activeKernels()!.packedBytes, 0, "the packed filter went with its tensor");
         assertEquals(tf.engine().state.numTensors, before);
-        // the calls we do not take still work (XNNPACK's kernel)
+        // the calls we do not take still work (XNNPACK's kernels): 3x3 over 16 channels, 5x5,
+        // a mean over the channels
         const wide = tf.conv2d(
-          tf.ones([1, 4, 4, 2]) as tf.Tensor4D,
-          tf.ones([3, 3, 2, 1]) as tf.Tensor4D,
+          tf.ones([1, 4, 4, 16]) as tf.Tensor4D,
+          tf.ones([3, 3, 16, 1]) as tf.Tensor4D,
           1,
           "same",
         );
-        assertEquals(wide.dataSync()[5], 18);
-        wide.dispose();
+        assertEquals(wide.dataSync()[5], 144);
+        const large = tf.conv2d(
+          tf.ones([1, 5, 5, 2]) as tf.Tensor4D,
+          tf.ones([5, 5, 2, 3]) as tf.Tensor4D,
+          1,
+          "valid",
+        );
+        assertEquals(Array.from(large.dataSync()), [50, 50, 50]);
+        const across = tf.mean(tf.ones([1, 2, 2, 6]), 3);
+        assertEquals(Array.from(across.dataSync()), [1, 1, 1, 1]);
+        tf.dispose([wide, large, across]);
       });
     }
   });

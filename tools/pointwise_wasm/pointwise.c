@@ -70,31 +70,41 @@ static inline void store_part(float *c, v128_t v, int count) {
   if (count > 3) c[3] = wasm_f32x4_extract_lane(v, 3);
 }
 
-/* One MR x NR tile: rows a[i] (pointers, possibly repeated for the last tile) times panel bp,
- * into c[i] columns n .. n+NR-1 (only `cols` of them stored). */
-static inline void tile(const float *const a[PW_MR], float *const c[PW_MR], const float *bp,
-                        const float *bias, int n, int cols, int K, v128_t lo, v128_t hi) {
+/*
+ * One mr x NR tile (mr <= PW_MR, a constant after inlining): rows a[i] (pointers, possibly
+ * repeated for the last tile) times panel bp, into c[i] columns n .. n+NR-1 (only `cols` of them
+ * stored). The K = segs * len values of row i are `segs` runs of `len` contiguous floats, run s
+ * at a[i] + s * seg_stride: one run for a 1x1 convolution (segs 1 after inlining), one per filter
+ * row for a 3x3 convolution of few channels (each run is three pixels' channels).
+ */
+static inline __attribute__((always_inline)) void
+tile_rows(int mr, const float *const a[PW_MR], float *const c[PW_MR], const float *bp,
+          const float *bias, int n, int cols, int len, int segs, long seg_stride, v128_t lo,
+          v128_t hi) {
   v128_t acc[PW_MR][NV];
 #pragma clang loop unroll(full)
   for (int j = 0; j < NV; j++) {
     v128_t b = load_bias(bias, n + 4 * j, n + cols);
 #pragma clang loop unroll(full)
-    for (int i = 0; i < PW_MR; i++) acc[i][j] = b;
+    for (int i = 0; i < mr; i++) acc[i][j] = b;
   }
-  for (int k = 0; k < K; k++) {
-    v128_t b[NV];
+  for (int s = 0; s < segs; s++) {
+    const long off = s * seg_stride;
+    for (int k = 0; k < len; k++) {
+      v128_t b[NV];
 #pragma clang loop unroll(full)
-    for (int j = 0; j < NV; j++) b[j] = wasm_v128_load(bp + 4 * j);
-    bp += PW_NR;
+      for (int j = 0; j < NV; j++) b[j] = wasm_v128_load(bp + 4 * j);
+      bp += PW_NR;
 #pragma clang loop unroll(full)
-    for (int i = 0; i < PW_MR; i++) {
-      v128_t x = wasm_v128_load32_splat(a[i] + k);
+      for (int i = 0; i < mr; i++) {
+        v128_t x = wasm_v128_load32_splat(a[i] + off + k);
 #pragma clang loop unroll(full)
-      for (int j = 0; j < NV; j++) acc[i][j] = MADD(x, b[j], acc[i][j]);
+        for (int j = 0; j < NV; j++) acc[i][j] = MADD(x, b[j], acc[i][j]);
+      }
     }
   }
 #pragma clang loop unroll(full)
-  for (int i = 0; i < PW_MR; i++) {
+  for (int i = 0; i < mr; i++) {
 #pragma clang loop unroll(full)
     for (int j = 0; j < NV; j++) {
       v128_t v = wasm_f32x4_pmin(hi, wasm_f32x4_pmax(lo, acc[i][j]));
@@ -107,12 +117,17 @@ static inline void tile(const float *const a[PW_MR], float *const c[PW_MR], cons
   }
 }
 
+/* Rows left over at the end of a range: up to this many go one by one through a 1-row tile
+ * (each reads the panel again); more make one full tile that repeats the last row. A GEMM of one
+ * row (the classifier head, batch 1) then does no wasted work. */
+#define PW_SINGLE_ROWS (PW_MR / 3)
+
 /*
  * Computes rows [m0, m1) and column panels [p0, p1) of C = clamp(A x B + bias, lo, hi).
  * Rows go in blocks of mc (a multiple of MR, so that a block of A stays in cache while every
  * panel of the range passes over it); within a block, panel by panel, tile by tile. The last
- * tile of a range repeats its last row (same values written twice by the same thread).
- * bias may be 0 (no bias).
+ * tile of a range repeats its last row (same values written twice by the same thread), unless
+ * it has at most PW_SINGLE_ROWS rows. bias may be 0 (no bias).
  */
 EXPORT(pw_run)
 void pw_run(const float *A, const float *packed, const float *bias, float *C, int m0, int m1,
@@ -129,15 +144,138 @@ void pw_run(const float *A, const float *packed, const float *bias, float *C, in
       for (int m = mb; m < me; m += PW_MR) {
         const float *a[PW_MR];
         float *c[PW_MR];
+        if (me - m <= PW_SINGLE_ROWS) {
+          for (int r = m; r < me; r++) {
+            a[0] = A + (long)r * K;
+            c[0] = C + (long)r * N;
+            tile_rows(1, a, c, bp, bias, n, cols, K, 1, 0, lo, hi);
+          }
+          break;
+        }
 #pragma clang loop unroll(full)
         for (int i = 0; i < PW_MR; i++) {
           const int r = m + i < me ? m + i : me - 1;
           a[i] = A + (long)r * K;
           c[i] = C + (long)r * N;
         }
-        tile(a, c, bp, bias, n, cols, K, lo, hi);
+        tile_rows(PW_MR, a, c, bp, bias, n, cols, K, 1, 0, lo, hi);
       }
     }
+  }
+}
+
+/* One output pixel of cv_run next to the border: the taps inside the image only (a tap outside
+ * adds nothing, as a zero would). Same sums in the same order as a tile: bias, then tap by tap
+ * (ky, kx, channel). */
+static void cv_border_pixel(const float *xi, const float *bp, const float *bias, float *out,
+                            int n, int cols, int H, int W, int Cin, int iy0, int ix0, v128_t lo,
+                            v128_t hi) {
+  v128_t acc[NV];
+#pragma clang loop unroll(full)
+  for (int j = 0; j < NV; j++) acc[j] = load_bias(bias, n + 4 * j, n + cols);
+  for (int ky = 0; ky < 3; ky++) {
+    const int iy = iy0 + ky;
+    for (int kx = 0; kx < 3; kx++) {
+      const int ix = ix0 + kx;
+      if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
+      const float *px = xi + ((long)iy * W + ix) * Cin;
+      const float *bk = bp + (long)(ky * 3 + kx) * Cin * PW_NR;
+      for (int c = 0; c < Cin; c++) {
+        const v128_t x = wasm_v128_load32_splat(px + c);
+#pragma clang loop unroll(full)
+        for (int j = 0; j < NV; j++) acc[j] = MADD(x, wasm_v128_load(bk + c * PW_NR + 4 * j), acc[j]);
+      }
+    }
+  }
+#pragma clang loop unroll(full)
+  for (int j = 0; j < NV; j++) {
+    v128_t v = wasm_f32x4_pmin(hi, wasm_f32x4_pmax(lo, acc[j]));
+    if (cols == PW_NR) {
+      wasm_v128_store(out + n + 4 * j, v);
+    } else {
+      store_part(out + n + 4 * j, v, cols - 4 * j);
+    }
+  }
+}
+
+/*
+ * 3x3 convolution of an NHWC image with few input channels (a network's first layer): output
+ * rows [r0, r1) of the batch (row r = image r / OH, output row r % OH), every column and output
+ * channel. x is [batch, H, W, Cin], packed the [3, 3, Cin, N] filter packed by pw_pack as a
+ * [9 * Cin, N] matrix, y [batch, OH, OW, N]. Input pixel of output (oy, ox), tap (ky, kx):
+ * (oy * stride - padT + ky, ox * stride - padL + kx), zero outside the image. Inside the image
+ * this is the GEMM of pw_run with each output pixel's 9 * Cin inputs read in place as three runs
+ * of 3 * Cin floats (one per filter row), MR pixels of a row at a time.
+ */
+EXPORT(cv_run)
+void cv_run(const float *x, const float *packed, const float *bias, float *y, int H, int W,
+            int Cin, int N, int OH, int OW, int stride, int padT, int padL, int r0, int r1,
+            float lo_f, float hi_f) {
+  const v128_t lo = wasm_f32x4_splat(lo_f);
+  const v128_t hi = wasm_f32x4_splat(hi_f);
+  const int K = 9 * Cin;
+  int oxa = (padL + stride - 1) / stride; /* columns whose taps are all inside: [oxa, oxb) */
+  int oxb = W - 3 + padL < 0 ? 0 : (W - 3 + padL) / stride + 1;
+  if (oxa > OW) oxa = OW;
+  if (oxb > OW) oxb = OW;
+  if (oxb < oxa) oxb = oxa;
+  const int panels = (N + PW_NR - 1) / PW_NR;
+  for (int r = r0; r < r1; r++) {
+    const int img = r / OH, oy = r - img * OH;
+    const float *xi = x + (long)img * H * W * Cin;
+    const int iy0 = oy * stride - padT;
+    const int rows_in = iy0 >= 0 && iy0 + 3 <= H;
+    float *yr = y + (long)r * OW * N;
+    for (int p = 0; p < panels; p++) {
+      const int n = p * PW_NR;
+      const int cols = N - n < PW_NR ? N - n : PW_NR;
+      const float *bp = packed + (long)p * PW_NR * K;
+      int ox = 0;
+      if (rows_in) {
+        for (; ox < oxa; ox++) {
+          cv_border_pixel(xi, bp, bias, yr + (long)ox * N, n, cols, H, W, Cin, iy0,
+                          ox * stride - padL, lo, hi);
+        }
+        for (; ox < oxb; ox += PW_MR) {
+          const float *a[PW_MR];
+          float *c[PW_MR];
+#pragma clang loop unroll(full)
+          for (int i = 0; i < PW_MR; i++) {
+            const int o = ox + i < oxb ? ox + i : oxb - 1;
+            a[i] = xi + ((long)iy0 * W + o * stride - padL) * Cin;
+            c[i] = yr + (long)o * N;
+          }
+          tile_rows(PW_MR, a, c, bp, bias, n, cols, 3 * Cin, 3, (long)W * Cin, lo, hi);
+        }
+        ox = oxb;
+      }
+      for (; ox < OW; ox++) {
+        cv_border_pixel(xi, bp, bias, yr + (long)ox * N, n, cols, H, W, Cin, iy0,
+                        ox * stride - padL, lo, hi);
+      }
+    }
+  }
+}
+
+/*
+ * Mean over the pixels of each image (global average pooling), NHWC: y[r, c] = (sum over p of
+ * x[r, p, c]) / P for images [r0, r1), P pixels, C channels (a multiple of 4). Pixels are added
+ * in order, then divided by P: the sums and the division of tfjs' own Mean.
+ */
+EXPORT(gap_run)
+void gap_run(const float *x, float *y, int P, int C, int r0, int r1) {
+  const v128_t count = wasm_f32x4_splat((float)P);
+  for (int r = r0; r < r1; r++) {
+    const float *xi = x + (long)r * P * C;
+    float *yr = y + (long)r * C;
+    for (int c = 0; c < C; c += 4) wasm_v128_store(yr + c, wasm_f32x4_splat(0.0f));
+    for (int p = 0; p < P; p++) {
+      const float *px = xi + (long)p * C;
+      for (int c = 0; c < C; c += 4) {
+        wasm_v128_store(yr + c, wasm_f32x4_add(wasm_v128_load(yr + c), wasm_v128_load(px + c)));
+      }
+    }
+    for (int c = 0; c < C; c += 4) wasm_v128_store(yr + c, wasm_f32x4_div(wasm_v128_load(yr + c), count));
   }
 }
 

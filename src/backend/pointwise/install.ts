@@ -31,6 +31,8 @@ import {
   depthwiseKernel,
   type GemmJob,
   type GemmRunner,
+  matMulKernel,
+  meanKernel,
   pointwiseKernel,
   type WasmBackendLike,
 } from "./kernel.ts";
@@ -41,7 +43,13 @@ import {
   type KernelVariant,
   probeRelaxedSimd,
 } from "./module.ts";
-import { type DepthwiseJob, KernelPool, type PoolKernel, type WorkerClass } from "./pool.ts";
+import {
+  type ConvJob,
+  type DepthwiseJob,
+  KernelPool,
+  type PoolKernel,
+  type WorkerClass,
+} from "./pool.ts";
 import { PackedWeights } from "./weights.ts";
 
 /** Which kernels run the pointwise convolutions. */
@@ -59,6 +67,8 @@ const KERNELS = [
   ["Conv2D", pointwiseKernel],
   ["FusedDepthwiseConv2D", depthwiseKernel],
   ["DepthwiseConv2dNative", depthwiseKernel],
+  ["_FusedMatMul", matMulKernel],
+  ["Mean", meanKernel],
 ] as const;
 
 /** What {@linkcode installPointwise} needs from the running backend. */
@@ -232,6 +242,22 @@ class Runner implements GemmRunner {
     }
     const per = Math.ceil(rows / Math.min(rows, CHUNKS_PER_THREAD * threads));
     this.#pool!.runDepthwise(job, per, threads - 1, this.kernel as unknown as PoolKernel);
+  }
+
+  conv(job: ConvJob): void {
+    const threads = this.#threads();
+    const { x, packed, bias, y, h, width, cin, n, oh, ow, stride, padTop, padLeft, rows, lo, hi } =
+      job;
+    if (threads <= 1 || rows < 2) {
+      const args = [x, packed, bias, y, h, width, cin, n, oh, ow, stride, padTop, padLeft] as const;
+      return this.kernel.cv_run(...args, 0, rows, lo, hi);
+    }
+    const per = Math.ceil(rows / Math.min(rows, CHUNKS_PER_THREAD * threads));
+    this.#pool!.runConv(job, per, threads - 1, this.kernel as unknown as PoolKernel);
+  }
+
+  mean(x: number, y: number, images: number, pixels: number, channels: number): void {
+    this.kernel.gap_run(x, y, pixels, channels, 0, images);
   }
 }
 

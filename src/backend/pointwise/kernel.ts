@@ -2,13 +2,16 @@
  * The kernels we register for tfjs' `wasm` backend. `FusedConv2D` and `Conv2D`: a 1x1, stride 1,
  * dilation 1, unpadded NHWC float32 convolution with an optional rank-1 bias and a linear, relu
  * or relu6 activation runs as one GEMM in our WebAssembly kernel, reading the input and writing
- * the output in the backend's memory. `FusedDepthwiseConv2D` and `DepthwiseConv2dNative`: a 3x3
- * depthwise convolution (see {@linkcode planDepthwise}). Every other call goes to the kernel
- * registered before.
+ * the output in the backend's memory; a 3x3 convolution of few input channels (a network's
+ * first layer, see {@linkcode planConv3x3}) runs as the same GEMM with its inputs read in place.
+ * `FusedDepthwiseConv2D` and `DepthwiseConv2dNative`: a 3x3 depthwise convolution (see
+ * {@linkcode planDepthwise}). `_FusedMatMul`: a matrix product with a constant right operand (see
+ * {@linkcode planMatMul}). `Mean` over the pixels of NHWC images (see {@linkcode planMean}).
+ * Every other call goes to the kernel registered before.
  *
  * @module
  */
-import { backend_util } from "npm:@tensorflow/tfjs-core@4.22.0";
+import { backend_util, util } from "npm:@tensorflow/tfjs-core@4.22.0";
 import type {
   KernelConfig,
   KernelFunc,
@@ -16,7 +19,7 @@ import type {
   TensorInfo,
 } from "npm:@tensorflow/tfjs-core@4.22.0";
 import type { WasmHeap } from "./weights.ts";
-import type { DepthwiseJob } from "./pool.ts";
+import type { ConvJob, DepthwiseJob } from "./pool.ts";
 
 /** One GEMM: `c[m, n] = clamp(sum_k a[m, k] * panels(k, n) + bias[n], lo, hi)`. */
 export interface GemmJob {
@@ -48,6 +51,10 @@ export interface GemmRunner {
   run(job: GemmJob): void;
   /** Runs one depthwise 3x3 convolution (on as many threads as are active). */
   depthwise(job: DepthwiseJob): void;
+  /** Runs one 3x3 convolution of few input channels (on as many threads as are active). */
+  conv(job: ConvJob): void;
+  /** Means over the `pixels` pixels of `images` NHWC images at `x` into `[images, channels]`. */
+  mean(x: number, y: number, images: number, pixels: number, channels: number): void;
   /** Called before a call goes to the original kernel (our workers stop spinning). */
   delegate(): void;
 }
@@ -76,58 +83,224 @@ function unpadded(pad: unknown): boolean {
     pad.every((p) => (Array.isArray(p) ? p.every((v) => v === 0) : p === 0));
 }
 
+/** The inputs of a convolution or matrix product call. */
+type ConvInputs = {
+  x?: TensorInfo;
+  filter?: TensorInfo;
+  bias?: TensorInfo | null;
+  [k: string]: unknown;
+};
+
+/**
+ * The clamp of a float32 call in NHWC without PReLU weights whose `x` and `filter` are float32, or
+ * undefined when we do not run it.
+ */
+function clampOf(
+  x: TensorInfo | undefined,
+  filter: TensorInfo | undefined,
+  inputs: { [k: string]: unknown },
+  attrs: NamedAttrMap,
+): [number, number] | undefined {
+  if (!x || !filter || x.dtype !== "float32" || filter.dtype !== "float32") return undefined;
+  if (inputs.preluActivationWeights != null) return undefined;
+  if (attrs.dataFormat !== undefined && attrs.dataFormat !== "NHWC") return undefined;
+  return CLAMPS[(attrs.activation as string | undefined) ?? "linear"];
+}
+
+/** Whether `bias` is absent or a float32 vector of `n` values. */
+function biasFits(bias: TensorInfo | null | undefined, n: number): boolean {
+  return bias == null ||
+    (bias.dtype === "float32" && bias.shape.length === 1 && bias.shape[0] === n);
+}
+
+/** The stride of a call with equal strides of 1 or 2 and dilation 1, else undefined. */
+function strideOf(attrs: NamedAttrMap): 1 | 2 | undefined {
+  const strides = attrs.strides as number | [number, number];
+  const [sh, sw] = typeof strides === "number" ? [strides, strides] : strides ?? [1, 1];
+  if (sh !== sw || (sh !== 1 && sh !== 2) || !allOnes(attrs.dilations)) return undefined;
+  return sh;
+}
+
 /**
  * The GEMM of a convolution call, or undefined when it is not one we run (then the original
  * kernel runs it, or throws its own error).
  */
 export function planPointwise(
-  inputs: { x?: TensorInfo; filter?: TensorInfo; bias?: TensorInfo | null; [k: string]: unknown },
+  inputs: ConvInputs,
   attrs: NamedAttrMap,
 ): { m: number; k: number; n: number; lo: number; hi: number; outShape: number[] } | undefined {
   const { x, filter, bias } = inputs;
-  if (!x || !filter || x.dtype !== "float32" || filter.dtype !== "float32") return undefined;
-  if (inputs.preluActivationWeights != null) return undefined;
-  const clamp = CLAMPS[(attrs.activation as string | undefined) ?? "linear"];
-  if (!clamp) return undefined;
-  if (attrs.dataFormat !== undefined && attrs.dataFormat !== "NHWC") return undefined;
+  const clamp = clampOf(x, filter, inputs, attrs);
+  if (!x || !filter || !clamp) return undefined;
   if (!allOnes(attrs.strides) || !allOnes(attrs.dilations) || !unpadded(attrs.pad)) {
     return undefined;
   }
   const [fh, fw, cin, cout] = filter.shape;
   if (filter.shape.length !== 4 || fh !== 1 || fw !== 1) return undefined;
-  if (x.shape.length !== 4 || x.shape[3] !== cin) return undefined;
-  if (
-    bias != null && (bias.dtype !== "float32" || bias.shape.length !== 1 || bias.shape[0] !== cout)
-  ) {
-    return undefined;
-  }
+  if (x.shape.length !== 4 || x.shape[3] !== cin || !biasFits(bias, cout)) return undefined;
   const [batch, h, w] = x.shape;
   const m = batch * h * w;
   if (m === 0 || cin === 0 || cout === 0) return undefined;
   return { m, k: cin, n: cout, lo: clamp[0], hi: clamp[1], outShape: [batch, h, w, cout] };
 }
 
+/** Most input channels of a 3x3 convolution we run ({@linkcode planConv3x3}). */
+export const CONV3X3_MAX_CHANNELS = 8;
+
+/**
+ * The convolution of a `Conv2D` / `FusedConv2D` call with a 3x3 filter over at most
+ * {@linkcode CONV3X3_MAX_CHANNELS} input channels (an image: a network's first layer), equal
+ * strides of 1 or 2, dilation 1, "same" or "valid" padding, NHWC float32, optional rank-1 bias,
+ * linear, relu or relu6; else undefined.
+ */
+export function planConv3x3(
+  inputs: ConvInputs,
+  attrs: NamedAttrMap,
+): Omit<ConvJob, "x" | "packed" | "bias" | "y"> & { outShape: number[] } | undefined {
+  const { x, filter, bias } = inputs;
+  const clamp = clampOf(x, filter, inputs, attrs);
+  const stride = strideOf(attrs);
+  if (!x || !filter || !clamp || !stride || typeof attrs.pad !== "string") return undefined;
+  const [fh, fw, cin, n] = filter.shape;
+  if (filter.shape.length !== 4 || fh !== 3 || fw !== 3) return undefined;
+  if (cin > CONV3X3_MAX_CHANNELS || x.shape.length !== 4 || x.shape[3] !== cin) return undefined;
+  if (!biasFits(bias, n) || n === 0) return undefined;
+  const info = backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filter.shape as [number, number, number, number],
+    stride,
+    1,
+    attrs.pad as "same" | "valid",
+    attrs.dimRoundingMode as "floor" | "round" | "ceil" | undefined,
+  );
+  const [batch, h, width] = x.shape;
+  const { outHeight: oh, outWidth: ow } = info;
+  if (batch * oh * ow === 0) return undefined;
+  return {
+    h,
+    width,
+    cin,
+    n,
+    oh,
+    ow,
+    stride,
+    padTop: info.padInfo.top,
+    padLeft: info.padInfo.left,
+    rows: batch * oh,
+    lo: clamp[0],
+    hi: clamp[1],
+    outShape: [batch, oh, ow, n],
+  };
+}
+
+/** The plan of a convolution call: a 1x1 GEMM, a 3x3 convolution of few channels, or neither. */
+function planConvolution(inputs: ConvInputs, attrs: NamedAttrMap) {
+  const gemm = planPointwise(inputs, attrs);
+  if (gemm) return { gemm };
+  const conv = planConv3x3(inputs, attrs);
+  return conv ? { conv } : undefined;
+}
+
 /**
  * Our kernel function for `FusedConv2D` or `Conv2D` (same inputs: `Conv2D` has no bias and no
- * activation), delegating to `original` whatever {@linkcode planPointwise} refuses.
+ * activation), delegating to `original` whatever {@linkcode planPointwise} and
+ * {@linkcode planConv3x3} refuse.
  */
 export function pointwiseKernel(original: KernelConfig, runner: GemmRunner): KernelFunc {
-  return planned(original, runner, planPointwise, (plan, inputs, backend) => {
+  return planned(original, runner, planConvolution, (plan, inputs, backend) => {
     const data = backend.dataIdMap;
     const filter = inputs.filter!;
-    const packed = runner.pack(filter.dataId, data.get(filter.dataId).memoryOffset, plan.k, plan.n);
-    const out = backend.makeOutput(plan.outShape, "float32");
+    const offset = data.get(filter.dataId).memoryOffset;
+    const bias = inputs.bias ? data.get(inputs.bias.dataId).memoryOffset : 0;
+    if (plan.conv) {
+      const { outShape, ...job } = plan.conv;
+      const out = backend.makeOutput(outShape, "float32");
+      runner.conv({
+        ...job,
+        x: data.get(inputs.x!.dataId).memoryOffset,
+        packed: runner.pack(filter.dataId, offset, 9 * job.cin, job.n),
+        bias,
+        y: data.get(out.dataId).memoryOffset,
+      });
+      return out;
+    }
+    const { m, k, n, lo, hi, outShape } = plan.gemm!;
+    const out = backend.makeOutput(outShape, "float32");
+    const packed = runner.pack(filter.dataId, offset, k, n);
+    const a = data.get(inputs.x!.dataId).memoryOffset;
+    runner.run({ a, packed, bias, c: data.get(out.dataId).memoryOffset, m, k, n, lo, hi });
+    return out;
+  });
+}
+
+/**
+ * The GEMM of a `_FusedMatMul` call `a x b`: `a` float32 `[batch, m, k]`, `b` float32
+ * `[1, k, n]` (a weight matrix, packed once like a filter), neither transposed, optional rank-1
+ * bias, linear, relu or relu6; else undefined.
+ */
+export function planMatMul(
+  inputs: { a?: TensorInfo; b?: TensorInfo; bias?: TensorInfo | null; [k: string]: unknown },
+  attrs: NamedAttrMap,
+): { m: number; k: number; n: number; lo: number; hi: number; outShape: number[] } | undefined {
+  const { a, b, bias } = inputs;
+  const clamp = clampOf(a, b, inputs, attrs);
+  if (!a || !b || !clamp || attrs.transposeA || attrs.transposeB) return undefined;
+  if (a.shape.length !== 3 || b.shape.length !== 3 || b.shape[0] !== 1) return undefined;
+  const [batch, rows, k] = a.shape;
+  const n = b.shape[2];
+  if (b.shape[1] !== k || !biasFits(bias, n) || batch * rows * k * n === 0) return undefined;
+  return { m: batch * rows, k, n, lo: clamp[0], hi: clamp[1], outShape: [batch, rows, n] };
+}
+
+/** Our kernel function for `_FusedMatMul`, delegating what {@linkcode planMatMul} refuses. */
+export function matMulKernel(original: KernelConfig, runner: GemmRunner): KernelFunc {
+  return planned(original, runner, planMatMul, (plan, inputs, backend) => {
+    const data = backend.dataIdMap;
+    const { m, k, n, lo, hi, outShape } = plan;
+    const b = inputs.b!;
+    const out = backend.makeOutput(outShape, "float32");
     runner.run({
-      a: data.get(inputs.x!.dataId).memoryOffset,
-      packed,
+      a: data.get(inputs.a!.dataId).memoryOffset,
+      packed: runner.pack(b.dataId, data.get(b.dataId).memoryOffset, k, n),
       bias: inputs.bias ? data.get(inputs.bias.dataId).memoryOffset : 0,
       c: data.get(out.dataId).memoryOffset,
-      m: plan.m,
-      k: plan.k,
-      n: plan.n,
-      lo: plan.lo,
-      hi: plan.hi,
+      m,
+      k,
+      n,
+      lo,
+      hi,
     });
+    return out;
+  });
+}
+
+/**
+ * The global average pooling of a `Mean` call: float32 NHWC `x` averaged over axes 1 and 2
+ * (height and width, in that order), channels a multiple of 4; else undefined. The result is
+ * identical to tfjs' own `Mean` (the same sums in the same order, divided the same way).
+ */
+export function planMean(
+  inputs: { x?: TensorInfo; [k: string]: unknown },
+  attrs: NamedAttrMap,
+): { images: number; pixels: number; channels: number; outShape: number[] } | undefined {
+  const { x } = inputs;
+  if (!x || x.dtype !== "float32" || x.shape.length !== 4) return undefined;
+  const axes = util.parseAxisParam(attrs.axis as number | number[], x.shape);
+  // [2, 1] sums the pixels column by column in tfjs' Mean: left to it, so results stay identical
+  if (axes.join() !== "1,2") return undefined;
+  const [images, h, w, channels] = x.shape;
+  if (channels % 4 !== 0 || images * h * w * channels === 0) return undefined;
+  const outShape = attrs.keepDims ? [images, 1, 1, channels] : [images, channels];
+  return { images, pixels: h * w, channels, outShape };
+}
+
+/** Our kernel function for `Mean`, delegating what {@linkcode planMean} refuses. */
+export function meanKernel(original: KernelConfig, runner: GemmRunner): KernelFunc {
+  return planned(original, runner, planMean, (plan, inputs, backend) => {
+    const data = backend.dataIdMap;
+    const out = backend.makeOutput(plan.outShape, "float32");
+    const x = data.get(inputs.x!.dataId).memoryOffset;
+    runner.mean(x, data.get(out.dataId).memoryOffset, plan.images, plan.pixels, plan.channels);
     return out;
   });
 }
@@ -138,25 +311,17 @@ export function pointwiseKernel(original: KernelConfig, runner: GemmRunner): Ker
  * dilation 1, NHWC float32, channels a multiple of 4, optional rank-1 bias, linear, relu or relu6.
  */
 export function planDepthwise(
-  inputs: { x?: TensorInfo; filter?: TensorInfo; bias?: TensorInfo | null; [k: string]: unknown },
+  inputs: ConvInputs,
   attrs: NamedAttrMap,
 ): Omit<DepthwiseJob, "x" | "w" | "bias" | "y"> & { outShape: number[] } | undefined {
   const { x, filter, bias } = inputs;
-  if (!x || !filter || x.dtype !== "float32" || filter.dtype !== "float32") return undefined;
-  if (inputs.preluActivationWeights != null) return undefined;
-  const clamp = CLAMPS[(attrs.activation as string | undefined) ?? "linear"];
-  if (!clamp) return undefined;
-  if (attrs.dataFormat !== undefined && attrs.dataFormat !== "NHWC") return undefined;
-  const strides = attrs.strides as number | [number, number];
-  const [sh, sw] = typeof strides === "number" ? [strides, strides] : strides ?? [1, 1];
-  if (sh !== sw || (sh !== 1 && sh !== 2) || !allOnes(attrs.dilations)) return undefined;
+  const clamp = clampOf(x, filter, inputs, attrs);
+  const sh = strideOf(attrs);
+  if (!x || !filter || !clamp || !sh) return undefined;
   const [fh, fw, channels, multiplier] = filter.shape;
   if (filter.shape.length !== 4 || fh !== 3 || fw !== 3 || multiplier !== 1) return undefined;
   if (x.shape.length !== 4 || x.shape[3] !== channels || channels % 4 !== 0) return undefined;
-  if (
-    bias != null &&
-    (bias.dtype !== "float32" || bias.shape.length !== 1 || bias.shape[0] !== channels)
-  ) return undefined;
+  if (!biasFits(bias, channels)) return undefined;
   if (typeof attrs.pad !== "string") return undefined; // explicit/numeric padding: XNNPACK's
   const info = backend_util.computeConv2DInfo(
     x.shape as [number, number, number, number],

@@ -68,6 +68,32 @@ export interface KernelExports {
     lo: number,
     hi: number,
   ): void;
+  /**
+   * 3x3 convolution of few input channels (NHWC, filter packed by
+   * {@linkcode KernelExports.pw_pack} as `[9 * cin, n]`): output rows `[r0, r1)` of the batch,
+   * with bias (0: none) and clamp.
+   */
+  cv_run(
+    x: number,
+    packed: number,
+    bias: number,
+    y: number,
+    h: number,
+    width: number,
+    cin: number,
+    n: number,
+    oh: number,
+    ow: number,
+    stride: number,
+    padTop: number,
+    padLeft: number,
+    r0: number,
+    r1: number,
+    lo: number,
+    hi: number,
+  ): void;
+  /** Mean over the `pixels` pixels of images `[r0, r1)` (NHWC, `channels` a multiple of 4). */
+  gap_run(x: number, y: number, pixels: number, channels: number, r0: number, r1: number): void;
 }
 
 const BASE64: Record<KernelVariant, { plain: string; shared: string }> = {

@@ -25,7 +25,7 @@ const DONE = 4; // chunks finished in this job
 const LIMIT = 5; // workers (by slot) that may take part in this job
 const TAKEN = 6; // chunks the workers have run since the pool started (statistics)
 const PARK = 7; // a generation: workers spinning after that job go to sleep at once
-const JOB = 8; // the job: 15 words, then the op (0: pointwise GEMM, 1: depthwise); see run*()
+const JOB = 8; // the job: 15 words, the op (0: GEMM, 1: depthwise, 2: 3x3 conv), 3 more; see run*()
 const SPIN = JOB + 20; // microseconds a worker spins after a job before it sleeps
 const STARTED = SPIN + 1; // workers that have instantiated the kernel (before their "ready")
 const WORDS = STARTED + 1;
@@ -48,21 +48,21 @@ export const WORKER_SPIN_US = 200;
 const CALLER_SPINS = 20_000;
 
 /**
- * Claims chunks of the current job one at a time and runs them: the same loop for the caller
- * and for the workers (`run` and `dw` are the kernel's `pw_run` and `dw_run`). Returns when no
- * chunk of generation `tag` is left. Compiled twice: in the workers from its source text, and
- * here.
+ * Claims chunks of the current job one at a time and runs them with the kernel instance `k`:
+ * the same loop for the caller and for the workers. Returns when no chunk of generation `tag` is
+ * left. Compiled twice: in the workers from its source text, and here.
  *
  * Job words (from JOB): GEMM (op 0): a, packed, bias, c, m, k, n, mc, rows, panels,
  * panelChunks, panelCount, count, lo, hi; depthwise (op 1): x, w, bias, y, H, W, C, OH, OW,
- * stride, padT, padL, count, lo, hi, op, rows in all, rows per chunk.
+ * stride, padT, padL, count, lo, hi, op, rows in all, rows per chunk; 3x3 convolution (op 2): x,
+ * packed, bias, y, H, W, Cin, N, OH, OW, stride, padT, count, lo, hi, op, rows in all, rows per
+ * chunk, padL.
  */
 function claimChunks(
   i32: Int32Array,
   f32: Float32Array,
   tag: number,
-  run: (...args: number[]) => void,
-  dw: (...args: number[]) => void,
+  k: PoolKernel,
   worker: boolean,
 ): void {
   const j = 8; // JOB
@@ -71,7 +71,7 @@ function claimChunks(
   const a = i32[j], b = i32[j + 1], bias = i32[j + 2], c = i32[j + 3];
   const p4 = i32[j + 4], p5 = i32[j + 5], p6 = i32[j + 6], p7 = i32[j + 7], p8 = i32[j + 8];
   const p9 = i32[j + 9], p10 = i32[j + 10], p11 = i32[j + 11];
-  const total = i32[j + 16], per = i32[j + 17];
+  const total = i32[j + 16], per = i32[j + 17], p12 = i32[j + 18];
   for (;;) {
     const v = Atomics.load(i32, 3); // NEXT
     const index = v & 1023;
@@ -83,7 +83,7 @@ function claimChunks(
         const r = Math.floor(index / p10);
         const m0 = r * p8;
         const q0 = (index - r * p10) * p9;
-        run(
+        k.pw_run(
           a,
           b,
           bias,
@@ -99,8 +99,9 @@ function claimChunks(
           p7,
         );
       } else {
-        const r0 = index * per;
-        dw(a, b, bias, c, p4, p5, p6, p7, p8, p9, p10, p11, r0, Math.min(total, r0 + per), lo, hi);
+        const r0 = index * per, r1 = Math.min(total, r0 + per);
+        if (op === 1) k.dw_run(a, b, bias, c, p4, p5, p6, p7, p8, p9, p10, p11, r0, r1, lo, hi);
+        else k.cv_run(a, b, bias, c, p4, p5, p6, p7, p8, p9, p10, p11, p12, r0, r1, lo, hi);
       }
     } catch {
       Atomics.store(i32, 2, 1); // FAILED
@@ -114,7 +115,7 @@ const WORKER_SOURCE = `"use strict";
 const { parentPort, workerData } = require("node:worker_threads");
 const process = require("node:process");
 const { kernel, memory, control, slot } = workerData;
-const { pw_run: run, dw_run: dw } = new WebAssembly.Instance(kernel, { env: { memory } }).exports;
+const k = new WebAssembly.Instance(kernel, { env: { memory } }).exports;
 const i32 = new Int32Array(control);
 const f32 = new Float32Array(control);
 const claimChunks = ${claimChunks.toString()};
@@ -140,7 +141,7 @@ work: for (;;) {
   }
   gen = Atomics.load(i32, ${GEN});
   if (Atomics.load(i32, ${QUIT})) break;
-  if (slot < Atomics.load(i32, ${LIMIT})) claimChunks(i32, f32, gen & ${TAG_MASK}, run, dw, true);
+  if (slot < Atomics.load(i32, ${LIMIT})) claimChunks(i32, f32, gen & ${TAG_MASK}, k, true);
 }
 process.exit(0);
 `;
@@ -156,10 +157,11 @@ export function liveKernelWorkers(): number {
   return live.size;
 }
 
-/** The two kernels of an instance, as the pool calls them. */
+/** The kernels of an instance, as the pool calls them. */
 export interface PoolKernel {
   pw_run(...args: number[]): void;
   dw_run(...args: number[]): void;
+  cv_run(...args: number[]): void;
 }
 
 /** A depthwise 3x3 convolution: `dw_run`'s arguments, `rows` = batch x output height. */
@@ -171,6 +173,29 @@ export interface DepthwiseJob {
   h: number;
   width: number;
   channels: number;
+  oh: number;
+  ow: number;
+  stride: number;
+  padTop: number;
+  padLeft: number;
+  rows: number;
+  lo: number;
+  hi: number;
+}
+
+/**
+ * A 3x3 convolution of few input channels: `cv_run`'s arguments, `rows` = batch x output height,
+ * `packed` the filter packed as a `[9 * cin, n]` GEMM operand.
+ */
+export interface ConvJob {
+  x: number;
+  packed: number;
+  bias: number;
+  y: number;
+  h: number;
+  width: number;
+  cin: number;
+  n: number;
   oh: number;
   ow: number;
   stride: number;
@@ -326,6 +351,23 @@ export class KernelPool {
     this.#post(job.lo, job.hi, count, workers, kernel);
   }
 
+  /**
+   * Runs the 3x3 convolution `job` (`cv_run`'s arguments but the row range) in chunks of
+   * `rowsPerChunk` output rows, like {@linkcode KernelPool.run}.
+   *
+   * @throws {Error} when a chunk trapped (out-of-bounds pointers).
+   */
+  runConv(job: ConvJob, rowsPerChunk: number, workers: number, kernel: PoolKernel): void {
+    const count = Math.ceil(job.rows / rowsPerChunk);
+    const { x, packed, bias, y, h, width, cin, n, oh, ow, stride, padTop } = job;
+    this.#i32.set([x, packed, bias, y, h, width, cin, n, oh, ow, stride, padTop, count], JOB);
+    this.#i32[JOB + 15] = 2;
+    this.#i32[JOB + 16] = job.rows;
+    this.#i32[JOB + 17] = rowsPerChunk;
+    this.#i32[JOB + 18] = job.padLeft;
+    this.#post(job.lo, job.hi, count, workers, kernel);
+  }
+
   #post(lo: number, hi: number, count: number, workers: number, kernel: PoolKernel): void {
     const i32 = this.#i32;
     const f32 = this.#f32;
@@ -338,7 +380,7 @@ export class KernelPool {
     Atomics.store(i32, NEXT, tag << 10);
     Atomics.store(i32, GEN, gen);
     Atomics.notify(i32, GEN);
-    claimChunks(i32, f32, tag, kernel.pw_run, kernel.dw_run, false);
+    claimChunks(i32, f32, tag, kernel, false);
     for (let spins = CALLER_SPINS; spins > 0 && Atomics.load(i32, DONE) !== count; spins--);
     for (let done; (done = Atomics.load(i32, DONE)) !== count;) Atomics.wait(i32, DONE, done);
     // Close this job before the next one's words are written: a worker still entering
