@@ -8,6 +8,8 @@
  *    1 and 2 threads (each thread count in its own process: one backend per process).
  * 3. End to end: 1920x1080 JPEG bytes to top-5 with `classify`, against model-only.
  * 4. Cold start and peak RSS of `deno task classify` on the sample photo, 1 and 2 threads.
+ * 5. Our pointwise kernels against XNNPACK's, layer by layer (`bench/pointwise_bench.ts`).
+ * 6. Model only against onnxruntime-web and native onnxruntime (`bench/ort_compare.ts`).
  *
  * Run: `deno task bench` (or `deno run -A bench/report.ts [--runs N]`).
  *
@@ -61,6 +63,24 @@ function table(headers: string[], rows: (string | number)[][]): string {
     `| ${r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(" | ")} |`;
   return [line(headers), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...cells.map(line)]
     .join("\n");
+}
+
+/**
+ * Section 6: `bench/ort_compare.ts` (ours, onnxruntime-web and native onnxruntime, 1.0/224 and
+ * 0.75/224, 1 and 2 threads, three rounds), its table and verdicts printed as they come.
+ */
+async function ortComparison(): Promise<void> {
+  console.log(
+    "\n## Model only against onnxruntime-web and native onnxruntime (bench/ort_compare.ts)\n",
+  );
+  const script = new URL("ort_compare.ts", import.meta.url).pathname;
+  const [command, prefix] = denoCommand();
+  const { code } = await new Deno.Command(command, {
+    args: [...prefix, "run", "-A", script, "--runs", String(Math.max(RUNS, 30))],
+    stdout: "inherit",
+    stderr: "null",
+  }).output();
+  if (code !== 0) console.log(`bench/ort_compare.ts failed (exit code ${code})`);
 }
 
 /** Child mode: model-only and end-to-end medians for one thread count, as JSON on stdout. */
@@ -280,4 +300,5 @@ if (args.child !== undefined) {
   }
   await coldStart();
   await (await import("./pointwise_bench.ts")).pointwiseReport(RUNS); // ours vs XNNPACK, 1x1 layers
+  if (!QUICK) await ortComparison();
 }

@@ -18,6 +18,7 @@
 #   OUT    directory for the .wasm files (default /tmp/pointwise_wasm_build)
 #   EMBED  1 = regenerate src/backend/pointwise/pointwise_wasm.ts (default 1)
 #   APT    1 = install clang-$LLVM and lld-$LLVM if missing (default 1)
+#   EXTRA_CFLAGS  more clang flags, for experiments (e.g. -DPW_DW_OX=2)
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -45,7 +46,7 @@ mkdir -p "$OUT"
 # -ffreestanding -nostdlib: no libc, no start files. -fno-builtin: clang may not turn the
 # packing loop into a memcpy/memset call (there is no libc to link).
 CFLAGS=(--target=wasm32 -O3 -msimd128 -ffreestanding -nostdlib -fno-builtin
-  -Wall -Wextra -Werror)
+  -Wall -Wextra -Werror ${EXTRA_CFLAGS:-})
 # No entry point; exports by export_name attributes only; stack size 0 (the code keeps every
 # value in WebAssembly locals: checked below).
 LDFLAGS=(--no-entry --import-memory --strip-all --gc-sections -z stack-size=0)
