@@ -57,9 +57,14 @@ export type KernelsChoice = "relaxed-simd" | "simd-muladd" | "xnnpack";
 
 /**
  * Whether the mul + add build replaces XNNPACK when relaxed SIMD is missing. Measured with
- * `bench/pointwise_bench.ts` on x86-64 (README, "Our pointwise kernels").
+ * `bench/pointwise_bench.ts` (ours and XNNPACK's interleaved in one process) on this project's
+ * 2-core x86-64 machine (AMD EPYC, Zen 5), 2026-11-30: 1.0/224 43.9 ms against XNNPACK's 37.8 on
+ * one thread, 22.9 against 19.5 on two; the 1x1 layers at 27-30 GFLOP/s against 32-37. (An
+ * earlier machine of the same kind had measured the opposite, 33-38 against 32-36 GFLOP/s.) So
+ * without relaxed SIMD, XNNPACK's kernels stay; `MOBILENET_EDGE_KERNELS=simd-muladd` still forces
+ * the mul + add build.
  */
-export const MULADD_BEATS_XNNPACK = true;
+export const MULADD_BEATS_XNNPACK = false;
 
 /** The kernels that tfjs' backend registry swaps, and ours for each. */
 const KERNELS = [
