@@ -10,36 +10,22 @@
  * @module
  */
 import * as ort from "npm:onnxruntime-node@1.30.0";
-import { buildArchitecture } from "../../src/model/architecture.ts";
-import { exportOnnx, ONNX_INPUT_NAME } from "../export/onnx.ts";
-import { benchInput, CASES, caseWeights, INPUT_SHAPE } from "./cases.ts";
-import { type CaseReport, emitReport, parseRunnerOptions, timeCalls } from "./measure.ts";
+import { emitReport, parseRunnerOptions } from "./measure.ts";
+import { type OnnxSession, timeOnnxCases } from "./onnx_cases.ts";
 
 const options = parseRunnerOptions(Deno.args);
-const data = await benchInput();
-const cases: CaseReport[] = [];
-for (const c of CASES) {
-  const model = exportOnnx(buildArchitecture({ alpha: c.alpha }), await caseWeights(c), {
-    batch: INPUT_SHAPE[0],
-  });
-  const start = performance.now();
-  const session = await ort.InferenceSession.create(model, {
-    executionProviders: ["cpu"],
-    graphOptimizationLevel: "all",
-    intraOpNumThreads: options.threads,
-    interOpNumThreads: 1,
-    executionMode: "sequential",
-  });
-  const setupMs = performance.now() - start;
-  const { stats, times, last } = await timeCalls(async () => {
-    const results = await session.run({
-      [ONNX_INPUT_NAME]: new ort.Tensor("float32", data, INPUT_SHAPE),
-    });
-    return results.probabilities.data as Float32Array;
-  }, options);
-  cases.push({ id: c.id, setupMs, stats, times, probs: [...last] });
-  await session.release();
-}
+const cases = await timeOnnxCases(
+  (model) =>
+    ort.InferenceSession.create(model, {
+      executionProviders: ["cpu"],
+      graphOptimizationLevel: "all",
+      intraOpNumThreads: options.threads,
+      interOpNumThreads: 1,
+      executionMode: "sequential",
+    }) as Promise<OnnxSession>,
+  (data, shape) => new ort.Tensor("float32", data, shape),
+  options,
+);
 emitReport({
   runtime: "native",
   threadsRequested: options.threads,

@@ -164,15 +164,17 @@ export interface PoolKernel {
   cv_run(...args: number[]): void;
 }
 
-/** A depthwise 3x3 convolution: `dw_run`'s arguments, `rows` = batch x output height. */
-export interface DepthwiseJob {
+/**
+ * What a 3x3 convolution job (depthwise or of few channels) holds besides its filter: input `x`
+ * (`h` x `width` pixels), bias (0: none), output `y` (`oh` x `ow`), stride, top and left padding,
+ * `rows` = batch x output height (the unit of its chunks), clamp `[lo, hi]`.
+ */
+export interface SpatialJob {
   x: number;
-  w: number;
   bias: number;
   y: number;
   h: number;
   width: number;
-  channels: number;
   oh: number;
   ow: number;
   stride: number;
@@ -183,27 +185,20 @@ export interface DepthwiseJob {
   hi: number;
 }
 
+/** A depthwise 3x3 convolution: `dw_run`'s arguments, the filter `w` as tfjs holds it. */
+export interface DepthwiseJob extends SpatialJob {
+  w: number;
+  channels: number;
+}
+
 /**
- * A 3x3 convolution of few input channels: `cv_run`'s arguments, `rows` = batch x output height,
- * `packed` the filter packed as a `[9 * cin, n]` GEMM operand.
+ * A 3x3 convolution of few input channels: `cv_run`'s arguments, `packed` the filter packed as a
+ * `[9 * cin, n]` GEMM operand.
  */
-export interface ConvJob {
-  x: number;
+export interface ConvJob extends SpatialJob {
   packed: number;
-  bias: number;
-  y: number;
-  h: number;
-  width: number;
   cin: number;
   n: number;
-  oh: number;
-  ow: number;
-  stride: number;
-  padTop: number;
-  padLeft: number;
-  rows: number;
-  lo: number;
-  hi: number;
 }
 
 /** The arguments of one GEMM that every chunk shares. */
