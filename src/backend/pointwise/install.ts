@@ -28,12 +28,15 @@ import { KERNELS_ENV, type KernelsRequest } from "../flags.ts";
 import { importNodeWorker } from "../pthread_bridge.ts";
 import { chunking, CHUNKS_PER_THREAD, DEFAULT_BLOCK_BYTES, rowBlock, type Tiling } from "./gemm.ts";
 import {
+  type ConvJob,
+  type DepthwiseJob,
   depthwiseKernel,
   type GemmJob,
   type GemmRunner,
   matMulKernel,
   meanKernel,
   pointwiseKernel,
+  type SpatialJob,
   type WasmBackendLike,
 } from "./kernel.ts";
 import {
@@ -43,13 +46,7 @@ import {
   type KernelVariant,
   probeRelaxedSimd,
 } from "./module.ts";
-import {
-  type ConvJob,
-  type DepthwiseJob,
-  KernelPool,
-  type PoolKernel,
-  type WorkerClass,
-} from "./pool.ts";
+import { KernelPool, type PoolKernel, type RowKernel, type WorkerClass } from "./pool.ts";
 import { PackedWeights } from "./weights.ts";
 
 /** Which kernels run the pointwise convolutions. */
@@ -222,43 +219,25 @@ class Runner implements GemmRunner {
   }
 
   depthwise(job: DepthwiseJob): void {
-    const threads = this.#threads();
-    const { x, w, bias, y, h, width, channels, oh, ow, stride, padTop, padLeft, rows, lo, hi } =
-      job;
-    if (threads <= 1 || rows < 2) {
-      return this.kernel.dw_run(
-        x,
-        w,
-        bias,
-        y,
-        h,
-        width,
-        channels,
-        oh,
-        ow,
-        stride,
-        padTop,
-        padLeft,
-        0,
-        rows,
-        lo,
-        hi,
-      );
-    }
-    const per = Math.ceil(rows / Math.min(rows, CHUNKS_PER_THREAD * threads));
-    this.#pool!.runDepthwise(job, per, threads - 1, this.kernel as unknown as PoolKernel);
+    const { x, w, bias, y, h, width, channels, oh, ow, stride, padTop, padLeft } = job;
+    const lead = [x, w, bias, y, h, width, channels, oh, ow, stride, padTop, padLeft];
+    this.#rows("dw_run", lead, job);
   }
 
   conv(job: ConvJob): void {
+    const { x, packed, bias, y, h, width, cin, n, oh, ow, stride, padTop, padLeft } = job;
+    const lead = [x, packed, bias, y, h, width, cin, n, oh, ow, stride, padTop, padLeft];
+    this.#rows("cv_run", lead, job);
+  }
+
+  /** Runs `fn(...lead, r0, r1, lo, hi)` over `job.rows` rows, on as many threads as are active. */
+  #rows(fn: RowKernel, lead: number[], job: SpatialJob): void {
     const threads = this.#threads();
-    const { x, packed, bias, y, h, width, cin, n, oh, ow, stride, padTop, padLeft, rows, lo, hi } =
-      job;
-    if (threads <= 1 || rows < 2) {
-      const args = [x, packed, bias, y, h, width, cin, n, oh, ow, stride, padTop, padLeft] as const;
-      return this.kernel.cv_run(...args, 0, rows, lo, hi);
-    }
+    const { rows, lo, hi } = job;
+    const kernel = this.kernel as unknown as PoolKernel;
+    if (threads <= 1 || rows < 2) return kernel[fn](...lead, 0, rows, lo, hi);
     const per = Math.ceil(rows / Math.min(rows, CHUNKS_PER_THREAD * threads));
-    this.#pool!.runConv(job, per, threads - 1, this.kernel as unknown as PoolKernel);
+    this.#pool!.runRows(fn, lead, rows, per, job, threads - 1, kernel);
   }
 
   mean(x: number, y: number, images: number, pixels: number, channels: number): void {

@@ -19,7 +19,6 @@ import type {
   TensorInfo,
 } from "npm:@tensorflow/tfjs-core@4.22.0";
 import type { WasmHeap } from "./weights.ts";
-import type { ConvJob, DepthwiseJob } from "./pool.ts";
 
 /** One GEMM: `c[m, n] = clamp(sum_k a[m, k] * panels(k, n) + bias[n], lo, hi)`. */
 export interface GemmJob {
@@ -41,6 +40,43 @@ export interface GemmJob {
   lo: number;
   /** Upper clamp (Infinity: none). */
   hi: number;
+}
+
+/**
+ * What a 3x3 convolution job (depthwise or of few channels) holds besides its filter: input `x`
+ * (`h` x `width` pixels), bias (0: none), output `y` (`oh` x `ow`), stride, top and left padding,
+ * `rows` = batch x output height (the unit of its chunks), clamp `[lo, hi]`.
+ */
+export interface SpatialJob {
+  x: number;
+  bias: number;
+  y: number;
+  h: number;
+  width: number;
+  oh: number;
+  ow: number;
+  stride: number;
+  padTop: number;
+  padLeft: number;
+  rows: number;
+  lo: number;
+  hi: number;
+}
+
+/** A depthwise 3x3 convolution (`dw_run`), the filter `w` as tfjs holds it. */
+export interface DepthwiseJob extends SpatialJob {
+  w: number;
+  channels: number;
+}
+
+/**
+ * A 3x3 convolution of few input channels (`cv_run`), `packed` the filter packed as a
+ * `[9 * cin, n]` GEMM operand.
+ */
+export interface ConvJob extends SpatialJob {
+  packed: number;
+  cin: number;
+  n: number;
 }
 
 /** What a pointwise kernel needs from the rest of the package. */

@@ -25,7 +25,7 @@ const DONE = 4; // chunks finished in this job
 const LIMIT = 5; // workers (by slot) that may take part in this job
 const TAKEN = 6; // chunks the workers have run since the pool started (statistics)
 const PARK = 7; // a generation: workers spinning after that job go to sleep at once
-const JOB = 8; // the job: 15 words, the op (0: GEMM, 1: depthwise, 2: 3x3 conv), 3 more; see run*()
+const JOB = 8; // the job, 20 words: see claimChunks
 const SPIN = JOB + 20; // microseconds a worker spins after a job before it sleeps
 const STARTED = SPIN + 1; // workers that have instantiated the kernel (before their "ready")
 const WORDS = STARTED + 1;
@@ -52,11 +52,11 @@ const CALLER_SPINS = 20_000;
  * the same loop for the caller and for the workers. Returns when no chunk of generation `tag` is
  * left. Compiled twice: in the workers from its source text, and here.
  *
- * Job words (from JOB): GEMM (op 0): a, packed, bias, c, m, k, n, mc, rows, panels,
- * panelChunks, panelCount, count, lo, hi; depthwise (op 1): x, w, bias, y, H, W, C, OH, OW,
- * stride, padT, padL, count, lo, hi, op, rows in all, rows per chunk; 3x3 convolution (op 2): x,
- * packed, bias, y, H, W, Cin, N, OH, OW, stride, padT, count, lo, hi, op, rows in all, rows per
- * chunk, padL.
+ * Job words (from JOB): 0-12 the kernel's arguments, 13 how many of them, 14 chunks, 15 the
+ * kernel (0: `pw_run`, 1: `dw_run`, 2: `cv_run`), 16 rows in all and 17 rows per chunk (row
+ * kernels), 18 and 19 the clamp (float32). A GEMM's arguments are a, packed, bias, c, m, k, n,
+ * mc, rows, panels, panelChunks, panelCount; a row kernel's are its leading ones, before the row
+ * range `[r0, r1)` and the clamp.
  */
 function claimChunks(
   i32: Int32Array,
@@ -66,12 +66,11 @@ function claimChunks(
   worker: boolean,
 ): void {
   const j = 8; // JOB
-  const op = i32[j + 15];
-  const count = i32[j + 12], lo = f32[j + 13], hi = f32[j + 14];
-  const a = i32[j], b = i32[j + 1], bias = i32[j + 2], c = i32[j + 3];
-  const p4 = i32[j + 4], p5 = i32[j + 5], p6 = i32[j + 6], p7 = i32[j + 7], p8 = i32[j + 8];
-  const p9 = i32[j + 9], p10 = i32[j + 10], p11 = i32[j + 11];
-  const total = i32[j + 16], per = i32[j + 17], p12 = i32[j + 18];
+  const args = Array.from(i32.subarray(j, j + i32[j + 13]));
+  const count = i32[j + 14], op = i32[j + 15], total = i32[j + 16], per = i32[j + 17];
+  const lo = f32[j + 18], hi = f32[j + 19];
+  const [a, b, bias, c, m, kk, n, mc, rows, panels, panelChunks, panelCount] = args;
+  const rowKernel = op === 1 ? k.dw_run : k.cv_run;
   for (;;) {
     const v = Atomics.load(i32, 3); // NEXT
     const index = v & 1023;
@@ -79,29 +78,14 @@ function claimChunks(
     if (Atomics.compareExchange(i32, 3, v, v + 1) !== v) continue;
     try {
       if (op === 0) {
-        // rows p8 per chunk, panels p9 per chunk, p10 panel chunks, p11 panels, m = p4
-        const r = Math.floor(index / p10);
-        const m0 = r * p8;
-        const q0 = (index - r * p10) * p9;
-        k.pw_run(
-          a,
-          b,
-          bias,
-          c,
-          m0,
-          Math.min(p4, m0 + p8),
-          q0,
-          Math.min(p11, q0 + p9),
-          p5,
-          p6,
-          lo,
-          hi,
-          p7,
-        );
+        const r = Math.floor(index / panelChunks);
+        const m0 = r * rows;
+        const q0 = (index - r * panelChunks) * panels;
+        const m1 = Math.min(m, m0 + rows), q1 = Math.min(panelCount, q0 + panels);
+        k.pw_run(a, b, bias, c, m0, m1, q0, q1, kk, n, lo, hi, mc);
       } else {
-        const r0 = index * per, r1 = Math.min(total, r0 + per);
-        if (op === 1) k.dw_run(a, b, bias, c, p4, p5, p6, p7, p8, p9, p10, p11, r0, r1, lo, hi);
-        else k.cv_run(a, b, bias, c, p4, p5, p6, p7, p8, p9, p10, p11, p12, r0, r1, lo, hi);
+        const r0 = index * per;
+        rowKernel(...args, r0, Math.min(total, r0 + per), lo, hi);
       }
     } catch {
       Atomics.store(i32, 2, 1); // FAILED
@@ -164,42 +148,8 @@ export interface PoolKernel {
   cv_run(...args: number[]): void;
 }
 
-/**
- * What a 3x3 convolution job (depthwise or of few channels) holds besides its filter: input `x`
- * (`h` x `width` pixels), bias (0: none), output `y` (`oh` x `ow`), stride, top and left padding,
- * `rows` = batch x output height (the unit of its chunks), clamp `[lo, hi]`.
- */
-export interface SpatialJob {
-  x: number;
-  bias: number;
-  y: number;
-  h: number;
-  width: number;
-  oh: number;
-  ow: number;
-  stride: number;
-  padTop: number;
-  padLeft: number;
-  rows: number;
-  lo: number;
-  hi: number;
-}
-
-/** A depthwise 3x3 convolution: `dw_run`'s arguments, the filter `w` as tfjs holds it. */
-export interface DepthwiseJob extends SpatialJob {
-  w: number;
-  channels: number;
-}
-
-/**
- * A 3x3 convolution of few input channels: `cv_run`'s arguments, `packed` the filter packed as a
- * `[9 * cin, n]` GEMM operand.
- */
-export interface ConvJob extends SpatialJob {
-  packed: number;
-  cin: number;
-  n: number;
-}
+/** The kernels that split their work by output rows ({@linkcode KernelPool.runRows}). */
+export type RowKernel = "dw_run" | "cv_run";
 
 /** The arguments of one GEMM that every chunk shares. */
 export interface PoolJob {
@@ -324,50 +274,58 @@ export class KernelPool {
       chunks.panels,
       chunks.panelChunks,
       chunks.panelCount,
-      chunks.count,
     ], JOB);
-    this.#i32[JOB + 15] = 0;
-    this.#post(job.lo, job.hi, chunks.count, workers, kernel);
+    const header = { op: 0, argc: 12, count: chunks.count, rows: 0, per: 0 };
+    this.#post({ ...header, lo: job.lo, hi: job.hi }, workers, kernel);
   }
 
   /**
-   * Runs the depthwise convolution `job` (`dw_run`'s arguments but the row range) in chunks of
-   * `rowsPerChunk` output rows, like {@linkcode KernelPool.run}.
+   * Runs the row kernel `fn` over `rows` output rows in chunks of `rowsPerChunk`, like
+   * {@linkcode KernelPool.run}: `fn(...lead, r0, r1, lo, hi)` for each chunk `[r0, r1)`. `lead`
+   * holds at most 13 arguments.
    *
    * @throws {Error} when a chunk trapped (out-of-bounds pointers).
    */
-  runDepthwise(job: DepthwiseJob, rowsPerChunk: number, workers: number, kernel: PoolKernel): void {
-    const count = Math.ceil(job.rows / rowsPerChunk);
-    const { x, w, bias, y, h, width, channels, oh, ow, stride, padTop, padLeft } = job;
-    this.#i32.set([x, w, bias, y, h, width, channels, oh, ow, stride, padTop, padLeft, count], JOB);
-    this.#i32[JOB + 15] = 1;
-    this.#i32[JOB + 16] = job.rows;
-    this.#i32[JOB + 17] = rowsPerChunk;
-    this.#post(job.lo, job.hi, count, workers, kernel);
+  runRows(
+    fn: RowKernel,
+    lead: readonly number[],
+    rows: number,
+    rowsPerChunk: number,
+    clamp: { lo: number; hi: number },
+    workers: number,
+    kernel: PoolKernel,
+  ): void {
+    this.#i32.set(lead, JOB);
+    const header = {
+      op: fn === "dw_run" ? 1 : 2,
+      argc: lead.length,
+      count: Math.ceil(rows / rowsPerChunk),
+      rows,
+      per: rowsPerChunk,
+    };
+    this.#post({ ...header, ...clamp }, workers, kernel);
   }
 
-  /**
-   * Runs the 3x3 convolution `job` (`cv_run`'s arguments but the row range) in chunks of
-   * `rowsPerChunk` output rows, like {@linkcode KernelPool.run}.
-   *
-   * @throws {Error} when a chunk trapped (out-of-bounds pointers).
-   */
-  runConv(job: ConvJob, rowsPerChunk: number, workers: number, kernel: PoolKernel): void {
-    const count = Math.ceil(job.rows / rowsPerChunk);
-    const { x, packed, bias, y, h, width, cin, n, oh, ow, stride, padTop } = job;
-    this.#i32.set([x, packed, bias, y, h, width, cin, n, oh, ow, stride, padTop, count], JOB);
-    this.#i32[JOB + 15] = 2;
-    this.#i32[JOB + 16] = job.rows;
-    this.#i32[JOB + 17] = rowsPerChunk;
-    this.#i32[JOB + 18] = job.padLeft;
-    this.#post(job.lo, job.hi, count, workers, kernel);
-  }
-
-  #post(lo: number, hi: number, count: number, workers: number, kernel: PoolKernel): void {
+  /** Writes the job's header (its arguments are written), runs it, waits for every chunk. */
+  #post(
+    job: {
+      op: number;
+      argc: number;
+      count: number;
+      rows: number;
+      per: number;
+      lo: number;
+      hi: number;
+    },
+    workers: number,
+    kernel: PoolKernel,
+  ): void {
     const i32 = this.#i32;
     const f32 = this.#f32;
-    f32[JOB + 13] = lo;
-    f32[JOB + 14] = hi;
+    const { count } = job;
+    i32.set([job.argc, count, job.op, job.rows, job.per], JOB + 13);
+    f32[JOB + 18] = job.lo;
+    f32[JOB + 19] = job.hi;
     const gen = (this.#gen = (this.#gen + 1) | 0);
     const tag = gen & TAG_MASK;
     Atomics.store(i32, LIMIT, workers);
