@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { markdownTable } from "./_table.ts";
 import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
 import { median } from "../src/_util.ts";
 import { parseArgs } from "../src/cli/parse_args.ts";
@@ -193,15 +194,6 @@ async function child(runs: number, build: string, stat: string): Promise<ChildRe
   return report;
 }
 
-function table(headers: string[], rows: (string | number)[][]): string {
-  const cells = rows.map((r) => r.map((c) => (typeof c === "number" ? c.toFixed(2) : c)));
-  const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i].length)));
-  const line = (r: string[]) =>
-    `| ${r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(" | ")} |`;
-  return [line(headers), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...cells.map(line)]
-    .join("\n");
-}
-
 async function runChild(runs: number, build: string, stat: string): Promise<ChildReport> {
   const env: Record<string, string> = {};
   if (build !== "auto") env.MOBILENET_EDGE_KERNELS = build;
@@ -253,9 +245,10 @@ function print(reports: ChildReport[]): void {
       total("2", 1),
       `${(total("2", 1) / total("2", 0)).toFixed(2)}x`,
     ]);
-    console.log(table(
+    console.log(markdownTable(
       ["layer (GFLOP/s)", "ours 1T", "XNNPACK 1T", "ratio", "ours 2T", "XNNPACK 2T", "ratio"],
       rows,
+      2,
     ));
     const dw = (t: string) =>
       `${r.depthwise[t][0].toFixed(2)} ms ours, ${r.depthwise[t][1].toFixed(2)} ms XNNPACK (${
@@ -263,13 +256,14 @@ function print(reports: ChildReport[]): void {
       }x)`;
     console.log(`\nThe 13 depthwise 3x3 layers: 1 thread ${dw("1")}; 2 threads ${dw("2")}`);
     console.log("\nModel only (predict, batch 1), ms:\n");
-    console.log(table(
+    console.log(markdownTable(
       ["model", "threads", "ours", "XNNPACK", "XNNPACK / ours"],
       Object.entries(r.model).flatMap(([name, byThreads]) =>
         Object.entries(byThreads).map((
           [t, [ours, xnn]],
         ) => [name, t, ours, xnn, `${(xnn / ours).toFixed(2)}x`])
       ),
+      2,
     ));
   }
 }

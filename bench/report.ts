@@ -24,6 +24,7 @@
  *
  * @module
  */
+import { markdownTable } from "./_table.ts";
 import { parseArgs } from "../src/cli/parse_args.ts";
 import { median } from "../src/_util.ts";
 
@@ -54,15 +55,6 @@ function denoCommand(): [string, string[]] {
   if (!custom) return [Deno.execPath(), []];
   const [command, ...prefix] = custom.split(/\s+/);
   return [command, prefix];
-}
-
-function table(headers: string[], rows: (string | number)[][]): string {
-  const cells = rows.map((r) => r.map((c) => (typeof c === "number" ? c.toFixed(1) : c)));
-  const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i].length)));
-  const line = (r: string[]) =>
-    `| ${r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(" | ")} |`;
-  return [line(headers), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...cells.map(line)]
-    .join("\n");
 }
 
 /**
@@ -178,7 +170,7 @@ async function imagePath(): Promise<void> {
     rows.push([file, fast, full, `${(full / fast).toFixed(2)}x`]);
   }
   console.log("\n## Image path: bytes -> 224x224x3 input (decode + resize + scale), ms\n");
-  console.log(table(["image", "ours (DCT-scaled)", "full-size decode", "speed-up"], rows));
+  console.log(markdownTable(["image", "ours (DCT-scaled)", "full-size decode", "speed-up"], rows));
 }
 
 async function coldStart(): Promise<void> {
@@ -227,7 +219,12 @@ async function coldStart(): Promise<void> {
       : "\n## Cold start of `deno task classify` (sample photo, 0.75/224), medians\n",
   );
   console.log(
-    table(["configuration", "spawn to exit (ms)", "start to printed (ms)", "peak RSS (MiB)"], rows),
+    markdownTable([
+      "configuration",
+      "spawn to exit (ms)",
+      "start to printed (ms)",
+      "peak RSS (MiB)",
+    ], rows),
   );
 }
 
@@ -270,7 +267,7 @@ if (args.child !== undefined) {
   const last = results.length - 1;
   console.log("\n## Model only: predict on a preprocessed batch of 1, ms\n");
   const names = Object.keys(results[0].model);
-  console.log(table(
+  console.log(markdownTable(
     [
       "model",
       ...results.map((r) => `threads=${r.threads} (${r.backend.threads} running)`),
@@ -294,7 +291,7 @@ if (args.child !== undefined) {
       ]);
     }
   }
-  console.log(table(["model", "end to end", "model only", "ratio"], rows));
+  console.log(markdownTable(["model", "end to end", "model only", "ratio"], rows));
   for (const r of results) {
     console.log(`backend threads=${r.threads}: ${r.backend.binary}; ${r.backend.reason}`);
   }

@@ -55,10 +55,9 @@ interface RunResult {
 
 const decoder = new TextDecoder();
 
-/** Runs `args` to the end (killed after `timeoutMs`). */
-async function run(rt: Runtime, args: string[], timeoutMs: number): Promise<RunResult> {
-  const started = performance.now();
-  const child = new Deno.Command(rt.command, {
+/** Starts `args` on `rt` in the project folder, stdout and stderr piped. */
+function spawn(rt: Runtime, args: string[]): Deno.ChildProcess {
+  return new Deno.Command(rt.command, {
     args: [...rt.prefix, ...args],
     cwd: ROOT,
     env: rt.env,
@@ -66,6 +65,12 @@ async function run(rt: Runtime, args: string[], timeoutMs: number): Promise<RunR
     stdout: "piped",
     stderr: "piped",
   }).spawn();
+}
+
+/** Runs `args` to the end (killed after `timeoutMs`). */
+async function run(rt: Runtime, args: string[], timeoutMs: number): Promise<RunResult> {
+  const started = performance.now();
+  const child = spawn(rt, args);
   const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
   const out = await child.output();
   clearTimeout(timer);
@@ -87,14 +92,7 @@ async function runUntilPredictions(
   timeoutMs: number,
 ): Promise<RunResult> {
   const started = performance.now();
-  const child = new Deno.Command(rt.command, {
-    args: [...rt.prefix, ...args],
-    cwd: ROOT,
-    env: rt.env,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+  const child = spawn(rt, args);
   const stderr = new Response(child.stderr).text();
   const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
   let stdout = "";
