@@ -9,21 +9,17 @@
  * @module
  */
 import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
-import { parseArgs } from "node:util";
+import { parseArgs } from "../src/cli/parse_args.ts";
 import { backendInfo, createMobileNet } from "../mod.ts";
 import { median } from "../src/_util.ts";
 import { benchInput, CASES, caseWeights, INPUT_SHAPE } from "./ort/cases.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    alpha: { type: "string", default: "1" },
-    threads: { type: "string", default: "2" },
-    runs: { type: "string", default: "50" },
-  },
+const values = parseArgs(Deno.args, {
+  string: ["alpha", "threads", "runs"],
+  default: { alpha: "1", threads: "2", runs: "50" },
 });
-const alpha = Number(values.alpha);
-const c = CASES.find((x) => x.alpha === alpha) ?? CASES[0];
+const c = CASES.find((x) => x.alpha === Number(values.alpha));
+if (!c) throw new RangeError(`--alpha must be one of ${CASES.map((x) => x.alpha).join(", ")}`);
 const model = await createMobileNet(await caseWeights(c), {
   alpha: c.alpha,
   threads: Number(values.threads),
