@@ -70,6 +70,20 @@ static inline void store_part(float *c, v128_t v, int count) {
   if (count > 3) c[3] = wasm_f32x4_extract_lane(v, 3);
 }
 
+/* Clamps one row of a tile's accumulators to [lo, hi] and stores its `cols` columns at c. */
+static inline __attribute__((always_inline)) void store_row(float *c, const v128_t acc[NV],
+                                                            int cols, v128_t lo, v128_t hi) {
+#pragma clang loop unroll(full)
+  for (int j = 0; j < NV; j++) {
+    v128_t v = wasm_f32x4_pmin(hi, wasm_f32x4_pmax(lo, acc[j]));
+    if (cols == PW_NR) {
+      wasm_v128_store(c + 4 * j, v);
+    } else {
+      store_part(c + 4 * j, v, cols - 4 * j);
+    }
+  }
+}
+
 /*
  * One mr x NR tile (mr <= PW_MR, a constant after inlining): rows a[i] (pointers, possibly
  * repeated for the last tile) times panel bp, into c[i] columns n .. n+NR-1 (only `cols` of them
@@ -104,17 +118,7 @@ tile_rows(int mr, const float *const a[PW_MR], float *const c[PW_MR], const floa
     }
   }
 #pragma clang loop unroll(full)
-  for (int i = 0; i < mr; i++) {
-#pragma clang loop unroll(full)
-    for (int j = 0; j < NV; j++) {
-      v128_t v = wasm_f32x4_pmin(hi, wasm_f32x4_pmax(lo, acc[i][j]));
-      if (cols == PW_NR) {
-        wasm_v128_store(c[i] + n + 4 * j, v);
-      } else {
-        store_part(c[i] + n + 4 * j, v, cols - 4 * j);
-      }
-    }
-  }
+  for (int i = 0; i < mr; i++) store_row(c[i] + n, acc[i], cols, lo, hi);
 }
 
 /* Rows left over at the end of a range: up to this many go one by one through a 1-row tile
@@ -187,15 +191,7 @@ static void cv_border_pixel(const float *xi, const float *bp, const float *bias,
       }
     }
   }
-#pragma clang loop unroll(full)
-  for (int j = 0; j < NV; j++) {
-    v128_t v = wasm_f32x4_pmin(hi, wasm_f32x4_pmax(lo, acc[j]));
-    if (cols == PW_NR) {
-      wasm_v128_store(out + n + 4 * j, v);
-    } else {
-      store_part(out + n + 4 * j, v, cols - 4 * j);
-    }
-  }
+  store_row(out + n, acc, cols, lo, hi);
 }
 
 /*
