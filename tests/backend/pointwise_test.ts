@@ -328,6 +328,13 @@ const DEPTHWISE: [[number, number, number, number], 1 | 2, "same" | "valid", str
   [[1, 5, 6, 1024], 1, "valid", "relu", true],
 ];
 
+/** The largest absolute value of `values`, at least 1 (a tolerance scale). */
+function scaleOf(values: ArrayLike<number>): number {
+  let scale = 1;
+  for (let i = 0; i < values.length; i++) scale = Math.max(scale, Math.abs(values[i]));
+  return scale;
+}
+
 /** Depthwise 3x3 through ours and XNNPACK's (by disabling ours), compared. */
 function compareDepthwise(what: string): void {
   const kernels = activeKernels()!;
@@ -360,7 +367,7 @@ function compareDepthwise(what: string): void {
         assertAllClose(
           ours[i].dataSync(),
           b,
-          1e-5 * Math.max(1, ...b.map(Math.abs)),
+          1e-5 * scaleOf(b),
           `${label} ${kind}`,
         );
       }
@@ -386,13 +393,6 @@ const CONV3X3: [
   [[1, 2, 2, 2], 9, 1, "same", "relu6", true], // every output next to the border
   [[3, 31, 17, 3], 40, 2, "same", "relu6", true],
 ];
-
-/** The largest absolute value of `values`, at least 1 (a tolerance scale). */
-function scaleOf(values: ArrayLike<number>): number {
-  let scale = 1;
-  for (let i = 0; i < values.length; i++) scale = Math.max(scale, Math.abs(values[i]));
-  return scale;
-}
 
 /** 3x3 convolutions of few channels, the classifier's matrix product and the mean, ours against
  * XNNPACK's and tfjs' own kernels (by disabling ours). */
@@ -507,7 +507,7 @@ function compareWithXnnpack(what: string): void {
       for (const [i, kind] of ["FusedConv2D", "Conv2D"].entries()) {
         const a = ours[i].dataSync();
         const b = theirs[i].dataSync();
-        const scale = Math.max(1, ...b.map(Math.abs));
+        const scale = scaleOf(b);
         assertAllClose(a, b, 2e-5 * scale, `${label} ${kind}`);
         if (activation === "relu6" && i === 0) assert(a.every((v) => v >= 0 && v <= 6), label);
       }
