@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { basicAuthorization } from "./basic.ts";
 
 /** A user and password (for Basic or Digest, whichever the camera asks for) or a Bearer token. */
 export type Credentials =
@@ -77,5 +78,6 @@ export function takeCredentials(
 export function secretsOf(credentials: Credentials | undefined): string[] {
   if (!credentials) return [];
   if (credentials.scheme === "bearer") return [credentials.token];
-  return [credentials.password, btoa(`${credentials.user}:${credentials.password}`)];
+  const header = basicAuthorization(credentials.user, credentials.password);
+  return [credentials.password, header.slice("Basic ".length)];
 }

@@ -35,4 +35,9 @@ Deno.test("the secrets of credentials include the Basic header value", () => {
     "open sesame",
     "QWxhZGRpbjpvcGVuIHNlc2FtZQ==",
   ]);
+  // beyond Latin-1 (btoa of the text would throw) and beyond ASCII: the value actually sent
+  for (const password of ["pässwörd", "пароль ✓"]) {
+    const [, header] = secretsOf({ scheme: "password", user: "cam", password });
+    assertEquals(`Basic ${header}`, basicAuthorization("cam", password));
+  }
 });
