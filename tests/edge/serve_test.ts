@@ -8,6 +8,9 @@ import { assert, assertEquals, assertStrictEquals } from "../_assert.ts";
 import { ELEPHANT, ELEPHANT_LABEL, readJson } from "./_helpers.ts";
 import { ROOT, startServe, waitReady } from "./_serve.ts";
 import { encodePng } from "../_png.ts";
+import { CONFIG_ENV } from "../../edge/config.ts";
+import { KERNELS_ENV, SIMD_ENV, THREADS_ENV } from "../../src/backend/flags.ts";
+import { SMALL_BOARD_ENV } from "../../src/presets.ts";
 
 const photo = await Deno.readFile(ELEPHANT);
 
@@ -74,6 +77,10 @@ Deno.test("serve: the task's flags deny reads outside the allowed directories, a
   }).output();
   const flags = new TextDecoder().decode(printed.stdout).trim().split("\n");
   assertEquals(flags.map((f) => f.split("=")[0]), ["--allow-net", "--allow-read", "--allow-env"]);
+  // every variable the endpoint and the library read is allowed (else it is silently ignored)
+  const allowedEnv = new Set(flags[2].slice("--allow-env=".length).split(","));
+  const read = [...Object.values(CONFIG_ENV), THREADS_ENV, SIMD_ENV, KERNELS_ENV, SMALL_BOARD_ENV];
+  assertEquals(read.filter((name) => !allowedEnv.has(name)), []);
   const probe = await new Deno.Command(Deno.execPath(), {
     args: [
       "run",
