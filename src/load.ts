@@ -140,12 +140,15 @@ export const DEFAULT_RESIZE: ResizeMode = "center-crop";
  */
 export async function loadMobileNet(options: LoadMobileNetOptions = {}): Promise<MobileNet> {
   options = applyPreset(options);
-  const resize = checkResizeMode(options.resize ?? DEFAULT_RESIZE);
-  imageOptions(options); // bad image options fail before the backend starts
+  // bad resize and image options fail before the backend starts
+  const checked = {
+    resize: checkResizeMode(options.resize ?? DEFAULT_RESIZE),
+    image: imageOptions(options),
+  };
   const url = resolveModel(options.model);
   const lease = await acquireBackend({ threads: options.threads, simd: options.simd });
   try {
-    return await assemble(url, resize, lease, options);
+    return await assemble(url, checked, lease, options);
   } catch (error) {
     await lease.release();
     throw error;
@@ -154,7 +157,7 @@ export async function loadMobileNet(options: LoadMobileNetOptions = {}): Promise
 
 async function assemble(
   url: URL,
-  resize: ResizeMode,
+  checked: { resize: ResizeMode; image: ReturnType<typeof imageOptions> },
   lease: BackendLease,
   options: LoadMobileNetOptions,
 ): Promise<MobileNet> {
@@ -188,10 +191,9 @@ async function assemble(
   };
   const init = {
     stop: (reason: Error) => stop.abort(reason),
-    resize,
+    ...checked,
     labels: config.labels === "imagenet" ? IMAGENET_LABELS : undefined,
     manifest,
-    image: imageOptions(options),
   };
   if (!options.stream) {
     try {
