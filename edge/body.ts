@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { concatBytes } from "../src/_util.ts";
 import { HttpError } from "./errors.ts";
 
 /** The media type of a `Content-Type` header, lower case, without parameters ("" if none). */
@@ -68,7 +69,7 @@ export async function readLimited(
     }
     chunks.push(value);
   }
-  return new Uint8Array(await new Blob(chunks as Uint8Array<ArrayBuffer>[]).arrayBuffer());
+  return concatBytes(chunks);
 }
 
 /** The file of a form: the field named `file`, else the first file field. */

@@ -190,16 +190,22 @@ export function parseTop(raw: string | null, classes: number): number {
   return top;
 }
 
+/** Checks the request's headers, then waits for the model (a wait that takes no slot). */
+async function modelFor(request: Request, ctx: Context): Promise<MobileNet> {
+  checkHeaders(request, ctx.config.maxBodyBytes);
+  return await ctx.models.get();
+}
+
 /**
- * Runs `work` in a slot of the limiter: waits for the model (a wait that takes no slot), then
- * for a slot (503 with Retry-After when the queue is full), then reads the body within the limit.
+ * Runs `work` on `model` in a slot of the limiter: waits for a slot (503 with Retry-After when
+ * the queue is full), then reads the body within the limit.
  */
 async function admitted(
   request: Request,
   ctx: Context,
+  model: MobileNet,
   work: (model: MobileNet, bytes: Uint8Array, waitMs: number) => Promise<Response>,
 ): Promise<Response> {
-  const model = await ctx.models.get();
   const t0 = performance.now();
   const release: Release | undefined = await ctx.limiter.acquire();
   if (!release) {
@@ -221,10 +227,9 @@ async function admitted(
 
 async function classify(request: Request, url: URL, ctx: Context): Promise<Response> {
   const start = performance.now();
-  checkHeaders(request, ctx.config.maxBodyBytes);
-  const classes = (await ctx.models.get()).architecture.config.classes;
-  const top = parseTop(url.searchParams.get("top"), classes);
-  return await admitted(request, ctx, async (model, bytes, queueMs) => {
+  const model = await modelFor(request, ctx);
+  const top = parseTop(url.searchParams.get("top"), model.architecture.config.classes);
+  return await admitted(request, ctx, model, async (model, bytes, queueMs) => {
     const result = await model.classifyDetailed(bytes, { topK: top });
     const t = result.timings;
     return json(200, {
@@ -244,21 +249,25 @@ async function classify(request: Request, url: URL, ctx: Context): Promise<Respo
 
 async function embed(request: Request, _url: URL, ctx: Context): Promise<Response> {
   const start = performance.now();
-  checkHeaders(request, ctx.config.maxBodyBytes);
-  return await admitted(request, ctx, async (model, bytes, queueMs) => {
-    const t0 = performance.now();
-    const features = await model.embed(bytes);
-    return json(200, {
-      embedding: Array.from(features),
-      size: features.length,
-      timings: {
-        embedMs: round(performance.now() - t0),
-        queueMs: round(queueMs),
-        totalMs: round(performance.now() - start),
-      },
-      model: ctx.models.id,
-    });
-  });
+  return await admitted(
+    request,
+    ctx,
+    await modelFor(request, ctx),
+    async (model, bytes, queueMs) => {
+      const t0 = performance.now();
+      const features = await model.embed(bytes);
+      return json(200, {
+        embedding: Array.from(features),
+        size: features.length,
+        timings: {
+          embedMs: round(performance.now() - t0),
+          queueMs: round(queueMs),
+          totalMs: round(performance.now() - start),
+        },
+        model: ctx.models.id,
+      });
+    },
+  );
 }
 
 function round(ms: number): number {

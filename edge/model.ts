@@ -30,7 +30,6 @@ export class ModelHolder {
   readonly #promise: Promise<MobileNet>;
   #status: ModelStatus = "loading";
   #reason = "";
-  #model?: MobileNet;
   readonly #startedAt = performance.now();
   #loadMs?: number;
 
@@ -39,8 +38,7 @@ export class ModelHolder {
     this.id = id;
     this.#promise = (async () => await load())();
     this.#promise.then(
-      (model) => {
-        this.#model = model;
+      () => {
         this.#status = "ready";
         this.#loadMs = performance.now() - this.#startedAt;
       },
@@ -65,11 +63,6 @@ export class ModelHolder {
   /** Milliseconds from start to ready. */
   get loadMs(): number | undefined {
     return this.#loadMs;
-  }
-
-  /** The model once loaded (`undefined` before). */
-  get model(): MobileNet | undefined {
-    return this.#model;
   }
 
   /**
