@@ -18,7 +18,9 @@ import { IMAGENET_CLASSES } from "../labels/imagenet.ts";
 import type { ClassifyResult, MobileNet } from "../classifier.ts";
 import { errorMessage } from "../_util.ts";
 import type { ResizeMode } from "../image/preprocess.ts";
-import type { OrientationMode } from "../image/orientation.ts";
+import { checkOrientationMode, type OrientationMode } from "../image/orientation.ts";
+import { checkMaxPixels } from "../image/budget.ts";
+import { checkTopForModel, resizeFlag, threadsFlag, topFlag } from "./flag_values.ts";
 import { formatProgress, type LoadProgressEvent } from "../weights/progress.ts";
 
 /** The photo classified when no image is named. */
@@ -174,25 +176,18 @@ function parseCommand(args: string[]): Command | "help" {
     alias: { h: "help", k: "top", m: "model" },
   });
   if (flags.help) return "help";
-  const topK = Number(flags.top ?? 5);
-  if (!Number.isInteger(topK) || topK < 1) {
-    throw new RangeError(`--top must be a positive integer, got ${flags.top}`);
-  }
-  const threads = flags.threads === undefined || flags.threads === "auto"
-    ? flags.threads as "auto" | undefined
-    : Number(flags.threads);
-  if (typeof threads === "number" && !(Number.isInteger(threads) && threads >= 1)) {
-    throw new RangeError(`--threads must be a positive integer or "auto", got ${flags.threads}`);
-  }
+  const maxPixels = flags["max-pixels"];
   return {
     files: flags._.length > 0 ? flags._ : [SAMPLE_IMAGE],
-    topK,
-    threads,
+    topK: topFlag(flags.top),
+    threads: threadsFlag(flags.threads),
     model: flags.model as string | undefined,
-    resize: flags.resize as ResizeMode | undefined,
+    resize: resizeFlag(flags.resize),
     preset: flags["small-board"] ? "small-board" : undefined,
-    maxPixels: flags["max-pixels"] === undefined ? undefined : Number(flags["max-pixels"]),
-    orientation: flags.orientation as OrientationMode | undefined,
+    maxPixels: maxPixels === undefined ? undefined : checkMaxPixels(Number(maxPixels)),
+    orientation: flags.orientation === undefined
+      ? undefined
+      : checkOrientationMode(flags.orientation),
     json: flags.json === true,
     verbose: flags.verbose === true,
   };
@@ -214,10 +209,11 @@ async function loadModel(command: Command): Promise<MobileNet> {
       resize: command.resize,
       onProgress: bar?.onProgress,
     });
-    const classes = model.architecture.config.classes;
-    if (command.topK > classes) {
+    try {
+      checkTopForModel(command.topK, model.architecture.config.classes);
+    } catch (error) {
       await model.dispose();
-      throw new RangeError(`--top must be an integer from 1 to ${classes}, got ${command.topK}`);
+      throw error;
     }
     return model;
   } finally {

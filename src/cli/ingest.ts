@@ -9,6 +9,7 @@ import { errorMessage } from "../_util.ts";
 import { parseArgs } from "./parse_args.ts";
 import { loadMobileNet } from "../load.ts";
 import type { ResizeMode } from "../image/preprocess.ts";
+import { checkTopForModel, resizeFlag, threadsFlag, topFlag } from "./flag_values.ts";
 import { runIngest } from "../ingest/ingest.ts";
 import { INGEST_RESIZE } from "../ingest/defaults.ts";
 import { createSource } from "../ingest/sources/create.ts";
@@ -118,14 +119,11 @@ function setup(flags: ReturnType<typeof parseArgs>): Setup {
     redactor.add(sink.password);
     sinks.push(sink);
   }
-  const topK = Number(flags.top ?? 5);
-  if (!Number.isInteger(topK) || topK < 1) throw new RangeError(`--top must be a positive integer`);
+  const topK = topFlag(flags.top);
   const minChange = Number(flags["min-change"] ?? 0);
   if (!(minChange >= 0 && minChange <= 1)) throw new RangeError(`--min-change must be in [0, 1]`);
-  const threads = flags.threads === undefined || flags.threads === "auto"
-    ? flags.threads as "auto" | undefined
-    : Number(flags.threads);
-  const resize = (flags.resize as ResizeMode | undefined) ?? INGEST_RESIZE;
+  const threads = threadsFlag(flags.threads);
+  const resize = resizeFlag(flags.resize) ?? INGEST_RESIZE;
   return { sources, sinks, log, topK, minChange, resize, threads };
 }
 
@@ -176,7 +174,9 @@ export async function main(args: string[]): Promise<number> {
       resize: s.resize,
       headless: false,
     });
+    checkTopForModel(s.topK, model.architecture.config.classes);
   } catch (error) {
+    await model?.dispose();
     console.error(`ingest: ${errorMessage(error)}`);
     return 2;
   }

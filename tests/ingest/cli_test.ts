@@ -38,3 +38,21 @@ Deno.test("the CLI refuses bad arguments with exit code 2", async () => {
   assertEquals(printed.length, 9);
   assertEquals(printed.every((p) => p.includes("usage: deno task ingest")), true);
 });
+
+Deno.test("the CLI checks --threads and --resize before loading, --top against the model", async () => {
+  const error = console.error;
+  const printed: string[] = [];
+  console.error = (text: string) => printed.push(text);
+  try {
+    assertEquals(await main(["-", "--threads", "abc"]), 2);
+    assertEquals(await main(["-", "--threads", "9"]), 2);
+    assertEquals(await main(["-", "--resize", "squash"]), 2);
+    assertEquals(printed.length, 3);
+    assertEquals(printed.every((p) => p.includes("usage: deno task ingest")), true);
+    // the bound of --top is the model's class count: refused once the model is loaded
+    assertEquals(await main(["-", "--top", "1001", "--model", "0.25_224"]), 2);
+    assertEquals(printed.at(-1), "ingest: --top must be an integer from 1 to 1000, got 1001");
+  } finally {
+    console.error = error;
+  }
+});

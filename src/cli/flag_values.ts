@@ -1,0 +1,58 @@
+/**
+ * The flag values the commands share (`classify`, `ingest`): checked once, before any model
+ * loads, with messages that name the flag.
+ *
+ * @module
+ */
+import { checkThreads, MAX_THREADS } from "../backend/flags.ts";
+import { checkResizeMode, type ResizeMode } from "../image/preprocess.ts";
+
+/**
+ * `--top` (default 5).
+ *
+ * @throws {RangeError} unless a positive integer (the upper bound, the model's class count, is
+ * {@linkcode checkTopForModel}'s).
+ */
+export function topFlag(raw: unknown): number {
+  const topK = Number(raw ?? 5);
+  if (!Number.isInteger(topK) || topK < 1) {
+    throw new RangeError(`--top must be a positive integer, got ${raw}`);
+  }
+  return topK;
+}
+
+/**
+ * `--top` against the loaded model's classes.
+ *
+ * @throws {RangeError} when `topK` is above `classes`.
+ */
+export function checkTopForModel(topK: number, classes: number): void {
+  if (topK > classes) {
+    throw new RangeError(`--top must be an integer from 1 to ${classes}, got ${topK}`);
+  }
+}
+
+/**
+ * `--threads`: absent, `auto`, or an integer from 1 to {@linkcode MAX_THREADS}.
+ *
+ * @throws {RangeError} for anything else.
+ */
+export function threadsFlag(raw: unknown): number | "auto" | undefined {
+  if (raw === undefined || raw === "auto") return raw;
+  try {
+    return checkThreads(Number(raw));
+  } catch {
+    throw new RangeError(
+      `--threads must be a positive integer or "auto" (at most ${MAX_THREADS}), got ${raw}`,
+    );
+  }
+}
+
+/**
+ * `--resize`: absent or a resize mode.
+ *
+ * @throws {RangeError} for anything else.
+ */
+export function resizeFlag(raw: unknown): ResizeMode | undefined {
+  return raw === undefined ? undefined : checkResizeMode(raw);
+}
