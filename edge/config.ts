@@ -18,9 +18,7 @@
  * @module
  */
 import { DEFAULT_MAX_PIXELS } from "../mod.ts";
-
-/** Reads one environment variable, or `undefined` when unset or not permitted. */
-export type EnvReader = (name: string) => string | undefined;
+import { type EnvReader, readEnv } from "../src/_util.ts";
 
 /** The endpoint's settings. */
 export interface EdgeConfig {
@@ -71,20 +69,6 @@ export const DEFAULT_CONFIG: Readonly<EdgeConfig> = Object.freeze({
   basePath: "",
 });
 
-/**
- * Reads a variable if `--allow-env` already grants it; never prompts, never throws. Where the
- * runtime has no permission query (some edge runtimes), it just tries to read.
- */
-export function denoEnv(name: string): string | undefined {
-  try {
-    const status = Deno.permissions?.querySync?.({ name: "env", variable: name });
-    if (status && status.state !== "granted") return undefined;
-    return Deno.env.get(name);
-  } catch {
-    return undefined;
-  }
-}
-
 function integer(env: EnvReader, name: string, fallback: number, min: number): number {
   const raw = env(name)?.trim();
   if (raw === undefined || raw === "") return fallback;
@@ -131,7 +115,7 @@ function basePath(env: EnvReader): string {
  * console.log(config.maxQueue, config.model); // 4 "0.75_224"
  * ```
  */
-export function readConfig(env: EnvReader = denoEnv): EdgeConfig {
+export function readConfig(env: EnvReader = readEnv): EdgeConfig {
   const d = DEFAULT_CONFIG;
   const model = env(CONFIG_ENV.model)?.trim() || d.model;
   return {

@@ -64,3 +64,22 @@ export function concatBytes(parts: readonly Uint8Array[]): Uint8Array<ArrayBuffe
   }
   return out;
 }
+
+/** Reads one environment variable, or `undefined` when unset or not permitted. */
+export type EnvReader = (name: string) => string | undefined;
+
+/**
+ * Reads an environment variable if `--allow-env` already grants it: never prompts, never throws;
+ * `undefined` when it is unset, not granted, or there is no `Deno` namespace. Where the runtime
+ * has no permission query (some edge runtimes), it just tries to read.
+ */
+export function readEnv(name: string): string | undefined {
+  if (typeof Deno === "undefined") return undefined;
+  try {
+    const status = Deno.permissions?.querySync?.({ name: "env", variable: name });
+    if (status && status.state !== "granted") return undefined;
+    return Deno.env.get(name);
+  } catch {
+    return undefined;
+  }
+}

@@ -12,7 +12,8 @@
  *
  * @module
  */
-import { type EnvReader, readEnv, THREADS_ENV } from "./backend/flags.ts";
+import { parseBooleanEnv, THREADS_ENV } from "./backend/flags.ts";
+import { type EnvReader, readEnv } from "./_util.ts";
 
 /** Environment variable that selects the `"small-board"` preset (`1`/`true`/`on`/`yes`). */
 export const SMALL_BOARD_ENV = "MOBILENET_EDGE_SMALL_BOARD";
@@ -46,12 +47,7 @@ export interface PresetOptions {
  * @throws {RangeError} for anything else.
  */
 export function parseSmallBoardEnv(raw: string): boolean {
-  const text = raw.trim().toLowerCase();
-  if (["", "0", "false", "off", "no"].includes(text)) return false;
-  if (["1", "true", "on", "yes"].includes(text)) return true;
-  throw new RangeError(
-    `${SMALL_BOARD_ENV} must be 1 or 0 (true/false, on/off), got ${JSON.stringify(raw)}`,
-  );
+  return parseBooleanEnv(SMALL_BOARD_ENV, raw) ?? false;
 }
 
 /**

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { type EnvReader, readEnv } from "../_util.ts";
 
 /** Environment variable with the thread count: a positive integer or `auto`. */
 export const THREADS_ENV = "MOBILENET_EDGE_THREADS";
@@ -115,24 +116,6 @@ export interface ResolvedOptions {
   kernels?: KernelsRequest;
 }
 
-/** Reads an environment variable only when `--allow-env` grants it, without ever prompting. */
-export type EnvReader = (name: string) => string | undefined;
-
-/**
- * Reads an environment variable if the permission is already granted; returns `undefined` when
- * it is unset, not granted, or when there is no `Deno` namespace. Never prompts.
- */
-export function readEnv(name: string): string | undefined {
-  if (typeof Deno === "undefined") return undefined;
-  try {
-    const status = Deno.permissions.querySync({ name: "env", variable: name });
-    if (status.state !== "granted") return undefined;
-    return Deno.env.get(name);
-  } catch {
-    return undefined;
-  }
-}
-
 function describe(value: unknown): string {
   if (typeof value === "string") return `string ${JSON.stringify(value)}`;
   if (value === null) return "null";
@@ -187,13 +170,21 @@ export function parseThreadsEnv(raw: string): number | "auto" | undefined {
  * @throws {RangeError} for anything else.
  */
 export function parseSimdEnv(raw: string): boolean | undefined {
+  return parseBooleanEnv(SIMD_ENV, raw);
+}
+
+/**
+ * Parses an on/off environment variable `name`: `0`, `false`, `off`, `no` or `1`, `true`, `on`,
+ * `yes` (any case, blanks around ignored); `undefined` when empty.
+ *
+ * @throws {RangeError} for anything else, naming the variable.
+ */
+export function parseBooleanEnv(name: string, raw: string): boolean | undefined {
   const text = raw.trim().toLowerCase();
   if (text === "") return undefined;
   if (["0", "false", "off", "no"].includes(text)) return false;
   if (["1", "true", "on", "yes"].includes(text)) return true;
-  throw new RangeError(
-    `${SIMD_ENV} must be 0, 1, true, false, on or off, got ${JSON.stringify(raw)}`,
-  );
+  throw new RangeError(`${name} must be 0, 1, true, false, on or off, got ${JSON.stringify(raw)}`);
 }
 
 function checkBoolean(name: string, value: unknown): boolean | undefined {

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { readEnv } from "../../_util.ts";
 import { basicAuthorization } from "./basic.ts";
 
 /** A user and password (for Basic or Digest, whichever the camera asks for) or a Bearer token. */
@@ -32,14 +33,6 @@ export function parseUserPassword(text: string): Credentials {
   const at = text.indexOf(":");
   if (at < 0) throw new TypeError("credentials must be given as user:password");
   return { scheme: "password", user: text.slice(0, at), password: text.slice(at + 1) };
-}
-
-function readEnv(name: string): string | undefined {
-  try {
-    return Deno.env.get(name) || undefined;
-  } catch {
-    return undefined; // no --allow-env: no credentials from the environment
-  }
 }
 
 /**
