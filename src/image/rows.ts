@@ -62,11 +62,6 @@ export class RowReducer {
     };
   }
 
-  /** How many source rows have been pushed. */
-  get rows(): number {
-    return this.#row;
-  }
-
   /** Adds the next source row (`width * channels` values; only that many are read). */
   push(line: Uint8Array): void {
     const f = this.#factor;

@@ -22,8 +22,6 @@ import { RetryQueue, type RetryQueueOptions } from "./retry_queue.ts";
 import type { Sink } from "./sink.ts";
 import { cameraId, discoveryMessage } from "./ha_discovery.ts";
 
-export { cameraId };
-
 /** Options of {@linkcode MqttSink}. */
 export interface MqttSinkOptions extends Omit<RetryQueueOptions, "onError" | "onDelivered"> {
   /** Publish retained. @default {false} */

@@ -60,12 +60,6 @@ export class ByteQueue {
     if (this.#start === this.#end) this.#start = this.#end = 0;
   }
 
-  /** Drops everything; gives back memory above the initial capacity. */
-  clear(): void {
-    this.#start = this.#end = 0;
-    if (this.#buf.length > 1 << 20) this.#buf = new Uint8Array(64 * 1024);
-  }
-
   /** Index of `pattern` at or after `from`, or -1. */
   indexOf(pattern: Uint8Array, from = 0): number {
     const view = this.view();
