@@ -29,6 +29,7 @@ export {
 } from "./src/load.ts";
 export {
   type BatchInput,
+  type ClassifyDetailedOptions,
   type ClassifyOptions,
   type ClassifyResult,
   type ImageInput,

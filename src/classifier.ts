@@ -111,6 +111,19 @@ export interface ClassifyResult {
   width: number;
   /** Size of the image before resizing. */
   height: number;
+  /**
+   * The image's embedding ({@linkcode MobileNet.embed}'s values, from the same input and the
+   * same network run as the predictions), when asked for with `embedding: true`.
+   */
+  embedding?: Float32Array;
+}
+
+/** Options of {@linkcode MobileNet.classifyDetailed}. */
+export interface ClassifyDetailedOptions extends ClassifyOptions {
+  /** How the image is fitted to the input; the model's mode when absent. */
+  resize?: ResizeMode;
+  /** Also return the embedding, from the same run. @default {false} */
+  embedding?: boolean;
 }
 
 /** A layer of {@linkcode ModelSummary}. */
@@ -365,14 +378,14 @@ export class MobileNet {
    */
   classifyDetailed(
     image: ImageInput,
-    options: ClassifyOptions & { resize?: ResizeMode } = {},
+    options: ClassifyDetailedOptions = {},
   ): Promise<ClassifyResult> {
     return this.#tracked(() => this.#classifyDetailed(image, options));
   }
 
   async #classifyDetailed(
     image: ImageInput,
-    options: ClassifyOptions & { resize?: ResizeMode },
+    options: ClassifyDetailedOptions,
   ): Promise<ClassifyResult> {
     const k = options.topK ?? 5;
     const classes = this.architecture.config.classes;
@@ -386,14 +399,27 @@ export class MobileNet {
     const start = performance.now();
     const { input, decodeMs, preprocessMs, width, height } = await this.#input(image, mode);
     const t0 = performance.now();
-    const probs = await this.#run(input, "probabilities");
+    const { probs, embedding } = options.embedding
+      ? await this.#probabilitiesAndFeatures(input)
+      : { probs: await this.#run(input, "probabilities"), embedding: undefined };
     const end = performance.now();
     return {
       predictions: topK(probs, k, this.#init.labels),
       timings: { decodeMs, preprocessMs, inferenceMs: end - t0, totalMs: end - start },
       width,
       height,
+      ...(embedding ? { embedding } : {}),
     };
+  }
+
+  /** One run to the pooled features, then the classifier on them; disposes `input`. */
+  async #probabilitiesAndFeatures(
+    input: tf.Tensor4D,
+  ): Promise<{ probs: Float32Array; embedding: Float32Array }> {
+    const embedding = await this.#run(input, "features");
+    if (!this.#network.isComplete) await this.loaded; // streaming: the top comes last
+    this.#check();
+    return { probs: this.#network.classifierOn(embedding), embedding };
   }
 
   /**

@@ -109,6 +109,23 @@ Deno.test("predict takes a preprocessed batch as a tensor or {data, shape} and m
   });
 });
 
+Deno.test("classifyDetailed with embedding: the labels and embed()'s values from one run", async () => {
+  const model = await loadMobileNet({ model: "0.25_224" });
+  try {
+    const bytes = await readImage(ELEPHANT);
+    const plain = await model.classifyDetailed(bytes, { topK: 5 });
+    assertEquals(plain.embedding, undefined);
+    const both = await model.classifyDetailed(bytes, { topK: 5, embedding: true });
+    // the classifier applied to the read-back features gives exactly the in-graph result
+    assertEquals(both.predictions, plain.predictions);
+    assertEquals(both.embedding, await model.embed(bytes));
+    const stretched = await model.classifyDetailed(bytes, { resize: "stretch", embedding: true });
+    assert(stretched.embedding!.some((v, i) => v !== both.embedding![i]), "same input as labels");
+  } finally {
+    await model.dispose();
+  }
+});
+
 Deno.test("embed returns the pooled features; a headless model embeds the same", async () => {
   const full = await loadMobileNet({ model: "0.25_224" });
   const headless = await loadMobileNet({ model: "0.25_224", headless: true });

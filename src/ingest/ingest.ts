@@ -1,9 +1,9 @@
 /**
  * The ingest loop: sources hand frames to a {@linkcode LatestFrameScheduler}; one consumer
  * takes them round-robin, skips frames that barely changed (`minChange`), classifies them with
- * the model's own `classifyDetailed` (and `embed`), and writes an event to every sink. A bad
- * frame (HTML, a truncated JPEG) is an `ImageDecodeError`, logged once per change of state; no
- * source error ends the loop. Aborting `signal` stops the sources, finishes the frame being
+ * the model's own `classifyDetailed` (labels, and with `embed` the embedding from the same run),
+ * and writes an event to every sink. A bad frame (HTML, a truncated JPEG) is an
+ * `ImageDecodeError`, logged once per change of state; no source error ends the loop. Aborting `signal` stops the sources, finishes the frame being
  * inferred, and flushes the sinks.
  *
  * @module
@@ -239,8 +239,9 @@ class FrameInference {
       const result = await o.model.classifyDetailed(frame.bytes, {
         topK: o.topK ?? 5,
         resize: o.resize ?? INGEST_RESIZE,
+        embedding: o.embed === true,
       });
-      const embedding = o.embed ? await o.model.embed(frame.bytes) : undefined;
+      const embedding = result.embedding;
       if (thumb) this.#thumbs.set(frame.source, thumb);
       stats.inferred++;
       if (this.#board.get(frame.source, "frames") !== undefined) {

@@ -254,7 +254,12 @@ export class MobileNetNetwork {
     const { includeTop, pooling } = this.architecture.config;
     const pooled = includeTop || pooling === "avg" ? tf.mean(x, [1, 2]) : tf.max(x, [1, 2]);
     if (output === "features") return pooled as tf.Tensor2D;
-    if (!includeTop) {
+    return this.#classifier(pooled as tf.Tensor2D, output);
+  }
+
+  /** The classifier on pooled features: logits, or their softmax. */
+  #classifier(pooled: tf.Tensor2D, output: "logits" | "probabilities"): tf.Tensor2D {
+    if (!this.architecture.config.includeTop) {
       throw new RangeError(`a headless network has no ${output}; ask for "features"`);
     }
     const top = this.#top!;
@@ -262,7 +267,7 @@ export class MobileNetNetwork {
     if (this.fused) {
       logits = tf.fused.matMul({ a: pooled, b: top.kernel, bias: top.bias }) as tf.Tensor2D;
     } else {
-      const n = x.shape[0];
+      const n = pooled.shape[0];
       const c = this.architecture.featureSize;
       const classes = this.architecture.config.classes;
       const filter = tf.reshape(top.kernel, [1, 1, c, classes]) as tf.Tensor4D;
@@ -270,6 +275,29 @@ export class MobileNetNetwork {
       logits = tf.reshape(tf.add(conv, top.bias), [n, classes]);
     }
     return output === "logits" ? logits : tf.softmax(logits);
+  }
+
+  /**
+   * The classifier alone, on pooled `features` read back from a `"features"` run (image after
+   * image, {@linkcode Architecture.featureSize} values each): the same values a run asking for
+   * `output` gives, without running the convolutions again.
+   *
+   * @throws {RangeError} for a headless network; {@linkcode Error} while the top's weights are
+   * not loaded.
+   */
+  classifierOn(
+    features: Float32Array,
+    output: "logits" | "probabilities" = "probabilities",
+  ): Float32Array {
+    if (this.#failure) throw this.#failure;
+    if (this.architecture.config.includeTop && !this.#stageReady(this.#steps.length)) {
+      throw new Error("the classifier's weights are not loaded yet");
+    }
+    const size = this.architecture.featureSize;
+    return tf.tidy(() => {
+      const pooled = tf.tensor2d(features, [features.length / size, size]);
+      return this.#classifier(pooled, output).dataSync() as Float32Array;
+    });
   }
 
   /**
