@@ -1,0 +1,82 @@
+/**
+ * The folders show the architecture, and this keeps it so: which folder may import which (the
+ * README's "Layout"), and no import cycle in `src/`. Static and dynamic imports of our own files
+ * are read from the source text.
+ */
+import { assertEquals } from "./_assert.ts";
+
+const ROOT = new URL("../", import.meta.url);
+
+/** Every `.ts` file below `dir` (relative to the root), recursively. */
+async function tsFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const entry of Deno.readDir(new URL(dir, ROOT))) {
+    const path = `${dir}${entry.name}`;
+    if (entry.isDirectory) out.push(...await tsFiles(`${path}/`));
+    else if (path.endsWith(".ts")) out.push(path);
+  }
+  return out;
+}
+
+/** The files of ours that `file` imports (root-relative paths), static ones and dynamic ones. */
+async function importsOf(file: string): Promise<{ staticOnes: string[]; all: string[] }> {
+  const text = await Deno.readTextFile(new URL(file, ROOT));
+  const resolve = (spec: string) =>
+    new URL(spec, new URL(file, ROOT)).pathname.slice(ROOT.pathname.length);
+  const ours = (re: RegExp) =>
+    [...text.matchAll(re)].map((m) => m[1]).filter((s) => s.startsWith(".")).map(resolve);
+  const staticOnes = [
+    ...ours(/^(?:import|export)[^;]*?\sfrom\s+"([^"]+)"/gms),
+    ...ours(/^import\s+"([^"]+)"/gm),
+  ];
+  return { staticOnes, all: [...staticOnes, ...ours(/import\(\s*"([^"]+)"\s*\)/g)] };
+}
+
+const files = [...await tsFiles("src/"), ...await tsFiles("edge/"), "mod.ts"];
+const graph = new Map<string, { staticOnes: string[]; all: string[] }>();
+for (const file of files) graph.set(file, await importsOf(file));
+
+/** The imports of files under `prefix` that `allowed` refuses, as "file -> import". */
+function breaches(prefix: string, allowed: (target: string) => boolean): string[] {
+  return [...graph].filter(([file]) => file.startsWith(prefix)).flatMap(([file, { all }]) =>
+    all.filter((target) => !allowed(target)).map((target) => `${file} -> ${target}`)
+  );
+}
+
+Deno.test("layout: each folder imports only what the README says it may", () => {
+  const under = (...prefixes: string[]) => (t: string) =>
+    prefixes.some((p) => (p.endsWith("/") ? t.startsWith(p) : t === p));
+  // the leaf helpers import nothing of ours
+  assertEquals(breaches("src/_util.ts", () => false), []);
+  assertEquals(breaches("src/errors.ts", () => false), []);
+  // the model: tfjs ops, errors and the leaf helpers only
+  assertEquals(breaches("src/model/", under("src/model/", "src/errors.ts", "src/_util.ts")), []);
+  // the backend: nothing of ours but the leaf helpers
+  assertEquals(breaches("src/backend/", under("src/backend/", "src/_util.ts")), []);
+  // the core never imports its adapters (the CLI, the edge endpoint)
+  assertEquals(
+    breaches("src/", (t) => !t.startsWith("edge/") && !t.startsWith("src/cli/")).filter(
+      (b) => !b.startsWith("src/cli/"),
+    ),
+    [],
+  );
+  // the edge endpoint is a thin adapter over mod.ts (plus the leaf helpers)
+  assertEquals(breaches("edge/", under("edge/", "mod.ts", "src/_util.ts")), []);
+});
+
+Deno.test("layout: no import cycle in src/, edge/ and mod.ts (static imports)", () => {
+  const cycles: string[] = [];
+  const state = new Map<string, "open" | "done">();
+  const visit = (file: string, path: string[]) => {
+    if (state.get(file) === "done") return;
+    if (state.get(file) === "open") {
+      cycles.push([...path.slice(path.indexOf(file)), file].join(" -> "));
+      return;
+    }
+    state.set(file, "open");
+    for (const next of graph.get(file)?.staticOnes ?? []) visit(next, [...path, file]);
+    state.set(file, "done");
+  };
+  for (const file of graph.keys()) visit(file, []);
+  assertEquals(cycles, []);
+});
