@@ -136,6 +136,9 @@ export class WatchDirSource implements Source {
     const { signal, clock } = context;
     let stableSince = clock.now();
     let last = "";
+    // the bytes read for a size:mtime key: a settled file without its end marker is read once,
+    // not again at every check until it counts as complete
+    let read: { key: string; bytes: Uint8Array } | undefined;
     while (!signal.aborted) {
       state.dirty = false;
       await clock.sleep(this.#settleMs, signal);
@@ -163,11 +166,14 @@ export class WatchDirSource implements Source {
         this.#remember(path, key);
         return;
       }
-      const bytes = await Deno.readFile(path);
-      if (bytes.length !== info.size) continue; // changed while reading
-      if (!looksComplete(bytes) && clock.now() - stableSince < this.#incompleteMs) continue;
+      if (read?.key !== key) {
+        const bytes = await Deno.readFile(path);
+        if (bytes.length !== info.size) continue; // changed while reading
+        read = { key, bytes };
+      }
+      if (!looksComplete(read.bytes) && clock.now() - stableSince < this.#incompleteMs) continue;
       this.#remember(path, key);
-      context.emit({ source: this.name, bytes, time: clock.now() });
+      context.emit({ source: this.name, bytes: read.bytes, time: clock.now() });
       return;
     }
   }
