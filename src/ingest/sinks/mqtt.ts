@@ -8,9 +8,7 @@
  *
  * @module
  */
-import { errorMessage } from "../../_util.ts";
 import type { IngestEvent } from "../event.ts";
-import type { Logger } from "../log.ts";
 import {
   connectMqtt,
   endMqtt,
@@ -23,15 +21,13 @@ import type { Sink } from "./sink.ts";
 import { cameraId, discoveryMessage } from "./ha_discovery.ts";
 
 /** Options of {@linkcode MqttSink}. */
-export interface MqttSinkOptions extends Omit<RetryQueueOptions, "onError" | "onDelivered"> {
+export interface MqttSinkOptions extends Omit<RetryQueueOptions, "source" | "failurePrefix"> {
   /** Publish retained. @default {false} */
   retain?: boolean;
   /** Home Assistant discovery prefix (e.g. "homeassistant"); none when absent. */
   discoveryPrefix?: string;
   /** Time allowed to connect. @default {10000} */
   connectTimeoutMs?: number;
-  /** Where failures are logged. */
-  log?: Logger;
 }
 
 interface Message {
@@ -49,29 +45,16 @@ export class MqttSink implements Sink {
   readonly #queue: RetryQueue<Message>;
   readonly #announced = new Set<string>();
   #client?: MqttClient;
-  #failing = false;
 
   /** Creates the sink. @throws {TypeError} for a malformed address. */
   constructor(url: string, options: MqttSinkOptions = {}) {
     this.#address = parseMqttUrl(url);
     this.name = `${this.#address.broker}/${this.#address.topic}`;
     this.#options = options;
-    const log = options.log ?? (() => {});
-    const now = () => options.clock?.now() ?? Date.now();
     this.#queue = new RetryQueue((m, signal) => this.#publish(m, signal), {
       ...options,
-      onError: (error, delay) => {
-        if (!this.#failing) {
-          log({
-            time: now(),
-            level: "warn",
-            source: this.name,
-            message: `publish failed: ${errorMessage(error)}; retrying in ${delay} ms`,
-          });
-        }
-        this.#failing = true;
-      },
-      onDelivered: () => (this.#failing = false),
+      source: this.name,
+      failurePrefix: "publish failed: ",
     });
   }
 

@@ -1,12 +1,16 @@
 /**
  * A bounded delivery queue for network sinks: items are delivered one at a time in order; a
  * failed delivery is retried with exponential backoff and jitter; when the queue is full the
- * oldest item is dropped (and counted), so a dead webhook or broker never grows memory.
+ * oldest item is dropped (and counted), so a dead webhook or broker never grows memory. Trouble
+ * is logged by state: once when deliveries start failing, at every item dropped as undeliverable,
+ * once when they work again.
  *
  * @module
  */
 import { Backoff, type BackoffOptions } from "../backoff.ts";
 import { type Clock, systemClock } from "../clock.ts";
+import type { Logger } from "../log.ts";
+import { errorMessage } from "../../_util.ts";
 
 /** A delivery failure that retrying cannot fix (a 400, say): the item is dropped. */
 export class PermanentError extends Error {
@@ -25,10 +29,12 @@ export interface RetryQueueOptions {
   backoff?: BackoffOptions;
   /** Time and sleeps. */
   clock?: Clock;
-  /** Called when a delivery fails (with the delay before the next try, or -1 if dropped). */
-  onError?: (error: unknown, delayMs: number) => void;
-  /** Called when a delivery succeeds. */
-  onDelivered?: () => void;
+  /** Where delivery trouble is logged. */
+  log?: Logger;
+  /** The `source` of those records (the sink's name, as shown). */
+  source?: string;
+  /** Put before a failure's message, e.g. `"publish failed: "`. @default {""} */
+  failurePrefix?: string;
 }
 
 /** Items waiting for delivery, with one worker. */
@@ -42,6 +48,7 @@ export class RetryQueue<T> {
   readonly #stop = new AbortController();
   #worker?: Promise<void>;
   #inFlight = 0;
+  #failing = false;
   /** Items dropped because the queue was full or delivery failed permanently. */
   dropped = 0;
   /** Items delivered. */
@@ -100,21 +107,29 @@ export class RetryQueue<T> {
         await this.#deliver(item, signal);
         this.delivered++;
         this.#backoff.reset();
-        this.#options.onDelivered?.();
+        if (this.#failing) this.#log("info", "delivering again");
+        this.#failing = false;
         return;
       } catch (error) {
         if (signal.aborted) break;
+        const prefix = `${this.#options.failurePrefix ?? ""}${errorMessage(error)}`;
         if (error instanceof PermanentError) {
           this.dropped++;
-          this.#options.onError?.(error, -1);
+          this.#failing = false;
+          this.#log("warn", `${prefix}; event dropped`);
           return;
         }
         const delay = this.#backoff.next();
-        this.#options.onError?.(error, delay);
+        if (!this.#failing) this.#log("warn", `${prefix}; retrying in ${delay} ms`);
+        this.#failing = true;
         await this.#clock.sleep(delay, signal);
       }
     }
     this.dropped++; // stopped before it could be delivered
+  }
+
+  #log(level: "info" | "warn", message: string): void {
+    this.#options.log?.({ time: this.#clock.now(), level, source: this.#options.source, message });
   }
 
   /** Waits up to `timeoutMs` for the queue to empty, then stops; what is left is dropped. */

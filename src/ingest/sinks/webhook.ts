@@ -5,22 +5,18 @@
  *
  * @module
  */
-import { errorMessage } from "../../_util.ts";
 import { basicAuthorization } from "../auth/basic.ts";
 import type { IngestEvent } from "../event.ts";
-import type { Logger } from "../log.ts";
 import { redactUrl } from "../redact.ts";
 import { PermanentError, RetryQueue, type RetryQueueOptions } from "./retry_queue.ts";
 import type { Sink } from "./sink.ts";
 
 /** Options of {@linkcode WebhookSink}. */
-export interface WebhookOptions extends Omit<RetryQueueOptions, "onError" | "onDelivered"> {
+export interface WebhookOptions extends Omit<RetryQueueOptions, "source" | "failurePrefix"> {
   /** Time allowed for one POST. @default {10000} */
   timeoutMs?: number;
   /** The fetch to use. */
   fetch?: typeof fetch;
-  /** Where failures are logged. */
-  log?: Logger;
 }
 
 /** POSTs events to a URL. */
@@ -28,7 +24,6 @@ export class WebhookSink implements Sink {
   /** The URL as shown (redacted). */
   readonly name: string;
   readonly #queue: RetryQueue<string>;
-  #failing = false;
 
   /** Creates the sink. @throws {TypeError} for a URL that is not http(s). */
   constructor(url: string | URL, options: WebhookOptions = {}) {
@@ -48,8 +43,6 @@ export class WebhookSink implements Sink {
     }
     const doFetch = options.fetch ?? fetch;
     const timeoutMs = options.timeoutMs ?? 10_000;
-    const log = options.log ?? (() => {});
-    const now = () => options.clock?.now() ?? Date.now();
     this.#queue = new RetryQueue(async (body, signal) => {
       const response = await doFetch(target, {
         method: "POST",
@@ -62,28 +55,7 @@ export class WebhookSink implements Sink {
       const text = `webhook answered HTTP ${response.status}`;
       if (response.status === 429 || response.status >= 500) throw new Error(text);
       throw new PermanentError(text);
-    }, {
-      ...options,
-      onError: (error, delay) => {
-        if (delay < 0 || !this.#failing) {
-          log({
-            time: now(),
-            level: "warn",
-            source: this.name,
-            message: `${errorMessage(error)}; ${
-              delay < 0 ? "event dropped" : `retrying in ${delay} ms`
-            }`,
-          });
-        }
-        this.#failing = delay >= 0;
-      },
-      onDelivered: () => {
-        if (this.#failing) {
-          log({ time: now(), level: "info", source: this.name, message: "delivering again" });
-        }
-        this.#failing = false;
-      },
-    });
+    }, { ...options, source: this.name });
   }
 
   /** Events dropped (queue full, or refused by the server). */
