@@ -43,6 +43,7 @@ export const DECODE_ERROR_STATUS: Readonly<Record<string, number>> = Object.free
   CORRUPT: 422,
   TOO_SMALL: 422,
   TOO_LARGE: 422,
+  TOO_COMPLEX: 422,
 });
 
 /** Status for a decode error code; 422 for codes added to the library later. */

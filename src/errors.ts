@@ -14,12 +14,15 @@ export type ImageDecodeErrorCode =
   | "TRUNCATED"
   | "CORRUPT"
   | "TOO_SMALL"
-  | "TOO_LARGE";
+  | "TOO_LARGE"
+  | "TOO_COMPLEX";
 
 /**
  * The bytes given as an image are empty, not an image, damaged (`TRUNCATED` also covers a file
- * whose header claims more pixels than it carries), too small to classify, or over the pixel
- * budget (`TOO_LARGE`, see `maxPixels`).
+ * whose header claims more pixels than it carries), too small to classify, over the pixel
+ * budget (`TOO_LARGE`, see `maxPixels`), or would cost more work to decode than the work budget
+ * allows (`TOO_COMPLEX`: too many scans, strips, tiles or chunks for the pixels they make; the
+ * budget scales with `maxPixels`).
  */
 export class ImageDecodeError extends Error {
   /** Machine-readable reason. */

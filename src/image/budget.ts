@@ -61,3 +61,35 @@ export function checkBudget(
       `pixel budget of ${maxPixels} pixels (maxPixels)`,
   );
 }
+
+/**
+ * The work budget, as a multiple of the pixel budget: a decode may do work equivalent to
+ * producing this many times `maxPixels` pixels, and no more. Each decoder counts its own work in
+ * pixel-equivalents from what the header declares, before it decodes: a JPEG scan counts the
+ * pixels of the components it covers, a TIFF strip or tile the pixels it holds plus a fixed cost
+ * per chunk, a PNG chunk a fixed cost. A legitimate image at the full pixel budget costs a few
+ * units; a file built to make the decoder loop (thousands of scans, millions of chunks) costs
+ * far more, and is refused with `TOO_COMPLEX` before any of that work is done.
+ */
+export const WORK_PER_PIXEL_BUDGET = 16;
+
+/**
+ * Refuses a decode whose declared work is over the work budget
+ * (`maxPixels * WORK_PER_PIXEL_BUDGET` pixel-equivalents).
+ *
+ * @param format the format's name for the message, e.g. "TIFF"
+ * @param work the decode's work in pixel-equivalents, counted from the header
+ * @param maxPixels the pixel budget the work budget scales with
+ * @param what what makes the work, for the message (e.g. "4194304 strips")
+ * @throws {ImageDecodeError} `TOO_COMPLEX`
+ */
+export function checkWork(format: string, work: number, maxPixels: number, what: string): void {
+  const limit = maxPixels * WORK_PER_PIXEL_BUDGET;
+  if (work <= limit) return;
+  throw new ImageDecodeError(
+    "TOO_COMPLEX",
+    `${format} ${what} would cost ${(work / 1e6).toFixed(1)} M pixel-equivalents of decoding ` +
+      `work, over the work budget of ${(limit / 1e6).toFixed(1)} M (${WORK_PER_PIXEL_BUDGET} x ` +
+      `maxPixels)`,
+  );
+}
