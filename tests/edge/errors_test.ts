@@ -15,6 +15,7 @@ Deno.test("errors: decode codes map by code, unknown codes to 422", async () => 
     CORRUPT: 422,
     TOO_SMALL: 422,
     TOO_LARGE: 422,
+    TOO_COMPLEX: 422,
   });
   assertStrictEquals(decodeErrorStatus("SOMETHING_NEW"), 422);
   const response = errorResponse(new ImageDecodeError("UNSUPPORTED_FORMAT", "a BMP"));
