@@ -200,13 +200,18 @@ export function tiffManyStrips(strips: number): Uint8Array {
   ], zlib);
 }
 
-/** A gray 8-bit PNG of `width x height` whose rows are a deterministic pattern, as zlib data. */
-function patternRows(width: number, height: number): Uint8Array {
+/**
+ * The zlib data of a gray 8-bit PNG of `width x height` (filter 0) whose pixels are noise
+ * (xorshift): it hardly compresses, so a 1024x768 image gives 790 KB of zlib data.
+ */
+function noiseRows(width: number, height: number): Uint8Array {
   const raw = new Uint8Array(height * (width + 1));
-  let s = 1;
+  let s = 2463534242;
   for (let i = 0; i < raw.length; i++) {
-    s = (s * 1103515245 + 12345) >>> 0;
-    raw[i] = i % (width + 1) === 0 ? 0 : (s >>> 16) & 255;
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    raw[i] = i % (width + 1) === 0 ? 0 : s & 255;
   }
   return new Uint8Array(deflateSync(raw));
 }
@@ -217,7 +222,7 @@ function patternRows(width: number, height: number): Uint8Array {
  * in front.
  */
 export function pngSplitIdat(width: number, height: number, size: number, empty = 0): Uint8Array {
-  const zlib = patternRows(width, height);
+  const zlib = noiseRows(width, height);
   const count = empty + Math.ceil(zlib.length / size);
   const out = new Uint8Array(8 + 25 + 12 * count + zlib.length + 12);
   out.set(pngFile([pngChunk("IHDR", ihdr(width, height, 8, 0))]));
@@ -262,9 +267,18 @@ export function gifManyBlocks(
   return out;
 }
 
-/** A GIF whose screen is `screen x screen` and whose first frame is `width x height` at 0,0. */
-export function gifFrameOverScreen(width: number, height: number, screen: number): Uint8Array {
+/**
+ * A GIF whose screen is `screen x screen` and whose first frame is `width x height` at `x, y`.
+ */
+export function gifFrameOverScreen(
+  width: number,
+  height: number,
+  screen: number,
+  x = 0,
+  y = 0,
+): Uint8Array {
   const gif = encodeGif(new Uint8Array(width * height * 3).fill(200), width, height);
   gif.set([screen & 255, screen >> 8, screen & 255, screen >> 8], 6);
+  gif.set([x & 255, x >> 8, y & 255, y >> 8], 13 + 768 + 1); // the image descriptor's position
   return gif;
 }
