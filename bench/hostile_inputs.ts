@@ -225,13 +225,21 @@ async function runCli(repo: string, file: string, timeoutMs: number): Promise<Ou
   }).spawn();
   let peak = 0;
   const poll = setInterval(() => (peak = Math.max(peak, vmHwm(child.pid))), 5);
-  const killer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+  let timedOut = false;
+  const killer = setTimeout(() => {
+    timedOut = true;
+    child.kill("SIGKILL");
+  }, timeoutMs);
   const output = await child.output();
   const ms = performance.now() - start;
   clearInterval(poll);
   clearTimeout(killer);
   const text = new TextDecoder().decode(output.stdout).trim();
-  let result = output.signal ? `killed (${output.signal}) after ${timeoutMs} ms` : "";
+  let result = timedOut
+    ? `killed after ${timeoutMs} ms (timeout)`
+    : output.signal
+    ? `died (${output.signal})`
+    : "";
   try {
     const json = JSON.parse(text.split("\n").at(-1) ?? "");
     result = json.error

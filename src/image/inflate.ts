@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { copyBytes } from "../_util.ts";
 
 /** Input bytes per write: at most about 4 MB of output per chunk. */
 const PIECE = 4096;
@@ -19,11 +20,7 @@ function* pieces(parts: Iterable<Uint8Array>): Generator<Uint8Array<ArrayBuffer>
   for (const part of parts) {
     for (let at = 0; at < part.length;) {
       const take = Math.min(PIECE - fill, part.length - at);
-      if (take < 64) { // tiny parts: a loop costs less than a view and a copy
-        for (let i = 0; i < take; i++) piece[fill + i] = part[at + i];
-      } else {
-        piece.set(part.subarray(at, at + take), fill);
-      }
+      copyBytes(part, at, piece, fill, take);
       fill += take;
       at += take;
       if (fill === PIECE) {

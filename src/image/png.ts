@@ -12,6 +12,7 @@
  * @module
  */
 import { ImageDecodeError } from "../errors.ts";
+import { copyBytes } from "../_util.ts";
 import { checkBudget, checkWork } from "./budget.ts";
 import { inflateParts } from "./inflate.ts";
 import { checkSize, type Pixels } from "./pixels.ts";
@@ -280,7 +281,7 @@ function rowConverter(chunks: PngChunks, channels: 1 | 3 | 4): RowConverter {
         out[4 * x + 3] = a;
       }
     } else if (samples !== out) {
-      out.set(samples.subarray(0, count));
+      copyBytes(samples, 0, out, 0, count);
     }
   };
 }
@@ -312,11 +313,7 @@ async function readRows(
   for await (const chunk of inflateParts(chunks.idat)) {
     for (let at = 0; at < chunk.length && pass < layout.length;) {
       const take = Math.min(cur.raw.length - fill, chunk.length - at);
-      if (take < 64) { // short rows: a loop costs less than a view and a copy
-        for (let i = 0; i < take; i++) cur.raw[fill + i] = chunk[at + i];
-      } else {
-        cur.raw.set(chunk.subarray(at, at + take), fill);
-      }
+      copyBytes(chunk, at, cur.raw, fill, take);
       fill += take;
       at += take;
       if (fill < cur.raw.length) break;

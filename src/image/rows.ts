@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { copyBytes } from "../_util.ts";
 import type { Pixels } from "./pixels.ts";
 
 /** Work of one row, in pixel-equivalents: the fixed cost of taking, filtering, converting and
@@ -85,8 +86,7 @@ export class RowReducer {
     const y = this.#row++;
     if (y >= this.#height) return; // extra rows (a lenient decoder's surplus) are ignored
     if (f === 1) {
-      const row = line.length === this.#rowLength ? line : line.subarray(0, this.#rowLength);
-      this.output.data.set(row, y * this.#rowLength);
+      copyBytes(line, 0, this.output.data, y * this.#rowLength, this.#rowLength);
       return;
     }
     const { channels } = this.output;

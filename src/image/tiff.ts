@@ -10,6 +10,7 @@
  * @module
  */
 import { ImageDecodeError } from "../errors.ts";
+import { copyBytes } from "../_util.ts";
 import { checkBudget, checkWork } from "./budget.ts";
 import { checkSize, type Pixels } from "./pixels.ts";
 import { reductionFactor, RowReducer, rowsWork } from "./rows.ts";
@@ -436,8 +437,10 @@ function outputChannels(info: TiffInfo): 1 | 3 | 4 {
   return info.photometric === 3 || info.samplesPerPixel === 3 ? 3 : 4;
 }
 
-/** Converts one file row (`width` pixels) into 8-bit output pixels. */
-function rowConverter(info: TiffInfo, ifd: Ifd, channels: 1 | 3 | 4) {
+/** Converts the file row at `at` in `data` (`width` pixels) into 8-bit output pixels. */
+type RowConverter = (data: Uint8Array, at: number, out: Uint8Array) => void;
+
+function rowConverter(info: TiffInfo, ifd: Ifd, channels: 1 | 3 | 4): RowConverter {
   const { width, samplesPerPixel: spp, photometric } = info;
   const wide = info.bitsPerSample === 16;
   const hi = wide && info.little ? 1 : 0; // where the high byte of a 16-bit sample is
@@ -447,9 +450,10 @@ function rowConverter(info: TiffInfo, ifd: Ifd, channels: 1 | 3 | 4) {
   }
   const colorMap = photometric === 3 ? ifd.values(320, 768) : undefined;
   if (!wide && spp === channels && photometric !== 0 && photometric !== 3) {
-    return (row: Uint8Array, out: Uint8Array): void => out.set(row); // as stored
+    return (data, at, out) => copyBytes(data, at, out, 0, width * spp); // as stored
   }
-  return (row: Uint8Array, out: Uint8Array): void => {
+  return (data, at, out) => {
+    const row = data.subarray(at);
     for (let x = 0, o = 0; x < width; x++) {
       const s = x * spp;
       if (colorMap) {
@@ -503,12 +507,11 @@ export async function decodeTiff(
   const factor = reductionFactor(info.width, info.height, options.minWidth, options.minHeight);
   const reducer = new RowReducer(info.width, info.height, channels, factor);
   const line = new Uint8Array(info.width * channels);
-  const rowBytes = info.width * layout.pixelBytes;
-  const stride = info.tile ? rowBytes : layout.chunkWidth * layout.pixelBytes;
+  const stride = info.width * layout.pixelBytes; // a band of tiles is as wide as the image
   for (let b = 0; b < layout.down; b++) {
     const { data, rows } = await decodeBand(source, b);
     for (let y = 0; y < rows; y++) {
-      convert(data.subarray(y * stride, y * stride + rowBytes), line);
+      convert(data, y * stride, line);
       reducer.push(line);
     }
   }
