@@ -8,6 +8,7 @@
  */
 import { deflateSync } from "node:zlib";
 import { encodeGif } from "./_gif.ts";
+import { deflatedZeros } from "./_hostile.ts";
 import { ihdr, pngChunk, pngFile } from "./_png_encode.ts";
 
 /** TIFF field types by name. */
@@ -78,21 +79,28 @@ function writeValues(view: DataView, at: number, type: number, values: ArrayLike
 }
 
 /**
- * Finding 1 (122 bytes): a 2x2 gray TIFF with SamplesPerPixel 0 and the horizontal predictor,
- * whose rows are 0 bytes long; the predictor loop stepped by 0 and never ended.
+ * The entries of an uncompressed 8-bit gray TIFF of `width x height` with `samples` samples per
+ * pixel and one strip of `stripBytes` bytes at offset 8.
  */
-export function tiffZeroSamplesPredictor(): Uint8Array {
-  return rawTiff([
-    [256, SHORT, [2]],
-    [257, SHORT, [2]],
+function grayEntries(width: number, height: number, samples: number, stripBytes: number) {
+  return [
+    [256, SHORT, [width]],
+    [257, SHORT, [height]],
     [258, SHORT, [8]],
     [259, SHORT, [1]],
     [262, SHORT, [1]],
     [273, LONG, [8]],
-    [277, SHORT, [0]],
-    [279, LONG, [0]],
-    [317, SHORT, [2]],
-  ]);
+    [277, SHORT, [samples]],
+    [279, LONG, [stripBytes]],
+  ] as RawEntry[];
+}
+
+/**
+ * Finding 1 (122 bytes): a 2x2 gray TIFF with SamplesPerPixel 0 and the horizontal predictor,
+ * whose rows are 0 bytes long; the predictor loop stepped by 0 and never ended.
+ */
+export function tiffZeroSamplesPredictor(): Uint8Array {
+  return rawTiff([...grayEntries(2, 2, 0, 0), [317, SHORT, [2]]]);
 }
 
 /**
@@ -100,35 +108,7 @@ export function tiffZeroSamplesPredictor(): Uint8Array {
  * per pixel made "the strips hold every pixel the header claims" true.
  */
 export function tiffZeroSamplesClaiming(): Uint8Array {
-  return rawTiff([
-    [256, SHORT, [4096]],
-    [257, SHORT, [2048]],
-    [258, SHORT, [8]],
-    [259, SHORT, [1]],
-    [262, SHORT, [1]],
-    [273, LONG, [8]],
-    [277, SHORT, [0]],
-    [279, LONG, [0]],
-  ]);
-}
-
-/** An 8x8 gray uncompressed TIFF's entries and data (a gradient), to build on. */
-function smallGray(): { entries: RawEntry[]; data: Uint8Array } {
-  const data = new Uint8Array(64).map((_, i) => i * 4);
-  return {
-    data,
-    entries: [
-      [256, SHORT, [8]],
-      [257, SHORT, [8]],
-      [258, SHORT, [8]],
-      [259, SHORT, [1]],
-      [262, SHORT, [1]],
-      [273, LONG, [8]],
-      [277, SHORT, [1]],
-      [278, SHORT, [8]],
-      [279, LONG, [64]],
-    ],
-  };
+  return rawTiff(grayEntries(4096, 2048, 0, 0));
 }
 
 /**
@@ -137,25 +117,12 @@ function smallGray(): { entries: RawEntry[]; data: Uint8Array } {
  * million numbers: 4.2 GB, then an abort).
  */
 export function tiffWideTags(fileBytes: number, tags: number): Uint8Array {
-  const { entries, data } = smallGray();
+  const entries = grayEntries(8, 8, 1, 64);
+  const data = new Uint8Array(64).map((_, i) => i * 4);
   const padded = new Uint8Array(Math.max(64, fileBytes - 8 - 2 - 12 * (entries.length + tags) - 4));
   padded.set(data);
   for (let k = 0; k < tags; k++) entries.push([40000 + k, BYTE, { count: fileBytes, offset: 0 }]);
   return rawTiff(entries, padded);
-}
-
-/** A zlib stream of `length` zero bytes, streamed through `CompressionStream` in 1 MB pieces. */
-export async function deflatedZeros(length: number): Promise<Uint8Array> {
-  const piece: Uint8Array<ArrayBuffer> = new Uint8Array(Math.min(length, 1 << 20));
-  const stream = new ReadableStream<Uint8Array<ArrayBuffer>>({
-    start(controller) {
-      for (let left = length; left > 0; left -= piece.length) {
-        controller.enqueue(left >= piece.length ? piece : piece.subarray(0, left));
-      }
-      controller.close();
-    },
-  }).pipeThrough(new CompressionStream("deflate"));
-  return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
 /**
