@@ -74,7 +74,7 @@ export function checkBudget(
  * One pixel-equivalent is about 5 ns of decoding on the 2-core x86-64 VM the limits were measured
  * on: the PNG and TIFF decoders spend 1-10 ns per decompressed byte or output pixel, and count
  * one unit for each. So the budget at the default `maxPixels` (134 M units) is about 0.7 s of
- * decoding. Fixed costs are counted in the same unit: a row 16 (45-70 ns measured), a deflate
+ * decoding. Fixed costs are counted in the same unit: a row 16 (20-90 ns measured), a deflate
  * strip or tile 4096 (a `DecompressionStream`: 10-20 us), another strip or tile 512 (1-2 us).
  */
 export const WORK_PER_PIXEL_BUDGET = 16;

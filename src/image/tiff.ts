@@ -70,24 +70,8 @@ const TYPE_SIZE: Record<number, number> = { 1: 1, 3: 2, 4: 4 };
 const CHUNK_WORK: Record<number, number> = { 1: 512, 5: 512, 8: 4096, 32946: 4096, 32773: 512 };
 /** The tags the decoder reads; every other IFD entry is skipped without reading its values. */
 const TAGS = new Set([
-  256,
-  257,
-  258,
-  259,
-  262,
-  266,
-  273,
-  274,
-  277,
-  278,
-  279,
-  284,
-  317,
-  320,
-  322,
-  323,
-  324,
-  325,
+  ...[256, 257, 258, 259, 262, 266, 273, 274, 277, 278, 279, 284], // size, samples, strips
+  ...[317, 320, 322, 323, 324, 325], // predictor, colour map, tiles
 ]);
 
 const corrupt = (message: string) => new ImageDecodeError("CORRUPT", `corrupt TIFF: ${message}`);
