@@ -26,6 +26,16 @@ import {
   tiffLzwShort,
   zeroRowsPng,
 } from "../tests/image/_hostile.ts";
+import {
+  gifFrameOverScreen,
+  gifManyBlocks,
+  pngSplitIdat,
+  tiffManyStrips,
+  tiffTileBomb,
+  tiffWideTags,
+  tiffZeroSamplesClaiming,
+  tiffZeroSamplesPredictor,
+} from "../tests/image/_raster_hostile.ts";
 
 const ROOT = new URL("../", import.meta.url);
 
@@ -122,6 +132,69 @@ const CASES: Case[] = [
       return out;
     },
   },
+  // Issue 17, the fuzzing findings in the TIFF, PNG and GIF decoders (numbered as in the issue).
+  {
+    name: "17.1 TIFF SamplesPerPixel=0 + predictor (122 bytes)",
+    ext: "tif",
+    make: tiffZeroSamplesPredictor,
+  },
+  {
+    name: "17.2 TIFF 1 MB, 1000 BYTE tags spanning the file",
+    ext: "tif",
+    make: () => tiffWideTags(1 << 20, 1000),
+  },
+  {
+    name: "17.2 TIFF 10 MB, 20 BYTE tags spanning the file",
+    ext: "tif",
+    make: () => tiffWideTags(10 << 20, 20),
+  },
+  {
+    name: "17.4 TIFF 2x2, one 16384x16384 deflate tile",
+    ext: "tif",
+    make: () => tiffTileBomb(16384),
+  },
+  {
+    name: "17.4 TIFF 2x2, one 16384x16384 RGBA16 deflate tile",
+    ext: "tif",
+    make: () => tiffTileBomb(16384, true),
+  },
+  {
+    name: "17.8 TIFF 4,194,304 deflate strips (BYTE offsets)",
+    ext: "tif",
+    make: () => tiffManyStrips(4_194_304),
+  },
+  {
+    name: "17.8 PNG 1024x768 gray in 1-byte IDAT chunks",
+    ext: "png",
+    make: () => pngSplitIdat(1024, 768, 1),
+  },
+  {
+    name: "17.8 PNG 800k empty IDAT chunks",
+    ext: "png",
+    make: () => pngSplitIdat(64, 64, 1 << 16, 800_000),
+  },
+  {
+    name: "17.9 TIFF 4096x2048 SamplesPerPixel=0, no data (110 bytes)",
+    ext: "tif",
+    make: tiffZeroSamplesClaiming,
+  },
+  { name: "17.10 PNG 1x8388608", ext: "png", make: () => zeroRowsPng(1, 8_388_608) },
+  { name: "17.10 PNG 8388608x1", ext: "png", make: () => zeroRowsPng(8_388_608, 1) },
+  {
+    name: "17.x GIF 64x64 after 5M 1-byte sub-blocks",
+    ext: "gif",
+    make: () => gifManyBlocks(64, 64, 0, 5_000_000),
+  },
+  {
+    name: "17.x GIF 64x64 after 600k extension blocks",
+    ext: "gif",
+    make: () => gifManyBlocks(64, 64, 600_000, 0),
+  },
+  {
+    name: "17.x GIF 2x2 screen, 4096x2048 first frame",
+    ext: "gif",
+    make: () => gifFrameOverScreen(4096, 2048, 2),
+  },
 ];
 
 /** The child's VmHWM in bytes, or 0 when it cannot be read (gone, or not Linux). */
@@ -152,13 +225,21 @@ async function runCli(repo: string, file: string, timeoutMs: number): Promise<Ou
   }).spawn();
   let peak = 0;
   const poll = setInterval(() => (peak = Math.max(peak, vmHwm(child.pid))), 5);
-  const killer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+  let timedOut = false;
+  const killer = setTimeout(() => {
+    timedOut = true;
+    child.kill("SIGKILL");
+  }, timeoutMs);
   const output = await child.output();
   const ms = performance.now() - start;
   clearInterval(poll);
   clearTimeout(killer);
   const text = new TextDecoder().decode(output.stdout).trim();
-  let result = output.signal ? `killed (${output.signal}) after ${timeoutMs} ms` : "";
+  let result = timedOut
+    ? `killed after ${timeoutMs} ms (timeout)`
+    : output.signal
+    ? `died (${output.signal})`
+    : "";
   try {
     const json = JSON.parse(text.split("\n").at(-1) ?? "");
     result = json.error

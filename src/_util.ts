@@ -65,6 +65,25 @@ export function concatBytes(parts: readonly Uint8Array[]): Uint8Array<ArrayBuffe
   return out;
 }
 
+/**
+ * Copies `count` bytes of `from`, starting at `fromAt`, into `to` at `toAt`. A short run is
+ * copied in a loop, which costs less than a view and `set` (decoders copy millions of tiny rows
+ * or chunks).
+ */
+export function copyBytes(
+  from: Uint8Array,
+  fromAt: number,
+  to: Uint8Array | Uint8ClampedArray,
+  toAt: number,
+  count: number,
+): void {
+  if (count < 64) {
+    for (let i = 0; i < count; i++) to[toAt + i] = from[fromAt + i];
+  } else {
+    to.set(from.subarray(fromAt, fromAt + count), toAt);
+  }
+}
+
 /** Reads one environment variable, or `undefined` when unset or not permitted. */
 export type EnvReader = (name: string) => string | undefined;
 

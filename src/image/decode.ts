@@ -14,7 +14,9 @@ import { checkGif } from "./gif.ts";
 import { checkOrientationMode, type OrientationMode, orientPixels } from "./orientation.ts";
 import { decodePng } from "./png.ts";
 import { decodeTiff } from "./tiff.ts";
-import { MIN_IMAGE_SIDE, type Pixels } from "./pixels.ts";
+import { checkSize, type Pixels } from "./pixels.ts";
+
+export { checkSize };
 
 /** Image formats recognised by their first bytes. */
 export type ImageFormat = "jpeg" | "png" | "gif" | "tiff" | "webp" | "bmp";
@@ -211,19 +213,4 @@ async function jpegFallback(
     );
   }
   return { pixels, orientation };
-}
-
-/**
- * Checks that an image is large enough to classify.
- *
- * @throws {ImageDecodeError} `TOO_SMALL` when a side is under 2 pixels.
- */
-export function checkSize<T extends { width: number; height: number }>(pixels: T): T {
-  if (pixels.width < MIN_IMAGE_SIDE || pixels.height < MIN_IMAGE_SIDE) {
-    throw new ImageDecodeError(
-      "TOO_SMALL",
-      `image is ${pixels.width}x${pixels.height} pixels; at least ${MIN_IMAGE_SIDE}x${MIN_IMAGE_SIDE} is needed`,
-    );
-  }
-  return pixels;
 }

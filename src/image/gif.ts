@@ -6,7 +6,8 @@
  * @module
  */
 import { ImageDecodeError } from "../errors.ts";
-import { checkBudget } from "./budget.ts";
+import { checkBudget, checkWork } from "./budget.ts";
+import { checkSize } from "./pixels.ts";
 
 /** What the GIF's headers say about the first frame. */
 export interface GifInfo {
@@ -20,18 +21,41 @@ export interface GifInfo {
   minCodeSize: number;
   /** Bytes of LZW data in the first frame's sub-blocks. */
   dataBytes: number;
+  /** Extension blocks before the first frame. */
+  extensions: number;
+  /** Data sub-blocks up to the end of the first frame (each costs the decoder a step). */
+  subBlocks: number;
+}
+
+/**
+ * Work in pixel-equivalents (see `WORK_PER_PIXEL_BUDGET`) of imagescript's decoder, measured:
+ * about 30 ns per pixel of the frame or the screen, 45 ns per data sub-block, 160 ns per
+ * extension block. (A legitimate GIF at the full pixel budget: 100 M of the 134 M.)
+ */
+const PIXEL_WORK = 6, SUB_BLOCK_WORK = 16, EXTENSION_WORK = 32;
+
+/** The decoder's work for the first frame, in pixel-equivalents. */
+function decodeWork(info: GifInfo): number {
+  const pixels = info.width * info.height + info.frame.width * info.frame.height;
+  return pixels * PIXEL_WORK + info.subBlocks * SUB_BLOCK_WORK + info.extensions * EXTENSION_WORK;
 }
 
 const truncated = (where: string) =>
   new ImageDecodeError("TRUNCATED", `truncated GIF: the data ends ${where}`);
 
-/** Skips data sub-blocks from `at`; returns the offset after the terminator and the data size. */
-function skipSubBlocks(bytes: Uint8Array, at: number): { end: number; size: number } {
+/**
+ * Skips data sub-blocks from `at`; returns the offset after the terminator, the data size and
+ * the number of sub-blocks.
+ */
+function skipSubBlocks(
+  bytes: Uint8Array,
+  at: number,
+): { end: number; size: number; count: number } {
   let size = 0;
-  for (;;) {
+  for (let count = 0;; count++) {
     if (at >= bytes.length) throw truncated("inside a block");
     const n = bytes[at++];
-    if (n === 0) return { end: at, size };
+    if (n === 0) return { end: at, size, count };
     size += n;
     at += n;
   }
@@ -50,11 +74,15 @@ export function readGifInfo(bytes: Uint8Array): GifInfo {
   const width = u16(bytes, 6);
   const height = u16(bytes, 8);
   let at = 13 + (bytes[10] & 0x80 ? 3 << ((bytes[10] & 7) + 1) : 0);
+  let extensions = 0, subBlocks = 0;
   for (;;) {
     if (at >= bytes.length) throw truncated("before the first image");
     const kind = bytes[at];
     if (kind === 0x21) {
-      at = skipSubBlocks(bytes, at + 2).end;
+      const skipped = skipSubBlocks(bytes, at + 2);
+      at = skipped.end;
+      extensions++;
+      subBlocks += skipped.count;
     } else if (kind === 0x2c) {
       if (at + 11 > bytes.length) throw truncated("inside an image descriptor");
       const frame = {
@@ -67,11 +95,12 @@ export function readGifInfo(bytes: Uint8Array): GifInfo {
       at += 10 + (packed & 0x80 ? 3 << ((packed & 7) + 1) : 0);
       if (at >= bytes.length) throw truncated("before the image data");
       const minCodeSize = bytes[at];
-      const { size } = skipSubBlocks(bytes, at + 1);
+      const { size, count } = skipSubBlocks(bytes, at + 1);
       if (width === 0 || height === 0 || frame.width === 0 || frame.height === 0) {
         throw new ImageDecodeError("CORRUPT", `corrupt GIF: zero size ${width}x${height}`);
       }
-      return { width, height, frame, minCodeSize, dataBytes: size };
+      subBlocks += count;
+      return { width, height, frame, minCodeSize, dataBytes: size, extensions, subBlocks };
     } else {
       throw new ImageDecodeError(
         "CORRUPT",
@@ -82,15 +111,18 @@ export function readGifInfo(bytes: Uint8Array): GifInfo {
 }
 
 /**
- * Checks a GIF before decoding: screen and first frame within the budget, and enough LZW data
- * for the frame (each code, at least `minCodeSize + 1` bits, stands for at most 4096 pixels).
+ * Checks a GIF before decoding: screen and first frame within the budget, a screen (what the
+ * decode returns) at least 2x2, enough LZW data for the frame (each code, at least
+ * `minCodeSize + 1` bits, stands for at most 4096 pixels), and the decoder's work within the
+ * work budget.
  *
- * @throws {ImageDecodeError} `TOO_LARGE`, `TRUNCATED` or `CORRUPT`
+ * @throws {ImageDecodeError} `TOO_LARGE`, `TOO_SMALL`, `TRUNCATED`, `CORRUPT` or `TOO_COMPLEX`
  */
 export function checkGif(bytes: Uint8Array, maxPixels: number): GifInfo {
   const info = readGifInfo(bytes);
   checkBudget("GIF", info.width, info.height, maxPixels, "canvas");
   checkBudget("GIF", info.frame.width, info.frame.height, maxPixels, "frame");
+  checkSize(info);
   const codes = Math.floor((info.dataBytes * 8) / (Math.min(info.minCodeSize, 11) + 1));
   const pixels = info.frame.width * info.frame.height;
   if (codes * 4096 < pixels) {
@@ -100,5 +132,6 @@ export function checkGif(bytes: Uint8Array, maxPixels: number): GifInfo {
         `${info.dataBytes} bytes of LZW data`,
     );
   }
+  checkWork("GIF", decodeWork(info), maxPixels, `${info.subBlocks} sub-blocks`);
   return info;
 }

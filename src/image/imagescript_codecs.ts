@@ -56,10 +56,11 @@ export async function decodeGifWasm(bytes: Uint8Array): Promise<Pixels> {
     if (!frame) throw new Error("gif: no frames");
     const { width, height } = decoder;
     const data = new Uint8Array(width * height * 4);
-    for (let y = 0; y < frame.height && y + frame.y < height; y++) {
-      const row = frame.buffer.subarray(y * frame.width * 4, (y + 1) * frame.width * 4);
-      const visible = Math.min(frame.width, width - frame.x) * 4;
-      data.set(row.subarray(0, visible), ((y + frame.y) * width + frame.x) * 4);
+    // The part of the frame on the screen (a frame past the right edge shows nothing).
+    const visible = Math.max(0, Math.min(frame.width, width - frame.x)) * 4;
+    for (let y = 0; visible > 0 && y < frame.height && y + frame.y < height; y++) {
+      const row = frame.buffer.subarray(y * frame.width * 4, y * frame.width * 4 + visible);
+      data.set(row, ((y + frame.y) * width + frame.x) * 4);
     }
     return { data, width, height, channels: 4 };
   } finally {

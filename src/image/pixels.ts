@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { ImageDecodeError } from "../errors.ts";
 
 /** Interleaved 8-bit pixels, row-major, `channels` values per pixel (gray, RGB or RGBA). */
 export interface Pixels {
@@ -18,6 +19,22 @@ export interface Pixels {
 
 /** Smallest width and height accepted for classification. */
 export const MIN_IMAGE_SIDE = 2;
+
+/**
+ * Checks that an image is large enough to classify. Decoders call it with the header's sizes,
+ * before decoding (no orientation or reduction makes the smaller side larger).
+ *
+ * @throws {ImageDecodeError} `TOO_SMALL` when a side is under 2 pixels.
+ */
+export function checkSize<T extends { width: number; height: number }>(pixels: T): T {
+  if (pixels.width < MIN_IMAGE_SIDE || pixels.height < MIN_IMAGE_SIDE) {
+    throw new ImageDecodeError(
+      "TOO_SMALL",
+      `image is ${pixels.width}x${pixels.height} pixels; at least ${MIN_IMAGE_SIDE}x${MIN_IMAGE_SIDE} is needed`,
+    );
+  }
+  return pixels;
+}
 
 /**
  * Checks a `{data, width, height}` object and works out its channel count from the data length.

@@ -12,10 +12,11 @@
  * @module
  */
 import { ImageDecodeError } from "../errors.ts";
-import { checkBudget } from "./budget.ts";
+import { copyBytes } from "../_util.ts";
+import { checkBudget, checkWork } from "./budget.ts";
 import { inflateParts } from "./inflate.ts";
-import type { Pixels } from "./pixels.ts";
-import { reductionFactor, RowReducer } from "./rows.ts";
+import { checkSize, type Pixels } from "./pixels.ts";
+import { reductionFactor, RowReducer, rowsWork } from "./rows.ts";
 import { readExifOrientation } from "./exif.ts";
 
 /** What IHDR says. */
@@ -37,8 +38,11 @@ interface PngChunks {
   header: PngHeader;
   palette?: Uint8Array;
   trns?: Uint8Array;
-  idat: Uint8Array[];
+  /** The IDAT data, walked again from the first IDAT chunk each time it is iterated. */
+  idat: Iterable<Uint8Array>;
   idatBytes: number;
+  /** Chunks after IHDR, up to IEND. */
+  count: number;
   orientation: number;
 }
 
@@ -69,6 +73,9 @@ const ADAM7 = [[0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2,
   1,
   2,
 ]] as const;
+
+/** Work per chunk in pixel-equivalents (see `WORK_PER_PIXEL_BUDGET`): walking it, twice. */
+const CHUNK_WORK = 16;
 
 const corrupt = (message: string) => new ImageDecodeError("CORRUPT", `corrupt PNG: ${message}`);
 
@@ -105,31 +112,61 @@ export function readPngHeader(bytes: Uint8Array): PngHeader {
   return { width, height, bitDepth, colorType, interlaced: interlace === 1 };
 }
 
+/** Chunk types, as the big-endian number of their four letters. */
+const IDAT = 0x49444154, IEND = 0x49454e44, PLTE = 0x504c5445, TRNS = 0x74524e53;
+const EXIF = 0x65584966;
+
+/** The chunk at `at`: its type, its data (cut at the end of the file) and where the next starts. */
+function chunkAt(bytes: Uint8Array, at: number) {
+  const length = u32(bytes, at);
+  const type = u32(bytes, at + 4);
+  if (length > 2 ** 31) {
+    throw corrupt(
+      `chunk ${String.fromCharCode(...bytes.subarray(at + 4, at + 8))} of length ${length}`,
+    );
+  }
+  const start = at + 8;
+  return {
+    type,
+    length,
+    start,
+    end: Math.min(start + length, bytes.length),
+    next: start + length + 4,
+  };
+}
+
 /** Walks the chunks after IHDR up to IEND (or the end of the data). */
-function readChunks(bytes: Uint8Array): PngChunks {
-  const header = readPngHeader(bytes);
-  const chunks: PngChunks = { header, idat: [], idatBytes: 0, orientation: 1 };
-  for (let at = 33; at + 8 <= bytes.length;) {
-    const length = u32(bytes, at);
-    const type = String.fromCharCode(...bytes.subarray(at + 4, at + 8));
-    if (length > 2 ** 31) throw corrupt(`chunk ${type} of length ${length}`);
-    const start = at + 8;
-    const end = Math.min(start + length, bytes.length); // a cut-off chunk keeps what it has
-    if (type === "IEND") break;
-    if (type === "IDAT") {
-      chunks.idat.push(bytes.subarray(start, end));
-      chunks.idatBytes += end - start;
-    } else if (type === "PLTE") {
+function readChunks(bytes: Uint8Array, header: PngHeader): PngChunks {
+  let idatFrom = 0;
+  const idat = { [Symbol.iterator]: () => idatParts(bytes, idatFrom) };
+  const chunks: PngChunks = { header, idat, idatBytes: 0, count: 0, orientation: 1 };
+  for (let at = 33; at + 8 <= bytes.length; chunks.count++) {
+    const { type, length, start, end, next } = chunkAt(bytes, at);
+    if (type === IEND) break;
+    if (type === IDAT) {
+      idatFrom ||= at;
+      chunks.idatBytes += end - start; // a cut-off chunk keeps what it has
+    } else if (type === PLTE) {
       if (length % 3 !== 0 || length > 768) throw corrupt(`PLTE of ${length} bytes`);
       chunks.palette = bytes.subarray(start, end);
-    } else if (type === "tRNS") {
+    } else if (type === TRNS) {
       chunks.trns = bytes.subarray(start, end);
-    } else if (type === "eXIf") {
+    } else if (type === EXIF) {
       chunks.orientation = readExifOrientation(bytes, start, end);
     }
-    at = start + length + 4;
+    at = next;
   }
   return chunks;
+}
+
+/** The data of the IDAT chunks from `at` up to IEND, in order; empty ones are skipped. */
+function* idatParts(bytes: Uint8Array, at: number): Generator<Uint8Array> {
+  while (at > 0 && at + 8 <= bytes.length) {
+    const { type, start, end, next } = chunkAt(bytes, at);
+    if (type === IEND) return;
+    if (type === IDAT && end > start) yield bytes.subarray(start, end);
+    at = next;
+  }
 }
 
 /** Bytes of one filtered row (without the filter-type byte) of `width` pixels. */
@@ -244,9 +281,15 @@ function rowConverter(chunks: PngChunks, channels: 1 | 3 | 4): RowConverter {
         out[4 * x + 3] = a;
       }
     } else if (samples !== out) {
-      out.set(samples.subarray(0, count));
+      copyBytes(samples, 0, out, 0, count);
     }
   };
+}
+
+/** A filtered row's buffer (the filter-type byte, then the row) and a view of the row alone. */
+function rowBuffer(length: number): { raw: Uint8Array; row: Uint8Array } {
+  const raw = new Uint8Array(length);
+  return { raw, row: raw.subarray(1) };
 }
 
 /**
@@ -264,27 +307,29 @@ async function readRows(
   const layout = passes(header).map((p) => passSize(header, p));
   const line = new Uint8Array(header.width * channels);
   let pass = 0, y = 0, done = 0;
-  let cur = new Uint8Array(1 + rowBytes(header, layout[0].width));
-  let prev = new Uint8Array(cur.length);
+  let cur = rowBuffer(1 + rowBytes(header, layout[0].width));
+  let prev = rowBuffer(cur.raw.length);
   let fill = 0;
   for await (const chunk of inflateParts(chunks.idat)) {
     for (let at = 0; at < chunk.length && pass < layout.length;) {
-      const take = Math.min(cur.length - fill, chunk.length - at);
-      cur.set(chunk.subarray(at, at + take), fill);
+      const take = Math.min(cur.raw.length - fill, chunk.length - at);
+      copyBytes(chunk, at, cur.raw, fill, take);
       fill += take;
       at += take;
-      if (fill < cur.length) break;
-      const row = cur.subarray(1);
-      unfilter(cur[0], row, prev.subarray(1), bpp);
-      convert(row, layout[pass].width, line);
+      if (fill < cur.raw.length) break;
+      unfilter(cur.raw[0], cur.row, prev.row, bpp);
+      convert(cur.row, layout[pass].width, line);
       onRow(line, pass, y, layout[pass].width);
       done++;
-      [cur, prev, fill] = [prev, cur, 0];
+      const swap = cur;
+      cur = prev;
+      prev = swap;
+      fill = 0;
       if (++y === layout[pass].height) {
         y = 0;
         if (++pass < layout.length) {
-          cur = new Uint8Array(1 + rowBytes(header, layout[pass].width));
-          prev = new Uint8Array(cur.length);
+          cur = rowBuffer(1 + rowBytes(header, layout[pass].width));
+          prev = rowBuffer(cur.raw.length);
         }
       }
     }
@@ -305,10 +350,15 @@ export async function decodePng(
   bytes: Uint8Array,
   options: DecodePngOptions,
 ): Promise<{ pixels: Pixels; orientation: number }> {
-  const chunks = readChunks(bytes);
-  const { header } = chunks;
+  const header = readPngHeader(bytes);
   checkBudget("PNG", header.width, header.height, options.maxPixels);
+  checkSize(header);
+  const chunks = readChunks(bytes, header);
+  const rows = passes(header).reduce((n, p) => n + passSize(header, p).height, 0);
   const needed = expectedBytes(header);
+  const pixels = header.width * header.height * (header.interlaced ? 2 : 1); // Adam7: + a copy
+  const work = chunks.count * CHUNK_WORK + rowsWork(needed, rows, pixels);
+  checkWork("PNG", work, options.maxPixels, `${rows} rows in ${chunks.count} chunks`);
   if (chunks.idatBytes * MAX_DEFLATE_RATIO + 1024 < needed) {
     throw new ImageDecodeError(
       "TRUNCATED",
@@ -319,12 +369,12 @@ export async function decodePng(
   const channels = outputChannels(chunks);
   const factor = reductionFactor(header.width, header.height, options.minWidth, options.minHeight);
   const reducer = new RowReducer(header.width, header.height, channels, factor);
-  let rows: number;
+  let done: number;
   try {
     if (!header.interlaced) {
-      rows = await readRows(chunks, channels, (line) => reducer.push(line));
+      done = await readRows(chunks, channels, (line) => reducer.push(line));
     } else {
-      rows = await readInterlaced(chunks, channels, reducer);
+      done = await readInterlaced(chunks, channels, reducer);
     }
   } catch (error) {
     if (error instanceof ImageDecodeError) throw error;
@@ -332,11 +382,10 @@ export async function decodePng(
       cause: error,
     });
   }
-  const total = passes(header).reduce((n, p) => n + passSize(header, p).height, 0);
-  if (rows < total) {
+  if (done < rows) {
     throw new ImageDecodeError(
       "TRUNCATED",
-      `truncated PNG: the image data ends after ${rows} of ${total} rows`,
+      `truncated PNG: the image data ends after ${done} of ${rows} rows`,
     );
   }
   return { pixels: reducer.output, orientation: chunks.orientation };

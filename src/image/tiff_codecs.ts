@@ -7,6 +7,11 @@
  */
 import { inflateParts } from "./inflate.ts";
 
+/** The LZW string table, shared by every call (the decoder is synchronous): where each string
+ * starts in the output and its length. Entries are written before they are read. */
+const starts = new Int32Array(4096);
+const lengths = new Int32Array(4096);
+
 /**
  * Decodes TIFF LZW data into `out` (filled up to its length at most).
  *
@@ -14,8 +19,6 @@ import { inflateParts } from "./inflate.ts";
  * @throws {Error} on an impossible code
  */
 export function lzwDecode(input: Uint8Array, out: Uint8Array): number {
-  const starts = new Int32Array(4096);
-  const lengths = new Int32Array(4096);
   const limit = out.length;
   let width = 9, next = 258, acc = 0, nbits = 0, i = 0, o = 0;
   let prevStart = -1, prevLength = 0;

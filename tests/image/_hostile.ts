@@ -16,9 +16,23 @@ export function jpegClaiming(width: number, height: number): Uint8Array {
   return withSofSize(encodeDcJpeg(2, 2, () => [200, 100, 50]), width, height);
 }
 
+/** A zlib stream of `length` zero bytes, streamed through `CompressionStream` in 1 MB pieces. */
+export async function deflatedZeros(length: number): Promise<Uint8Array> {
+  const piece: Uint8Array<ArrayBuffer> = new Uint8Array(Math.min(length, 1 << 20));
+  const stream = new ReadableStream<Uint8Array<ArrayBuffer>>({
+    start(controller) {
+      for (let left = length; left > 0; left -= piece.length) {
+        controller.enqueue(left >= piece.length ? piece : piece.subarray(0, left));
+      }
+      controller.close();
+    },
+  }).pipeThrough(new CompressionStream("deflate"));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
 /**
- * A PNG of `width x height` RGB whose rows are all zero, deflated (streamed through
- * `CompressionStream` in 1 MB pieces, so the generator itself stays small in memory).
+ * A PNG of `width x height` RGB whose rows are all zero, deflated by {@linkcode deflatedZeros}
+ * (so the generator itself stays small in memory).
  */
 export async function zeroRowsPng(
   width: number,
@@ -38,16 +52,7 @@ export async function zeroRowsPng(
     const w = Math.ceil((width - x0) / dx), h = Math.ceil((height - y0) / dy);
     if (w > 0 && h > 0) total += h * (1 + w * 3);
   }
-  const piece: Uint8Array<ArrayBuffer> = new Uint8Array(Math.min(total, 1 << 20));
-  const stream = new ReadableStream<Uint8Array<ArrayBuffer>>({
-    start(controller) {
-      for (let left = total; left > 0; left -= piece.length) {
-        controller.enqueue(left >= piece.length ? piece : piece.subarray(0, left));
-      }
-      controller.close();
-    },
-  }).pipeThrough(new CompressionStream("deflate"));
-  const zlib = new Uint8Array(await new Response(stream).arrayBuffer());
+  const zlib = await deflatedZeros(total);
   return pngFile([
     pngChunk("IHDR", ihdr(width, height, 8, 2, interlace ? 1 : 0)),
     pngChunk("IDAT", zlib),
