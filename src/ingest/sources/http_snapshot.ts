@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { mediaType } from "../../_util.ts";
 import { Backoff, type BackoffOptions } from "../backoff.ts";
 import { HttpAuth } from "../auth/http_auth.ts";
 import type { Credentials } from "../auth/credentials.ts";
@@ -144,11 +145,6 @@ export class HttpSource implements Source {
 
 /** Content types that are never a camera image: a login or error page, an API's answer. */
 const TEXT = /^\s*(?:text\/|application\/(?:json|xml|xhtml\+xml|problem\+json)\s*(?:;|$))/i;
-
-/** The media type of a Content-Type, lower-cased, without parameters. */
-function mediaType(contentType: string | null): string {
-  return (contentType ?? "").split(";")[0].trim().toLowerCase();
-}
 
 /**
  * Refuses an answer in text (its body is never read).
