@@ -77,10 +77,11 @@ export class HttpSource implements Source {
   async run(context: SourceContext): Promise<void> {
     const { signal, clock } = context;
     const backoff = new Backoff({ random: () => clock.random(), ...this.#backoff });
+    const skips = skipLog(context); // across reconnects, as the states it logs
     while (!signal.aborted) {
       const started = clock.now();
       try {
-        const streamed = await this.#once(context, () => backoff.reset());
+        const streamed = await this.#once(context, () => backoff.reset(), skips);
         if (signal.aborted) break;
         if (streamed) throw new Error("stream ended");
         await clock.sleep(Math.max(0, started + this.#options.everyMs - clock.now()), signal);
@@ -92,7 +93,11 @@ export class HttpSource implements Source {
   }
 
   /** One request: a snapshot (returns false) or a whole stream (returns true when it ends). */
-  async #once(context: SourceContext, online: () => void): Promise<boolean> {
+  async #once(
+    context: SourceContext,
+    online: () => void,
+    skips: ReturnType<typeof skipLog>,
+  ): Promise<boolean> {
     const o = this.#options;
     const { response, abort } = await openHttp(o.url, this.#auth, {
       connectTimeoutMs: o.connectTimeoutMs,
@@ -102,7 +107,6 @@ export class HttpSource implements Source {
     try {
       const type = response.headers.get("content-type");
       const framing = mjpegFraming(type);
-      const skips = skipLog(context);
       const kind = framing === undefined
         ? "snapshot"
         : framing.kind === "multipart"
