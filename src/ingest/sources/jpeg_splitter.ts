@@ -49,7 +49,10 @@ export class JpegSplitter {
   #reported = false;
   /** Bytes skipped outside images, and images dropped as broken or too large. */
   skippedBytes = 0;
-  /** Images abandoned: a new start marker before the end, corrupt, too long a fill run, or over the size limit. */
+  /**
+   * Images abandoned: a new start marker before the end, a corrupt marker structure, too long a
+   * fill run, or over the size limit.
+   */
   brokenImages = 0;
 
   /**

@@ -31,7 +31,7 @@ const BARE_MJPEG = /^\s*(?:video\/(?:x-motion-jpeg|x-mjpeg|mjpeg)|image\/x-mjpeg
  * @example
  * ```ts
  * import { mjpegFraming } from "./mjpeg.ts";
- * mjpegFraming("multipart/x-mixed-replace; boundary=frame"); // {kind: "multipart", boundary: "frame"}
+ * mjpegFraming("multipart/x-mixed-replace;boundary=frame"); // {kind: "multipart", boundary: …}
  * mjpegFraming("multipart/x-mixed-replace"); // {kind: "no boundary"}
  * mjpegFraming("video/x-motion-jpeg"); // {kind: "bare"}
  * mjpegFraming("image/jpeg"); // undefined
