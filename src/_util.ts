@@ -15,6 +15,11 @@ export function errorMessage(error: unknown): string {
   return String(error);
 }
 
+/** The media type of a `Content-Type` header, lower case, without parameters ("" if none). */
+export function mediaType(header: string | null): string {
+  return (header ?? "").split(";")[0].trim().toLowerCase();
+}
+
 /** The median of some numbers (the mean of the middle two for an even count; NaN for none). */
 export function median(values: readonly number[]): number {
   if (values.length === 0) return NaN;

@@ -1,6 +1,6 @@
 /** The shared private helpers of `src/_util.ts`. */
 import { assert, assertEquals, assertRejects, assertStrictEquals } from "./_assert.ts";
-import { concatBytes, errorMessage, median, sizeOf, withTimeout } from "../src/_util.ts";
+import { concatBytes, errorMessage, median, mediaType, sizeOf, withTimeout } from "../src/_util.ts";
 
 Deno.test("errorMessage, median and sizeOf", () => {
   assertStrictEquals(errorMessage(new RangeError("out")), "out");
@@ -10,6 +10,15 @@ Deno.test("errorMessage, median and sizeOf", () => {
   assertStrictEquals(median([4, 1, 3, 2]), 2.5);
   assert(Number.isNaN(median([])));
   assertEquals([sizeOf([1, 224, 224, 3]), sizeOf([]), sizeOf([5, 0])], [150528, 1, 0]);
+});
+
+Deno.test("mediaType: lower case, without parameters, empty for none", () => {
+  assertStrictEquals(mediaType(" Text/HTML ; charset=utf-8"), "text/html");
+  assertStrictEquals(
+    mediaType("multipart/x-mixed-replace;boundary=frame"),
+    "multipart/x-mixed-replace",
+  );
+  assertStrictEquals(mediaType(null), "");
 });
 
 Deno.test("concatBytes joins parts in order into a new array", () => {

@@ -5,9 +5,14 @@
  * @module
  */
 
-/** Why a source or sink failed. */
+/**
+ * Why a source or sink failed. `CONTENT_TYPE`: a camera answered something that is never an
+ * image (`text/html`: a login or error page); `PROTOCOL`: a stream breaks its format (an MJPEG
+ * boundary over 70 characters, oversized part headers).
+ */
 export type IngestErrorCode =
   | "HTTP_STATUS"
+  | "CONTENT_TYPE"
   | "TIMEOUT"
   | "NETWORK"
   | "PROTOCOL"
@@ -19,7 +24,7 @@ export type IngestErrorCode =
 export class IngestSourceError extends Error {
   /** Machine-readable reason. */
   readonly code: IngestErrorCode;
-  /** The HTTP status, for `HTTP_STATUS`. */
+  /** The HTTP status, for `HTTP_STATUS` and `CONTENT_TYPE`. */
   readonly status?: number;
 
   /** Creates the error with a reason code and a message that names the problem. */

@@ -1,14 +1,16 @@
 /**
- * The HTTP camera source: `http(s)://` URLs. A response of `multipart/x-mixed-replace` (or a
- * bare `video/x-motion-jpeg` run of JPEGs) is read as an MJPEG stream; anything else is a
- * snapshot, polled every `everyMs`. Credentials (Basic, Digest, Bearer) come from
- * {@linkcode takeCredentials}. Failures (no connection, timeouts, HTTP errors, a stream that
- * hangs) are logged once per change and retried with exponential backoff and jitter; the body
- * of a 200 is always handed on, so HTML or a truncated JPEG reaches the decoder and comes back
- * as an `ImageDecodeError`.
+ * The HTTP camera source: `http(s)://` URLs. A response of `multipart/x-mixed-replace` is read
+ * as an MJPEG stream (one without its boundary, and a bare `video/x-motion-jpeg` run of JPEGs,
+ * are split on the JPEG markers); anything else is a snapshot, polled every `everyMs`.
+ * Credentials (Basic, Digest, Bearer) come from {@linkcode takeCredentials}. Failures (no
+ * connection, timeouts, HTTP errors, an answer in text such as a login page, a stream that
+ * hangs or breaks its format) are logged once per change and retried with exponential backoff
+ * and jitter. A 200 image body is handed on as it is, so a truncated JPEG reaches the decoder
+ * and comes back as an `ImageDecodeError`.
  *
  * @module
  */
+import { mediaType } from "../../_util.ts";
 import { Backoff, type BackoffOptions } from "../backoff.ts";
 import { HttpAuth } from "../auth/http_auth.ts";
 import type { Credentials } from "../auth/credentials.ts";
@@ -16,10 +18,11 @@ import type { FetchLike } from "../auth/http_auth.ts";
 import { redactUrl } from "../redact.ts";
 import type { Source, SourceContext } from "../types.ts";
 import { waitAfterFailure } from "./_offline.ts";
+import { IngestSourceError } from "../errors.ts";
 import { openHttp, readBody } from "./http_io.ts";
 import { MAX_FRAME_BYTES } from "./jpeg_splitter.ts";
-import { multipartBoundary } from "./multipart.ts";
-import { readMjpeg } from "./mjpeg.ts";
+import { mjpegFraming, readMjpeg } from "./mjpeg.ts";
+import { skipLog } from "./_skips.ts";
 
 /** Options of {@linkcode HttpSource}. */
 export interface HttpSourceOptions {
@@ -74,10 +77,11 @@ export class HttpSource implements Source {
   async run(context: SourceContext): Promise<void> {
     const { signal, clock } = context;
     const backoff = new Backoff({ random: () => clock.random(), ...this.#backoff });
+    const skips = skipLog(context); // across reconnects, as the states it logs
     while (!signal.aborted) {
       const started = clock.now();
       try {
-        const streamed = await this.#once(context, () => backoff.reset());
+        const streamed = await this.#once(context, () => backoff.reset(), skips);
         if (signal.aborted) break;
         if (streamed) throw new Error("stream ended");
         await clock.sleep(Math.max(0, started + this.#options.everyMs - clock.now()), signal);
@@ -89,7 +93,11 @@ export class HttpSource implements Source {
   }
 
   /** One request: a snapshot (returns false) or a whole stream (returns true when it ends). */
-  async #once(context: SourceContext, online: () => void): Promise<boolean> {
+  async #once(
+    context: SourceContext,
+    online: () => void,
+    skips: ReturnType<typeof skipLog>,
+  ): Promise<boolean> {
     const o = this.#options;
     const { response, abort } = await openHttp(o.url, this.#auth, {
       connectTimeoutMs: o.connectTimeoutMs,
@@ -98,25 +106,60 @@ export class HttpSource implements Source {
     });
     try {
       const type = response.headers.get("content-type");
-      const boundary = multipartBoundary(type);
+      const framing = mjpegFraming(type);
+      const kind = framing === undefined
+        ? "snapshot"
+        : framing.kind === "multipart"
+        ? "MJPEG"
+        : framing.kind === "bare"
+        ? "bare MJPEG"
+        : "MJPEG without boundary";
       const emit = (bytes: Uint8Array) => {
         online();
-        context.status("connection", "online", `online (${boundary ? "MJPEG" : "snapshot"})`);
+        skips.onImage();
+        context.status("connection", "online", `online (${kind})`);
         context.emit({ source: this.name, bytes, time: context.clock.now() });
       };
-      if (boundary || /^\s*video\/x-motion-jpeg/i.test(type ?? "")) {
-        await readMjpeg(response.body!, {
-          boundary,
-          readTimeoutMs: o.readTimeoutMs,
-          maxFrameBytes: o.maxFrameBytes,
-          onFrame: emit,
-        });
-        return true;
+      if (framing === undefined) {
+        refuseText(type, response.status);
+        emit(await readBody(response.body!, o.readTimeoutMs, o.maxFrameBytes));
+        return false;
       }
-      emit(await readBody(response.body!, o.readTimeoutMs, o.maxFrameBytes));
-      return false;
+      if (framing.kind === "no boundary") {
+        context.status(
+          "framing",
+          "no boundary",
+          `${mediaType(type)} with no boundary: splitting the stream on the JPEG markers`,
+          "warn",
+        );
+      }
+      await readMjpeg(response.body!, {
+        boundary: framing.boundary,
+        readTimeoutMs: o.readTimeoutMs,
+        maxFrameBytes: o.maxFrameBytes,
+        onFrame: emit,
+        onSkip: skips.onSkip,
+      });
+      return true;
     } finally {
       abort();
     }
   }
+}
+
+/** Content types that are never a camera image: a login or error page, an API's answer. */
+const TEXT = /^\s*(?:text\/|application\/(?:json|xml|xhtml\+xml|problem\+json)\s*(?:;|$))/i;
+
+/**
+ * Refuses an answer in text (its body is never read).
+ *
+ * @throws {IngestSourceError} `CONTENT_TYPE`: "answered text/html (HTTP 200), not an image".
+ */
+function refuseText(contentType: string | null, status: number): void {
+  if (!TEXT.test(contentType ?? "")) return;
+  throw new IngestSourceError(
+    "CONTENT_TYPE",
+    `answered ${mediaType(contentType)} (HTTP ${status}), not an image`,
+    { status },
+  );
 }

@@ -8,6 +8,7 @@
 import { errorMessage } from "../../_util.ts";
 import type { Source, SourceContext } from "../types.ts";
 import { JpegSplitter, MAX_FRAME_BYTES } from "./jpeg_splitter.ts";
+import { skipLog } from "./_skips.ts";
 
 /** Options of {@linkcode StreamSource}. */
 export interface StreamSourceOptions {
@@ -34,7 +35,10 @@ export class StreamSource implements Source {
   /** Reads until end of input or abort. */
   async run(context: SourceContext): Promise<void> {
     const readable = this.#options.readable ?? Deno.stdin.readable;
-    const splitter = new JpegSplitter(this.#options.maxFrameBytes ?? MAX_FRAME_BYTES);
+    const skips = skipLog(context);
+    const splitter = new JpegSplitter(this.#options.maxFrameBytes ?? MAX_FRAME_BYTES, {
+      onSkip: skips.onSkip,
+    });
     const reader = readable.getReader();
     const cancel = () => reader.cancel().catch(() => {});
     context.signal.addEventListener("abort", cancel, { once: true });
@@ -44,6 +48,7 @@ export class StreamSource implements Source {
         const { done, value } = await reader.read();
         if (done) break;
         for (const bytes of splitter.push(value)) {
+          skips.onImage();
           context.emit({ source: this.name, bytes, time: context.clock.now() });
         }
       }

@@ -1,7 +1,8 @@
 /**
  * The HTTP snapshot source against a fake camera on loopback: labels of the development photos,
- * Basic and Digest (MD5, SHA-256) logins, a wrong password, garbage answers, a camera that
- * hangs mid-body, and one that goes offline and comes back. Timings are shortened.
+ * Basic and Digest (MD5, SHA-256) logins, a wrong password, garbage answers (a login page is
+ * logged as "answered text/html", never handed to the model), a camera that hangs mid-body,
+ * and one that goes offline and comes back. Timings are shortened.
  */
 import { assert, assertEquals } from "../../_assert.ts";
 import { FAST_BACKOFF, ingestUntil, top1, withModel } from "../_harness.ts";
@@ -9,6 +10,7 @@ import { type CameraAuth, FakeCamera, jpegResponse } from "../_camera.ts";
 import { readPhotos } from "../_photos.ts";
 import { createSource } from "../../../src/ingest/sources/create.ts";
 import { Redactor } from "../../../src/ingest/redact.ts";
+import { runSource } from "../_source_run.ts";
 
 const photos = await readPhotos();
 const labelBySize = new Map(photos.map((p) => [p.bytes.length, p.label]));
@@ -154,13 +156,13 @@ Deno.test("garbage answers (HTML, a truncated JPEG, a hang mid-body) are logged 
         until: (r) => r.events.length >= 2,
       });
       const log = run.lines.join("\n");
-      assert(/ImageDecodeError UNSUPPORTED_FORMAT/.test(log), log);
+      assert(/offline: answered text\/html \(HTTP 200\), not an image/.test(log), log);
       assert(/ImageDecodeError TRUNCATED/.test(log), log);
       assert(/offline: no data for 300 ms/.test(log), log);
       assert(/frames decode again/.test(log), log);
       assertEquals(top1(run.events[0]), good.label);
       const stats = Object.values(run.stats.sources)[0];
-      assertEquals(stats.bad, 2);
+      assertEquals(stats.bad, 1); // the HTML never reached the decoder
     });
   } finally {
     await camera.stop();
@@ -195,5 +197,30 @@ Deno.test("a camera flapping offline and online is picked up again each time", a
     });
   } finally {
     await camera.stop();
+  }
+});
+
+Deno.test("a URL that answers HTML is logged as 'answered text/html' with its status, once, and never online", async () => {
+  // Issue 21 item 7: it was logged as "online (snapshot)", then a hex dump per frame.
+  for (const type of ["text/html; charset=utf-8", "application/json"]) {
+    const camera = new FakeCamera(() =>
+      new Response("<!DOCTYPE html><html><body>Please log in</body></html>", {
+        headers: { "content-type": type },
+      })
+    ).start();
+    try {
+      const source = createSource(`${camera.origin}/`, FAST);
+      const run = await runSource(source, () => camera.requests >= 4);
+      assert(camera.requests >= 4, `${camera.requests} requests`);
+      assertEquals(run.frames.length, 0);
+      const media = type.split(";")[0];
+      assertEquals(run.lines.length, 1, run.lines.join("\n"));
+      assert(
+        run.lines[0].startsWith(`offline: answered ${media} (HTTP 200), not an image; retrying`),
+        run.lines[0],
+      );
+    } finally {
+      await camera.stop();
+    }
   }
 });

@@ -1,7 +1,9 @@
 /**
  * MJPEG streams at 10 fps from a fake camera in the three boundary styles (ESP32-CAM with
  * Content-Length and X-Timestamp, Frigate without Content-Length, Home Assistant's
- * `boundary=--frameboundary`), a stream that hangs mid-way, and one that ends.
+ * `boundary=--frameboundary`), a stream that hangs mid-way, and one that ends; and the hostile
+ * streams of issue 17 (no boundary, a bare MJPEG, a 10 KB boundary, a run of FF fill bytes),
+ * read without a model: what comes out and what is logged.
  */
 import { assert, assertEquals } from "../../_assert.ts";
 import { FAST_BACKOFF, ingestUntil, top1, withModel } from "../_harness.ts";
@@ -9,6 +11,10 @@ import { FakeCamera, streamResponse } from "../_camera.ts";
 import { concat, padded, readPhotos, syntheticJpeg } from "../_photos.ts";
 import { MJPEG_TYPES, mjpegPart } from "../_mjpeg.ts";
 import { createSource } from "../../../src/ingest/sources/create.ts";
+import { mjpegFraming } from "../../../src/ingest/sources/mjpeg.ts";
+import { MAX_FILL_BYTES } from "../../../src/ingest/sources/jpeg_splitter.ts";
+import { chunkedBody, fillRun, sameLetterMultipart } from "../_hostile_streams.ts";
+import { runSource } from "../_source_run.ts";
 
 const photos = await readPhotos();
 const labelBySize = new Map(photos.map((p) => [p.bytes.length, p.label]));
@@ -119,6 +125,101 @@ Deno.test("frames arriving faster than inference: the newest wins, stale ones ar
     });
   } finally {
     stop.abort();
+    await camera.stop();
+  }
+});
+
+Deno.test("the framing comes from the content type: boundary, none, or a bare MJPEG", () => {
+  assertEquals(mjpegFraming(MJPEG_TYPES.frigate), { kind: "multipart", boundary: "frame" });
+  assertEquals(mjpegFraming("multipart/x-mixed-replace"), { kind: "no boundary" });
+  assertEquals(mjpegFraming("Multipart/x-mixed-replace; charset=x"), { kind: "no boundary" });
+  assertEquals(mjpegFraming("video/x-motion-jpeg"), { kind: "bare" });
+  assertEquals(mjpegFraming("image/jpeg"), undefined);
+  assertEquals(mjpegFraming(null), undefined);
+});
+
+/** A camera answering `bytes` once per connection, with `contentType`, in 16 KB chunks. */
+function oneShotCamera(contentType: string, bytes: Uint8Array): FakeCamera {
+  return new FakeCamera(() =>
+    new Response(chunkedBody(bytes, 16 * 1024), { headers: { "content-type": contentType } })
+  ).start();
+}
+
+Deno.test("multipart without a boundary: 'no boundary' is logged and the JPEGs still come out", async () => {
+  // Finding 10 of issue 17: it was read as one 32 MB snapshot (350-400 MB RSS), no frame.
+  const three = photos.slice(0, 3).map((p) => p.bytes);
+  const camera = oneShotCamera(
+    "multipart/x-mixed-replace",
+    concat(...three.map((p, i) => mjpegPart("esp32", p, i))),
+  );
+  try {
+    const source = createSource(`${camera.origin}/stream`, FAST);
+    const run = await runSource(source, (r) => r.frames.length >= 3);
+    assertEquals(run.frames.map((f) => f.bytes), three);
+    assertEquals(run.lines.slice(0, 2), [
+      "multipart/x-mixed-replace with no boundary: splitting the stream on the JPEG markers",
+      "online (MJPEG without boundary)",
+    ]);
+  } finally {
+    await camera.stop();
+  }
+});
+
+Deno.test("a bare MJPEG (video/x-motion-jpeg) is logged as one and split into its JPEGs", async () => {
+  const three = photos.slice(0, 3).map((p) => p.bytes);
+  const camera = oneShotCamera("video/x-motion-jpeg", concat(...three));
+  try {
+    const run = await runSource(
+      createSource(`${camera.origin}/video`, FAST),
+      (r) => r.frames.length >= 3,
+    );
+    assertEquals(run.frames.map((f) => f.bytes), three);
+    assertEquals(run.lines[0], "online (bare MJPEG)");
+    assert(!run.lines.some((l) => l.includes("snapshot")), run.lines.join("\n"));
+  } finally {
+    await camera.stop();
+  }
+});
+
+Deno.test("a 10 KB boundary is refused before any byte is searched: logged once, retried", async () => {
+  // Finding 6 of issue 17: 10 KB of "a" as the boundary, over a body of "a".
+  const { boundary, bytes } = sameLetterMultipart(10 * 1024, 1024 * 1024);
+  const camera = oneShotCamera(`multipart/x-mixed-replace; boundary=${boundary}`, bytes);
+  try {
+    const run = await runSource(
+      createSource(`${camera.origin}/stream`, FAST),
+      () => camera.served >= 3,
+    );
+    assert(camera.served >= 3, `${camera.served} connections`);
+    assertEquals(run.frames.length, 0);
+    assertEquals(run.lines.length, 1, run.lines.join("\n"));
+    assert(
+      run.lines[0].startsWith("offline: MJPEG boundary over 70 characters (10240; RFC 2046"),
+      run.lines[0],
+    );
+  } finally {
+    await camera.stop();
+  }
+});
+
+Deno.test("a run of FF fill bytes in a bare MJPEG is skipped and logged; the next JPEG comes out", async () => {
+  // Finding 7 of issue 17 over HTTP: it ran 80 s before the first frame, with nothing logged.
+  const [a] = photos.map((p) => p.bytes);
+  const camera = oneShotCamera("video/x-motion-jpeg", concat(fillRun(2 * 1024 * 1024), a, a));
+  try {
+    const run = await runSource(
+      createSource(`${camera.origin}/video`, FAST),
+      (r) => r.frames.length >= 2,
+    );
+    assertEquals(run.frames.map((f) => f.bytes), [a, a]);
+    // The start marker and one fill byte over the cap are dropped with the image.
+    const fill = `skipped ${
+      MAX_FILL_BYTES + 3
+    } bytes: a run of over ${MAX_FILL_BYTES} FF fill bytes`;
+    assertEquals(run.lines[0], fill);
+    assert(/^skipped \d+ bytes: \d+ bytes without a JPEG start$/.test(run.lines[1]), run.lines[1]);
+    assertEquals(run.lines.slice(2, 4), ["whole images again", "online (bare MJPEG)"]);
+  } finally {
     await camera.stop();
   }
 });

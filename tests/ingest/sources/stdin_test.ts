@@ -1,11 +1,15 @@
 /**
  * The stdin source through the real CLI: `deno task ingest -` with JPEGs piped in back to back
- * (as `rpicam-vid --codec mjpeg -o -` writes them).
+ * (as `rpicam-vid --codec mjpeg -o -` writes them), and the source alone on a hostile stream.
  */
 import { assert, assertEquals } from "../../_assert.ts";
 import { concat, readPhotos } from "../_photos.ts";
 import { LineReader } from "../_lines.ts";
 import type { IngestEvent } from "../../../src/ingest/event.ts";
+import { StreamSource } from "../../../src/ingest/sources/stdin.ts";
+import { MAX_FILL_BYTES } from "../../../src/ingest/sources/jpeg_splitter.ts";
+import { chunkedBody, fillRun } from "../_hostile_streams.ts";
+import { runSource } from "../_source_run.ts";
 
 const CLI = new URL("../../../src/cli/ingest.ts", import.meta.url);
 
@@ -58,4 +62,18 @@ Deno.test("stdin: each piped JPEG gives an event with its label; end of input en
     await child.status;
     await stderr;
   }
+});
+
+Deno.test("stdin: a run of FF fill bytes is skipped and logged, and the JPEG after it comes out", async () => {
+  const [photo] = await readPhotos();
+  const readable = chunkedBody(concat(fillRun(256 * 1024), photo.bytes), 4096);
+  const run = await runSource(new StreamSource({ readable }), () => false);
+  assertEquals(run.frames.map((f) => f.bytes), [photo.bytes]);
+  assertEquals(run.lines, [
+    "reading JPEGs",
+    `skipped ${MAX_FILL_BYTES + 3} bytes: a run of over ${MAX_FILL_BYTES} FF fill bytes`,
+    "whole images again",
+    `1 broken image(s) skipped, 0 bytes of an unfinished image at end of input`,
+    "end of input",
+  ]);
 });
