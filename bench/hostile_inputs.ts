@@ -17,6 +17,15 @@
 import jpegJs from "npm:jpeg-js@0.4.4";
 import { parseArgs } from "../src/cli/parse_args.ts";
 import { upscaledJpeg } from "../tests/image/_jpeg_dc.ts";
+import {
+  beforeFirstScan,
+  emptyComments,
+  repeatedAcScanJpeg,
+  repeatedSosCmykJpeg,
+  validScansJpeg,
+  worstCaseFallbackJpeg,
+  worstCaseJpeg,
+} from "../tests/image/_jpeg_scans.ts";
 import { claimingGif, encodeGif } from "../tests/image/_gif.ts";
 import {
   jpegClaiming,
@@ -97,6 +106,47 @@ const CASES: Case[] = [
     name: "TIFF deflate 3840x2160 zeros (4K, legit)",
     ext: "tif",
     make: () => tiffDeflateZeros(3840, 2160),
+  },
+  // Issue 17, finding 3: progressive scan bombs and a baseline file of repeated scans.
+  {
+    name: "JPEG 5792x5792 grey progressive, 1 AC scan x 20,000 (issue 17)",
+    ext: "jpg",
+    make: () => repeatedAcScanJpeg(5792, 20000),
+  },
+  {
+    name: "JPEG 5792x5792 grey progressive, 882 valid AC scans (issue 17)",
+    ext: "jpg",
+    make: () => validScansJpeg(5792),
+  },
+  {
+    name: "JPEG 2896x2896 grey progressive, 1 AC scan x 5,000 (issue 17)",
+    ext: "jpg",
+    make: () => repeatedAcScanJpeg(2896, 5000),
+  },
+  {
+    name: "JPEG 64x65535 CMYK baseline, 3,001 SOS copies (issue 17)",
+    ext: "jpg",
+    make: () => repeatedSosCmykJpeg(64, 65535, 3001, 2260),
+  },
+  {
+    name: "JPEG worst case the work budget admits: 5792x5792 grey, legal scans (issue 17)",
+    ext: "jpg",
+    make: () => worstCaseJpeg(),
+  },
+  {
+    name: "JPEG worst case for the fallback: 2896x2896, stray byte, cut scans (issue 17)",
+    ext: "jpg",
+    make: () => worstCaseFallbackJpeg(),
+  },
+  {
+    name: "JPEG with 8 MB of fill bytes before its scan (issue 17)",
+    ext: "jpg",
+    make: () => beforeFirstScan(repeatedAcScanJpeg(64, 2), new Uint8Array(8 << 20).fill(0xff)),
+  },
+  {
+    name: "JPEG with 2,000,000 empty COM segments, 8 MB (issue 17)",
+    ext: "jpg",
+    make: () => beforeFirstScan(repeatedAcScanJpeg(64, 2), emptyComments(2_000_000)),
   },
   // At the default budget (4096 x 2048): the full-size decodes that remain.
   {
