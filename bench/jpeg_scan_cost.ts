@@ -175,35 +175,65 @@ const bytesAdded = (
   b: Uint8Array,
 ): [number, string] => [b.length - a.length, "byte"];
 
+/**
+ * What both decoders are measured on, for `decoder`, with `n` repeats (fewer for the slow
+ * fallback): the overhead of a scan; a block visit of an empty AC scan (for the fallback one
+ * after the last, which redoes the inverse DCT), of one-coefficient and of 1..63 refinements, and
+ * of AC scans cut short (libjpeg skips the rest; the fallback decodes zero bits as -1s); a byte
+ * of dense refinement data; a byte of a real photo's data.
+ */
+function sharedLines(decoder: Line["decoder"], n: number): Line[] {
+  const prefix = decoder === "fallback" ? "fallback: " : "";
+  const cut = ac(1, 63, 0, 1, 64);
+  const dense = { dense: true };
+  return [
+    {
+      name: `scan overhead (16x16 grey, +${200 * n} empty AC scans)`,
+      base: () => repeatedAcScanJpeg(16, 1),
+      more: () => repeatedAcScanJpeg(16, 1 + 200 * n),
+      per: () => [200 * n, "scan"],
+    },
+    {
+      name: "empty AC scan 1..63 (end-of-band runs), again and again",
+      base: () => repeatedAcScanJpeg(S, 1),
+      more: () => repeatedAcScanJpeg(S, 1 + n),
+      per: visits(n),
+    },
+    {
+      name: "empty AC refinement, 1-coefficient bands (882 valid scans vs 63)",
+      base: () => validScansJpeg(S, 63, 0),
+      more: () => validScansJpeg(S, 63, 13),
+      per: visits(63 * 13),
+    },
+    {
+      name: "empty AC refinement 1..63 (12 scans, the last component bit left)",
+      base: () => scanJpeg(grayFrame(S), [DC, ac(1, 63, 0, 13)]),
+      more: () => scanJpeg(grayFrame(S), [DC, ac(1, 63, 0, 13), ...refines(1, 63, 13, 1)]),
+      per: visits(12),
+    },
+    {
+      name: "AC first scans 1..63 cut to 64 bytes (the dense table: zero bits are -1s)",
+      base: () => scanJpeg(grayFrame(S), [DC, cut], dense),
+      more: () => scanJpeg(grayFrame(S), [DC, ...new Array(11).fill(cut)], dense),
+      per: visits(10),
+    },
+    {
+      name: "dense AC refinement 1..63 (1 bit a coefficient, 13 scans), per byte",
+      base: () => scanJpeg(grayFrame(S), [DC, ac(1, 63, 0, 13)], dense),
+      more: () => scanJpeg(grayFrame(S), [DC, ac(1, 63, 0, 13), ...refines(1, 63, 13)], dense),
+      per: bytesAdded,
+    },
+    {
+      name: "real data: the 8 MP photo over a flat 4:2:0 baseline, per byte",
+      base: () => flatBaseline(3840, 2160, YCC420),
+      more: () => PHOTO,
+      per: bytesAdded,
+    },
+  ].map((line) => ({ ...line, name: prefix + line.name, decoder }) as Line);
+}
+
 const LINES: Line[] = [
-  {
-    name: "scan overhead (16x16 grey, +20,000 empty AC scans)",
-    decoder: "libjpeg 1/8",
-    base: () => repeatedAcScanJpeg(16, 1),
-    more: () => repeatedAcScanJpeg(16, 20001),
-    per: () => [20000, "scan"],
-  },
-  {
-    name: "empty AC first scan 1..63 (end-of-band runs)",
-    decoder: "libjpeg 1/8",
-    base: () => repeatedAcScanJpeg(S, 1),
-    more: () => repeatedAcScanJpeg(S, 101),
-    per: visits(100),
-  },
-  {
-    name: "empty AC refinement, 1-coefficient bands (882 valid scans vs 63)",
-    decoder: "libjpeg 1/8",
-    base: () => validScansJpeg(S, 63, 0),
-    more: () => validScansJpeg(S, 63, 13),
-    per: visits(63 * 13),
-  },
-  {
-    name: "empty AC refinement 1..63 (13 scans)",
-    decoder: "libjpeg 1/8",
-    base: () => scanJpeg(grayFrame(S), [DC, ac(1, 63, 0, 13)]),
-    more: () => scanJpeg(grayFrame(S), [DC, ac(1, 63, 0, 13), ...refines(1, 63, 13)]),
-    per: visits(13),
-  },
+  ...sharedLines("libjpeg 1/8", 100),
   {
     name: "DC refinement (13 scans, 1 bit a block)",
     decoder: "libjpeg 1/8",
@@ -219,20 +249,19 @@ const LINES: Line[] = [
     per: bytesAdded,
   },
   {
-    name: "dense AC refinement 1..63 (1 bit a coefficient, 13 scans), per byte",
+    name: "real data, progressive: the photo by jpegtran over a flat one, per byte",
     decoder: "libjpeg 1/8",
-    base: () => scanJpeg(grayFrame(S), [DC, ac(1, 63, 0, 13)], { dense: true }),
-    more: () =>
-      scanJpeg(grayFrame(S), [DC, ac(1, 63, 0, 13), ...refines(1, 63, 13)], { dense: true }),
+    base: () =>
+      scanJpeg({ width: 3840, height: 2160, sampling: YCC420, progressive: true }, LIBJPEG_SCRIPT),
+    more: () => progressivePhoto(),
     per: bytesAdded,
   },
   {
-    name: "AC first scans 1..63 cut to 64 bytes (the rest is skipped)",
+    name: "real data, progressive grey: the photo by jpegtran over a flat one, per byte",
     decoder: "libjpeg 1/8",
-    base: () => scanJpeg(grayFrame(S), [DC, ac(1, 63, 0, 1, 64)], { dense: true }),
-    more: () =>
-      scanJpeg(grayFrame(S), [DC, ...new Array(11).fill(ac(1, 63, 0, 1, 64))], { dense: true }),
-    per: visits(10),
+    base: () => scanJpeg(grayFrame3840x2160(), LIBJPEG_GREY_SCRIPT),
+    more: () => progressivePhoto(true),
+    per: bytesAdded,
   },
   {
     name: "DC scan and output at 1/8, per block",
@@ -265,93 +294,13 @@ const LINES: Line[] = [
       per: () => [S * S, "pixel"],
     };
   }),
-  {
-    name: "real entropy-coded data: the 8 MP photo over a flat 4:2:0 baseline, per byte",
-    decoder: "libjpeg 1/8",
-    base: () => flatBaseline(3840, 2160, YCC420),
-    more: () => PHOTO,
-    per: bytesAdded,
-  },
-  {
-    name: "real data, progressive: the photo by jpegtran over a flat one, per byte",
-    decoder: "libjpeg 1/8",
-    base: () =>
-      scanJpeg({ width: 3840, height: 2160, sampling: YCC420, progressive: true }, LIBJPEG_SCRIPT),
-    more: () => progressivePhoto(),
-    per: bytesAdded,
-  },
-  {
-    name: "real data, progressive grey: the photo by jpegtran over a flat one, per byte",
-    decoder: "libjpeg 1/8",
-    base: () => scanJpeg(grayFrame3840x2160(), LIBJPEG_GREY_SCRIPT),
-    more: () => progressivePhoto(true),
-    per: bytesAdded,
-  },
-  {
-    name: "fallback: scan overhead (16x16 grey, +2,000 empty AC scans)",
-    decoder: "fallback",
-    base: () => repeatedAcScanJpeg(16, 1),
-    more: () => repeatedAcScanJpeg(16, 2001),
-    per: () => [2000, "scan"],
-  },
-  {
-    name: "fallback: empty AC scan after the last (each redoes the IDCT)",
-    decoder: "fallback",
-    base: () => repeatedAcScanJpeg(S, 1),
-    more: () => repeatedAcScanJpeg(S, 11),
-    per: visits(10),
-  },
-  {
-    name: "fallback: empty AC refinement, 1-coefficient bands (not final)",
-    decoder: "fallback",
-    base: () => validScansJpeg(S, 63, 0),
-    more: () => validScansJpeg(S, 63, 13),
-    per: visits(63 * 13),
-  },
-  {
-    name: "fallback: empty AC refinement 1..63 (12 scans, not final)",
-    decoder: "fallback",
-    base: () => scanJpeg(grayFrame(S), [DC, ac(1, 63, 0, 13)]),
-    more: () => scanJpeg(grayFrame(S), [DC, ac(1, 63, 0, 13), ...refines(1, 63, 13, 1)]),
-    per: visits(12),
-  },
-  {
-    name: "fallback: AC first scans 1..63 cut to 64 bytes (zero bits decode as -1s)",
-    decoder: "fallback",
-    base: () => scanJpeg(grayFrame(S), [DC, ac(1, 63, 0, 1, 64)], { dense: true }),
-    more: () =>
-      scanJpeg(grayFrame(S), [DC, ...new Array(11).fill(ac(1, 63, 0, 1, 64))], { dense: true }),
-    per: visits(10),
-  },
-  {
-    name: "fallback: AC scans 1..63 after the last, cut (IDCT of -1 blocks)",
-    decoder: "fallback",
-    base: () => scanJpeg(grayFrame(S), [DC, ac(1, 63, 0, 0, 64)], { dense: true }),
-    more: () =>
-      scanJpeg(grayFrame(S), [DC, ...new Array(11).fill(ac(1, 63, 0, 0, 64))], { dense: true }),
-    per: visits(10),
-  },
+  ...sharedLines("fallback", 10),
   {
     name: "fallback: baseline CMYK scan copy, cut (dense -1 blocks)",
     decoder: "fallback",
     base: () => repeatedSosCmykJpeg(64, 8192, 1, 2260),
     more: () => repeatedSosCmykJpeg(64, 8192, 11, 2260),
     per: () => [10 * 4 * 8 * 1024, "block visit"],
-  },
-  {
-    name: "fallback: dense AC refinement 1..63, per byte",
-    decoder: "fallback",
-    base: () => scanJpeg(grayFrame(S), [DC, ac(1, 63, 0, 13)], { dense: true }),
-    more: () =>
-      scanJpeg(grayFrame(S), [DC, ac(1, 63, 0, 13), ...refines(1, 63, 13)], { dense: true }),
-    per: bytesAdded,
-  },
-  {
-    name: "fallback: real data, the 8 MP photo over a flat 4:2:0 baseline, per byte",
-    decoder: "fallback",
-    base: () => flatBaseline(3840, 2160, YCC420),
-    more: () => PHOTO,
-    per: bytesAdded,
   },
   {
     name: "fallback: full-size decode of the 8 MP photo, per pixel",

@@ -153,7 +153,7 @@ export function readJpegInfo(bytes: Uint8Array): JpegInfo {
     if (pos + length > n) throw truncated(scans);
     const start = pos + 2;
     const end = pos + length;
-    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+    if (isFrameMarker(marker)) {
       const kind = UNSUPPORTED_SOF[marker];
       if (kind) {
         throw new JpegError("UNSUPPORTED", `unsupported JPEG: ${kind} (SOF FF ${hex(marker)})`);

@@ -34,48 +34,56 @@ export const MAX_JPEG_SCANS = 500;
 
 /**
  * libjpeg-turbo's costs in pixel-equivalents. Each comment gives what `bench/jpeg_scan_cost.ts`
- * measured (the range over runs on a shared machine); each weight is about 1.1x the most.
+ * measured (least CPU time of 9 runs; ranges are over several runs on a shared machine, in units
+ * of 7.2 ns); each weight is about 1.1x the most, the byte weight excepted.
  */
 export const LIBJPEG_WEIGHTS = {
-  /** Per scan: its header, Huffman tables and pass set-up (measured 49-79: 0.6-1.1 us). */
+  /** Per scan: its header, Huffman tables and pass set-up (0.56 us = 78; noisier runs 1.1 us). */
   scan: 90,
   /**
-   * Per block a scan visits, whatever the scan: 1.5 for a scan whose data ended, 1.9 for
-   * end-of-band runs, up to 2.6 for a DC or one-coefficient AC refinement.
+   * Per block a scan visits, whatever the scan: 1.5 for a scan whose data ended, 2.5 for
+   * end-of-band runs, 2.3 for a DC and 2.6 for a one-coefficient AC refinement.
    */
   visit: 3,
   /**
    * Per coefficient of the band, per block, in an AC refinement scan, which walks the band of
-   * every block (a 1..63 refinement with no data: 8.8 a block, 2.6 + 63 x 0.1).
+   * every block (a 1..63 refinement with no data: 8.7 a block, 2.6 + 63 x 0.098).
    */
   refinedCoefficient: 0.11,
   /**
-   * Per byte of entropy-coded data: 1.1-1.2 for a real baseline photo, 2.2-2.7 for dense
-   * coefficients of 1 or 2 bits, and the most, 4.9-5.9, for a real photo made progressive.
+   * Per byte of entropy-coded data: 1.2-1.3 for a real baseline photo, 2.2-2.7 for dense
+   * coefficients of 1 or 2 bits, and the most for a real photo made progressive: 4.7-7.1 over
+   * four runs (41-51 ns a byte). Set below that maximum so that the densest real progressive
+   * photos still fit at the full pixel budget; a stream as costly as the worst run then overruns
+   * its count by a tenth.
    */
   byte: 6.5,
-  /** Per block of the frame: coefficient buffer, scaled inverse DCT, set-up (5.1-10.2). */
+  /** Per block of the frame: coefficient buffer, scaled inverse DCT, set-up (4.5-10.2). */
   block: 11,
-  /** Per output pixel: inverse DCT, upsampling and colour conversion at full size (0.26-0.67). */
+  /**
+   * Per output pixel: inverse DCT, upsampling and colour conversion at full size (grey 0.28,
+   * 4:2:0 and 4:4:4 0.48, CMYK 0.62, grey from a coefficient buffer 0.52).
+   */
   pixel: 0.75,
 } as const;
 
 /** The fallback decoder's costs, in the same pixel-equivalents (about 1.1x the most measured). */
 export const FALLBACK_WEIGHTS = {
-  /** Per scan (22-44). */
+  /** Per scan (0.2-0.3 us: 27-44). */
   scan: 40,
   /**
    * Per block a scan visits: jpeg-decoder reads zero bits past the end of a scan's data, so a
    * scan cut short can decode 63 coefficients a block out of nothing, and each scan that
-   * completes a component redoes its inverse DCT (33-40 for blocks of -1s).
+   * completes a component redoes its inverse DCT (34-40 for blocks of -1s; 1.3-10.5 for
+   * scans with nothing to decode).
    */
   visit: 45,
   /**
-   * Per byte of entropy-coded data or of stray bytes between segments (dense coefficients: 4.1;
-   * a real photo's data: 5.3-11).
+   * Per byte of entropy-coded data or of stray bytes between segments (dense coefficients: 3.9;
+   * a real photo's data: 4.6-11).
    */
   byte: 10,
-  /** Per pixel: inverse DCT, upsampling, colour conversion, copies (a flat photo: 3.9-4.4). */
+  /** Per pixel: inverse DCT, upsampling, colour conversion, copies (a whole photo: 4.3-4.4). */
   pixel: 5,
 } as const;
 
