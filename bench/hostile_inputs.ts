@@ -215,15 +215,14 @@ async function runCli(repo: string, file: string, timeoutMs: number): Promise<Ou
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  let peak = 0;
   let cpu = 0;
-  const poll = setInterval(() => {
-    peak = Math.max(peak, vmHwm(child.pid));
-    cpu = Math.max(cpu, cpuTime(child.pid));
-  }, 5);
+  const cpuPoll = setInterval(() => (cpu = Math.max(cpu, cpuTime(child.pid))), 5);
+  let peak = 0;
+  const poll = setInterval(() => (peak = Math.max(peak, vmHwm(child.pid))), 5);
   const killer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
   const output = await child.output();
   const ms = performance.now() - start;
+  clearInterval(cpuPoll);
   clearInterval(poll);
   clearTimeout(killer);
   const text = new TextDecoder().decode(output.stdout).trim();

@@ -199,6 +199,24 @@ function libjpegSpent(bytes: Uint8Array, options: JpegOptions): number {
   }
 }
 
+/** imagescript's decoder, its failure reported with libjpeg's. */
+async function decodeJpegFallback(
+  bytes: Uint8Array,
+  error: JpegError,
+  code: "UNSUPPORTED_FORMAT" | "CORRUPT",
+): Promise<Pixels> {
+  try {
+    return await decodeJpegWasm(bytes);
+  } catch (fallback) {
+    throw new ImageDecodeError(
+      code,
+      `JPEG could not be decoded (${bytes.length} bytes): ${error.message}; ` +
+        `fallback decoder: ${errorMessage(fallback)}`,
+      { cause: error },
+    );
+  }
+}
+
 /**
  * The full-size fallback, with the same pixel budget, completeness checks, scan limit and work
  * budget as the fast path; its work is counted by a walk that reads the markers as leniently as
@@ -239,24 +257,6 @@ async function jpegFallback(
     );
   }
   return { pixels, orientation };
-}
-
-/** imagescript's decoder, its failure reported with libjpeg's. */
-async function decodeJpegFallback(
-  bytes: Uint8Array,
-  error: JpegError,
-  code: "UNSUPPORTED_FORMAT" | "CORRUPT",
-): Promise<Pixels> {
-  try {
-    return await decodeJpegWasm(bytes);
-  } catch (fallback) {
-    throw new ImageDecodeError(
-      code,
-      `JPEG could not be decoded (${bytes.length} bytes): ${error.message}; ` +
-        `fallback decoder: ${errorMessage(fallback)}`,
-      { cause: error },
-    );
-  }
 }
 
 /**
