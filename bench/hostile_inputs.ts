@@ -1,8 +1,9 @@
 /**
  * Hostile inputs against the classify command (issue 8): for each generated file, runs
  * `deno run -A src/cli/classify.ts --json <file>` in a child process and prints a table of wall
- * time, the child's peak RSS (`VmHWM` from `/proc/<pid>/status`, polled every 5 ms) and the
- * outcome (top-1 label, or the error code). The target: every one under 2 s and 300 MB.
+ * time, the child's CPU time (user + system) and peak RSS (`VmHWM`), both polled from
+ * `/proc/<pid>/` every 5 ms, and the outcome (top-1 label, or the error code). The target:
+ * every one under 2 s and 300 MB.
  *
  * ```sh
  * deno run -A bench/hostile_inputs.ts               # this checkout
@@ -17,6 +18,15 @@
 import jpegJs from "npm:jpeg-js@0.4.4";
 import { parseArgs } from "../src/cli/parse_args.ts";
 import { upscaledJpeg } from "../tests/image/_jpeg_dc.ts";
+import {
+  beforeFirstScan,
+  emptyComments,
+  repeatedAcScanJpeg,
+  repeatedSosCmykJpeg,
+  validScansJpeg,
+  worstCaseFallbackJpeg,
+  worstCaseJpeg,
+} from "../tests/image/_jpeg_scans.ts";
 import { claimingGif, encodeGif } from "../tests/image/_gif.ts";
 import {
   jpegClaiming,
@@ -107,6 +117,47 @@ const CASES: Case[] = [
     name: "TIFF deflate 3840x2160 zeros (4K, legit)",
     ext: "tif",
     make: () => tiffDeflateZeros(3840, 2160),
+  },
+  // Issue 17, finding 3: progressive scan bombs and a baseline file of repeated scans.
+  {
+    name: "JPEG 5792x5792 grey progressive, 1 AC scan x 20,000 (issue 17)",
+    ext: "jpg",
+    make: () => repeatedAcScanJpeg(5792, 20000),
+  },
+  {
+    name: "JPEG 5792x5792 grey progressive, 882 valid AC scans (issue 17)",
+    ext: "jpg",
+    make: () => validScansJpeg(5792),
+  },
+  {
+    name: "JPEG 2896x2896 grey progressive, 1 AC scan x 5,000 (issue 17)",
+    ext: "jpg",
+    make: () => repeatedAcScanJpeg(2896, 5000),
+  },
+  {
+    name: "JPEG 64x65535 CMYK baseline, 3,001 SOS copies (issue 17)",
+    ext: "jpg",
+    make: () => repeatedSosCmykJpeg(64, 65535, 3001, 2260),
+  },
+  {
+    name: "JPEG worst case the work budget admits: 5792x5792 grey, legal scans (issue 17)",
+    ext: "jpg",
+    make: () => worstCaseJpeg(),
+  },
+  {
+    name: "JPEG worst case for the fallback: 2896x2896, stray byte, cut scans (issue 17)",
+    ext: "jpg",
+    make: () => worstCaseFallbackJpeg(),
+  },
+  {
+    name: "JPEG with 8 MB of fill bytes before its scan (issue 17)",
+    ext: "jpg",
+    make: () => beforeFirstScan(repeatedAcScanJpeg(64, 2), new Uint8Array(8 << 20).fill(0xff)),
+  },
+  {
+    name: "JPEG with 2,000,000 empty COM segments, 8 MB (issue 17)",
+    ext: "jpg",
+    make: () => beforeFirstScan(repeatedAcScanJpeg(64, 2), emptyComments(2_000_000)),
   },
   // At the default budget (4096 x 2048): the full-size decodes that remain.
   {
@@ -207,9 +258,23 @@ function vmHwm(pid: number): number {
   }
 }
 
+/**
+ * The child's CPU time (user + system) in ms from `/proc/<pid>/stat` (clock ticks of 10 ms), or 0
+ * when it cannot be read: on a shared machine, wall time says little.
+ */
+function cpuTime(pid: number): number {
+  try {
+    const fields = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1].split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
 /** What one child run shows. */
 interface Outcome {
   ms: number;
+  cpuMs: number;
   peakRss: number;
   exit: number;
   result: string;
@@ -223,6 +288,8 @@ async function runCli(repo: string, file: string, timeoutMs: number): Promise<Ou
     stdout: "piped",
     stderr: "piped",
   }).spawn();
+  let cpu = 0;
+  const cpuPoll = setInterval(() => (cpu = Math.max(cpu, cpuTime(child.pid))), 5);
   let peak = 0;
   const poll = setInterval(() => (peak = Math.max(peak, vmHwm(child.pid))), 5);
   let timedOut = false;
@@ -232,6 +299,7 @@ async function runCli(repo: string, file: string, timeoutMs: number): Promise<Ou
   }, timeoutMs);
   const output = await child.output();
   const ms = performance.now() - start;
+  clearInterval(cpuPoll);
   clearInterval(poll);
   clearTimeout(killer);
   const text = new TextDecoder().decode(output.stdout).trim();
@@ -249,7 +317,7 @@ async function runCli(repo: string, file: string, timeoutMs: number): Promise<Ou
   } catch {
     result ||= `no JSON: ${new TextDecoder().decode(output.stderr).trim().slice(0, 80)}`;
   }
-  return { ms, peakRss: peak, exit: output.code, result };
+  return { ms, cpuMs: cpu, peakRss: peak, exit: output.code, result };
 }
 
 if (import.meta.main) {
@@ -260,8 +328,8 @@ if (import.meta.main) {
   const dir = await Deno.makeTempDir({ prefix: "hostile_" });
   try {
     console.log(`classify CLI of ${repo}\n`);
-    console.log("| file | bytes | time | peak RSS | exit | outcome |");
-    console.log("| --- | ---: | ---: | ---: | ---: | --- |");
+    console.log("| file | bytes | time | CPU | peak RSS | exit | outcome |");
+    console.log("| --- | ---: | ---: | ---: | ---: | ---: | --- |");
     for (const c of CASES.filter((c) => only.test(c.name))) {
       const bytes = await c.make();
       const file = `${dir}/${c.name.replace(/[^a-z0-9]+/gi, "_")}.${c.ext}`;
@@ -269,8 +337,8 @@ if (import.meta.main) {
       const o = await runCli(repo, file, timeoutMs);
       console.log(
         `| ${c.name} | ${bytes.length} | ${(o.ms / 1000).toFixed(2)} s | ${
-          (o.peakRss / 2 ** 20).toFixed(0)
-        } MB | ${o.exit} | ${o.result} |`,
+          (o.cpuMs / 1000).toFixed(2)
+        } s | ${(o.peakRss / 2 ** 20).toFixed(0)} MB | ${o.exit} | ${o.result} |`,
       );
       await Deno.remove(file);
     }

@@ -5,7 +5,17 @@
  *
  * @module
  */
-import { decodeJpeg, JpegError, minimumScanBytes, peekJpegFrame } from "./jpeg/mod.ts";
+import {
+  checkJpegWork,
+  chooseScale,
+  decodeJpeg,
+  fallbackWork,
+  JpegError,
+  jpegWork,
+  minimumScanBytes,
+  peekJpegFrame,
+  readJpegInfo,
+} from "./jpeg/mod.ts";
 import { decodeGifWasm, decodeJpegWasm } from "./imagescript_codecs.ts";
 import { ImageDecodeError } from "../errors.ts";
 import { errorMessage } from "../_util.ts";
@@ -83,8 +93,9 @@ interface Decoded {
  * allocated, and a file that claims more pixels than it carries is refused.
  *
  * @throws {ImageDecodeError} `EMPTY`, `UNSUPPORTED_FORMAT`, `TRUNCATED` (also: the header claims
- * more pixels than the data holds), `CORRUPT`, `TOO_SMALL` (either side under 2 pixels) or
- * `TOO_LARGE` (over `maxPixels`).
+ * more pixels than the data holds), `CORRUPT`, `TOO_SMALL` (either side under 2 pixels),
+ * `TOO_LARGE` (over `maxPixels`) or `TOO_COMPLEX` (a decode that would cost more than the work
+ * budget, e.g. a JPEG of thousands of scans).
  * @throws {RangeError} for a bad `maxPixels` or `orientation`
  */
 export async function decodeImage(
@@ -147,7 +158,8 @@ type JpegOptions = { minWidth: number; minHeight: number; maxPixels: number };
 /**
  * The JPEG path: libjpeg-turbo with DCT scaling; imagescript's lenient full-size decoder as the
  * fallback for what libjpeg rejects as corrupt or unsupported. Refusals (truncated, over the
- * budget) are final: the fallback never turns them into a picture.
+ * pixel or work budget) are final: the fallback never turns them into a picture, and the work
+ * libjpeg did before it failed counts against the fallback's work budget.
  */
 async function decodeJpegAny(bytes: Uint8Array, options: JpegOptions): Promise<Decoded> {
   const scaled = options.minWidth > 0 || options.minHeight > 0;
@@ -167,18 +179,60 @@ async function decodeJpegAny(bytes: Uint8Array, options: JpegOptions): Promise<D
     }
     // CORRUPT covers libjpeg warnings (stray bytes before a marker, say) that many cameras
     // produce; UNSUPPORTED covers arithmetic coding and other rare kinds.
-    return await jpegFallback(bytes, error, options.maxPixels);
+    return await jpegFallback(bytes, error, options.maxPixels, libjpegSpent(bytes, options));
   }
 }
 
-/** The full-size fallback, with the same budget and completeness checks as the fast path. */
+/**
+ * The work libjpeg did on a JPEG it then failed on: all its counted work when the marker reader
+ * accepted the file (libjpeg may only fail at the end), none when the reader refused it first.
+ */
+function libjpegSpent(bytes: Uint8Array, options: JpegOptions): number {
+  try {
+    const info = readJpegInfo(bytes);
+    const scaled = options.minWidth > 0 || options.minHeight > 0;
+    const { width, height } = info;
+    return jpegWork(
+      info,
+      scaled ? chooseScale(width, height, options.minWidth, options.minHeight) : 1,
+    );
+  } catch {
+    return 0;
+  }
+}
+
+/** imagescript's decoder, its failure reported with libjpeg's. */
+async function decodeJpegFallback(
+  bytes: Uint8Array,
+  error: JpegError,
+  code: "UNSUPPORTED_FORMAT" | "CORRUPT",
+): Promise<Pixels> {
+  try {
+    return await decodeJpegWasm(bytes);
+  } catch (fallback) {
+    throw new ImageDecodeError(
+      code,
+      `JPEG could not be decoded (${bytes.length} bytes): ${error.message}; ` +
+        `fallback decoder: ${errorMessage(fallback)}`,
+      { cause: error },
+    );
+  }
+}
+
+/**
+ * The full-size fallback, with the same pixel budget, completeness checks, scan limit and work
+ * budget as the fast path; its work is counted by a walk that reads the markers as leniently as
+ * it does (`peekJpegFrame`), so a file libjpeg rejects is counted too.
+ */
 async function jpegFallback(
   bytes: Uint8Array,
   error: JpegError,
   maxPixels: number,
+  spent: number,
 ): Promise<Decoded> {
   const code = error.code === "UNSUPPORTED" ? "UNSUPPORTED_FORMAT" : "CORRUPT";
-  const { frame, orientation } = peekJpegFrame(bytes);
+  const peek = peekJpegFrame(bytes);
+  const { frame, orientation } = peek;
   if (!frame || frame.width === 0 || frame.height === 0) {
     throw new ImageDecodeError(code, `JPEG could not be decoded: ${error.message}`, {
       cause: error,
@@ -193,17 +247,9 @@ async function jpegFallback(
       { cause: error },
     );
   }
-  let pixels: Pixels;
-  try {
-    pixels = await decodeJpegWasm(bytes);
-  } catch (fallback) {
-    throw new ImageDecodeError(
-      code,
-      `JPEG could not be decoded (${bytes.length} bytes): ${error.message}; ` +
-        `fallback decoder: ${errorMessage(fallback)}`,
-      { cause: error },
-    );
-  }
+  const work = spent + fallbackWork(peek, frame.width, frame.height);
+  checkJpegWork(peek.scans, work, maxPixels, `${frame.width}x${frame.height} image (fallback)`);
+  const pixels = await decodeJpegFallback(bytes, error, code);
   if (pixels.width !== frame.width || pixels.height !== frame.height) {
     throw new ImageDecodeError(
       "CORRUPT",

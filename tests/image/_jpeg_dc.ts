@@ -11,11 +11,16 @@
 import { concatBytes } from "../../src/_util.ts";
 
 /** Bit writer for entropy-coded data, with JPEG byte stuffing (FF -> FF 00). */
-class BitWriter {
-  #bytes: Uint8Array = new Uint8Array(1 << 16);
+export class BitWriter {
+  #bytes: Uint8Array;
   #length = 0;
   #acc = 0;
   #bits = 0;
+
+  /** Starts empty, with room for `capacity` bytes (it grows as needed). */
+  constructor(capacity = 1 << 16) {
+    this.#bytes = new Uint8Array(capacity);
+  }
 
   #byte(b: number): void {
     if (this.#length + 2 > this.#bytes.length) {
@@ -44,7 +49,8 @@ class BitWriter {
   }
 }
 
-function segment(marker: number, payload: number[] | Uint8Array): Uint8Array {
+/** A marker segment: FF, the marker, the 2-byte length, the payload. */
+export function segment(marker: number, payload: number[] | Uint8Array): Uint8Array {
   const out = new Uint8Array(4 + payload.length);
   out.set([0xff, marker, (payload.length + 2) >> 8, (payload.length + 2) & 255]);
   out.set(payload, 4);

@@ -9,6 +9,7 @@
 import { frameBlocks, type JpegInfo, readJpegInfo } from "./header.ts";
 import { TJPF_CMYK, TJPF_RGB, TJPF_RGBA, turboDecode } from "./turbo.ts";
 import { checkBudget, DEFAULT_MAX_PIXELS } from "../budget.ts";
+import { checkJpegWork, libjpegWork } from "./work.ts";
 
 /** A DCT scaling factor that {@linkcode decodeJpeg} uses. */
 export type JpegScale = 1 | 0.5 | 0.25 | 0.125;
@@ -116,7 +117,10 @@ export function chooseScale(
  *   hierarchical JPEG, 12-bit samples, 2 components). `TRUNCATED` also covers scans too short for
  *   the frame size the header claims. Callers may fall back to a general decoder for
  *   `UNSUPPORTED`.
- * @throws {ImageDecodeError} `TOO_LARGE` when the decode would hold more than `maxPixels`
+ * @throws {ImageDecodeError} `TOO_LARGE` when the decode would hold more than `maxPixels`;
+ *   `TOO_COMPLEX` when it has more than `MAX_JPEG_SCANS` scans or its scans would cost more than
+ *   the work budget (`work.ts`), checked from the markers before anything is decoded (a
+ *   single-scan JPEG visits each block once: the pixel budget bounds it)
  * @throws {RangeError} for negative or non-finite minimum sizes or a bad `channels` value
  */
 export async function decodeJpeg(
@@ -143,6 +147,10 @@ export async function decodeJpeg(
     // libjpeg buffers every DCT coefficient (2 bytes) of a multi-scan image: count 4 per pixel.
     const held = Math.ceil((frameBlocks(info) * 64) / 4);
     checkBudget("JPEG", info.width, info.height, maxPixels, "multi-scan image", held);
+    // Each scan is another pass over the blocks it covers: the work is counted and bounded. (One
+    // scan visits each block once, which the pixel budget already bounds.)
+    const what = `${info.width}x${info.height} image`;
+    checkJpegWork(info.scans, jpegWork(info, scale), maxPixels, what);
   } else {
     checkBudget("JPEG", width, height, maxPixels, "decoded image");
   }
@@ -165,6 +173,18 @@ export async function decodeJpeg(
     orientation: info.orientation,
     info,
   };
+}
+
+/**
+ * The work libjpeg will do to decode `info` at `scale`, in pixel-equivalents of the work budget
+ * (see `work.ts`): its scans, its bytes, its blocks and its output.
+ *
+ * @param info what the marker reader found
+ * @param scale the DCT scaling factor
+ */
+export function jpegWork(info: JpegInfo, scale: JpegScale): number {
+  const counts = { ...info, frameBlocks: frameBlocks(info) };
+  return libjpegWork(counts, scaledSize(info.width, scale), scaledSize(info.height, scale));
 }
 
 /**

@@ -11,6 +11,7 @@
  */
 import { JpegError } from "./errors.ts";
 import { readExifOrientation } from "../exif.ts";
+import { countScan, type JpegScanHeader, scanBlocks, type ScanCounts } from "./work.ts";
 
 /** How the frame is coded, from its SOF marker. */
 export type JpegCoding = "baseline" | "extended" | "progressive";
@@ -29,6 +30,13 @@ export interface JpegInfo {
   coding: JpegCoding;
   /** Number of scans (SOS markers); 1 for a usual baseline JPEG, several for progressive. */
   scans: number;
+  /**
+   * Blocks libjpeg visits, summed over the scans (a one-component scan visits that component's
+   * blocks, an interleaved scan whole MCUs): the scans' share of the work budget.
+   */
+  blockVisits: number;
+  /** Blocks times band width, summed over the AC refinement scans (each refines every coefficient). */
+  refinedCoefficients: number;
   /** Restart interval in MCUs from the first DRI marker; 0 when there are no restart markers. */
   restartInterval: number;
   /** Whether a JFIF APP0 segment is present. */
@@ -93,7 +101,7 @@ export function readJpegInfo(bytes: Uint8Array): JpegInfo {
     throw new JpegError("NOT_JPEG", "not a JPEG: no start-of-image marker (FF D8)");
   }
   let frame: Frame | undefined;
-  let scans = 0;
+  const counts: ScanCounts = { scans: 0, blockVisits: 0, refinedCoefficients: 0 };
   let scanBytes = 0;
   let restartInterval = -1;
   let jfif = false;
@@ -101,6 +109,7 @@ export function readJpegInfo(bytes: Uint8Array): JpegInfo {
   let orientation = 1;
   let pos = 2;
   for (;;) {
+    const scans = counts.scans;
     if (pos >= n) throw truncated(scans);
     if (bytes[pos] !== 0xff) {
       throw new JpegError("CORRUPT", `corrupt JPEG: expected a marker at offset ${pos}`);
@@ -114,9 +123,10 @@ export function readJpegInfo(bytes: Uint8Array): JpegInfo {
       }
       if (scans === 0) throw new JpegError("CORRUPT", "corrupt JPEG: end of image before any scan");
       checkCarried(frame, scanBytes);
+      const { ids: _, ...shape } = frame;
       return {
-        ...frame,
-        scans,
+        ...shape,
+        ...counts,
         restartInterval: Math.max(restartInterval, 0),
         jfif,
         adobeTransform,
@@ -143,7 +153,7 @@ export function readJpegInfo(bytes: Uint8Array): JpegInfo {
     if (pos + length > n) throw truncated(scans);
     const start = pos + 2;
     const end = pos + length;
-    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+    if (isFrameMarker(marker)) {
       const kind = UNSUPPORTED_SOF[marker];
       if (kind) {
         throw new JpegError("UNSUPPORTED", `unsupported JPEG: ${kind} (SOF FF ${hex(marker)})`);
@@ -152,9 +162,10 @@ export function readJpegInfo(bytes: Uint8Array): JpegInfo {
       frame = readFrame(bytes, start, end, marker);
     } else if (marker === SOS) {
       if (!frame) throw new JpegError("CORRUPT", "corrupt JPEG: scan before the frame header");
-      pos = skipEntropyCodedData(bytes, end, scans);
+      countScan(counts, frame, readScan(bytes, start, end, frame.ids), false);
+      pos = entropyEnd(bytes, end);
+      if (pos < 0) throw truncated(scans + 1);
       scanBytes += pos - end;
-      scans++;
       continue;
     } else if (marker === DRI) {
       if (length !== 4) throw new JpegError("CORRUPT", "corrupt JPEG: bad DRI segment length");
@@ -176,21 +187,18 @@ export function readJpegInfo(bytes: Uint8Array): JpegInfo {
   }
 }
 
-type Frame = Pick<JpegInfo, "width" | "height" | "components" | "sampling" | "coding">;
+/** The frame header, with the component ids that scans refer to. */
+type Frame = Pick<JpegInfo, "width" | "height" | "components" | "sampling" | "coding"> & {
+  ids: number[];
+};
 
 /**
  * The number of 8x8 blocks a frame codes: for each component, its share of the image (by its
  * sampling factors) in blocks.
  */
 export function frameBlocks(frame: Pick<JpegInfo, "width" | "height" | "sampling">): number {
-  const hmax = Math.max(...frame.sampling.map(([h]) => h));
-  const vmax = Math.max(...frame.sampling.map(([, v]) => v));
   let blocks = 0;
-  for (const [h, v] of frame.sampling) {
-    const w = Math.ceil(Math.ceil((frame.width * h) / hmax) / 8);
-    const hgt = Math.ceil(Math.ceil((frame.height * v) / vmax) / 8);
-    blocks += w * hgt;
-  }
+  for (let c = 0; c < frame.sampling.length; c++) blocks += scanBlocks(frame, [c], false);
   return blocks;
 }
 
@@ -218,44 +226,101 @@ function checkCarried(frame: Frame, scanBytes: number): void {
 }
 
 /** What {@linkcode peekJpegFrame} finds. */
-export interface JpegPeek {
+export interface JpegPeek extends ScanCounts {
   /** The first frame header's size and sampling, if one was found before the first scan. */
   frame?: Pick<JpegInfo, "width" | "height" | "sampling">;
   /** EXIF orientation from an APP1 segment before the first scan (1 when absent). */
   orientation: number;
+  /** Bytes of entropy-coded data, and of stray bytes between segments. */
+  dataBytes: number;
 }
 
 /**
- * A lenient walk over the segments before the first scan, for the fallback decoder: the frame
- * size (of any SOF kind, arithmetic and lossless too) and the EXIF orientation. Never throws;
- * stops at the first thing it does not understand.
+ * A lenient walk over the whole file for the fallback decoder (imagescript's jpeg-decoder),
+ * reading the markers as it does: stray bytes before a marker are skipped, and so are markers
+ * it would refuse. It finds the frame size (of any SOF kind, arithmetic and lossless too), the
+ * EXIF orientation, and counts every scan that decoder could decode, with the blocks it would
+ * walk (whole MCUs) and the bytes it would read: an upper bound of its work. A scan whose header
+ * cannot be read counts as one over every component. Never throws; stops where that decoder
+ * must stop (end of image, a segment running past the end, a scan before the frame).
  */
 export function peekJpegFrame(bytes: Uint8Array): JpegPeek {
-  const result: JpegPeek = { orientation: 1 };
-  for (let pos = 2; pos + 4 <= bytes.length;) {
-    if (bytes[pos] !== 0xff) break;
-    while (pos < bytes.length && bytes[pos] === 0xff) pos++;
+  const n = bytes.length;
+  const peek: JpegPeek = {
+    orientation: 1,
+    scans: 0,
+    blockVisits: 0,
+    refinedCoefficients: 0,
+    dataBytes: 0,
+  };
+  let frame: ReturnType<typeof peekFrame>;
+  for (let pos = 2;;) {
+    const ff = bytes.indexOf(0xff, pos);
+    if (ff < 0) break;
+    peek.dataBytes += ff - pos; // skipped, as jpeg-decoder skips them
+    pos = ff;
+    while (pos < n && bytes[pos] === 0xff) pos++;
+    if (pos + 3 > n) break;
     const marker = bytes[pos++];
-    if (marker === SOS || marker === EOI || pos + 2 > bytes.length) break;
+    if (marker === EOI) break;
+    if (marker === 0x00 || marker === 0x01 || marker === SOI || (marker & 0xf8) === 0xd0) continue;
     const end = pos + ((bytes[pos] << 8) | bytes[pos + 1]);
-    if (end > bytes.length) break;
-    if (marker >= 0xc0 && marker <= 0xcf && ![0xc4, 0xc8, 0xcc].includes(marker)) {
-      const count = bytes[pos + 7];
-      if (end - pos < 8 + 3 * count || count === 0) break;
-      const sampling: [number, number][] = [];
-      for (let i = 0; i < count; i++) {
-        const hv = bytes[pos + 9 + 3 * i];
-        sampling.push([Math.max(1, hv >> 4), Math.max(1, hv & 15)]);
-      }
-      const height = (bytes[pos + 3] << 8) | bytes[pos + 4];
-      const width = (bytes[pos + 5] << 8) | bytes[pos + 6];
-      result.frame ??= { width, height, sampling };
-    } else if (marker === APP1 && isAscii(bytes, pos + 2, end, "Exif\0\0")) {
-      result.orientation = readExifOrientation(bytes, pos + 8, end);
+    if (end > n || end < pos + 2) break;
+    if (marker === SOS) {
+      if (!frame) break;
+      const all = { components: frame.sampling.map((_, i) => i), ss: 0, se: 63, ah: 0, al: 0 };
+      countScan(peek, frame, peekScan(bytes, pos + 2, end, frame.ids) ?? all, true);
+      const data = entropyEnd(bytes, end);
+      pos = data < 0 ? n : data;
+      peek.dataBytes += pos - end;
+      continue;
+    }
+    if (isFrameMarker(marker) && !frame) {
+      frame = peekFrame(bytes, pos + 2, end);
+      if (!frame) break;
+      peek.frame = { width: frame.width, height: frame.height, sampling: frame.sampling };
+    } else if (marker === APP1 && peek.scans === 0 && isAscii(bytes, pos + 2, end, "Exif\0\0")) {
+      peek.orientation = readExifOrientation(bytes, pos + 8, end);
     }
     pos = end;
   }
-  return result;
+  return peek;
+}
+
+/** Whether a marker is a start of frame (SOF0..SOF15 but DHT, JPG, DAC). */
+function isFrameMarker(marker: number): boolean {
+  return marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 &&
+    marker !== 0xcc;
+}
+
+/** An SOF payload at `start..end` read leniently, or `undefined` when it is too short. */
+function peekFrame(bytes: Uint8Array, start: number, end: number) {
+  const count = bytes[start + 5];
+  if (end - start < 6 + 3 * count || count === 0) return undefined;
+  const sampling: [number, number][] = [];
+  const ids: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const hv = bytes[start + 7 + 3 * i];
+    sampling.push([Math.max(1, hv >> 4), Math.max(1, hv & 15)]);
+    ids.push(bytes[start + 6 + 3 * i]);
+  }
+  const height = (bytes[start + 1] << 8) | bytes[start + 2];
+  const width = (bytes[start + 3] << 8) | bytes[start + 4];
+  return { width, height, sampling, ids };
+}
+
+/** An SOS payload read leniently, or `undefined` when it does not name the frame's components. */
+function peekScan(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  ids: number[],
+): JpegScanHeader | undefined {
+  try {
+    return readScan(bytes, start, end, ids);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Reads an SOF segment; `start..end` is its payload. */
@@ -279,6 +344,7 @@ function readFrame(bytes: Uint8Array, start: number, end: number, marker: number
     throw new JpegError("CORRUPT", "corrupt JPEG: frame header too short");
   }
   const sampling: [number, number][] = [];
+  const ids: number[] = [];
   for (let i = 0; i < count; i++) {
     const hv = bytes[start + 7 + 3 * i];
     const h = hv >> 4;
@@ -287,27 +353,56 @@ function readFrame(bytes: Uint8Array, start: number, end: number, marker: number
       throw new JpegError("CORRUPT", `corrupt JPEG: sampling factors ${h}x${v}`);
     }
     sampling.push([h, v]);
+    ids.push(bytes[start + 6 + 3 * i]);
   }
   const coding: JpegCoding = marker === 0xc0
     ? "baseline"
     : marker === 0xc1
     ? "extended"
     : "progressive";
-  return { width, height, components: count as 1 | 3 | 4, sampling, coding };
+  return { width, height, components: count as 1 | 3 | 4, sampling, coding, ids };
 }
 
 /**
- * Skips the entropy-coded data of a scan that starts at `pos` and returns the offset of the marker
- * that ends it. Stuffed bytes (FF 00) and restart markers (FF D0..D7) belong to the scan.
+ * Reads an SOS segment (`start..end` is its payload) as libjpeg does: 1 to 4 components, each a
+ * component of the frame.
  */
-function skipEntropyCodedData(bytes: Uint8Array, pos: number, scans: number): number {
+function readScan(bytes: Uint8Array, start: number, end: number, ids: number[]): JpegScanHeader {
+  const count = bytes[start];
+  if (count < 1 || count > 4 || end - start !== 4 + 2 * count) {
+    throw new JpegError("CORRUPT", `corrupt JPEG: bad scan header (${count} components)`);
+  }
+  const components: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const index = ids.indexOf(bytes[start + 1 + 2 * i]);
+    if (index < 0 || components.includes(index)) {
+      throw new JpegError("CORRUPT", "corrupt JPEG: a scan names a component the frame lacks");
+    }
+    components.push(index);
+  }
+  const at = start + 1 + 2 * count;
+  return {
+    components,
+    ss: bytes[at],
+    se: bytes[at + 1],
+    ah: bytes[at + 2] >> 4,
+    al: bytes[at + 2] & 15,
+  };
+}
+
+/**
+ * The end of the entropy-coded data of a scan that starts at `pos`: the offset of the marker
+ * (of its first fill byte) that ends it, or -1 when the data runs to the end. Stuffed bytes
+ * (FF 00) and restart markers (FF D0..D7) belong to the scan.
+ */
+function entropyEnd(bytes: Uint8Array, pos: number): number {
   const n = bytes.length;
   for (;;) {
     const i = bytes.indexOf(0xff, pos);
-    if (i < 0) throw truncated(scans + 1);
+    if (i < 0) return -1;
     let j = i + 1;
     while (j < n && bytes[j] === 0xff) j++;
-    if (j >= n) throw truncated(scans + 1);
+    if (j >= n) return -1;
     const next = bytes[j];
     if (next === 0x00 || (next >= 0xd0 && next <= 0xd7)) {
       pos = j + 1;

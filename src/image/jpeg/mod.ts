@@ -18,6 +18,7 @@ export {
   decodeJpeg,
   type DecodeJpegOptions,
   type JpegScale,
+  jpegWork,
   scaledSize,
 } from "./decode.ts";
 export { JpegError, type JpegErrorCode } from "./errors.ts";
@@ -32,3 +33,11 @@ export {
   readJpegInfo,
 } from "./header.ts";
 export { loadTurbo as preloadJpegDecoder } from "./turbo.ts";
+export {
+  checkJpegWork,
+  FALLBACK_WEIGHTS,
+  fallbackWork,
+  LIBJPEG_WEIGHTS,
+  libjpegWork,
+  MAX_JPEG_SCANS,
+} from "./work.ts";
