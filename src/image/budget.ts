@@ -76,6 +76,9 @@ export function checkBudget(
  * one unit for each. So the budget at the default `maxPixels` (134 M units) is about 0.7 s of
  * decoding. Fixed costs are counted in the same unit: a row 16 (20-90 ns measured), a deflate
  * strip or tile 4096 (a `DecompressionStream`: 10-20 us), another strip or tile 512 (1-2 us).
+ * JPEG counts in libjpeg-turbo's own unit, its time per pixel of a full-size decode (7.2 ns
+ * measured, so about 1 s at the default budget; see `jpeg/work.ts`): the costliest real
+ * progressive photos the pixel budget admits need that much, and a 5 ns unit would refuse them.
  */
 export const WORK_PER_PIXEL_BUDGET = 16;
 
