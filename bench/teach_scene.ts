@@ -1,8 +1,10 @@
 /**
  * A synthetic camera for teaching states: a fixed front-door scene (wall, door, window, porch),
  * seen under changing light (gain, colour cast, a sun gradient, a shadow band, sensor noise),
- * with or without a package on the doorstep. Everything comes from a seed, so a frame is the
- * same on every run; packages drawn from different seeds are packages never seen.
+ * with or without a package on the doorstep. Both states have clutter: fallen leaves on the
+ * doorstep in half the frames, a passer-by beside it in a third. Everything comes from a seed,
+ * so a frame is the same on every run; packages drawn from different seeds are packages never
+ * seen.
  *
  * `bench/teach_eval.ts` scores heads on it; `tests/head/` teaches from a few small frames.
  *
@@ -167,6 +169,30 @@ function pasteObject(f: Float32Array, w: number, h: number, seed: number, object
   }
 }
 
+/** Clutter of either state: leaves on the doorstep, a passer-by left of it (from `seed`). */
+function clutter(f: Float32Array, w: number, h: number, seed: number): void {
+  const r = mulberry32(seed * 65537 + 3);
+  if (r() < 0.5) {
+    const leaves = 3 + Math.floor(r() * 6);
+    for (let i = 0; i < leaves; i++) {
+      const color: Rgb = r() < 0.5 ? [110, 70, 30] : [70, 90, 35];
+      const lw = 0.015 + r() * 0.025;
+      fill(f, w, h, {
+        x: DOORSTEP.x + r() * (DOORSTEP.width - lw),
+        y: DOORSTEP.y + r() * (DOORSTEP.height - lw),
+        width: lw,
+        height: lw * 0.6 * (w / h),
+      }, color);
+    }
+  }
+  if (r() < 0.33) {
+    const x = 0.02 + r() * 0.35;
+    const coat: Rgb = [40 + r() * 150, 40 + r() * 100, 40 + r() * 150];
+    fill(f, w, h, { x, y: 0.3, width: 0.07, height: 0.45 }, coat);
+    fill(f, w, h, { x: x + 0.015, y: 0.2, width: 0.04, height: 0.1 }, [200, 160, 130]);
+  }
+}
+
 /** Light and sensor: gain, colour cast, a sun gradient, a shadow band, noise. */
 function expose(f: Float32Array, w: number, h: number, seed: number): Uint8Array {
   const r = mulberry32(seed * 31 + 1);
@@ -198,6 +224,7 @@ export function sceneFrame(options: SceneOptions): SceneFrame {
   const key = `${w}x${h}`;
   if (!BACKGROUNDS.has(key)) BACKGROUNDS.set(key, background(w, h));
   const f = BACKGROUNDS.get(key)!.slice();
+  clutter(f, w, h, options.seed);
   if (options.packageSeed !== undefined) {
     if (options.object) pasteObject(f, w, h, options.packageSeed, options.object);
     else drawBox(f, w, h, options.packageSeed);

@@ -1,7 +1,8 @@
 /**
  * Reading examples from a folder: one subfolder per class, named as the label (the layout of
- * Keras' `image_dataset_from_directory` and Teachable Machine's exports). Files are listed here
- * and read one at a time when they are embedded.
+ * Keras' `image_dataset_from_directory` and Teachable Machine's exports). Folders whose name
+ * starts with `_` are not classes (`_unsorted/`: frames collected and not labelled yet), and
+ * hidden files are ignored. Files are listed here and read one at a time when they are embedded.
  *
  * @module
  */
@@ -48,8 +49,8 @@ export async function checkExampleFolder(dir: string | URL): Promise<void> {
 }
 
 /**
- * Lists the class folders of `dir` and their files, in name order. Hidden files are ignored;
- * other stray files and folders are reported through `warn` and skipped.
+ * Lists the class folders of `dir` and their files, in name order. Hidden files and `_` folders
+ * are ignored; other stray files and folders are reported through `warn` and skipped.
  *
  * @throws {HeadError} `BAD_EXAMPLES` when `dir` does not exist or is not a folder.
  */
@@ -61,6 +62,7 @@ export async function listExampleFolder(
   const top = await entries(dir);
   const classes = new Map<string, ExampleFile[]>();
   for (const entry of top) {
+    if (entry.isDirectory && entry.name.startsWith("_")) continue;
     if (!entry.isDirectory) {
       warn(`skipped ${entry.name}: examples go in a folder per class (${entry.name} -> LABEL/)`);
       continue;

@@ -46,7 +46,16 @@ export interface HeadJson {
   /** How images are fitted to the model: a resize mode and a zone, or `null` for the model's. */
   preprocessing: { resize: ResizeMode | null; zone: Zone | null };
   /** Taught heads: per feature block, `labels.length x blockSize` float32s as base64, and `bias`. */
-  weights?: Partial<Record<FeatureName | "bias", string>>;
+  weights?: {
+    /** `labels.length x featureSize` values: the L2-normalised embedding's weights. */
+    embedding?: string;
+    /** `labels.length x 1000`: the centred ImageNet log-probabilities' weights. */
+    logprob?: string;
+    /** `labels.length x groups`: the weights of the probabilities summed under each synset. */
+    hierarchy?: string;
+    /** `labels.length` biases. */
+    bias?: string;
+  };
   /** Categories heads: per label, the ImageNet class indices summed. */
   categories?: number[][];
   /** A top probability under this is reported as `unknown`. */

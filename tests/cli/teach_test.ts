@@ -28,19 +28,23 @@ await writeExamples(`${dir}/frames`, {
 });
 const zone = [DOORSTEP.x, DOORSTEP.y, DOORSTEP.width, DOORSTEP.height].join(",");
 
-Deno.test("deno task teach DIR --out HEAD --zone x,y,w,h: the report, a progress bar, the same head with 1 or 2 threads", async () => {
-  const one = await task(
+/** `deno task teach DIR --out HEAD --zone x,y,w,h` on the frames, with the 0.25 model. */
+function teachFrames(out: string, ...more: string[]) {
+  return task(
     "teach",
     `${dir}/frames`,
     "--out",
-    `${dir}/one.json`,
+    out,
     "--zone",
     zone,
     "--model",
     "0.25_224",
-    "--threads",
-    "1",
+    ...more,
   );
+}
+
+Deno.test("deno task teach DIR --out HEAD --zone x,y,w,h: the report, a progress bar, the same head with 1 or 2 threads", async () => {
+  const one = await teachFrames(`${dir}/one.json`, "--threads", "1");
   assertEquals(one.code, 0, one.stderr);
   assertMatch(one.stdout, /^taught 2 classes from 8 examples/m);
   assertMatch(one.stdout, /cross-validated accuracy: \d+\.\d% \(4 folds; features: /);
@@ -52,18 +56,7 @@ Deno.test("deno task teach DIR --out HEAD --zone x,y,w,h: the report, a progress
   assertMatch(one.stdout, /wrote .*one\.json \(empty, package\)/);
   assertMatch(one.stderr, /embedding examples \[#{30}\] 8\/8/);
   assertMatch(one.stderr, /warning: class "empty" has 4 examples: teach 5 or more/);
-  const two = await task(
-    "teach",
-    `${dir}/frames`,
-    "--out",
-    `${dir}/two.json`,
-    "--zone",
-    zone,
-    "--model",
-    "0.25_224",
-    "--threads",
-    "2",
-  );
+  const two = await teachFrames(`${dir}/two.json`, "--threads", "2");
   assertEquals(two.code, 0, two.stderr);
   assertEquals(
     await Deno.readTextFile(`${dir}/two.json`),
@@ -78,16 +71,7 @@ Deno.test("deno task classify --head HEAD --json FILES: the label is a class fol
     x: [...frames("package", 1, 901), ...frames("empty", 1, 902)],
   });
   if (!(await Deno.stat(`${dir}/one.json`).catch(() => undefined))) {
-    await task(
-      "teach",
-      `${dir}/frames`,
-      "--out",
-      `${dir}/one.json`,
-      "--zone",
-      zone,
-      "--model",
-      "0.25_224",
-    );
+    await teachFrames(`${dir}/one.json`);
   }
   const { code, stdout, stderr } = await task(
     "classify",
@@ -155,33 +139,25 @@ Deno.test("deno task teach --categories dog,cat,bird,wheeled_vehicle --out anima
 });
 
 Deno.test("teach refuses a missing folder, one class, a bad zone, no --out, with clear messages", async () => {
-  const missing = await task("teach", `${dir}/nowhere`, "--out", `${dir}/x.json`);
-  assertEquals(missing.code, 2);
-  assertMatch(missing.stderr, /teach: the folder .*nowhere does not exist/);
   await writeExamples(`${dir}/single`, { open: frames("empty", 2, 5) });
-  const single = await task(
-    "teach",
-    `${dir}/single`,
-    "--out",
-    `${dir}/x.json`,
-    "--model",
-    "0.25_224",
-  );
-  assertEquals(single.code, 2);
-  assertMatch(single.stderr, /only one class \("open"\): teaching needs two or more/);
-  const zoneBad = await task(
-    "teach",
-    `${dir}/frames`,
-    "--out",
-    `${dir}/x.json`,
-    "--zone",
-    "0.5,0.5,0.6,0.1",
-  );
-  assertEquals(zoneBad.code, 2);
-  assertMatch(zoneBad.stderr, /--zone 0\.5,0\.5,0\.6,0\.1: zone must lie inside the frame/);
-  const noOut = await task("teach", `${dir}/frames`);
-  assertEquals(noOut.code, 2);
-  assertMatch(noOut.stderr, /--out HEAD is required/);
+  const out = ["--out", `${dir}/x.json`];
+  const cases: [string[], RegExp][] = [
+    [[`${dir}/nowhere`, ...out], /teach: the folder .*nowhere does not exist/],
+    [
+      [`${dir}/single`, ...out, "--model", "0.25_224"],
+      /only one class \("open"\): teaching needs two or more/,
+    ],
+    [
+      [`${dir}/frames`, ...out, "--zone", "0.5,0.5,0.6,0.1"],
+      /--zone 0\.5,0\.5,0\.6,0\.1: zone must lie inside the frame/,
+    ],
+    [[`${dir}/frames`], /--out HEAD is required/],
+  ];
+  for (const [args, message] of cases) {
+    const { code, stderr } = await task("teach", ...args);
+    assertEquals(code, 2, args.join(" "));
+    assertMatch(stderr, message);
+  }
   assert(!(await Deno.stat(`${dir}/x.json`).catch(() => undefined)));
 });
 

@@ -136,6 +136,7 @@ Deno.test("teach refuses a missing folder, one class, an empty class; skips non-
       package: frames("package", 2, 20),
     });
     await Deno.writeTextFile(`${dir}/two/README.txt`, "examples");
+    await writeExamples(`${dir}/two`, { _unsorted: frames("empty", 1, 30) }); // not a class
     await Deno.writeTextFile(`${dir}/two/empty/notes.txt`, "not an image");
     const warnings: string[] = [];
     const head = await teach(model, `${dir}/two`, { onWarning: (w) => warnings.push(w) });
