@@ -22,7 +22,8 @@ export interface View {
   zone: Zone | undefined;
 }
 
-const WHOLE: Zone = { x: 0, y: 0, width: 1, height: 1 };
+/** The whole frame, as a zone. */
+export const WHOLE_FRAME: Zone = { x: 0, y: 0, width: 1, height: 1 };
 
 function mirror(pixels: Pixels): Pixels {
   const { data, width, height, channels } = pixels;
@@ -74,8 +75,8 @@ export function views(
   }
   if (augment.includes("crop")) {
     out.push(
-      { pixels, zone: shrink(zone ?? WHOLE, 0.85, 0) },
-      { pixels, zone: shrink(zone ?? WHOLE, 0.85, 1) },
+      { pixels, zone: shrink(zone ?? WHOLE_FRAME, 0.85, 0) },
+      { pixels, zone: shrink(zone ?? WHOLE_FRAME, 0.85, 1) },
     );
   }
   return out;

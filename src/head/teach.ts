@@ -24,7 +24,7 @@ import { Head } from "./head.ts";
 import { checkLabels, HEAD_FORMAT, HEAD_FORMAT_VERSION } from "./format.ts";
 import { encodeFloats } from "./codec.ts";
 import { FEATURE_NAMES, featureBlock, type FeatureName } from "./features.ts";
-import { type Augmentation, AUGMENTATIONS, viewCount, views } from "./augment.ts";
+import { type Augmentation, AUGMENTATIONS, viewCount, views, WHOLE_FRAME } from "./augment.ts";
 import { type ExampleFile, listExampleFolder } from "./folder.ts";
 import { type Candidate, candidates, fitRows, passThreshold, type Rows, select } from "./select.ts";
 
@@ -191,7 +191,8 @@ export async function embedViews(
       embedding: true,
       probabilities: true,
       resize: settings.resize,
-      zone: view.zone,
+      // the whole frame when there is no zone: a head the model may have must not add its own
+      zone: view.zone ?? WHOLE_FRAME,
     });
     out.push({ embedding: result.embedding!, probabilities: result.probabilities! });
   }

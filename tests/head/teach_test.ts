@@ -157,6 +157,13 @@ Deno.test("one example per class: no cross-validation, said so; the head still a
   assertEquals((await model.withHead(head).classify(frames("empty", 1, 3)[0]))[0].label, "a");
 });
 
+Deno.test("teaching through a model with a head ignores that head's zone and resize", async () => {
+  const few = { a: frames("empty", 2, 60), b: frames("package", 2, 70) };
+  const plain = await teach(model, few);
+  const through = await teach(model.withHead(taught), few);
+  assertEquals(through.sha256, plain.sha256);
+});
+
 Deno.test("teardown", async () => {
   await model.dispose();
 });
