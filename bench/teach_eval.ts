@@ -26,7 +26,8 @@
  * The photos are not in this repository (ImageNet terms); the bench reads them where they are.
  *
  * Run: deno run --allow-read --allow-env bench/teach_eval.ts [--model 0.75_224] [--draws 10]
- * [--shared DIR]
+ * [--shared DIR] (about 18 minutes with 10 draws on 2 busy cores; the camera part uses half the
+ * draws, at least 3).
  *
  * @module
  */
