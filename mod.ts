@@ -71,7 +71,10 @@ export {
 export { randomWeights } from "./src/model/random_weights.ts";
 export { BUNDLED_MODELS, DEFAULT_MODEL } from "./src/models.ts";
 export { IMAGENET_CLASSES, IMAGENET_LABELS, type ImageNetClass } from "./src/labels/imagenet.ts";
-export type { ResizeMode } from "./src/image/preprocess.ts";
+export type { ResizeMode, Zone } from "./src/image/preprocess.ts";
+export { Head, type HeadJson } from "./src/head/head.ts";
+export { HeadError, type HeadErrorCode } from "./src/head/errors.ts";
+export { teach, type TeachOptions } from "./src/head/teach.ts";
 export { DEFAULT_MAX_PIXELS } from "./src/image/budget.ts";
 export type { OrientationMode } from "./src/image/orientation.ts";
 export type { CacheOption, WeightsCache } from "./src/weights/cache.ts";

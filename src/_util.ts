@@ -28,6 +28,21 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
+/**
+ * A seeded pseudo-random generator (mulberry32): numbers in [0, 1), the same sequence for the
+ * same seed on every platform. For reproducible weights, draws and folds; never for secrets.
+ */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 /** Number of elements of a shape: the product of its sides (1 for a scalar). */
 export function sizeOf(shape: readonly number[]): number {
   let size = 1;
@@ -87,6 +102,35 @@ export function copyBytes(
   } else {
     to.set(from.subarray(fromAt, fromAt + count), toAt);
   }
+}
+
+/**
+ * Reads a stream whole, stopping as soon as more than `limit` bytes have arrived: the stream is
+ * cancelled and `tooLarge()` is thrown (the rest is never read).
+ */
+export async function readAtMost(
+  stream: ReadableStream<Uint8Array>,
+  limit: number,
+  tooLarge: () => Error,
+): Promise<Uint8Array<ArrayBuffer>> {
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.byteLength;
+      if (total > limit) throw tooLarge();
+      chunks.push(value);
+    }
+  } catch (error) {
+    await reader.cancel().catch(() => {});
+    throw error;
+  } finally {
+    reader.releaseLock();
+  }
+  return concatBytes(chunks);
 }
 
 /** Reads one environment variable, or `undefined` when unset or not permitted. */

@@ -1,8 +1,9 @@
 /**
- * The loaded model users hold: `classify` (image to top-K ImageNet labels), `embed` (image to
- * pooled features), `predict` (preprocessed batch to probabilities), `summary` and `dispose`.
- * It turns every accepted image form into the network's input, runs the network, and maps
- * indices to labels; the CLI, the edge handler and the ingest loop all go through it.
+ * The loaded model users hold: `classify` (image to top-K ImageNet labels, or a head's classes),
+ * `embed` (image to pooled features), `predict` (preprocessed batch to probabilities),
+ * `withHead`, `summary` and `dispose`. It turns every accepted image form into the network's
+ * input, runs the network, and maps indices to labels; the CLI, the edge handler and the ingest
+ * loop all go through it.
  *
  * @module
  */
@@ -12,16 +13,20 @@ import type { MobileNetNetwork, NetworkOutput } from "./model/mobilenet.ts";
 import { checkSize, decodeImage, type DecodeOptions } from "./image/decode.ts";
 import { type Pixels, toPixels } from "./image/pixels.ts";
 import {
+  checkZone,
   minSourceSide,
   preprocessPixels,
   preprocessTensor,
   type ResizeMode,
+  type Zone,
 } from "./image/preprocess.ts";
+import { checkHeadModel, type Head } from "./head/head.ts";
 import type { WeightsManifest } from "./weights/manifest.ts";
 import type { BackendLease } from "./backend/lease.ts";
 import { timeInference } from "./backend/wasm.ts";
 import { ModelDisposedError } from "./errors.ts";
 import { sizeOf } from "./_util.ts";
+import { IMAGENET_LABELS } from "./labels/imagenet.ts";
 
 /** Raw pixels: `width * height` pixels of RGBA (4 bytes), RGB (3) or gray (1), row-major. */
 export interface RawImage {
@@ -72,9 +77,9 @@ export type BatchInput = TensorLike | {
 
 /** One predicted class. */
 export interface Prediction {
-  /** Class index, 0..classes-1. */
+  /** Class index, 0..classes-1 (a head's class index with a head). */
   index: number;
-  /** Readable label (ImageNet), or `class <index>` for a custom top. */
+  /** Readable label (ImageNet, or the head's class), or `class <index>` for a custom top. */
   label: string;
   /** Softmax probability. */
   probability: number;
@@ -103,8 +108,17 @@ export interface Timings {
 
 /** The full result of {@linkcode MobileNet.classifyDetailed}. */
 export interface ClassifyResult {
-  /** Top-K predictions, most probable first. */
+  /** Top-K predictions, most probable first: the head's classes when the model has a head. */
   predictions: Prediction[];
+  /**
+   * With a head: `true` when the top probability is under the head's threshold (none of the
+   * head's classes fits well); the predictions are still given.
+   */
+  unknown?: boolean;
+  /** With a head: the top-K ImageNet predictions of the same run. */
+  imagenet?: Prediction[];
+  /** All the ImageNet class probabilities, when asked for with `probabilities: true`. */
+  probabilities?: Float32Array;
   /** Where the time went. */
   timings: Timings;
   /** Size of the image before resizing. */
@@ -120,10 +134,14 @@ export interface ClassifyResult {
 
 /** Options of {@linkcode MobileNet.classifyDetailed}. */
 export interface ClassifyDetailedOptions extends ClassifyOptions {
-  /** How the image is fitted to the input; the model's mode when absent. */
+  /** How the image is fitted to the input; the head's, else the model's mode when absent. */
   resize?: ResizeMode;
+  /** Cut this part of the frame out first; the head's zone when absent. */
+  zone?: Zone;
   /** Also return the embedding, from the same run. @default {false} */
   embedding?: boolean;
+  /** Also return all the ImageNet probabilities, from the same run. @default {false} */
+  probabilities?: boolean;
 }
 
 /** A layer of {@linkcode ModelSummary}. */
@@ -161,6 +179,10 @@ export interface MobileNetInit {
   lease?: BackendLease;
   /** Image decoding limits and orientation (`maxPixels`, `orientation`); defaults when absent. */
   image?: Pick<DecodeOptions, "maxPixels" | "orientation">;
+  /** The weights' identity (`weightsId`): what taught heads are tied to. */
+  weightsId?: string;
+  /** The head `classify` answers with, if any. */
+  head?: Head;
 }
 
 function topK(probs: Float32Array, k: number, labels?: readonly string[]): Prediction[] {
@@ -179,6 +201,15 @@ function topK(probs: Float32Array, k: number, labels?: readonly string[]): Predi
     label: labels?.[index] ?? `class ${index}`,
     probability: probs[index],
   }));
+}
+
+/**
+ * A head's answer: its classes sorted (at most `k`, at most the head's classes), whether the top
+ * is under its threshold, and the ImageNet answer beside it.
+ */
+function headAnswer(head: Head, scores: Float64Array, k: number, imagenet: Prediction[]) {
+  const predictions = topK(Float32Array.from(scores), Math.min(k, scores.length), head.labels);
+  return { predictions, unknown: predictions[0].probability < head.threshold, imagenet };
 }
 
 /** The run-time check behind {@linkcode TensorLike}: a tensor of our tfjs-core. */
@@ -230,15 +261,18 @@ export class MobileNet {
   readonly #init: MobileNetInit;
   /** The watchdog compares times of one workload only: this network's configuration. */
   readonly #workload: string;
+  /** The model that owns the network: itself, or the model a `withHead` view was made from. */
+  readonly #root: MobileNet;
   #disposed = false;
   #disposing: Promise<void> | undefined;
   /** Calls in flight (decoding, running, waiting for weights); see `#tracked`. */
   readonly #inFlight = new Set<Promise<unknown>>();
 
   /** Wraps a network; use `loadMobileNet` rather than this constructor. */
-  constructor(network: MobileNetNetwork, init: MobileNetInit) {
+  constructor(network: MobileNetNetwork, init: MobileNetInit, root?: MobileNet) {
     this.#network = network;
     this.#init = init;
+    this.#root = root ?? this;
     const c = network.architecture.config;
     this.#workload = `${c.alpha}/${c.depthMultiplier}/${c.resolution}/${c.includeTop}`;
     // A failed background load is reported through `loaded` and every later call.
@@ -275,14 +309,61 @@ export class MobileNet {
     return this.#init.loaded;
   }
 
-  #check(): void {
-    if (this.#disposed) throw new ModelDisposedError();
+  /**
+   * The identity of the weights, which taught heads are tied to: the sha256 of the manifest's
+   * shard hashes; `undefined` for weights not loaded from a manifest.
+   */
+  get weightsId(): string | undefined {
+    return this.#init.weightsId;
   }
 
-  async #pixels(image: Exclude<ImageInput, TensorLike>, mode: ResizeMode): Promise<Pixels> {
+  /** The head `classify` answers with, if any (see {@linkcode MobileNet.withHead}). */
+  get head(): Head | undefined {
+    return this.#init.head;
+  }
+
+  /**
+   * This model answering in `head`'s classes: `classify` and `classifyDetailed` return the
+   * head's classes (with `unknown`, and the ImageNet answer as `imagenet`), fitting images as
+   * the head was taught (its resize mode and zone). `embed` and `predict` are unchanged. The
+   * view shares this model's weights, so it costs nothing; disposing either disposes both.
+   *
+   * @throws {HeadError} `MODEL_MISMATCH` when the head was taught on other weights, or needs the
+   * ImageNet top this model lacks.
+   *
+   * @example
+   * ```ts
+   * import { Head, loadMobileNet } from "../mod.ts";
+   * const model = await loadMobileNet();
+   * const vehicles = model.withHead(await Head.fromCategories(["car", "bicycle", "truck"]));
+   * const bytes = await Deno.readFile("samples/african_elephant.jpg");
+   * const result = await vehicles.classifyDetailed(bytes);
+   * console.log(result.unknown, result.imagenet?.[0].label); // true "African elephant"
+   * await model.dispose();
+   * ```
+   */
+  withHead(head: Head): MobileNet {
+    this.#check();
+    checkHeadModel(head, {
+      weightsId: this.weightsId,
+      featureSize: this.featureSize,
+      imagenetTop: this.architecture.config.includeTop && this.#init.labels === IMAGENET_LABELS,
+    });
+    return new MobileNet(this.#network, { ...this.#init, head }, this.#root);
+  }
+
+  #check(): void {
+    if (this.#root.#disposed) throw new ModelDisposedError();
+  }
+
+  async #pixels(
+    image: Exclude<ImageInput, TensorLike>,
+    mode: ResizeMode,
+    zone: Zone | undefined,
+  ): Promise<Pixels> {
     // Images may be reduced while decoding (JPEG: DCT domain), never below what the mode's
-    // crop needs.
-    const side = minSourceSide(this.resolution, mode);
+    // crop (of the zone) needs.
+    const side = minSourceSide(this.resolution, mode, zone);
     const size = { ...this.#init.image, minWidth: side, minHeight: side };
     if (image instanceof Uint8Array) return await decodeImage(image, size);
     if (image instanceof ArrayBuffer) return await decodeImage(new Uint8Array(image), size);
@@ -297,7 +378,7 @@ export class MobileNet {
   }
 
   /** Turns any accepted image into a [1, r, r, 3] input tensor and says how long it took. */
-  async #input(image: ImageInput, mode: ResizeMode) {
+  async #input(image: ImageInput, mode: ResizeMode, zone?: Zone) {
     if (image instanceof tf.Tensor) checkLiveTensor(image, "the image");
     const size = this.resolution;
     const t0 = performance.now();
@@ -307,13 +388,13 @@ export class MobileNet {
           `classify and embed take one image; got a batch of ${image.shape[0]} (use predict)`,
         );
       }
-      const input = preprocessTensor(image as tf.Tensor, size, mode);
+      const input = preprocessTensor(image as tf.Tensor, size, mode, zone);
       const [height, width] = image.shape.slice(-3);
       return { input, decodeMs: 0, preprocessMs: performance.now() - t0, width, height };
     }
-    const pixels = await this.#pixels(image, mode);
+    const pixels = await this.#pixels(image, mode, zone);
     const t1 = performance.now();
-    const data = preprocessPixels(pixels, size, mode);
+    const data = preprocessPixels(pixels, size, mode, undefined, 0, zone);
     // dispose() ran while decoding: the weights (and maybe the backend) are gone.
     this.#check();
     const input = tf.tensor4d(data, [1, size, size, 3]);
@@ -333,11 +414,12 @@ export class MobileNet {
   async #tracked<T>(call: () => Promise<T>): Promise<T> {
     this.#check();
     const running = call();
-    this.#inFlight.add(running);
+    const inFlight = this.#root.#inFlight;
+    inFlight.add(running);
     try {
       return await running;
     } finally {
-      this.#inFlight.delete(running);
+      inFlight.delete(running);
     }
   }
 
@@ -387,6 +469,7 @@ export class MobileNet {
     image: ImageInput,
     options: ClassifyDetailedOptions,
   ): Promise<ClassifyResult> {
+    const head = this.#init.head;
     const k = options.topK ?? 5;
     const classes = this.architecture.config.classes;
     if (!Number.isInteger(k) || k < 1 || k > classes) {
@@ -395,20 +478,25 @@ export class MobileNet {
     if (!this.architecture.config.includeTop) {
       throw new RangeError("this model was loaded without its top; use embed()");
     }
-    const mode = options.resize ?? this.resize;
+    const mode = options.resize ?? head?.resize ?? this.resize;
+    const zone = options.zone === undefined ? head?.zone : checkZone(options.zone);
     const start = performance.now();
-    const { input, decodeMs, preprocessMs, width, height } = await this.#input(image, mode);
+    const { input, decodeMs, preprocessMs, width, height } = await this.#input(image, mode, zone);
     const t0 = performance.now();
-    const { probs, embedding } = options.embedding
+    const { probs, embedding } = options.embedding || head
       ? await this.#probabilitiesAndFeatures(input)
       : { probs: await this.#run(input, "probabilities"), embedding: undefined };
     const end = performance.now();
+    const imagenet = topK(probs, k, this.#init.labels);
     return {
-      predictions: topK(probs, k, this.#init.labels),
+      ...(head ? headAnswer(head, head.apply(embedding!, probs), k, imagenet) : {
+        predictions: imagenet,
+      }),
       timings: { decodeMs, preprocessMs, inferenceMs: end - t0, totalMs: end - start },
       width,
       height,
-      ...(embedding ? { embedding } : {}),
+      ...(options.embedding ? { embedding } : {}),
+      ...(options.probabilities ? { probabilities: probs } : {}),
     };
   }
 
@@ -515,6 +603,7 @@ export class MobileNet {
    * promise resolves when that is done.
    */
   dispose(): Promise<void> {
+    if (this.#root !== this) return this.#root.dispose();
     if (this.#disposing) return this.#disposing;
     this.#disposed = true;
     const reason = new ModelDisposedError();

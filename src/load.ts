@@ -16,6 +16,8 @@ import { resolveModel } from "./models.ts";
 import { type LoadWeightsOptions, openWeights, pickWeightsOptions } from "./weights/loader.ts";
 import { architectureOptions, checkShapes } from "./weights/fit.ts";
 import { applyPreset } from "./presets.ts";
+import { weightsId } from "./weights/identity.ts";
+import { Head, type HeadJson } from "./head/head.ts";
 
 /**
  * Options of {@linkcode loadMobileNet}. The weights options (`fetch`, `signal`, `timeoutMs`,
@@ -96,6 +98,11 @@ export interface LoadMobileNetOptions extends Omit<LoadWeightsOptions, "only"> {
    * @default {false}
    */
   stream?: boolean;
+  /**
+   * A head to answer with (see `MobileNet.withHead`): a `Head`, or a head file's path, URL or
+   * parsed JSON. It is read and checked before the weights load, and must fit them.
+   */
+  head?: Head | string | URL | HeadJson;
 }
 
 /** Options of {@linkcode createMobileNet}. */
@@ -128,7 +135,8 @@ export const DEFAULT_RESIZE: ResizeMode = "center-crop";
  * `stream: true`, as soon as the manifest is read (see {@linkcode LoadMobileNetOptions.stream}).
  *
  * @throws {UnknownModelError} for an unknown model name; `WeightsError` for missing,
- * corrupt or mismatched weights; {@linkcode RangeError} for bad options.
+ * corrupt or mismatched weights; `HeadError` for a head that cannot be read or does not fit;
+ * {@linkcode RangeError} for bad options.
  *
  * @example
  * ```ts
@@ -146,11 +154,22 @@ export async function loadMobileNet(options: LoadMobileNetOptions = {}): Promise
     image: imageOptions(options),
   };
   const url = resolveModel(options.model);
+  const head = options.head === undefined || options.head instanceof Head
+    ? options.head
+    : await Head.load(options.head);
   const lease = await acquireBackend({ threads: options.threads, simd: options.simd });
+  let model;
   try {
-    return await assemble(url, checked, lease, options);
+    model = await assemble(url, checked, lease, options);
   } catch (error) {
     await lease.release();
+    throw error;
+  }
+  if (!head) return model;
+  try {
+    return model.withHead(head);
+  } catch (error) {
+    await model.dispose();
     throw error;
   }
 }
@@ -194,6 +213,7 @@ async function assemble(
     ...checked,
     labels: config.labels === "imagenet" ? IMAGENET_LABELS : undefined,
     manifest,
+    weightsId: await weightsId(manifest),
   };
   if (!options.stream) {
     try {

@@ -16,6 +16,15 @@ export const BUNDLED_MODELS: Readonly<Record<string, string>> = Object.freeze({
 /** The model loaded when none is named. */
 export const DEFAULT_MODEL = "0.75_224";
 
+/**
+ * The bundled model with this alpha and resolution (e.g. the base model a head names), if one
+ * is bundled: `"0.25_224"` for `{ alpha: 0.25, resolution: 224 }`.
+ */
+export function bundledModelFor(base: { alpha?: number; resolution?: number }): string | undefined {
+  const name = `${base.alpha}_${base.resolution}`;
+  return name in BUNDLED_MODELS ? name : undefined;
+}
+
 /** Whether a `model` string is a path or URL rather than a bundled model's name. */
 function looksLikeLocation(model: string): boolean {
   return /^(https?|file):/i.test(model) || /[\\/]/.test(model) || model.endsWith(".json") ||

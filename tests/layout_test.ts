@@ -60,6 +60,14 @@ Deno.test("layout: each folder imports only what the README says it may", () => 
     ),
     [],
   );
+  // heads are core: the CLI, the edge endpoint and ingest call them, never the other way
+  assertEquals(
+    breaches(
+      "src/head/",
+      (t) => !["src/cli/", "edge/", "src/ingest/"].some((p) => t.startsWith(p)),
+    ),
+    [],
+  );
   // the edge endpoint is a thin adapter over mod.ts (plus the leaf helpers)
   assertEquals(breaches("edge/", under("edge/", "mod.ts", "src/_util.ts")), []);
 });

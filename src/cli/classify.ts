@@ -2,9 +2,9 @@
  * `deno task classify [image...]`: prints the top-5 ImageNet labels of each image, like the
  * seed's Keras `Predicted:` line. Without an image it classifies the bundled sample photo.
  *
- * Flags: `--top N`, `--model NAME|PATH|URL`, `--json` (one JSON object per image per line),
- * `--resize center-crop|stretch|center-crop-87.5`, `--threads N`, `--verbose` (backend and load
- * details).
+ * Flags: `--top N`, `--model NAME|PATH|URL`, `--head HEAD` (answer in a taught head's classes),
+ * `--json` (one JSON object per image per line), `--resize center-crop|stretch|center-crop-87.5`,
+ * `--threads N`, `--verbose` (backend and load details).
  * Weights loaded from a URL show a progress bar on stderr when it is a terminal (or with
  * `--verbose`, as plain lines).
  *
@@ -13,9 +13,11 @@
 import process from "node:process";
 import { parseArgs } from "./parse_args.ts";
 import { loadMobileNet } from "../load.ts";
+import { bundledModelFor } from "../models.ts";
+import { Head } from "../head/head.ts";
 import { backendInfo } from "../backend/wasm.ts";
 import { IMAGENET_CLASSES } from "../labels/imagenet.ts";
-import type { ClassifyResult, MobileNet } from "../classifier.ts";
+import type { ClassifyResult, MobileNet, Prediction } from "../classifier.ts";
 import { errorMessage } from "../_util.ts";
 import type { ResizeMode } from "../image/preprocess.ts";
 import { checkOrientationMode, type OrientationMode } from "../image/orientation.ts";
@@ -34,6 +36,9 @@ the bundled sample photo (an African elephant).
 options:
   --top N             how many labels per image (default 5)
   --model M           bundled model (0.75_224 default, 0.25_224), weights dir/manifest, or URL
+  --head HEAD         answer in a head's classes (a file or URL from deno task teach), with
+                      "unknown" when the top probability is under the head's threshold, and the
+                      ImageNet answer beside it; the model defaults to the one it was taught on
   --json              one JSON object per image per line
   --resize MODE       center-crop (default; photos), stretch (camera frames), center-crop-87.5
   --threads N|auto    threads per inference (default auto: as many cores as help)
@@ -61,9 +66,17 @@ function pythonTuple(index: number, probability: number): string {
 function printText(file: string, result: ClassifyResult): void {
   const { predictions, width, height, timings } = result;
   console.log(`${file} (${width}x${height}, ${timings.totalMs.toFixed(1)} ms)`);
-  console.log(
-    `Predicted: [${predictions.map((p) => pythonTuple(p.index, p.probability)).join(", ")}]`,
-  );
+  if (result.unknown !== undefined) {
+    const top = result.imagenet![0];
+    console.log(
+      `${result.unknown ? "unknown (under the head's threshold)" : predictions[0].label}` +
+        `; ImageNet: ${top.label} ${top.probability.toFixed(4)}`,
+    );
+  } else {
+    console.log(
+      `Predicted: [${predictions.map((p) => pythonTuple(p.index, p.probability)).join(", ")}]`,
+    );
+  }
   const wide = Math.max(...predictions.map((p) => p.label.length));
   for (const p of predictions) {
     console.log(
@@ -155,6 +168,7 @@ interface Command {
   topK: number;
   threads: number | "auto" | undefined;
   model: string | undefined;
+  head: string | undefined;
   resize: ResizeMode | undefined;
   preset: "small-board" | undefined;
   maxPixels: number | undefined;
@@ -171,7 +185,7 @@ interface Command {
  */
 function parseCommand(args: string[]): Command | "help" {
   const flags = parseArgs(args, {
-    string: ["top", "model", "resize", "threads", "max-pixels", "orientation"],
+    string: ["top", "model", "head", "resize", "threads", "max-pixels", "orientation"],
     boolean: ["json", "verbose", "help", "small-board"],
     alias: { h: "help", k: "top", m: "model" },
   });
@@ -182,6 +196,7 @@ function parseCommand(args: string[]): Command | "help" {
     topK: topFlag(flags.top),
     threads: threadsFlag(flags.threads),
     model: flags.model as string | undefined,
+    head: flags.head as string | undefined,
     resize: resizeFlag(flags.resize),
     preset: flags["small-board"] ? "small-board" : undefined,
     maxPixels: maxPixels === undefined ? undefined : checkMaxPixels(Number(maxPixels)),
@@ -193,8 +208,13 @@ function parseCommand(args: string[]): Command | "help" {
   };
 }
 
-/** Loads the model the command asks for, with a progress bar for a URL on a terminal. */
+/**
+ * Loads the model the command asks for, with a progress bar for a URL on a terminal. With a
+ * head and no `--model`, the bundled model the head was taught on.
+ */
 async function loadModel(command: Command): Promise<MobileNet> {
+  const head = command.head === undefined ? undefined : await Head.load(command.head);
+  if (head && command.model === undefined) command.model = bundledModelFor(head.base);
   const remote = /^https?:/i.test(command.model ?? "");
   const bar = remote && (Deno.stderr.isTerminal() || command.verbose)
     ? new ProgressBar(Deno.stderr.isTerminal())
@@ -207,10 +227,12 @@ async function loadModel(command: Command): Promise<MobileNet> {
       orientation: command.orientation,
       threads: command.threads,
       resize: command.resize,
+      head,
       onProgress: bar?.onProgress,
     });
     try {
-      checkTopForModel(command.topK, model.architecture.config.classes);
+      // a head answers in its own classes: --top counts at most those
+      if (!model.head) checkTopForModel(command.topK, model.architecture.config.classes);
     } catch (error) {
       await model.dispose();
       throw error;
@@ -232,15 +254,23 @@ function printLoaded(model: MobileNet, started: number): void {
   console.error(`backend: ${JSON.stringify(backendInfo())}`);
 }
 
+function jsonPredictions(predictions: Prediction[]) {
+  return predictions.map((p) => ({
+    index: p.index,
+    label: p.label,
+    probability: round(p.probability, 6),
+  }));
+}
+
 function printJson(file: string, result: ClassifyResult): void {
   const t = result.timings;
   console.log(JSON.stringify({
     file,
-    predictions: result.predictions.map((p) => ({
-      index: p.index,
-      label: p.label,
-      probability: round(p.probability, 6),
-    })),
+    predictions: jsonPredictions(result.predictions),
+    ...(result.unknown === undefined ? {} : {
+      unknown: result.unknown,
+      imagenet: jsonPredictions(result.imagenet!),
+    }),
     timings: {
       decodeMs: round(t.decodeMs, 2),
       preprocessMs: round(t.preprocessMs, 2),

@@ -6,18 +6,7 @@
  * @module
  */
 import { type ArchitectureOptions, buildArchitecture } from "./architecture.ts";
-import { sizeOf } from "../_util.ts";
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32, sizeOf } from "../_util.ts";
 
 /** Random weights by Keras name for the architecture `options` describe. */
 export function randomWeights(
