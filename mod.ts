@@ -72,6 +72,8 @@ export { randomWeights } from "./src/model/random_weights.ts";
 export { BUNDLED_MODELS, DEFAULT_MODEL } from "./src/models.ts";
 export { IMAGENET_CLASSES, IMAGENET_LABELS, type ImageNetClass } from "./src/labels/imagenet.ts";
 export type { ResizeMode } from "./src/image/preprocess.ts";
+export { decodeImage, type DecodeOptions } from "./src/image/decode.ts";
+export type { Pixels } from "./src/image/pixels.ts";
 export { DEFAULT_MAX_PIXELS } from "./src/image/budget.ts";
 export type { OrientationMode } from "./src/image/orientation.ts";
 export type { CacheOption, WeightsCache } from "./src/weights/cache.ts";

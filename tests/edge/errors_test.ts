@@ -15,6 +15,7 @@ Deno.test("errors: decode codes map by code, unknown codes to 422", async () => 
     CORRUPT: 422,
     TOO_SMALL: 422,
     TOO_LARGE: 422,
+    TOO_COMPLEX: 422,
   });
   assertStrictEquals(decodeErrorStatus("SOMETHING_NEW"), 422);
   const response = errorResponse(new ImageDecodeError("UNSUPPORTED_FORMAT", "a BMP"));
@@ -40,5 +41,27 @@ Deno.test("errors: HttpError keeps its headers; anything else is a 500 without d
     assertStrictEquals(logged.length, 1);
   } finally {
     console.error = log;
+  }
+});
+
+Deno.test("errors: a broken or slow body is logged in one line, without a stack", async () => {
+  const warn = console.warn;
+  const logged: string[] = [];
+  console.warn = (...args: unknown[]) => logged.push(args.join(" "));
+  try {
+    for (
+      const [status, code] of [[400, "BAD_BODY"], [408, "BODY_TIMEOUT"], [413, "BODY_TOO_LARGE"]]
+    ) {
+      const response = errorResponse(new HttpError(+status, `${code}`, "why"), "POST /v1/classify");
+      assertStrictEquals(response.status, status);
+      await response.body?.cancel();
+    }
+    // the 413 is the client's business, not the operator's: not logged
+    assertEquals(logged, [
+      "edge: POST /v1/classify: 400 BAD_BODY: why",
+      "edge: POST /v1/classify: 408 BODY_TIMEOUT: why",
+    ]);
+  } finally {
+    console.warn = warn;
   }
 });
