@@ -3,26 +3,26 @@
  * read only when `--allow-env` grants it (never prompting), so a server started without it
  * runs on the defaults. The port is not here: `deno serve --port` (or the platform) owns it.
  *
- * | variable                          | default        | meaning                                          |
- * | --------------------------------- | -------------- | ------------------------------------------------ |
- * | `MOBILENET_EDGE_MODEL`            | `0.75_224`     | bundled model (`0.75_224`, `0.25_224`) or a path |
- * | `MOBILENET_EDGE_WEIGHTS_URL`      | (none)         | `http(s):` weights dir/manifest; wins over MODEL |
- * | `MOBILENET_EDGE_MAX_BODY_BYTES`   | 10485760       | largest request body (413 beyond)                |
- * | `MOBILENET_EDGE_MAX_BUFFERED_BYTES` | 33554432 (a) | bytes of all bodies held at once (503 beyond)    |
- * | `MOBILENET_EDGE_BODY_IDLE_MS`     | 10000          | longest wait for the next body bytes (408)       |
- * | `MOBILENET_EDGE_BODY_TIMEOUT_MS`  | 60000          | longest time to receive a whole body (408)       |
- * | `MOBILENET_EDGE_MAX_PIXELS`       | 8388608        | the library's pixel budget (422 `TOO_LARGE`)      |
- * | `MOBILENET_EDGE_MAX_INFLIGHT`     | 2              | requests decoding or inferring at once           |
- * | `MOBILENET_EDGE_MAX_QUEUE`        | 16             | requests waiting for a slot (503 beyond)         |
- * | `MOBILENET_EDGE_RETRY_AFTER`      | 1              | seconds in `Retry-After` of a 503                |
- * | `MOBILENET_EDGE_DECODE`           | `worker`       | `worker` (one decode worker) or `inline` (b)     |
- * | `MOBILENET_EDGE_DECODE_TIMEOUT_MS` | 30000         | a worker decode running longer is stopped (422)  |
- * | `MOBILENET_EDGE_BASE_PATH`        | (none)         | path prefix to strip, e.g. `/classify` (Supabase) |
- * | `MOBILENET_EDGE_THREADS`/`_SIMD`  | (library)      | backend threads and SIMD, read by the library    |
+ * | variable                            | default      | meaning                                           |
+ * | ----------------------------------- | ------------ | ------------------------------------------------- |
+ * | `MOBILENET_EDGE_MODEL`              | `0.75_224`   | bundled model (`0.75_224`, `0.25_224`) or a path  |
+ * | `MOBILENET_EDGE_WEIGHTS_URL`        | (none)       | `http(s):` weights dir/manifest; wins over MODEL  |
+ * | `MOBILENET_EDGE_MAX_BODY_BYTES`     | 10485760     | largest request body (413 beyond)                 |
+ * | `MOBILENET_EDGE_MAX_BUFFERED_BYTES` | 33554432 (a) | bytes all bodies hold at once (503 beyond)        |
+ * | `MOBILENET_EDGE_BODY_IDLE_MS`       | 10000        | longest wait for the next body bytes (408)        |
+ * | `MOBILENET_EDGE_BODY_TIMEOUT_MS`    | 60000        | longest time to receive a whole body (408)        |
+ * | `MOBILENET_EDGE_MAX_PIXELS`         | 8388608      | the library's pixel budget (422 `TOO_LARGE`)      |
+ * | `MOBILENET_EDGE_MAX_INFLIGHT`       | 2            | requests decoding or inferring at once            |
+ * | `MOBILENET_EDGE_MAX_QUEUE`          | 16           | requests waiting for a slot (503 beyond)          |
+ * | `MOBILENET_EDGE_RETRY_AFTER`        | 1            | seconds in `Retry-After` of a 503                 |
+ * | `MOBILENET_EDGE_DECODE`             | `worker`     | `worker` (one decode worker) or `inline` (b)      |
+ * | `MOBILENET_EDGE_DECODE_TIMEOUT_MS`  | 30000        | a worker decode running longer is stopped (422)   |
+ * | `MOBILENET_EDGE_BASE_PATH`          | (none)       | path prefix to strip, e.g. `/classify` (Supabase) |
+ * | `MOBILENET_EDGE_THREADS`/`_SIMD`    | (library)    | backend threads and SIMD, read by the library     |
  *
  * (a) or `MOBILENET_EDGE_MAX_BODY_BYTES` when that is larger; a smaller value fails at start.
  * (b) `worker` decodes on the event loop until the worker is ready, and for good where the
- * runtime has no `Worker` (Supabase's edge runtime, Deno Deploy).
+ * runtime has no `Worker` (Supabase's edge runtime, Deno Deploy). See `decoder.ts`.
  *
  * @module
  */

@@ -4,11 +4,14 @@
  * event loop where the runtime has no `Worker` (Supabase's edge runtime, Deno Deploy) or when
  * asked (`MOBILENET_EDGE_DECODE=inline`).
  *
- * Why one worker and not one per request: each isolate costs memory (measured on 0.25/224 with
- * one thread: about 15 MiB idle, and 60-100 MiB more under load unless its garbage is collected
- * after each image, see `decode_worker.ts`). Decodes are already bounded by the inference slots
- * (a request decodes only while it holds one), and run one after another in the worker, so the
- * decoded pixels held at once stay within the slot count.
+ * Why one worker and not one per request: each isolate costs memory. Measured (0.25/224, one
+ * thread, 16 concurrent requests, `bench/edge_load.ts`): a peak RSS of 197-202 MiB with the
+ * worker against 168 MiB inline, most of it the worker's own copy of the library's modules;
+ * without collecting its garbage (see `decode_worker.ts`) it held 50-70 MiB more. What it buys
+ * (`bench/edge_hostile.ts`): while an image that takes 3.5-5 s to decode was classified,
+ * `/healthz` answered within 0.2-0.6 s, against 3.3-4.2 s inline. Decodes are bounded by the
+ * inference slots (a request decodes only while it holds one) and run one after another in the
+ * worker, so the decoded pixels held at once stay within the slot count.
  *
  * The worker is started once the model is in (its module graph would otherwise compete with the
  * model's load for the CPU) and used from its first "ready"; until then images are decoded on the
@@ -69,8 +72,10 @@ interface Reply {
   width: number;
   height: number;
   channels: 1 | 3 | 4;
-  buffer: SharedArrayBuffer;
-  length: number;
+  /** Small pixels: in `buffer`, `length` bytes; large ones: transferred in `data`. */
+  buffer?: SharedArrayBuffer;
+  length?: number;
+  data?: Uint8Array;
   decodeMs: number;
   name: string;
   code?: string;
@@ -206,8 +211,8 @@ export class WorkerDecoder implements ImageDecoder {
     clearTimeout(job.timer);
     this.#current = undefined;
     if (reply.ok) {
-      // Copied out before the next image is sent: the worker reuses the buffer.
-      const data = new Uint8Array(reply.buffer, 0, reply.length).slice();
+      // Copied out of the shared buffer before the next image is sent: the worker reuses it.
+      const data = reply.data ?? new Uint8Array(reply.buffer!, 0, reply.length).slice();
       const { width, height, channels, decodeMs } = reply;
       job.done.resolve({ pixels: { data, width, height, channels }, decodeMs });
     } else {

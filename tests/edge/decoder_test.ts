@@ -31,7 +31,7 @@ Deno.test("decoder: the worker gives the pixels decoding inline gives, and typed
   const decoder = new WorkerDecoder({ timeoutMs: 60_000 });
   try {
     await ready(decoder);
-    // 4.5 MB of pixels: more than the shared buffer the worker keeps (a one-off one is used)
+    // 4.5 MB of pixels: more than the shared buffer the worker keeps (transferred instead)
     const big = await zeroRowsPng(1500, 1000);
     for (const [bytes, options] of [[photo, OPTIONS], [big, {}]] as const) {
       const expected = await decodeInline(bytes, options);
