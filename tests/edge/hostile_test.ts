@@ -168,6 +168,38 @@ Deno.test("hostile: a stalled body, or a Content-Length larger than the body, is
   }
 });
 
+Deno.test("hostile: bodies beyond the byte budget get 503 with Retry-After, until bytes are freed", async () => {
+  // Room for one largest body: a client that declares it holds the whole budget while it trickles.
+  const limit = 256 * 1024;
+  const config = { maxBodyBytes: limit, maxBufferedBytes: limit, retryAfterSeconds: 2 };
+  const server = await startLoopback({ slots: [1, 4], config });
+  try {
+    await server.models.get();
+    await captureLog(async (lines) => {
+      const hog = await RawClient.connect(server.port);
+      try {
+        await hog.write(rawHead({ "content-length": String(limit) }) + "x");
+        await until(async () => await bodies(server) === 1, "the declared body being held");
+        const refused = await fetch(`${server.url}/v1/classify`, {
+          method: "POST",
+          body: photo,
+          headers: { "content-type": "image/jpeg" },
+        });
+        const { status, headers, body } = await readJson(refused);
+        assertEquals([status, headers.get("retry-after")], [503, "2"]);
+        assertStrictEquals((body.error as { code: string }).code, "OVERLOADED");
+      } finally {
+        hog.abort();
+      }
+      await until(async () => await bodies(server) === 0, "the budget given back");
+      await expectElephant(server);
+      assertOneLineEach(lines, [LINE_400]); // the client that went away
+    });
+  } finally {
+    await server.close();
+  }
+});
+
 Deno.test("hostile: a malformed chunked body gets 400, a client that goes away one log line", async () => {
   const server = await startLoopback({});
   try {
