@@ -221,10 +221,10 @@ export class WorkerDecoder implements ImageDecoder {
     this.#pump();
   }
 
-  /** The module did not load (never ready: give up), or the worker died while decoding. */
+  /** The module did not load (give up: no restart loop), or the worker died while decoding. */
   #onError(worker: Worker, message: string): void {
     if (worker !== this.#worker) return;
-    if (!this.#wasReady) return this.#giveUp(`failed to load: ${message}`);
+    if (!this.#ready) return this.#giveUp(`failed to load: ${message}`);
     console.warn(`edge: decode worker failed: ${message}; starting a new one`);
     this.#fail(new Error(`decode worker failed: ${message}`));
   }
