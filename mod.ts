@@ -75,6 +75,8 @@ export type { ResizeMode, Zone } from "./src/image/preprocess.ts";
 export { Head, type HeadJson } from "./src/head/head.ts";
 export { HeadError, type HeadErrorCode } from "./src/head/errors.ts";
 export { teach, type TeachOptions } from "./src/head/teach.ts";
+export { decodeImage, type DecodeOptions } from "./src/image/decode.ts";
+export type { Pixels } from "./src/image/pixels.ts";
 export { DEFAULT_MAX_PIXELS } from "./src/image/budget.ts";
 export type { OrientationMode } from "./src/image/orientation.ts";
 export type { CacheOption, WeightsCache } from "./src/weights/cache.ts";

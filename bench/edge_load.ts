@@ -18,7 +18,7 @@
  * @module
  */
 import { parseArgs } from "../src/cli/parse_args.ts";
-import { startServe } from "../tests/edge/_serve.ts";
+import { procMemory as status, startServe } from "../tests/edge/_serve.ts";
 
 const args = parseArgs(Deno.args, {
   string: ["models", "threads", "requests", "concurrency", "limit-s", "rounds"],
@@ -40,12 +40,6 @@ const photo = await Deno.readFile(
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)];
-}
-
-function status(pid: number): { rssMiB: number; hwmMiB: number } {
-  const text = Deno.readTextFileSync(`/proc/${pid}/status`);
-  const kb = (key: string) => Number(text.match(new RegExp(`${key}:\\s+(\\d+)`))?.[1] ?? NaN);
-  return { rssMiB: kb("VmRSS") / 1024, hwmMiB: kb("VmHWM") / 1024 };
 }
 
 function cpuMs(pid: number): number {

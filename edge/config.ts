@@ -3,17 +3,26 @@
  * read only when `--allow-env` grants it (never prompting), so a server started without it
  * runs on the defaults. The port is not here: `deno serve --port` (or the platform) owns it.
  *
- * | variable                          | default        | meaning                                          |
- * | --------------------------------- | -------------- | ------------------------------------------------ |
- * | `MOBILENET_EDGE_MODEL`            | `0.75_224`     | bundled model (`0.75_224`, `0.25_224`) or a path |
- * | `MOBILENET_EDGE_WEIGHTS_URL`      | (none)         | `http(s):` weights dir/manifest; wins over MODEL |
- * | `MOBILENET_EDGE_MAX_BODY_BYTES`   | 10485760       | largest request body (413 beyond)                |
- * | `MOBILENET_EDGE_MAX_PIXELS`       | 8388608        | the library's pixel budget (422 `TOO_LARGE`)      |
- * | `MOBILENET_EDGE_MAX_INFLIGHT`     | 2              | requests decoding or inferring at once           |
- * | `MOBILENET_EDGE_MAX_QUEUE`        | 16             | requests waiting for a slot (503 beyond)         |
- * | `MOBILENET_EDGE_RETRY_AFTER`      | 1              | seconds in `Retry-After` of a 503                |
- * | `MOBILENET_EDGE_BASE_PATH`        | (none)         | path prefix to strip, e.g. `/classify` (Supabase) |
- * | `MOBILENET_EDGE_THREADS`/`_SIMD`  | (library)      | backend threads and SIMD, read by the library    |
+ * | variable                            | default      | meaning                                           |
+ * | ----------------------------------- | ------------ | ------------------------------------------------- |
+ * | `MOBILENET_EDGE_MODEL`              | `0.75_224`   | bundled model (`0.75_224`, `0.25_224`) or a path  |
+ * | `MOBILENET_EDGE_WEIGHTS_URL`        | (none)       | `http(s):` weights dir/manifest; wins over MODEL  |
+ * | `MOBILENET_EDGE_MAX_BODY_BYTES`     | 10485760     | largest request body (413 beyond)                 |
+ * | `MOBILENET_EDGE_MAX_BUFFERED_BYTES` | 33554432 (a) | bytes all bodies hold at once (503 beyond)        |
+ * | `MOBILENET_EDGE_BODY_IDLE_MS`       | 10000        | longest wait for the next body bytes (408)        |
+ * | `MOBILENET_EDGE_BODY_TIMEOUT_MS`    | 60000        | longest time to receive a whole body (408)        |
+ * | `MOBILENET_EDGE_MAX_PIXELS`         | 8388608      | the library's pixel budget (422 `TOO_LARGE`)      |
+ * | `MOBILENET_EDGE_MAX_INFLIGHT`       | 2            | requests decoding or inferring at once            |
+ * | `MOBILENET_EDGE_MAX_QUEUE`          | 16           | requests waiting for a slot (503 beyond)          |
+ * | `MOBILENET_EDGE_RETRY_AFTER`        | 1            | seconds in `Retry-After` of a 503                 |
+ * | `MOBILENET_EDGE_DECODE`             | `worker`     | `worker` (one decode worker) or `inline` (b)      |
+ * | `MOBILENET_EDGE_DECODE_TIMEOUT_MS`  | 30000        | a worker decode running longer is stopped (422)   |
+ * | `MOBILENET_EDGE_BASE_PATH`          | (none)       | path prefix to strip, e.g. `/classify` (Supabase) |
+ * | `MOBILENET_EDGE_THREADS`/`_SIMD`    | (library)    | backend threads and SIMD, read by the library     |
+ *
+ * (a) or `MOBILENET_EDGE_MAX_BODY_BYTES` when that is larger; a smaller value fails at start.
+ * (b) `worker` decodes on the event loop until the worker is ready, and for good where the
+ * runtime has no `Worker` (Supabase's edge runtime, Deno Deploy). See `decoder.ts`.
  *
  * @module
  */
@@ -29,6 +38,16 @@ export interface EdgeConfig {
   /** Largest accepted request body in bytes. @default {10485760} */
   maxBodyBytes: number;
   /**
+   * Most bytes of request bodies held at once, by every request between its first body byte and
+   * its answer; beyond that, 503 with `Retry-After`. At least `maxBodyBytes`.
+   * @default {33554432}
+   */
+  maxBufferedBytes: number;
+  /** Longest wait, in milliseconds, for the next bytes of a body (408 beyond). @default {10000} */
+  bodyIdleMs: number;
+  /** Longest time, in milliseconds, to receive a whole body (408 beyond). @default {60000} */
+  bodyTimeoutMs: number;
+  /**
    * The library's pixel budget (`maxPixels` of `loadMobileNet`): images whose decode would hold
    * more pixels are refused from their header. @default {8388608} (`DEFAULT_MAX_PIXELS`)
    */
@@ -40,21 +59,37 @@ export interface EdgeConfig {
   /** Seconds a client is told to wait after a 503. @default {1} */
   retryAfterSeconds: number;
   /**
+   * Where images are decoded: `"worker"`, in one worker shared by all requests (the event loop
+   * stays free; on the event loop until it is ready, and where there is no `Worker`), or
+   * `"inline"`, on the event loop. @default {"worker"}
+   */
+  decode: DecodeMode;
+  /** A worker decode running longer than this many milliseconds is stopped. @default {30000} */
+  decodeTimeoutMs: number;
+  /**
    * A prefix the platform puts before the routes (Supabase passes `/<function name>/...`):
    * stripped before routing. "" for none. @default {""}
    */
   basePath: string;
 }
 
+/** Where images are decoded (see {@linkcode EdgeConfig.decode}). */
+export type DecodeMode = "worker" | "inline";
+
 /** The names of the variables {@linkcode readConfig} reads (for `--allow-env`). */
 export const CONFIG_ENV = {
   model: "MOBILENET_EDGE_MODEL",
   weightsUrl: "MOBILENET_EDGE_WEIGHTS_URL",
   maxBodyBytes: "MOBILENET_EDGE_MAX_BODY_BYTES",
+  maxBufferedBytes: "MOBILENET_EDGE_MAX_BUFFERED_BYTES",
+  bodyIdleMs: "MOBILENET_EDGE_BODY_IDLE_MS",
+  bodyTimeoutMs: "MOBILENET_EDGE_BODY_TIMEOUT_MS",
   maxPixels: "MOBILENET_EDGE_MAX_PIXELS",
   maxInflight: "MOBILENET_EDGE_MAX_INFLIGHT",
   maxQueue: "MOBILENET_EDGE_MAX_QUEUE",
   retryAfterSeconds: "MOBILENET_EDGE_RETRY_AFTER",
+  decode: "MOBILENET_EDGE_DECODE",
+  decodeTimeoutMs: "MOBILENET_EDGE_DECODE_TIMEOUT_MS",
   basePath: "MOBILENET_EDGE_BASE_PATH",
 } as const;
 
@@ -62,10 +97,15 @@ export const CONFIG_ENV = {
 export const DEFAULT_CONFIG: Readonly<EdgeConfig> = Object.freeze({
   model: "0.75_224",
   maxBodyBytes: 10 * 1024 * 1024,
+  maxBufferedBytes: 32 * 1024 * 1024,
+  bodyIdleMs: 10_000,
+  bodyTimeoutMs: 60_000,
   maxPixels: DEFAULT_MAX_PIXELS,
   maxInflight: 2,
   maxQueue: 16,
   retryAfterSeconds: 1,
+  decode: "worker",
+  decodeTimeoutMs: 30_000,
   basePath: "",
 });
 
@@ -94,6 +134,29 @@ function weightsUrl(env: EnvReader): string | undefined {
   return url.href;
 }
 
+function decodeMode(env: EnvReader): DecodeMode {
+  const raw = env(CONFIG_ENV.decode)?.trim() || DEFAULT_CONFIG.decode;
+  if (raw !== "worker" && raw !== "inline") {
+    throw new RangeError(
+      `${CONFIG_ENV.decode} must be worker or inline, got ${JSON.stringify(raw)}`,
+    );
+  }
+  return raw;
+}
+
+/** The bodies' byte budget: by default 32 MiB or one largest body; never under one. */
+function maxBufferedBytes(env: EnvReader, maxBodyBytes: number): number {
+  const name = CONFIG_ENV.maxBufferedBytes;
+  const fallback = Math.max(DEFAULT_CONFIG.maxBufferedBytes, maxBodyBytes);
+  const value = integer(env, name, fallback, 1);
+  if (value < maxBodyBytes) {
+    throw new RangeError(
+      `${name} (${value}) must be at least ${CONFIG_ENV.maxBodyBytes} (${maxBodyBytes})`,
+    );
+  }
+  return value;
+}
+
 function basePath(env: EnvReader): string {
   const raw = env(CONFIG_ENV.basePath)?.trim() ?? "";
   const path = raw.replace(/\/+$/, "");
@@ -118,14 +181,20 @@ function basePath(env: EnvReader): string {
 export function readConfig(env: EnvReader = readEnv): EdgeConfig {
   const d = DEFAULT_CONFIG;
   const model = env(CONFIG_ENV.model)?.trim() || d.model;
+  const maxBodyBytes = integer(env, CONFIG_ENV.maxBodyBytes, d.maxBodyBytes, 1);
   return {
     model,
     weightsUrl: weightsUrl(env),
-    maxBodyBytes: integer(env, CONFIG_ENV.maxBodyBytes, d.maxBodyBytes, 1),
+    maxBodyBytes,
+    maxBufferedBytes: maxBufferedBytes(env, maxBodyBytes),
+    bodyIdleMs: integer(env, CONFIG_ENV.bodyIdleMs, d.bodyIdleMs, 1),
+    bodyTimeoutMs: integer(env, CONFIG_ENV.bodyTimeoutMs, d.bodyTimeoutMs, 1),
     maxPixels: integer(env, CONFIG_ENV.maxPixels, d.maxPixels, 1),
     maxInflight: integer(env, CONFIG_ENV.maxInflight, d.maxInflight, 1),
     maxQueue: integer(env, CONFIG_ENV.maxQueue, d.maxQueue, 0),
     retryAfterSeconds: integer(env, CONFIG_ENV.retryAfterSeconds, d.retryAfterSeconds, 0),
+    decode: decodeMode(env),
+    decodeTimeoutMs: integer(env, CONFIG_ENV.decodeTimeoutMs, d.decodeTimeoutMs, 1),
     basePath: basePath(env),
   };
 }

@@ -76,16 +76,36 @@ export function errorBody(
 }
 
 /**
- * Turns anything thrown while handling a request into a response. Unexpected errors are logged
- * and answered with 500 and a generic message (no stack traces to clients).
+ * 503 `OVERLOADED` with `Retry-After`: no slot, no queue place, or no room in the bodies' byte
+ * budget.
  */
-export function errorResponse(error: unknown): Response {
+export function overloaded(message: string, retryAfterSeconds: number): HttpError {
+  return new HttpError(503, "OVERLOADED", `busy: ${message}`, {
+    "retry-after": String(retryAfterSeconds),
+  });
+}
+
+/**
+ * The codes of client failures an operator wants to see (a body that broke off or does not
+ * parse, a client too slow to send its body): logged in one line, without a stack.
+ */
+export const LOGGED_CODES: ReadonlySet<string> = new Set(["BAD_BODY", "BODY_TIMEOUT"]);
+
+/**
+ * Turns anything thrown while handling a request into a response. {@linkcode LOGGED_CODES} are
+ * logged in one line naming `what` (e.g. `POST /v1/classify`); unexpected errors are logged with
+ * their stack and answered with 500 and a generic message (no stack traces to clients).
+ */
+export function errorResponse(error: unknown, what = "request"): Response {
   if (error instanceof HttpError) {
+    if (LOGGED_CODES.has(error.code)) {
+      console.warn(`edge: ${what}: ${error.status} ${error.code}: ${error.message}`);
+    }
     return json(error.status, errorBody(error.code, error.message), { ...error.headers });
   }
   if (error instanceof ImageDecodeError) {
     return json(decodeErrorStatus(error.code), errorBody(error.code, error.message));
   }
-  console.error("edge: unexpected error:", error);
+  console.error(`edge: ${what}: unexpected error:`, error);
   return json(500, errorBody("INTERNAL", "internal error; see the server log"));
 }

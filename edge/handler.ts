@@ -11,13 +11,20 @@
  *
  * It never fetches a URL a client gives: images come only in the request body.
  *
+ * A request to classify or embed goes: headers checked (415/413/400), the model awaited (no slot
+ * held), the body read whole within the limits (size, time, and the bodies' byte budget), then
+ * an inference slot taken (so a slow client never holds one), the image decoded (in the decode
+ * worker, see `decoder.ts`) and run. `/healthz` waits on nothing: not a slot, not the model, not
+ * a body, and with the decode worker not a decode either.
+ *
  * @module
  */
 import { backendInfo, BUNDLED_MODELS, type MobileNet } from "../mod.ts";
 import type { EdgeConfig } from "./config.ts";
 import { checkHeaders, readImage } from "./body.ts";
-import { errorResponse, HttpError, json } from "./errors.ts";
-import type { Release } from "./limiter.ts";
+import { ByteBudget } from "./budget.ts";
+import { type Decoded, type ImageDecoder, InlineDecoder } from "./decoder.ts";
+import { errorResponse, HttpError, json, overloaded } from "./errors.ts";
 import { Limiter } from "./limiter.ts";
 import type { ModelHolder } from "./model.ts";
 import { PAGE_HTML } from "./page.ts";
@@ -30,6 +37,13 @@ export interface HandlerOptions {
   models: ModelHolder;
   /** Admission control; one from `config.maxInflight`/`maxQueue` when absent. */
   limiter?: Limiter;
+  /** The bodies' byte budget; one of `config.maxBufferedBytes` when absent. */
+  buffers?: ByteBudget;
+  /**
+   * Where images are decoded; on the event loop when absent (`main.ts` passes
+   * `createDecoder(config.decode, config.decodeTimeoutMs)`).
+   */
+  decoder?: ImageDecoder;
 }
 
 /** A request handler for `Deno.serve` / `deno serve`. */
@@ -39,6 +53,8 @@ interface Context {
   config: EdgeConfig;
   models: ModelHolder;
   limiter: Limiter;
+  buffers: ByteBudget;
+  decoder: ImageDecoder;
 }
 
 type Route = (request: Request, url: URL, ctx: Context) => Promise<Response>;
@@ -69,13 +85,18 @@ const ROUTES: Readonly<Record<string, Readonly<Record<string, Route>>>> = {
  */
 export function createHandler(options: HandlerOptions): Handler {
   const { config, models } = options;
-  const limiter = options.limiter ?? new Limiter(config.maxInflight, config.maxQueue);
-  const ctx: Context = { config, models, limiter };
+  const ctx: Context = {
+    config,
+    models,
+    limiter: options.limiter ?? new Limiter(config.maxInflight, config.maxQueue),
+    buffers: options.buffers ?? new ByteBudget(config.maxBufferedBytes),
+    decoder: options.decoder ?? new InlineDecoder(),
+  };
   return async (request) => {
     try {
       return await dispatch(request, ctx);
     } catch (error) {
-      return errorResponse(error);
+      return errorResponse(error, `${request.method} ${new URL(request.url).pathname}`);
     }
   };
 }
@@ -124,7 +145,7 @@ function page(): Promise<Response> {
 }
 
 function health(_request: Request, _url: URL, ctx: Context): Promise<Response> {
-  const { models, limiter } = ctx;
+  const { models, limiter, buffers } = ctx;
   const body = {
     status: models.status,
     model: models.id,
@@ -132,6 +153,8 @@ function health(_request: Request, _url: URL, ctx: Context): Promise<Response> {
     ...(models.loadMs !== undefined ? { loadMs: round(models.loadMs) } : {}),
     inflight: limiter.active,
     queued: limiter.queued,
+    bodies: { reading: buffers.holds, bytes: buffers.held },
+    decoder: ctx.decoder.where,
     backend: backendSummary(),
     memory: memorySummary(),
   };
@@ -196,32 +219,42 @@ async function modelFor(request: Request, ctx: Context): Promise<MobileNet> {
   return await ctx.models.get();
 }
 
+/** What a route does with the decoded image. */
+type Work = (decoded: Decoded, bytes: number, queueMs: number) => Promise<Response>;
+
 /**
- * Runs `work` on `model` in a slot of the limiter: waits for a slot (503 with Retry-After when
- * the queue is full), then reads the body within the limit.
+ * Reads the body within the limits (holding its bytes in the budget until the answer), then
+ * takes a slot of the limiter (503 with Retry-After when the queue is full), decodes the image
+ * as `model` would, and runs `work` on it in the slot.
  */
-async function admitted(
+async function withImage(
   request: Request,
   ctx: Context,
   model: MobileNet,
-  work: (model: MobileNet, bytes: Uint8Array, waitMs: number) => Promise<Response>,
+  work: Work,
 ): Promise<Response> {
-  const t0 = performance.now();
-  const release: Release | undefined = await ctx.limiter.acquire();
-  if (!release) {
-    throw new HttpError(
-      503,
-      "OVERLOADED",
-      `busy: ${ctx.limiter.maxActive} requests running and ${ctx.limiter.maxQueue} waiting`,
-      { "retry-after": String(ctx.config.retryAfterSeconds) },
-    );
-  }
+  const hold = ctx.buffers.hold();
   try {
-    const waitMs = performance.now() - t0;
-    const bytes = await readImage(request, ctx.config.maxBodyBytes);
-    return await work(model, bytes, waitMs);
+    const bytes = await readImage(request, ctx.config, hold);
+    const size = bytes.byteLength;
+    const t0 = performance.now();
+    const release = await ctx.limiter.acquire();
+    if (!release) {
+      const { maxActive, maxQueue } = ctx.limiter;
+      throw overloaded(
+        `${maxActive} requests running and ${maxQueue} waiting`,
+        ctx.config.retryAfterSeconds,
+      );
+    }
+    try {
+      const queueMs = performance.now() - t0;
+      const decoded = await ctx.decoder.decode(bytes, model.decodeOptions());
+      return await work(decoded, size, queueMs);
+    } finally {
+      release();
+    }
   } finally {
-    release();
+    hold.release();
   }
 }
 
@@ -229,45 +262,42 @@ async function classify(request: Request, url: URL, ctx: Context): Promise<Respo
   const start = performance.now();
   const model = await modelFor(request, ctx);
   const top = parseTop(url.searchParams.get("top"), model.architecture.config.classes);
-  return await admitted(request, ctx, model, async (model, bytes, queueMs) => {
-    const result = await model.classifyDetailed(bytes, { topK: top });
+  return await withImage(request, ctx, model, async ({ pixels, decodeMs }, bytes, queueMs) => {
+    const result = await model.classifyDetailed(pixels, { topK: top });
     const t = result.timings;
     return json(200, {
       predictions: result.predictions,
       timings: {
-        decodeMs: round(t.decodeMs),
-        preprocessMs: round(t.preprocessMs),
+        decodeMs: round(decodeMs),
+        preprocessMs: round(t.decodeMs + t.preprocessMs),
         inferMs: round(t.inferenceMs),
         queueMs: round(queueMs),
         totalMs: round(performance.now() - start),
       },
       model: ctx.models.id,
-      image: { width: result.width, height: result.height, bytes: bytes.byteLength },
+      image: { width: result.width, height: result.height, bytes },
     });
   });
 }
 
 async function embed(request: Request, _url: URL, ctx: Context): Promise<Response> {
   const start = performance.now();
-  return await admitted(
-    request,
-    ctx,
-    await modelFor(request, ctx),
-    async (model, bytes, queueMs) => {
-      const t0 = performance.now();
-      const features = await model.embed(bytes);
-      return json(200, {
-        embedding: Array.from(features),
-        size: features.length,
-        timings: {
-          embedMs: round(performance.now() - t0),
-          queueMs: round(queueMs),
-          totalMs: round(performance.now() - start),
-        },
-        model: ctx.models.id,
-      });
-    },
-  );
+  const model = await modelFor(request, ctx);
+  return await withImage(request, ctx, model, async ({ pixels, decodeMs }, _bytes, queueMs) => {
+    const t0 = performance.now();
+    const features = await model.embed(pixels);
+    return json(200, {
+      embedding: Array.from(features),
+      size: features.length,
+      timings: {
+        decodeMs: round(decodeMs),
+        embedMs: round(performance.now() - t0),
+        queueMs: round(queueMs),
+        totalMs: round(performance.now() - start),
+      },
+      model: ctx.models.id,
+    });
+  });
 }
 
 function round(ms: number): number {

@@ -1,7 +1,7 @@
 /**
  * The entry of the edge endpoint for `deno serve` (`deno task serve`): reads the settings once,
  * starts loading the model at once (one per isolate, shared by every request; the first request
- * waits for it), and exports the handler.
+ * waits for it) and the decode worker (see `decoder.ts`), and exports the handler.
  *
  * ```sh
  * deno task serve                     # PORT=8000 by default
@@ -13,6 +13,7 @@
  */
 import { loadMobileNet } from "../mod.ts";
 import { readConfig } from "./config.ts";
+import { createDecoder } from "./decoder.ts";
 import { createHandler } from "./handler.ts";
 import { ModelHolder, warmUp } from "./model.ts";
 
@@ -23,7 +24,16 @@ const models = new ModelHolder(
   async () => warmUp(await loadMobileNet({ model: source, maxPixels: config.maxPixels })),
 );
 
+const decoder = createDecoder(config.decode, config.decodeTimeoutMs, models.get());
+// `deno serve` stops serving on SIGTERM and SIGINT, then exits once nothing is left running: the
+// decode worker would be (and a decode that hangs must not keep the process up), so end it then.
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  try {
+    Deno.addSignalListener(signal, () => decoder.close());
+  } catch { /* no such signal here (Windows), or no signals at all (edge runtimes) */ }
+}
+
 /** The `deno serve` export. */
 export default {
-  fetch: createHandler({ config, models }),
+  fetch: createHandler({ config, models, decoder }),
 } satisfies Deno.ServeDefaultExport;

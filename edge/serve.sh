@@ -16,6 +16,9 @@
 #         wider than needed.
 # - env:  the settings of edge/config.ts, the library's MOBILENET_EDGE_THREADS/SIMD, and
 #         IMAGESCRIPT_WASM_SIMD (imagescript's decoders read it when they load).
+# The decode worker (edge/decoder.ts) inherits these permissions. --v8-flags=--expose-gc lets it
+# collect its garbage after each image (without it, the worker holds tens of MiB of dead
+# buffers); nothing else calls gc.
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -29,7 +32,7 @@ if [ -n "${MOBILENET_EDGE_WEIGHTS_URL:-}" ]; then
 fi
 
 npm=node_modules/.deno
-read="weights"
+read="weights,edge/decode_worker.ts,mod.ts,src"
 read="$read,$npm/@tensorflow+tfjs-backend-wasm@4.22.0/node_modules/@tensorflow/tfjs-backend-wasm/wasm-out"
 read="$read,$npm/imagescript@1.3.1/node_modules/imagescript/wasm/any"
 case "${MOBILENET_EDGE_MODEL:-}" in
@@ -37,8 +40,9 @@ case "${MOBILENET_EDGE_MODEL:-}" in
 esac
 
 env="MOBILENET_EDGE_MODEL,MOBILENET_EDGE_WEIGHTS_URL,MOBILENET_EDGE_MAX_BODY_BYTES,MOBILENET_EDGE_MAX_PIXELS"
+env="$env,MOBILENET_EDGE_MAX_BUFFERED_BYTES,MOBILENET_EDGE_BODY_IDLE_MS,MOBILENET_EDGE_BODY_TIMEOUT_MS"
 env="$env,MOBILENET_EDGE_MAX_INFLIGHT,MOBILENET_EDGE_MAX_QUEUE,MOBILENET_EDGE_RETRY_AFTER"
-env="$env,MOBILENET_EDGE_BASE_PATH"
+env="$env,MOBILENET_EDGE_DECODE,MOBILENET_EDGE_DECODE_TIMEOUT_MS,MOBILENET_EDGE_BASE_PATH"
 env="$env,MOBILENET_EDGE_THREADS,MOBILENET_EDGE_SIMD,MOBILENET_EDGE_KERNELS,MOBILENET_EDGE_SMALL_BOARD"
 env="$env,IMAGESCRIPT_WASM_SIMD"
 
@@ -47,6 +51,6 @@ if [ "${1:-}" = "--print-flags" ]; then
   exit 0
 fi
 
-exec deno serve --host="$host" --port="$port" \
+exec deno serve --host="$host" --port="$port" --v8-flags=--expose-gc \
   --allow-net="$net" --allow-read="$read" --allow-env="$env" \
   edge/main.ts

@@ -13,6 +13,7 @@ import type { MobileNetNetwork, NetworkOutput } from "./model/mobilenet.ts";
 import { checkSize, decodeImage, type DecodeOptions } from "./image/decode.ts";
 import { type Pixels, toPixels } from "./image/pixels.ts";
 import {
+  checkResizeMode,
   checkZone,
   minSourceSide,
   preprocessPixels,
@@ -356,15 +357,46 @@ export class MobileNet {
     if (this.#root.#disposed) throw new ModelDisposedError();
   }
 
+  /**
+   * The options `classify` and `embed` decode encoded bytes with: this model's pixel budget and
+   * orientation, and the smallest size `resize`'s square still needs (JPEGs are reduced in the
+   * DCT domain, PNG and TIFF row by row, never below it). Bytes decoded elsewhere (in a worker,
+   * say) with `decodeImage(bytes, model.decodeOptions())` and given to `classify` as pixels get
+   * the same result as the bytes themselves.
+   *
+   * @param resize the resize mode the pixels will be classified with; by default the head's
+   * (see {@linkcode MobileNet.withHead}), else the model's
+   * @param zone the zone that will be cropped (fractions of the frame); the head's by default
+   * @throws {RangeError} for an unknown resize mode or a bad zone
+   * @example
+   * ```ts
+   * import { decodeImage, loadMobileNet } from "../mod.ts";
+   * const model = await loadMobileNet();
+   * const bytes = await Deno.readFile("tests/fixtures/images/n02504458_African_elephant.JPEG");
+   * const pixels = await decodeImage(bytes, model.decodeOptions());
+   * console.log((await model.classify(pixels, { topK: 1 }))[0].label); // "African elephant"
+   * await model.dispose();
+   * ```
+   */
+  decodeOptions(
+    resize: ResizeMode = this.#init.head?.resize ?? this.resize,
+    zone: Zone | undefined = this.#init.head?.zone,
+  ): DecodeOptions {
+    return this.#decodeOptions(checkResizeMode(resize), zone && checkZone(zone));
+  }
+
+  /** {@linkcode MobileNet.decodeOptions} for checked arguments; no zone means none. */
+  #decodeOptions(mode: ResizeMode, zone: Zone | undefined): DecodeOptions {
+    const side = minSourceSide(this.resolution, mode, zone);
+    return { ...this.#init.image, minWidth: side, minHeight: side };
+  }
+
   async #pixels(
     image: Exclude<ImageInput, TensorLike>,
     mode: ResizeMode,
     zone: Zone | undefined,
   ): Promise<Pixels> {
-    // Images may be reduced while decoding (JPEG: DCT domain), never below what the mode's
-    // crop (of the zone) needs.
-    const side = minSourceSide(this.resolution, mode, zone);
-    const size = { ...this.#init.image, minWidth: side, minHeight: side };
+    const size = this.#decodeOptions(mode, zone);
     if (image instanceof Uint8Array) return await decodeImage(image, size);
     if (image instanceof ArrayBuffer) return await decodeImage(new Uint8Array(image), size);
     if (typeof Blob !== "undefined" && image instanceof Blob) {

@@ -7,6 +7,7 @@ import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
 import { assert, assertAllClose, assertEquals, assertRejects, assertThrows } from "./_assert.ts";
 import { readImage, readInput, readReference } from "./_fixtures.ts";
 import { encodePng } from "./_png.ts";
+import { upscaledJpeg } from "./image/_jpeg_dc.ts";
 import { ImageDecodeError, loadMobileNet, type MobileNet, UnknownModelError } from "../mod.ts";
 import { decodeImage } from "../src/image/decode.ts";
 import { ModelDisposedError } from "../src/errors.ts";
@@ -68,6 +69,26 @@ Deno.test("classify accepts bytes, ArrayBuffer, Blob, RGBA/RGB pixels and HWC/NH
       );
     }
     tf.dispose([hwc, nhwc]);
+  });
+});
+
+Deno.test("decodeOptions: bytes decoded elsewhere with them classify exactly as the bytes do", async () => {
+  await withModel(async (model) => {
+    // the zebra scaled up to 2000x1500: JPEG's DCT scaling reduces it while decoding
+    const zebra = await decodeImage(await readImage("n02391049_zebra.JPEG"));
+    const bytes = upscaledJpeg(zebra, 2000, 1500);
+    for (const resize of ["stretch", "center-crop", "center-crop-87.5"] as const) {
+      const options = model.decodeOptions(resize);
+      const side = resize === "center-crop-87.5" ? 256 : 224;
+      assertEquals([options.minWidth, options.minHeight], [side, side]);
+      const pixels = await decodeImage(bytes, options);
+      assertEquals(
+        (await model.classifyDetailed(pixels, { resize })).predictions,
+        (await model.classifyDetailed(bytes, { resize })).predictions,
+      );
+    }
+    assertEquals(model.decodeOptions(), model.decodeOptions(model.resize));
+    assertThrows(() => model.decodeOptions("crop" as never), RangeError, "resize");
   });
 });
 

@@ -74,3 +74,10 @@ export async function waitReady(url: string, timeoutMs = 60_000): Promise<Record
   }
   throw new Error(`not ready within ${timeoutMs} ms: ${last}`);
 }
+
+/** A process's resident memory now (`VmRSS`) and at its peak (`VmHWM`), in MiB (Linux). */
+export function procMemory(pid: number): { rssMiB: number; hwmMiB: number } {
+  const text = Deno.readTextFileSync(`/proc/${pid}/status`);
+  const kb = (key: string) => Number(text.match(new RegExp(`${key}:\\s+(\\d+)`))?.[1] ?? NaN);
+  return { rssMiB: kb("VmRSS") / 1024, hwmMiB: kb("VmHWM") / 1024 };
+}

@@ -1,4 +1,4 @@
-import { assertEquals, assertThrows } from "../_assert.ts";
+import { assertEquals, assertStrictEquals, assertThrows } from "../_assert.ts";
 import { CONFIG_ENV, DEFAULT_CONFIG, readConfig } from "../../edge/config.ts";
 
 function env(values: Record<string, string>) {
@@ -14,20 +14,30 @@ Deno.test("edge config: every named variable is read", () => {
     [CONFIG_ENV.model]: "0.25_224",
     [CONFIG_ENV.weightsUrl]: "https://example.com/weights/",
     [CONFIG_ENV.maxBodyBytes]: "1000",
+    [CONFIG_ENV.maxBufferedBytes]: "5000",
+    [CONFIG_ENV.bodyIdleMs]: "250",
+    [CONFIG_ENV.bodyTimeoutMs]: "4000",
     [CONFIG_ENV.maxPixels]: "1000000",
     [CONFIG_ENV.maxInflight]: "3",
     [CONFIG_ENV.maxQueue]: "0",
     [CONFIG_ENV.retryAfterSeconds]: "5",
+    [CONFIG_ENV.decode]: "inline",
+    [CONFIG_ENV.decodeTimeoutMs]: "900",
     [CONFIG_ENV.basePath]: "/classify/",
   }));
   assertEquals(config, {
     model: "0.25_224",
     weightsUrl: "https://example.com/weights/",
     maxBodyBytes: 1000,
+    maxBufferedBytes: 5000,
+    bodyIdleMs: 250,
+    bodyTimeoutMs: 4000,
     maxPixels: 1000000,
     maxInflight: 3,
     maxQueue: 0,
     retryAfterSeconds: 5,
+    decode: "inline",
+    decodeTimeoutMs: 900,
     basePath: "/classify",
   });
 });
@@ -44,6 +54,12 @@ Deno.test("edge config: malformed values fail at start, naming the variable", ()
     [CONFIG_ENV.weightsUrl, "not a url"],
     [CONFIG_ENV.basePath, "classify"],
     [CONFIG_ENV.basePath, "/a b"],
+    [CONFIG_ENV.bodyIdleMs, "0"],
+    [CONFIG_ENV.bodyTimeoutMs, "10s"],
+    [CONFIG_ENV.decode, "thread"],
+    [CONFIG_ENV.decodeTimeoutMs, "0"],
+    // the bodies' budget must hold one largest body
+    [CONFIG_ENV.maxBufferedBytes, String(DEFAULT_CONFIG.maxBodyBytes - 1)],
   ];
   for (const [name, value] of bad) {
     assertThrows(() => readConfig(env({ [name]: value })), RangeError, name);
@@ -63,4 +79,10 @@ Deno.test("edge config: without --allow-env the defaults apply and nothing throw
   const result = JSON.parse(new TextDecoder().decode(stdout));
   assertEquals(result.config.maxQueue, DEFAULT_CONFIG.maxQueue);
   assertEquals(result.envHome, "NotCapable");
+});
+
+Deno.test("edge config: the bodies' budget is 32 MiB, or one largest body when that is more", () => {
+  assertStrictEquals(readConfig(env({})).maxBufferedBytes, 32 * 1024 * 1024);
+  const big = readConfig(env({ [CONFIG_ENV.maxBodyBytes]: String(50 * 1024 * 1024) }));
+  assertStrictEquals(big.maxBufferedBytes, 50 * 1024 * 1024);
 });

@@ -43,3 +43,25 @@ Deno.test("errors: HttpError keeps its headers; anything else is a 500 without d
     console.error = log;
   }
 });
+
+Deno.test("errors: a broken or slow body is logged in one line, without a stack", async () => {
+  const warn = console.warn;
+  const logged: string[] = [];
+  console.warn = (...args: unknown[]) => logged.push(args.join(" "));
+  try {
+    for (
+      const [status, code] of [[400, "BAD_BODY"], [408, "BODY_TIMEOUT"], [413, "BODY_TOO_LARGE"]]
+    ) {
+      const response = errorResponse(new HttpError(+status, `${code}`, "why"), "POST /v1/classify");
+      assertStrictEquals(response.status, status);
+      await response.body?.cancel();
+    }
+    // the 413 is the client's business, not the operator's: not logged
+    assertEquals(logged, [
+      "edge: POST /v1/classify: 400 BAD_BODY: why",
+      "edge: POST /v1/classify: 408 BODY_TIMEOUT: why",
+    ]);
+  } finally {
+    console.warn = warn;
+  }
+});

@@ -5,46 +5,10 @@
  */
 import { assert, assertEquals, assertStrictEquals } from "../_assert.ts";
 import { encodePng } from "../_png.ts";
-import { loadMobileNet } from "../../mod.ts";
-import { readConfig } from "../../edge/config.ts";
-import { createHandler } from "../../edge/handler.ts";
-import { Limiter } from "../../edge/limiter.ts";
-import { ModelHolder, warmUp } from "../../edge/model.ts";
 import { ELEPHANT, ELEPHANT_LABEL, pngClaiming, readJson } from "./_helpers.ts";
+import { startLoopback } from "./_loopback.ts";
 
 const LIMIT = 256 * 1024;
-
-interface Server {
-  url: string;
-  limiter: Limiter;
-  models: ModelHolder;
-  close(): Promise<void>;
-}
-
-async function startServer(): Promise<Server> {
-  const config = { ...readConfig(() => undefined), maxBodyBytes: LIMIT };
-  const models = new ModelHolder(
-    "0.75_224",
-    async () => warmUp(await loadMobileNet({ model: "0.75_224", threads: 1 })),
-  );
-  const limiter = new Limiter(1, 1);
-  const handler = createHandler({ config, models, limiter });
-  const { promise: listening, resolve } = Promise.withResolvers<Deno.NetAddr>();
-  const server = Deno.serve(
-    { hostname: "127.0.0.1", port: 0, onListen: (addr) => resolve(addr) },
-    handler,
-  );
-  const addr = await listening;
-  return {
-    url: `http://127.0.0.1:${addr.port}`,
-    limiter,
-    models,
-    close: async () => {
-      await server.shutdown();
-      await models.dispose();
-    },
-  };
-}
 
 function post(url: string, body: BodyInit | Uint8Array, type?: string): Promise<Response> {
   return fetch(url, {
@@ -79,7 +43,7 @@ async function expectError(
 }
 
 Deno.test("edge handler on a loopback server", async (t) => {
-  const server = await startServer();
+  const server = await startLoopback({ config: { maxBodyBytes: LIMIT } });
   await server.models.get();
   try {
     await t.step("GET /, /healthz, /v1/models and HEAD", async () => {
