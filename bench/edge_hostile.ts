@@ -3,7 +3,8 @@
  * it), loopback only, bounded in time (issue 17). For each decode mode (`MOBILENET_EDGE_DECODE`):
  *
  * - `/healthz` latency at rest (median of 20), and while the hostile image of the edge tests
- *   (`hostileImage()` in `tests/edge/_helpers.ts`) is being classified: `/healthz` polled back to
+ *   (`worstCaseJpeg()` of `tests/image/_jpeg_scans.ts`: the costliest JPEG the work budget
+ *   still admits, 75 legal progressive scans over 5792x5792) is being classified: `/healthz` polled back to
  *   back until it is answered (max and median), a photo sent meanwhile (its latency), and the
  *   hostile request's own answer;
  * - a photo while two clients send their bodies at 1 byte/s, and while one client has sent 10 of
@@ -20,7 +21,8 @@
 import { median } from "../src/_util.ts";
 import { parseArgs } from "../src/cli/parse_args.ts";
 import { markdownTable } from "./_table.ts";
-import { ELEPHANT, hostileImage } from "../tests/edge/_helpers.ts";
+import { ELEPHANT } from "../tests/edge/_helpers.ts";
+import { worstCaseJpeg } from "../tests/image/_jpeg_scans.ts";
 import { RawClient, rawHead } from "../tests/edge/_loopback.ts";
 import { procMemory, type ServeProcess, startServe, waitReady } from "../tests/edge/_serve.ts";
 
@@ -34,7 +36,7 @@ const PHOTO_LIMIT_MS = 40_000;
 const BODY_ENV = { MOBILENET_EDGE_BODY_IDLE_MS: "5000", MOBILENET_EDGE_BODY_TIMEOUT_MS: "10000" };
 
 const photo = await Deno.readFile(ELEPHANT);
-const hostile = hostileImage();
+const hostile = worstCaseJpeg();
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

@@ -47,26 +47,3 @@ export async function readJson(
   const text = await response.text();
   return { status: response.status, headers: response.headers, body: JSON.parse(text) };
 }
-
-/**
- * The hostile body of the edge tests and of `bench/edge_hostile.ts`: an image the library admits
- * that takes as long to decode as we can make one. For now a 4096x2048 DC-only baseline JPEG
- * whose scan is repeated `scans` times (9 MB at 32, under the 10 MB default body limit): libjpeg
- * refuses it, and the lenient full-size fallback decodes every copy (about 0.5 s at 16 copies
- * and 1.3 s at 32 here). It gets a label.
- *
- * SWAP: once `tests/image/_jpeg_scans.ts` is merged, return its worst case the work budget still
- * admits (or its scan bomb) here; the tests and the bench take it from this one place.
- */
-export function hostileImage(scans = 32): Uint8Array {
-  const jpeg = encodeDcJpeg(4096, 2048, (x, y) => [x & 255, y & 255, (x ^ y) & 255]);
-  // The segments before the scan, then the scan (SOS and its data) up to the EOI.
-  let at = 2;
-  while (jpeg[at + 1] !== 0xda) at += 2 + ((jpeg[at + 2] << 8) | jpeg[at + 3]);
-  const scan = jpeg.subarray(at, jpeg.length - 2);
-  return concatBytes([
-    jpeg.subarray(0, at),
-    ...new Array(scans).fill(scan),
-    new Uint8Array([0xff, 0xd9]),
-  ]);
-}
