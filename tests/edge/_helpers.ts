@@ -5,8 +5,6 @@
  * @module
  */
 import { crc32, encodePng } from "../_png.ts";
-import { encodeDcJpeg } from "../image/_jpeg_dc.ts";
-import { concatBytes } from "../../src/_util.ts";
 
 /** The photo every "the next valid request succeeds" check sends. */
 export const ELEPHANT = new URL(
