@@ -111,10 +111,6 @@ Deno.test("start: deno task serve stops with one line and exit code 1 on a typo 
         /^edge: cannot start: MOBILENET_EDGE_MAX_INFLIGHT must be an integer >= 1, got "abc"$/,
       ],
       [
-        { MOBILENET_EDGE_MODEL: "1.0_224" },
-        /^edge: cannot start: MOBILENET_EDGE_MODEL must be 0\.75_224, 0\.25_224 or the path/,
-      ],
-      [
         { MOBILENET_EDGE_MAX_INFLIGT: "4" },
         /^edge: cannot start: MOBILENET_EDGE_MAX_INFLIGT is not a setting of the edge \(a typo\?\)/,
       ],
