@@ -7,7 +7,7 @@
  * | ----------------------------------- | ------------ | ------------------------------------------------- |
  * | `MOBILENET_EDGE_MODEL`              | `0.75_224`   | bundled model (`0.75_224`, `0.25_224`) or a path  |
  * | `MOBILENET_EDGE_HEADS`              | (none)       | a directory of head files `NAME.json` (c)         |
- * | `MOBILENET_EDGE_RESIZE`             | `center-crop`| how images are fitted: a library resize mode (d)  |
+ * | `MOBILENET_EDGE_RESIZE`             | center-crop  | how images are fitted: a library resize mode (d)  |
  * | `MOBILENET_EDGE_WEIGHTS_URL`        | (none)       | `http(s):` weights dir/manifest; wins over MODEL  |
  * | `MOBILENET_EDGE_MAX_BODY_BYTES`     | 10485760     | largest request body (413 beyond)                 |
  * | `MOBILENET_EDGE_MAX_BUFFERED_BYTES` | 33554432 (a) | bytes all bodies hold at once (503 beyond)        |

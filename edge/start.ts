@@ -61,10 +61,17 @@ export function startErrorLine(error: unknown): string {
   return `edge: cannot start: ${errorMessage(error).replace(/\s*\n\s*/g, " ")}`;
 }
 
-/** Prints why the endpoint cannot start, in one line, and exits with code 1. */
+/**
+ * Prints why the endpoint cannot start, in one line, and exits with code 1. Where the runtime
+ * does not let a module exit (some edge platforms), it throws `error` on: the platform reports a
+ * failed boot, or the model's load fails with it (503 with the reason).
+ */
 export function stopStart(error: unknown): never {
   console.error(startErrorLine(error));
-  Deno.exit(1);
+  try {
+    Deno.exit(1);
+  } catch { /* no exit here */ }
+  throw error;
 }
 
 /**
