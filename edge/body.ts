@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { concatBytes, errorMessage, withTimeout } from "../src/_util.ts";
+import { concatBytes, errorMessage, mediaType, withTimeout } from "../src/_util.ts";
 import type { Hold } from "./budget.ts";
 import type { EdgeConfig } from "./config.ts";
 import { HttpError, overloaded } from "./errors.ts";
@@ -19,11 +19,6 @@ export type BodyLimits = Pick<
   EdgeConfig,
   "maxBodyBytes" | "bodyIdleMs" | "bodyTimeoutMs" | "maxBufferedBytes" | "retryAfterSeconds"
 >;
-
-/** The media type of a `Content-Type` header, lower case, without parameters ("" if none). */
-export function mediaType(header: string | null): string {
-  return (header ?? "").split(";")[0].trim().toLowerCase();
-}
 
 /** Raw image bodies: any `image/*`, or `application/octet-stream` (the bytes are sniffed). */
 function isRawImageType(type: string): boolean {

@@ -6,6 +6,8 @@
  * | variable                            | default      | meaning                                           |
  * | ----------------------------------- | ------------ | ------------------------------------------------- |
  * | `MOBILENET_EDGE_MODEL`              | `0.75_224`   | bundled model (`0.75_224`, `0.25_224`) or a path  |
+ * | `MOBILENET_EDGE_HEADS`              | (none)       | a directory of head files `NAME.json` (c)         |
+ * | `MOBILENET_EDGE_RESIZE`             | center-crop  | how images are fitted: a library resize mode (d)  |
  * | `MOBILENET_EDGE_WEIGHTS_URL`        | (none)       | `http(s):` weights dir/manifest; wins over MODEL  |
  * | `MOBILENET_EDGE_MAX_BODY_BYTES`     | 10485760     | largest request body (413 beyond)                 |
  * | `MOBILENET_EDGE_MAX_BUFFERED_BYTES` | 33554432 (a) | bytes all bodies hold at once (503 beyond)        |
@@ -23,16 +25,29 @@
  * (a) or `MOBILENET_EDGE_MAX_BODY_BYTES` when that is larger; a smaller value fails at start.
  * (b) `worker` decodes on the event loop until the worker is ready, and for good where the
  * runtime has no `Worker` (Supabase's edge runtime, Deno Deploy). See `decoder.ts`.
+ * (c) served as `POST /v1/classify?head=NAME`; read and checked at start (see `heads.ts`).
+ * (d) `center-crop`, `stretch` (camera frames: the whole frame) or `center-crop-87.5`; a head's
+ * own mode wins over it, and `?resize=` over both.
+ *
+ * Every value is checked here, at start: a malformed one throws a `RangeError` naming the
+ * variable, which `main.ts` prints as one line before it exits.
  *
  * @module
  */
-import { DEFAULT_MAX_PIXELS } from "../mod.ts";
+import { BUNDLED_MODELS, DEFAULT_MAX_PIXELS, DEFAULT_RESIZE, type ResizeMode } from "../mod.ts";
 import { type EnvReader, readEnv } from "../src/_util.ts";
 
 /** The endpoint's settings. */
 export interface EdgeConfig {
   /** The bundled model name or weights path to serve. @default {"0.75_224"} */
   model: string;
+  /** A directory of head files (`NAME.json`) served as `?head=NAME`; none when absent. */
+  heads?: string;
+  /**
+   * How images are fitted to the model's square input, unless a head or the request says
+   * otherwise. @default {"center-crop"}
+   */
+  resize: ResizeMode;
   /** An `http(s):` URL of a weights directory or manifest; wins over `model`. */
   weightsUrl?: string;
   /** Largest accepted request body in bytes. @default {10485760} */
@@ -79,6 +94,8 @@ export type DecodeMode = "worker" | "inline";
 /** The names of the variables {@linkcode readConfig} reads (for `--allow-env`). */
 export const CONFIG_ENV = {
   model: "MOBILENET_EDGE_MODEL",
+  heads: "MOBILENET_EDGE_HEADS",
+  resize: "MOBILENET_EDGE_RESIZE",
   weightsUrl: "MOBILENET_EDGE_WEIGHTS_URL",
   maxBodyBytes: "MOBILENET_EDGE_MAX_BODY_BYTES",
   maxBufferedBytes: "MOBILENET_EDGE_MAX_BUFFERED_BYTES",
@@ -96,6 +113,7 @@ export const CONFIG_ENV = {
 /** The defaults. */
 export const DEFAULT_CONFIG: Readonly<EdgeConfig> = Object.freeze({
   model: "0.75_224",
+  resize: DEFAULT_RESIZE,
   maxBodyBytes: 10 * 1024 * 1024,
   maxBufferedBytes: 32 * 1024 * 1024,
   bodyIdleMs: 10_000,
@@ -108,6 +126,49 @@ export const DEFAULT_CONFIG: Readonly<EdgeConfig> = Object.freeze({
   decodeTimeoutMs: 30_000,
   basePath: "",
 });
+
+/** The library's resize modes (a mode the library adds fails to type-check here until listed). */
+const RESIZE_MODES = {
+  "center-crop": true,
+  stretch: true,
+  "center-crop-87.5": true,
+} as const satisfies Record<ResizeMode, true>;
+
+/** The resize modes the endpoint takes (`MOBILENET_EDGE_RESIZE`, `?resize=`). */
+export const RESIZE_NAMES: readonly ResizeMode[] = Object.keys(RESIZE_MODES) as ResizeMode[];
+
+/** Whether `value` is one of {@linkcode RESIZE_NAMES}. */
+export function isResizeMode(value: string): value is ResizeMode {
+  return Object.hasOwn(RESIZE_MODES, value);
+}
+
+function resize(env: EnvReader): ResizeMode {
+  const raw = env(CONFIG_ENV.resize)?.trim() || DEFAULT_CONFIG.resize;
+  if (!isResizeMode(raw)) {
+    throw new RangeError(
+      `${CONFIG_ENV.resize} must be one of ${RESIZE_NAMES.join(", ")}, got ${JSON.stringify(raw)}`,
+    );
+  }
+  return raw;
+}
+
+/**
+ * The model to serve: a bundled name (also `mobilenet_v1_<name>`), or what the library takes
+ * for a location (a path with a slash, a `.json` file, a relative path, a URL).
+ */
+function model(env: EnvReader): string {
+  const raw = env(CONFIG_ENV.model)?.trim() || DEFAULT_CONFIG.model;
+  const bundled = raw.replace(/^mobilenet_v1_/, "") in BUNDLED_MODELS;
+  const location = /^(https?|file):/i.test(raw) || /[\\/]/.test(raw) || raw.endsWith(".json") ||
+    raw.startsWith(".");
+  if (!bundled && !location) {
+    throw new RangeError(
+      `${CONFIG_ENV.model} must be ${Object.keys(BUNDLED_MODELS).join(", ")} or the path of a ` +
+        `weights directory or manifest.json, got ${JSON.stringify(raw)}`,
+    );
+  }
+  return raw;
+}
 
 function integer(env: EnvReader, name: string, fallback: number, min: number): number {
   const raw = env(name)?.trim();
@@ -180,10 +241,11 @@ function basePath(env: EnvReader): string {
  */
 export function readConfig(env: EnvReader = readEnv): EdgeConfig {
   const d = DEFAULT_CONFIG;
-  const model = env(CONFIG_ENV.model)?.trim() || d.model;
   const maxBodyBytes = integer(env, CONFIG_ENV.maxBodyBytes, d.maxBodyBytes, 1);
   return {
-    model,
+    model: model(env),
+    heads: env(CONFIG_ENV.heads)?.trim() || undefined,
+    resize: resize(env),
     weightsUrl: weightsUrl(env),
     maxBodyBytes,
     maxBufferedBytes: maxBufferedBytes(env, maxBodyBytes),

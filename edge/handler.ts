@@ -5,9 +5,15 @@
  * | ------------------- | ------------------------------------------------------------------ |
  * | `GET /`             | the page to try it                                                 |
  * | `GET /healthz`      | 200 once the weights are in; 503 while loading or after a failure  |
- * | `GET /v1/models`    | the served model: id, input size, classes, label set               |
- * | `POST /v1/classify` | top-K predictions (`?top=`, default 5), timings, model id          |
+ * | `GET /v1/models`    | the served model (id, input size, classes, label set) and heads    |
+ * | `POST /v1/classify` | top-K predictions (`?top=`, default 5; `?head=`, `?resize=`)       |
  * | `POST /v1/embed`    | the pooled feature vector                                          |
+ * | `GET /favicon.ico`  | 204 (the page carries its icon inline)                             |
+ *
+ * Every `GET` route also answers `HEAD`, with the `GET`'s status, headers and `Content-Length`.
+ * Probabilities are rounded to 6 decimals and times to 2, as `deno task classify --json` prints
+ * them; `timings.inferMs` and `timings.inferenceMs` (the CLI's and ingest's name) are the same
+ * value.
  *
  * It never fetches a URL a client gives: images come only in the request body.
  *
@@ -19,15 +25,24 @@
  *
  * @module
  */
-import { backendInfo, BUNDLED_MODELS, type MobileNet } from "../mod.ts";
-import type { EdgeConfig } from "./config.ts";
+import {
+  backendInfo,
+  BUNDLED_MODELS,
+  type DecodeOptions,
+  type MobileNet,
+  type Prediction,
+  type ResizeMode,
+} from "../mod.ts";
+import { type EdgeConfig, isResizeMode, RESIZE_NAMES } from "./config.ts";
 import { checkHeaders, readImage } from "./body.ts";
 import { ByteBudget } from "./budget.ts";
 import { type Decoded, type ImageDecoder, InlineDecoder } from "./decoder.ts";
 import { errorResponse, HttpError, json, overloaded } from "./errors.ts";
+import { HeadSet } from "./heads.ts";
 import { Limiter } from "./limiter.ts";
 import type { ModelHolder } from "./model.ts";
 import { PAGE_HTML } from "./page.ts";
+import { round } from "../src/_util.ts";
 
 /** What a handler needs. */
 export interface HandlerOptions {
@@ -44,6 +59,8 @@ export interface HandlerOptions {
    * `createDecoder(config.decode, config.decodeTimeoutMs)`).
    */
   decoder?: ImageDecoder;
+  /** The heads served as `?head=NAME`; none when absent. */
+  heads?: HeadSet;
 }
 
 /** A request handler for `Deno.serve` / `deno serve`. */
@@ -55,6 +72,7 @@ interface Context {
   limiter: Limiter;
   buffers: ByteBudget;
   decoder: ImageDecoder;
+  heads: HeadSet;
 }
 
 type Route = (request: Request, url: URL, ctx: Context) => Promise<Response>;
@@ -65,6 +83,7 @@ const ROUTES: Readonly<Record<string, Readonly<Record<string, Route>>>> = {
   "/v1/models": { GET: models },
   "/v1/classify": { POST: classify },
   "/v1/embed": { POST: embed },
+  "/favicon.ico": { GET: favicon },
 };
 
 /**
@@ -91,6 +110,7 @@ export function createHandler(options: HandlerOptions): Handler {
     limiter: options.limiter ?? new Limiter(config.maxInflight, config.maxQueue),
     buffers: options.buffers ?? new ByteBudget(config.maxBufferedBytes),
     decoder: options.decoder ?? new InlineDecoder(),
+    heads: options.heads ?? new HeadSet(),
   };
   return async (request) => {
     try {
@@ -120,7 +140,15 @@ async function dispatch(request: Request, ctx: Context): Promise<Response> {
     );
   }
   const response = await route(request, url, ctx);
-  return head ? new Response(null, response) : response;
+  return head ? await headResponse(response) : response;
+}
+
+/** The answer to `HEAD`: the `GET`'s status and headers, its body's length, and no body. */
+async function headResponse(response: Response): Promise<Response> {
+  const length = (await response.arrayBuffer()).byteLength;
+  const headers = new Headers(response.headers);
+  headers.set("content-length", String(length));
+  return new Response(null, { status: response.status, headers });
 }
 
 /** The route of a path under `basePath` ("/" for the base itself), or undefined outside it. */
@@ -144,13 +172,20 @@ function page(): Promise<Response> {
   );
 }
 
+/** Browsers ask for it; the page carries its icon inline. */
+function favicon(): Promise<Response> {
+  return Promise.resolve(
+    new Response(null, { status: 204, headers: { "cache-control": "public, max-age=86400" } }),
+  );
+}
+
 function health(_request: Request, _url: URL, ctx: Context): Promise<Response> {
   const { models, limiter, buffers } = ctx;
   const body = {
     status: models.status,
     model: models.id,
     ...(models.status === "failed" ? { reason: models.reason } : {}),
-    ...(models.loadMs !== undefined ? { loadMs: round(models.loadMs) } : {}),
+    ...(models.loadMs !== undefined ? { loadMs: ms(models.loadMs) } : {}),
     inflight: limiter.active,
     queued: limiter.queued,
     bodies: { reading: buffers.holds, bytes: buffers.held },
@@ -164,7 +199,7 @@ function health(_request: Request, _url: URL, ctx: Context): Promise<Response> {
 /** The isolate's memory in MiB (RSS, JS heap, and external: ArrayBuffers and WASM memories). */
 function memorySummary() {
   const m = Deno.memoryUsage();
-  const mib = (bytes: number) => Math.round(bytes / 10485.76) / 100;
+  const mib = (bytes: number) => round(bytes / 1048576, 2);
   return { rssMiB: mib(m.rss), heapUsedMiB: mib(m.heapUsed), externalMiB: mib(m.external) };
 }
 
@@ -191,11 +226,14 @@ async function models(_request: Request, _url: URL, ctx: Context): Promise<Respo
       labelSet: c.includeTop && c.classes === 1000 ? "imagenet" : "none",
       featureSize: model.featureSize,
       resize: model.resize,
+      resizeModes: RESIZE_NAMES,
       params: summary.totalParams,
       multiplyAdds: summary.totalMacs,
     }],
     // The variants this build carries; MOBILENET_EDGE_MODEL picks the one served.
     bundled: Object.keys(BUNDLED_MODELS),
+    // The heads MOBILENET_EDGE_HEADS serves, as `?head=NAME`.
+    heads: ctx.heads.describe(),
   });
 }
 
@@ -213,6 +251,19 @@ export function parseTop(raw: string | null, classes: number): number {
   return top;
 }
 
+/** Parses `?resize=`: a resize mode, or `undefined` (the head's, else the server's). */
+export function parseResize(raw: string | null): ResizeMode | undefined {
+  if (raw === null || raw === "") return undefined;
+  if (!isResizeMode(raw)) {
+    throw new HttpError(
+      400,
+      "BAD_RESIZE",
+      `resize must be one of ${RESIZE_NAMES.join(", ")}, got ${JSON.stringify(raw.slice(0, 64))}`,
+    );
+  }
+  return raw;
+}
+
 /** Checks the request's headers, then waits for the model (a wait that takes no slot). */
 async function modelFor(request: Request, ctx: Context): Promise<MobileNet> {
   checkHeaders(request, ctx.config.maxBodyBytes);
@@ -225,12 +276,13 @@ type Work = (decoded: Decoded, bytes: number, queueMs: number) => Promise<Respon
 /**
  * Reads the body within the limits (holding its bytes in the budget until the answer), then
  * takes a slot of the limiter (503 with Retry-After when the queue is full), decodes the image
- * as `model` would, and runs `work` on it in the slot.
+ * with `decode` (the options of the model, or head view, and resize mode that will run it), and
+ * runs `work` on it in the slot.
  */
 async function withImage(
   request: Request,
   ctx: Context,
-  model: MobileNet,
+  decode: DecodeOptions,
   work: Work,
 ): Promise<Response> {
   const hold = ctx.buffers.hold();
@@ -248,7 +300,7 @@ async function withImage(
     }
     try {
       const queueMs = performance.now() - t0;
-      const decoded = await ctx.decoder.decode(bytes, model.decodeOptions());
+      const decoded = await ctx.decoder.decode(bytes, decode);
       return await work(decoded, size, queueMs);
     } finally {
       release();
@@ -258,23 +310,45 @@ async function withImage(
   }
 }
 
+/** Predictions as the JSON carries them: probabilities rounded as the CLI's `--json`. */
+function rounded(predictions: Prediction[]): Prediction[] {
+  return predictions.map(({ index, label, probability }) => ({
+    index,
+    label,
+    probability: round(probability, 6),
+  }));
+}
+
 async function classify(request: Request, url: URL, ctx: Context): Promise<Response> {
   const start = performance.now();
+  const head = ctx.heads.check(url.searchParams.get("head"));
+  const resize = parseResize(url.searchParams.get("resize"));
   const model = await modelFor(request, ctx);
   const top = parseTop(url.searchParams.get("top"), model.architecture.config.classes);
-  return await withImage(request, ctx, model, async ({ pixels, decodeMs }, bytes, queueMs) => {
-    const result = await model.classifyDetailed(pixels, { topK: top });
+  // With a head, its view decodes and runs the image: its resize mode and zone, unless ?resize=.
+  const served = head === undefined ? model : ctx.heads.view(head, model);
+  const decode = served.decodeOptions(resize);
+  return await withImage(request, ctx, decode, async ({ pixels, decodeMs }, bytes, queueMs) => {
+    const result = await served.classifyDetailed(pixels, { topK: top, resize });
     const t = result.timings;
+    const inferMs = ms(t.inferenceMs);
     return json(200, {
-      predictions: result.predictions,
+      predictions: rounded(result.predictions),
+      ...(head === undefined ? {} : {
+        head,
+        unknown: result.unknown,
+        imagenet: rounded(result.imagenet ?? []),
+      }),
       timings: {
-        decodeMs: round(decodeMs),
-        preprocessMs: round(t.decodeMs + t.preprocessMs),
-        inferMs: round(t.inferenceMs),
-        queueMs: round(queueMs),
-        totalMs: round(performance.now() - start),
+        decodeMs: ms(decodeMs),
+        preprocessMs: ms(t.decodeMs + t.preprocessMs),
+        inferMs,
+        inferenceMs: inferMs,
+        queueMs: ms(queueMs),
+        totalMs: ms(performance.now() - start),
       },
       model: ctx.models.id,
+      resize: resize ?? served.head?.resize ?? served.resize,
       image: { width: result.width, height: result.height, bytes },
     });
   });
@@ -283,23 +357,25 @@ async function classify(request: Request, url: URL, ctx: Context): Promise<Respo
 async function embed(request: Request, _url: URL, ctx: Context): Promise<Response> {
   const start = performance.now();
   const model = await modelFor(request, ctx);
-  return await withImage(request, ctx, model, async ({ pixels, decodeMs }, _bytes, queueMs) => {
+  const decode = model.decodeOptions();
+  return await withImage(request, ctx, decode, async ({ pixels, decodeMs }, _bytes, queueMs) => {
     const t0 = performance.now();
     const features = await model.embed(pixels);
     return json(200, {
       embedding: Array.from(features),
       size: features.length,
       timings: {
-        decodeMs: round(decodeMs),
-        embedMs: round(performance.now() - t0),
-        queueMs: round(queueMs),
-        totalMs: round(performance.now() - start),
+        decodeMs: ms(decodeMs),
+        embedMs: ms(performance.now() - t0),
+        queueMs: ms(queueMs),
+        totalMs: ms(performance.now() - start),
       },
       model: ctx.models.id,
     });
   });
 }
 
-function round(ms: number): number {
-  return Math.round(ms * 100) / 100;
+/** Milliseconds as the JSON carries them: to 2 decimals. */
+function ms(value: number): number {
+  return round(value, 2);
 }

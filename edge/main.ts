@@ -1,7 +1,8 @@
 /**
- * The entry of the edge endpoint for `deno serve` (`deno task serve`): reads the settings once,
- * starts loading the model at once (one per isolate, shared by every request; the first request
- * waits for it) and the decode worker (see `decoder.ts`), and exports the handler.
+ * The entry of the edge endpoint for `deno serve` (`deno task serve`): starts it once (see
+ * `start.ts`: settings and heads checked, the model loading, one per isolate, shared by every
+ * request; the first request waits for it) and exports the handler. A configuration error stops
+ * the start with one line and exit code 1.
  *
  * ```sh
  * deno task serve                     # PORT=8000 by default
@@ -11,29 +12,24 @@
  *
  * @module
  */
-import { loadMobileNet } from "../mod.ts";
-import { readConfig } from "./config.ts";
-import { createDecoder } from "./decoder.ts";
-import { createHandler } from "./handler.ts";
-import { ModelHolder, warmUp } from "./model.ts";
+import { type Edge, startEdge, stopStart } from "./start.ts";
 
-const config = readConfig();
-const source = config.weightsUrl ?? config.model;
-const models = new ModelHolder(
-  source,
-  async () => warmUp(await loadMobileNet({ model: source, maxPixels: config.maxPixels })),
-);
+let edge: Edge;
+try {
+  edge = await startEdge({ onFatal: stopStart });
+} catch (error) {
+  stopStart(error);
+}
 
-const decoder = createDecoder(config.decode, config.decodeTimeoutMs, models.get());
 // `deno serve` stops serving on SIGTERM and SIGINT, then exits once nothing is left running: the
 // decode worker would be (and a decode that hangs must not keep the process up), so end it then.
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
   try {
-    Deno.addSignalListener(signal, () => decoder.close());
+    Deno.addSignalListener(signal, () => edge.decoder.close());
   } catch { /* no such signal here (Windows), or no signals at all (edge runtimes) */ }
 }
 
 /** The `deno serve` export. */
 export default {
-  fetch: createHandler({ config, models, decoder }),
+  fetch: edge.fetch,
 } satisfies Deno.ServeDefaultExport;

@@ -9,13 +9,17 @@
 #
 # Permissions, and nothing else (no write, no run, no ffi, no sys, no other env):
 # - net:  listening on HOST:PORT, plus the host of MOBILENET_EDGE_WEIGHTS_URL when it is set.
-# - read: the weights directory (or MOBILENET_EDGE_MODEL when it is a path), the directory
+# - read: the weights directory (or MOBILENET_EDGE_MODEL when it is a path), the head directory
+#         MOBILENET_EDGE_HEADS when it is set, the directory
 #         holding tfjs-backend-wasm's .wasm binaries and the one holding imagescript's PNG/GIF/
 #         TIFF decoders (both read with Deno.readFile at run time; modules themselves load
 #         without read permission). Reading `node_modules/.deno` whole also works, and is
 #         wider than needed.
 # - env:  the settings of edge/config.ts, the library's MOBILENET_EDGE_THREADS/SIMD, and
 #         IMAGESCRIPT_WASM_SIMD (imagescript's decoders read it when they load).
+# A MOBILENET_EDGE_* variable the edge does not know (a typo: MOBILENET_EDGE_MAX_INFLIGT) stops
+# the start with one line, as a bad value does (edge/start.ts). The camera credentials of ingest
+# and the variables of the benches and tests are known too, so one environment can serve all.
 # The decode worker (edge/decoder.ts) inherits these permissions. --v8-flags=--expose-gc lets it
 # collect its garbage after each image (without it, the worker holds tens of MiB of dead
 # buffers); nothing else calls gc.
@@ -38,13 +42,29 @@ read="$read,$npm/imagescript@1.3.1/node_modules/imagescript/wasm/any"
 case "${MOBILENET_EDGE_MODEL:-}" in
   */*) read="$read,${MOBILENET_EDGE_MODEL%/manifest.json}" ;;
 esac
+if [ -n "${MOBILENET_EDGE_HEADS:-}" ]; then
+  read="$read,$MOBILENET_EDGE_HEADS"
+fi
 
 env="MOBILENET_EDGE_MODEL,MOBILENET_EDGE_WEIGHTS_URL,MOBILENET_EDGE_MAX_BODY_BYTES,MOBILENET_EDGE_MAX_PIXELS"
+env="$env,MOBILENET_EDGE_HEADS,MOBILENET_EDGE_RESIZE"
 env="$env,MOBILENET_EDGE_MAX_BUFFERED_BYTES,MOBILENET_EDGE_BODY_IDLE_MS,MOBILENET_EDGE_BODY_TIMEOUT_MS"
 env="$env,MOBILENET_EDGE_MAX_INFLIGHT,MOBILENET_EDGE_MAX_QUEUE,MOBILENET_EDGE_RETRY_AFTER"
 env="$env,MOBILENET_EDGE_DECODE,MOBILENET_EDGE_DECODE_TIMEOUT_MS,MOBILENET_EDGE_BASE_PATH"
 env="$env,MOBILENET_EDGE_THREADS,MOBILENET_EDGE_SIMD,MOBILENET_EDGE_KERNELS,MOBILENET_EDGE_SMALL_BOARD"
 env="$env,IMAGESCRIPT_WASM_SIMD"
+
+known="$env,MOBILENET_EDGE_CAMERA_USER,MOBILENET_EDGE_CAMERA_TOKEN"
+known="$known,MOBILENET_EDGE_BENCH_DENO,MOBILENET_EDGE_SCREENSHOT"
+for name in $(env | sed -n 's/^\(MOBILENET_EDGE_[A-Za-z0-9_]*\)=.*/\1/p'); do
+  case ",$known," in
+    *",$name,"*) ;;
+    *)
+      echo "edge: cannot start: $name is not a setting of the edge (a typo?); see edge/config.ts" >&2
+      exit 1
+      ;;
+  esac
+done
 
 if [ "${1:-}" = "--print-flags" ]; then
   printf '%s\n' "--allow-net=$net" "--allow-read=$read" "--allow-env=$env"

@@ -20,6 +20,15 @@ export function mediaType(header: string | null): string {
   return (header ?? "").split(";")[0].trim().toLowerCase();
 }
 
+/**
+ * `value` rounded to `digits` decimals, as the JSON outputs print numbers (probabilities to 6,
+ * milliseconds to 2).
+ */
+export function round(value: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}
+
 /** The median of some numbers (the mean of the middle two for an even count; NaN for none). */
 export function median(values: readonly number[]): number {
   if (values.length === 0) return NaN;

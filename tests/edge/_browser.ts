@@ -4,11 +4,14 @@
  * loads, which `deno task test`'s permissions do not grant (and should not, to the whole suite).
  *
  * `deno run -A tests/edge/_browser.ts <page url> <photo> [screenshot.png]` prints one JSON line:
- * what the page showed after uploading the photo, then after dropping a non-image.
+ * what the page showed on a desktop in light mode (a photo uploaded, then answered by the head
+ * `animals`, then a non-image dropped and one picked), and on a phone in dark mode (the buttons,
+ * and the error's colours).
  *
  * @module
  */
-import { chromium } from "npm:playwright-core@1.65.1";
+import { Buffer } from "node:buffer";
+import { type Browser, chromium, type Page } from "npm:playwright-core@1.65.1";
 
 /** Debian's Chromium. */
 export const CHROMIUM = "/usr/bin/chromium";
@@ -32,7 +35,7 @@ const READ_BARS = `[...document.querySelectorAll("#predictions li")].map((li) =>
     li.querySelector(".track").getBoundingClientRect().width,
 }))`;
 
-/** Drops a text file named like a PNG on the drop zone. */
+/** Drops a text file named like a PNG (and typed so) on the drop zone. */
 const DROP_TEXT_FILE = `(() => {
   const transfer = new DataTransfer();
   transfer.items.add(new File(["not an image"], "notes.png", { type: "image/png" }));
@@ -41,43 +44,113 @@ const DROP_TEXT_FILE = `(() => {
   );
 })()`;
 
+/** The computed colours that text is drawn in, and on. */
+const READ_COLOURS = `(() => {
+  const style = (selector) => getComputedStyle(document.querySelector(selector));
+  return {
+    page: style("body").backgroundColor,
+    text: style("h1").color,
+    muted: style("#status").color,
+    error: style("#error").color,
+    button: [style(".button").color, style(".button").backgroundColor],
+    secondary: style(".button.secondary").color,
+  };
+})()`;
+
+/** The size of each button. */
+const READ_BUTTONS = `[...document.querySelectorAll(".button")].map((b) => {
+  const box = b.getBoundingClientRect();
+  return [box.width, box.height];
+})`;
+
+async function ready(page: Page, url: string): Promise<void> {
+  await page.goto(url);
+  // Waits use locators: the page's CSP forbids the eval behind string predicates.
+  await page.locator("#status", { hasText: "ready" }).waitFor();
+}
+
+async function desktop(browser: Browser, url: string, photo: string, screenshot?: string) {
+  const context = await browser.newContext({ viewport: { width: 960, height: 720 } });
+  const page = await context.newPage();
+  let posts = 0;
+  page.on("request", (r) => r.method() === "POST" && posts++);
+  await ready(page, url);
+  await page.locator("#picker").waitFor();
+  const before = {
+    title: await page.title(),
+    capture: await page.getAttribute("#camera", "capture"),
+    cameraVisible: await page.locator("#camera-button").isVisible(),
+    resultVisible: await page.locator("#result").isVisible(),
+    heads: await page.locator("#head option").allTextContents(),
+  };
+  await page.setInputFiles("#file", photo);
+  await page.locator("#predictions li").nth(4).waitFor();
+  const uploaded = {
+    bars: await page.evaluate(READ_BARS),
+    title: await page.textContent("#result-title"),
+    timings: await page.textContent("#timings"),
+    error: await page.textContent("#error"),
+    previewWidth: await page.evaluate(`document.getElementById("preview").naturalWidth`),
+  };
+  if (screenshot) await page.screenshot({ path: screenshot, fullPage: true });
+  // Picking a head answers the same photo again, in its classes.
+  await page.selectOption("#head", "animals");
+  await page.locator("#imagenet").waitFor();
+  const head = {
+    bars: await page.evaluate(READ_BARS),
+    title: await page.textContent("#result-title"),
+    labels: await page.textContent("#head-labels"),
+    unknown: await page.locator("#unknown").isVisible() && await page.textContent("#unknown"),
+    imagenet: await page.textContent("#imagenet"),
+  };
+  await page.selectOption("#head", "");
+  await page.evaluate(DROP_TEXT_FILE);
+  await page.locator("#error", { hasText: "not an image" }).waitFor();
+  const dropped = {
+    error: await page.textContent("#error"),
+    resultVisible: await page.locator("#result").isVisible(),
+  };
+  const postsBefore = posts;
+  await page.setInputFiles("#file", {
+    name: "notes.txt",
+    mimeType: "text/plain",
+    buffer: Buffer.from("a shopping list"),
+  });
+  await page.locator("#error", { hasText: "notes.txt" }).waitFor();
+  const picked = { error: await page.textContent("#error"), sent: posts - postsBefore };
+  const colours = await page.evaluate(READ_COLOURS);
+  await context.close();
+  return { before, uploaded, head, dropped, picked, colours };
+}
+
+async function phone(browser: Browser, url: string) {
+  const context = await browser.newContext({
+    viewport: { width: 390, height: 844 },
+    isMobile: true,
+    hasTouch: true,
+    colorScheme: "dark",
+  });
+  const page = await context.newPage();
+  await ready(page, url);
+  const cameraVisible = await page.locator("#camera-button").isVisible();
+  const buttons = await page.evaluate(READ_BUTTONS);
+  await page.evaluate(DROP_TEXT_FILE);
+  await page.locator("#error", { hasText: "not an image" }).waitFor();
+  const colours = await page.evaluate(READ_COLOURS);
+  await context.close();
+  return { cameraVisible, buttons, colours };
+}
+
 async function run(url: string, photo: string, screenshot?: string) {
-  const profile = await Deno.makeTempDir({ prefix: "mobilenet-edge-chromium-" });
-  const context = await chromium.launchPersistentContext(profile, {
+  const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
     args: ARGS,
-    viewport: { width: 960, height: 720 },
   });
   try {
-    const page = context.pages()[0] ?? await context.newPage();
-    await page.goto(url);
-    // Waits use locators: the page's CSP forbids the eval behind string predicates.
-    await page.locator("#status", { hasText: "ready" }).waitFor();
-    const before = {
-      title: await page.title(),
-      capture: await page.getAttribute("#camera", "capture"),
-      resultVisible: await page.locator("#result").isVisible(),
-    };
-    await page.setInputFiles("#file", photo);
-    await page.locator("#predictions li").nth(4).waitFor();
-    const uploaded = {
-      bars: await page.evaluate(READ_BARS),
-      timings: await page.textContent("#timings"),
-      error: await page.textContent("#error"),
-      previewWidth: await page.evaluate(`document.getElementById("preview").naturalWidth`),
-    };
-    if (screenshot) await page.screenshot({ path: screenshot, fullPage: true });
-    await page.evaluate(DROP_TEXT_FILE);
-    await page.locator("#error", { hasText: "Could not classify" }).waitFor();
-    const dropped = {
-      error: await page.textContent("#error"),
-      resultVisible: await page.locator("#result").isVisible(),
-    };
-    return { before, uploaded, dropped };
+    return { ...await desktop(browser, url, photo, screenshot), phone: await phone(browser, url) };
   } finally {
-    await context.close();
-    await Deno.remove(profile, { recursive: true }).catch(() => {});
+    await browser.close();
   }
 }
 

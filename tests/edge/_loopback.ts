@@ -5,10 +5,11 @@
  *
  * @module
  */
-import { loadMobileNet } from "../../mod.ts";
+import { type Head, loadMobileNet } from "../../mod.ts";
 import { type EdgeConfig, readConfig } from "../../edge/config.ts";
 import type { ImageDecoder } from "../../edge/decoder.ts";
 import { createHandler } from "../../edge/handler.ts";
+import { HeadSet } from "../../edge/heads.ts";
 import { Limiter } from "../../edge/limiter.ts";
 import { ModelHolder, warmUp } from "../../edge/model.ts";
 
@@ -38,19 +39,23 @@ export interface LoopbackOptions {
   decoder?: ImageDecoder;
   /** The model. @default {"0.75_224"} */
   model?: string;
+  /** Heads served as `?head=NAME`. @default {none} */
+  heads?: ReadonlyMap<string, Head>;
 }
 
 /** Starts the handler on a loopback port. */
 export async function startLoopback(options: LoopbackOptions = {}): Promise<Loopback> {
   const config = { ...readConfig(() => undefined), ...options.config };
   const model = options.model ?? "0.75_224";
-  const models = new ModelHolder(
-    model,
-    async () => warmUp(await loadMobileNet({ model, threads: 1 })),
-  );
+  const heads = new HeadSet(options.heads);
+  const models = new ModelHolder(model, async () => {
+    const loaded = warmUp(await loadMobileNet({ model, threads: 1, resize: config.resize }));
+    heads.attach(loaded);
+    return loaded;
+  });
   const [active, queue] = options.slots ?? [1, 1];
   const limiter = new Limiter(active, queue);
-  const handler = createHandler({ config, models, limiter, decoder: options.decoder });
+  const handler = createHandler({ config, models, limiter, decoder: options.decoder, heads });
   const { promise: listening, resolve } = Promise.withResolvers<Deno.NetAddr>();
   const loopback = { handled: 0 } as Loopback;
   const server = Deno.serve(

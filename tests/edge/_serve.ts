@@ -62,6 +62,36 @@ export async function startServe(env: Record<string, string> = {}): Promise<Serv
   throw new Error(`the server did not listen on ${url} within 30 s:\n${printed}`);
 }
 
+/** What a server that stopped by itself printed, and its exit code. */
+export interface ServeExit {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `sh edge/serve.sh` with `env` added and waits for it to exit by itself (a server that
+ * is still running after `timeoutMs` is stopped, and the test sees its output and code 143).
+ */
+export async function runServeToExit(
+  env: Record<string, string>,
+  timeoutMs = 60_000,
+): Promise<ServeExit> {
+  const { freePort } = await import("./_helpers.ts");
+  const child = new Deno.Command("sh", {
+    args: ["edge/serve.sh"],
+    cwd: ROOT,
+    env: { ...env, PORT: String(freePort()), HOST: "127.0.0.1", NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const timer = setTimeout(() => child.kill("SIGTERM"), timeoutMs);
+  const { code, stdout, stderr } = await child.output();
+  clearTimeout(timer);
+  const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+  return { code, stdout: text(stdout), stderr: text(stderr) };
+}
+
 /** Polls `/healthz` (bounded) until 200; returns its JSON body. */
 export async function waitReady(url: string, timeoutMs = 60_000): Promise<Record<string, unknown>> {
   const end = performance.now() + timeoutMs;

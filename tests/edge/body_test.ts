@@ -9,7 +9,6 @@ import {
   type BodyLimits,
   checkHeaders,
   declaredLength,
-  mediaType,
   readImage,
   readLimited,
 } from "../../edge/body.ts";
@@ -92,7 +91,6 @@ Deno.test("body: headers decide 415 and 413 before any byte is read", () => {
   checkHeaders(req({ "content-type": "Image/PNG; q=1", "content-length": "100" }), 100);
   checkHeaders(req({ "content-type": "application/octet-stream" }), 100);
   checkHeaders(req({ "content-type": "multipart/form-data; boundary=x" }), 100);
-  assertStrictEquals(mediaType(" IMAGE/JPEG ; charset=x"), "image/jpeg");
 });
 
 Deno.test("body: multipart takes the file field, else the first file", async () => {

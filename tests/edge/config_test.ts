@@ -1,4 +1,5 @@
-import { assertEquals, assertStrictEquals, assertThrows } from "../_assert.ts";
+import { assertEquals, assertRejects, assertStrictEquals, assertThrows } from "../_assert.ts";
+import { loadMobileNet, UnknownModelError } from "../../mod.ts";
 import { CONFIG_ENV, DEFAULT_CONFIG, readConfig } from "../../edge/config.ts";
 
 function env(values: Record<string, string>) {
@@ -6,12 +7,19 @@ function env(values: Record<string, string>) {
 }
 
 Deno.test("edge config: defaults when nothing is set", () => {
-  assertEquals(readConfig(env({})), { ...DEFAULT_CONFIG, weightsUrl: undefined });
+  assertEquals(readConfig(env({})), {
+    ...DEFAULT_CONFIG,
+    weightsUrl: undefined,
+    heads: undefined,
+  });
+  assertStrictEquals(DEFAULT_CONFIG.resize, "center-crop");
 });
 
 Deno.test("edge config: every named variable is read", () => {
   const config = readConfig(env({
     [CONFIG_ENV.model]: "0.25_224",
+    [CONFIG_ENV.heads]: "/srv/heads",
+    [CONFIG_ENV.resize]: "stretch",
     [CONFIG_ENV.weightsUrl]: "https://example.com/weights/",
     [CONFIG_ENV.maxBodyBytes]: "1000",
     [CONFIG_ENV.maxBufferedBytes]: "5000",
@@ -27,6 +35,8 @@ Deno.test("edge config: every named variable is read", () => {
   }));
   assertEquals(config, {
     model: "0.25_224",
+    heads: "/srv/heads",
+    resize: "stretch",
     weightsUrl: "https://example.com/weights/",
     maxBodyBytes: 1000,
     maxBufferedBytes: 5000,
@@ -49,6 +59,11 @@ Deno.test("edge config: malformed values fail at start, naming the variable", ()
     [CONFIG_ENV.maxPixels, "0"],
     [CONFIG_ENV.maxInflight, "0"],
     [CONFIG_ENV.maxInflight, "1.5"],
+    [CONFIG_ENV.maxInflight, "abc"],
+    [CONFIG_ENV.model, "1.0_224"],
+    [CONFIG_ENV.model, "mobilenet"],
+    [CONFIG_ENV.resize, "fill"],
+    [CONFIG_ENV.resize, "Stretch"],
     [CONFIG_ENV.maxQueue, "-1"],
     [CONFIG_ENV.weightsUrl, "file:///etc/passwd"],
     [CONFIG_ENV.weightsUrl, "not a url"],
@@ -85,4 +100,15 @@ Deno.test("edge config: the bodies' budget is 32 MiB, or one largest body when t
   assertStrictEquals(readConfig(env({})).maxBufferedBytes, 32 * 1024 * 1024);
   const big = readConfig(env({ [CONFIG_ENV.maxBodyBytes]: String(50 * 1024 * 1024) }));
   assertStrictEquals(big.maxBufferedBytes, 50 * 1024 * 1024);
+});
+
+Deno.test("edge config: MOBILENET_EDGE_MODEL takes what the library takes, and names the rest", async () => {
+  for (const model of ["0.75_224", "mobilenet_v1_0.25_224", "./w", "w/", "/srv/w/manifest.json"]) {
+    assertStrictEquals(readConfig(env({ [CONFIG_ENV.model]: model })).model, model);
+  }
+  // the names it refuses are the ones the library refuses as unknown (not as unreadable paths)
+  for (const model of ["1.0_224", "0.5_224", "mobilenet"]) {
+    assertThrows(() => readConfig(env({ [CONFIG_ENV.model]: model })), RangeError, "0.75_224");
+    await assertRejects(() => loadMobileNet({ model }), UnknownModelError);
+  }
 });

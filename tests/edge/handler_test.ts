@@ -5,6 +5,7 @@
  */
 import { assert, assertEquals, assertStrictEquals } from "../_assert.ts";
 import { encodePng } from "../_png.ts";
+import type { Prediction } from "../../mod.ts";
 import { ELEPHANT, ELEPHANT_LABEL, pngClaiming, readJson } from "./_helpers.ts";
 import { startLoopback } from "./_loopback.ts";
 
@@ -19,6 +20,11 @@ function post(url: string, body: BodyInit | Uint8Array, type?: string): Promise<
 }
 
 const photo = await Deno.readFile(ELEPHANT);
+
+/** Predictions as the edge sends them: probabilities to 6 decimals, as the CLI's `--json`. */
+function rounded(predictions: Prediction[]): Prediction[] {
+  return predictions.map((p) => ({ ...p, probability: Math.round(p.probability * 1e6) / 1e6 }));
+}
 
 /** A valid classification, checked: used after every error. */
 async function expectElephant(base: string): Promise<void> {
@@ -46,7 +52,7 @@ Deno.test("edge handler on a loopback server", async (t) => {
   const server = await startLoopback({ config: { maxBodyBytes: LIMIT } });
   await server.models.get();
   try {
-    await t.step("GET /, /healthz, /v1/models and HEAD", async () => {
+    await t.step("GET /, /healthz, /v1/models, /favicon.ico and HEAD", async () => {
       const page = await fetch(`${server.url}/`);
       const html = await page.text();
       assertStrictEquals(page.status, 200);
@@ -63,39 +69,76 @@ Deno.test("edge handler on a loopback server", async (t) => {
       assertStrictEquals(head.status, 200);
       assertStrictEquals(await head.text(), "");
 
+      // HEAD: the GET's status, type and length, and no body
+      for (const path of ["/", "/v1/models"]) {
+        const get = await fetch(`${server.url}${path}`);
+        const length = (await get.arrayBuffer()).byteLength;
+        const head = await fetch(`${server.url}${path}`, { method: "HEAD" });
+        assertStrictEquals(await head.text(), "");
+        assertEquals(
+          [head.status, head.headers.get("content-type"), head.headers.get("content-length")],
+          [200, get.headers.get("content-type"), String(length)],
+        );
+        assert(length > 100, `${path}: ${length} bytes`);
+      }
+      // browsers ask for /favicon.ico: no content, not a JSON 404
+      const icon = await fetch(`${server.url}/favicon.ico`);
+      assertEquals([icon.status, await icon.text()], [204, ""]);
+
       const { body } = await readJson(await fetch(`${server.url}/v1/models`));
       const [model] = body.models as Record<string, unknown>[];
       assertEquals(
         [model.id, model.inputSize, model.classes, model.labelSet, model.featureSize],
         ["0.75_224", [224, 224, 3], 1000, "imagenet", 768],
       );
+      assertEquals(
+        [model.resize, model.resizeModes],
+        ["center-crop", ["center-crop", "stretch", "center-crop-87.5"]],
+      );
       assertEquals(body.bundled, ["0.75_224", "0.25_224"]);
+      assertEquals(body.heads, []);
     });
     await t.step(
-      "POST /v1/classify (raw, multipart, ?top=) and /v1/embed match the library",
+      "POST /v1/classify (raw, multipart, ?top=, ?resize=) and /v1/embed match the library",
       async () => {
         const model = await server.models.get();
         const expected = await model.classify(photo, { topK: 5 });
         const raw = await readJson(await post(`${server.url}/v1/classify`, photo, "image/jpeg"));
         assertStrictEquals(raw.status, 200);
-        assertEquals(raw.body.predictions, expected);
+        assertEquals(raw.body.predictions, rounded(expected));
+        // rounded as the CLI's --json: at most 6 decimals
+        for (const { probability } of raw.body.predictions as Prediction[]) {
+          assert(/^\d(\.\d{1,6})?(e-\d+)?$/.test(String(probability)), String(probability));
+        }
         assertStrictEquals(raw.body.model, "0.75_224");
+        assertStrictEquals(raw.body.resize, "center-crop");
         const timings = raw.body.timings as Record<string, number>;
         for (const key of ["decodeMs", "inferMs", "totalMs"]) {
           assert(timings[key] > 0 && timings[key] <= timings.totalMs, `${key} ${timings[key]}`);
         }
+        // the CLI's and ingest's name for the same time
+        assertStrictEquals(timings.inferenceMs, timings.inferMs);
 
         const top3 = await readJson(
           await post(`${server.url}/v1/classify?top=3`, photo, "image/jpeg"),
         );
-        assertEquals(top3.body.predictions, expected.slice(0, 3));
+        assertEquals(top3.body.predictions, rounded(expected.slice(0, 3)));
+
+        // ?resize=stretch: the library's answer in that mode (the photo is not square)
+        const stretched = (await model.classifyDetailed(photo, { resize: "stretch" })).predictions;
+        const stretch = await readJson(
+          await post(`${server.url}/v1/classify?resize=stretch`, photo, "image/jpeg"),
+        );
+        assertEquals(stretch.body.predictions, rounded(stretched));
+        assertStrictEquals(stretch.body.resize, "stretch");
+        assert(stretched[0].probability !== expected[0].probability);
 
         const form = new FormData();
         form.append("note", "not the file");
         form.append("file", new File([photo], "elephant.jpg", { type: "image/jpeg" }));
         const multi = await readJson(await post(`${server.url}/v1/classify`, form));
         assertStrictEquals(multi.status, 200);
-        assertEquals(multi.body.predictions, expected);
+        assertEquals(multi.body.predictions, rounded(expected));
 
         const features = await model.embed(photo);
         const embedded = await readJson(await post(`${server.url}/v1/embed`, photo, "image/jpeg"));
@@ -153,6 +196,9 @@ Deno.test("edge handler on a loopback server", async (t) => {
         ["top=0", () => post(`${url}?top=0`, photo, "image/jpeg"), 400, ["BAD_TOP"]],
         ["top=abc", () => post(`${url}?top=abc`, photo, "image/jpeg"), 400, ["BAD_TOP"]],
         ["top=1001", () => post(`${url}?top=1001`, photo, "image/jpeg"), 400, ["BAD_TOP"]],
+        ["resize=fill", () => post(`${url}?resize=fill`, photo, "image/jpeg"), 400, [
+          "BAD_RESIZE",
+        ]],
         ["GET /v1/classify", () => fetch(url), 405, ["METHOD_NOT_ALLOWED"]],
         ["unknown route", () => post(`${server.url}/v1/detect`, photo, "image/jpeg"), 404, [
           "NOT_FOUND",

@@ -8,15 +8,16 @@ import { assert, assertEquals, assertStrictEquals } from "../_assert.ts";
 import { ELEPHANT, ELEPHANT_LABEL, readJson } from "./_helpers.ts";
 import { ROOT, startServe, waitReady } from "./_serve.ts";
 import { encodePng } from "../_png.ts";
+import { Head } from "../../mod.ts";
 import { CONFIG_ENV } from "../../edge/config.ts";
 import { KERNELS_ENV, SIMD_ENV, THREADS_ENV } from "../../src/backend/flags.ts";
 import { SMALL_BOARD_ENV } from "../../src/presets.ts";
 
 const photo = await Deno.readFile(ELEPHANT);
 
-async function classify(url: string, bytes: Uint8Array, type: string) {
+async function classify(url: string, bytes: Uint8Array, type: string, query = "") {
   return await readJson(
-    await fetch(`${url}/v1/classify`, {
+    await fetch(`${url}/v1/classify${query}`, {
       method: "POST",
       body: bytes as Uint8Array<ArrayBuffer>,
       headers: { "content-type": type },
@@ -29,14 +30,26 @@ Deno.test("serve: deno task serve runs sh edge/serve.sh", async () => {
   assertStrictEquals(config.tasks.serve, "sh edge/serve.sh");
 });
 
-Deno.test("serve: the server works under the task's least-privilege flags", async () => {
-  const server = await startServe();
+Deno.test("serve: the server works under the task's least-privilege flags, with heads", async () => {
+  const heads = await Deno.makeTempDir({ prefix: "mobilenet-edge-serve-heads-" });
+  await (await Head.fromCategories(["dog", "cat", "bird"])).save(`${heads}/animals.json`);
+  const server = await startServe({
+    MOBILENET_EDGE_HEADS: heads,
+    MOBILENET_EDGE_RESIZE: "stretch",
+  });
   try {
     const health = await waitReady(server.url);
     assertStrictEquals(health.model, "0.75_224");
     const jpeg = await classify(server.url, photo, "image/jpeg");
     assertStrictEquals(jpeg.status, 200, JSON.stringify(jpeg.body));
     assertStrictEquals((jpeg.body.predictions as { label: string }[])[0].label, ELEPHANT_LABEL);
+    assertStrictEquals(jpeg.body.resize, "stretch");
+    // the head directory is read under the task's flags
+    const models = await readJson(await fetch(`${server.url}/v1/models`));
+    assertEquals((models.body.heads as { name: string }[]).map((h) => h.name), ["animals"]);
+    const head = await classify(server.url, photo, "image/jpeg", "?head=animals");
+    assertEquals([head.status, head.body.head, head.body.unknown], [200, "animals", true]);
+    assertStrictEquals((head.body.imagenet as { label: string }[])[0].label, ELEPHANT_LABEL);
     // PNG goes through imagescript's decoder, whose .wasm is read from its package at run time.
     const png = await classify(
       server.url,
@@ -50,6 +63,7 @@ Deno.test("serve: the server works under the task's least-privilege flags", asyn
     assertStrictEquals(again.status, 200);
   } finally {
     const printed = await server.stop();
+    await Deno.remove(heads, { recursive: true });
     assert(!printed.includes("NotCapable"), printed);
   }
 });
