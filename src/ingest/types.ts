@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { Clock } from "./clock.ts";
+import type { Clock } from "../clock.ts";
 import type { Logger, LogLevel } from "./log.ts";
 
 /** One encoded image from a camera. */
