@@ -3,12 +3,19 @@
  * `rpicam-vid -t 0 --codec mjpeg -o -` writes it on a Raspberry Pi, split on the JPEG markers.
  * The source ends at end of input.
  *
+ * A pipe does not say whether it is a camera or a few files (`cat a.jpg b.jpg | ...`). An input
+ * is taken as finite until it has been open `finiteMs` after its first frame (or its frames
+ * pass `HOLD_BYTES`): until then its frames are marked `keep`, so that none is dropped and an
+ * input that ends in time has every frame classified, in order. After that it is live: the
+ * newest frame wins, as for any camera (logged once).
+ *
  * @module
  */
 import { errorMessage } from "../../_util.ts";
 import type { Source, SourceContext } from "../types.ts";
 import { JpegSplitter, MAX_FRAME_BYTES } from "./jpeg_splitter.ts";
 import { skipLog } from "./_skips.ts";
+import { HOLD_BYTES } from "../scheduler.ts";
 
 /** Options of {@linkcode StreamSource}. */
 export interface StreamSourceOptions {
@@ -18,6 +25,11 @@ export interface StreamSourceOptions {
   name?: string;
   /** Largest image accepted. @default {33554432} */
   maxFrameBytes?: number;
+  /**
+   * How long after its first frame the input may stay open and still count as finite (every
+   * frame classified, in order); after that it is live (the newest frame wins). @default {1000}
+   */
+  finiteMs?: number;
 }
 
 /** JPEGs read from a byte stream (stdin by default). */
@@ -42,6 +54,7 @@ export class StreamSource implements Source {
     const reader = readable.getReader();
     const cancel = () => reader.cancel().catch(() => {});
     context.signal.addEventListener("abort", cancel, { once: true });
+    const emit = this.#emitter(context);
     try {
       context.status("connection", "open", "reading JPEGs");
       for (;;) {
@@ -49,7 +62,7 @@ export class StreamSource implements Source {
         if (done) break;
         for (const bytes of splitter.push(value)) {
           skips.onImage();
-          context.emit({ source: this.name, bytes, time: context.clock.now() });
+          emit(bytes);
         }
       }
       if (splitter.pending > 0 || splitter.brokenImages > 0) {
@@ -70,5 +83,29 @@ export class StreamSource implements Source {
       context.signal.removeEventListener("abort", cancel);
       reader.releaseLock();
     }
+  }
+
+  /** Emits frames marked `keep` while the input may still be finite, then as a live camera. */
+  #emitter(context: SourceContext): (bytes: Uint8Array) => void {
+    const finiteMs = this.#options.finiteMs ?? 1000;
+    let first: number | undefined;
+    let kept = 0;
+    let live = false;
+    return (bytes) => {
+      const time = context.clock.now();
+      first ??= time;
+      kept += bytes.length;
+      if (!live && (time - first > finiteMs || kept > HOLD_BYTES)) {
+        live = true;
+        context.log({
+          time,
+          level: "info",
+          source: this.name,
+          message: `still open ${time - first} ms after its first frame: a live stream, the ` +
+            `newest frame wins (an input that ends within ${finiteMs} ms has every frame classified)`,
+        });
+      }
+      context.emit({ source: this.name, bytes, time, ...(live ? {} : { keep: true }) });
+    };
   }
 }

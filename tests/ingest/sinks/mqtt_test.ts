@@ -8,16 +8,20 @@ import { ingestUntil, withModel } from "../_harness.ts";
 import { MOSQUITTO, Mosquitto } from "../_mosquitto.ts";
 import { concat, readPhotos } from "../_photos.ts";
 import { MqttSink } from "../../../src/ingest/sinks/mqtt.ts";
-import { cameraId } from "../../../src/ingest/sinks/ha_discovery.ts";
+import { cameraId, cameraName } from "../../../src/ingest/camera.ts";
 import { StreamSource } from "../../../src/ingest/sources/stdin.ts";
 import type { IngestEvent } from "../../../src/ingest/event.ts";
 
-Deno.test("camera ids are safe topic and entity names", () => {
-  assertEquals(
-    cameraId("mqtt://127.0.0.1:1883/frigate/front/person/snapshot"),
-    "127_0_0_1_1883_frigate_front_person_snapshot",
-  );
-  assertEquals(cameraId("stdin"), "stdin");
+Deno.test("camera names: Frigate's camera from its topic, host and path for HTTP; ids are safe topic and entity names", () => {
+  const frigate = cameraName("mqtt://127.0.0.1:1883/frigate/front_door/person/snapshot");
+  assertEquals(frigate, "front_door");
+  assertEquals(cameraId(frigate), "front_door");
+  assertEquals(cameraName("mqtt://broker:1883/cams/garage"), "cams/garage");
+  assertEquals(cameraName("http://192.168.1.50:81/stream?fps=3"), "192.168.1.50:81/stream");
+  assertEquals(cameraId("192.168.1.50:81/stream"), "192_168_1_50_81_stream");
+  assertEquals(cameraName("https://cam.local/"), "cam.local");
+  assertEquals(cameraName("stdin"), "stdin");
+  assertEquals(cameraId("Garage door"), "garage_door");
   assertEquals(cameraId("///"), "camera");
 });
 
@@ -51,15 +55,21 @@ Deno.test({
           timeoutMs: 20_000,
         });
       });
-      for (let i = 0; i < 50 && got.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+      for (let i = 0; i < 50 && got.length < 4; i++) await new Promise((r) => setTimeout(r, 20));
       assertEquals(got.map((m) => m.topic), [
+        "mobilenet/available",
         "homeassistant/sensor/mobilenet_edge_garage/config",
         "mobilenet/garage/event",
+        "mobilenet/available",
       ]);
-      const config = JSON.parse(got[0].payload);
+      assertEquals(got.map((m) => m.payload).filter((p) => !p.startsWith("{")), [
+        "online",
+        "offline",
+      ]);
+      const config = JSON.parse(got[1].payload);
       assertEquals(config.state_topic, "mobilenet/garage/event");
       assertEquals(config.unique_id, "mobilenet_edge_garage");
-      const event = JSON.parse(got[1].payload) as IngestEvent;
+      const event = JSON.parse(got[2].payload) as IngestEvent;
       assertEquals(event.predictions[0].label, photos[0].label);
       // Retained: a late subscriber still gets the last event.
       const late = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0 });

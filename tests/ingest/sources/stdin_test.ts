@@ -64,6 +64,41 @@ Deno.test("stdin: each piped JPEG gives an event with its label; end of input en
   }
 });
 
+Deno.test("stdin: `cat a.jpg b.jpg c.jpg | deno task ingest -` classifies every image, in order", async () => {
+  const photos = (await readPhotos()).slice(0, 4);
+  const child = spawnIngest("-", "--top", "1");
+  const stderr = new Response(child.stderr).text();
+  const writer = child.stdin.getWriter();
+  await writer.write(concat(...photos.map((p) => p.bytes)));
+  await writer.close();
+  const events = (await new LineReader(child.stdout).rest()).map((l) =>
+    JSON.parse(l) as IngestEvent
+  );
+  assertEquals((await child.status).code, 0, await stderr);
+  assertEquals(events.map((e) => e.predictions[0].label), photos.map((p) => p.label));
+  assertEquals(events.map((e) => e.dropped), [0, 0, 0, 0]);
+});
+
+Deno.test("stdin: an input still open after finiteMs is live: the frames held are dropped for the newest", async () => {
+  const [a, b, c] = await readPhotos();
+  let push!: (bytes: Uint8Array) => void;
+  let end!: () => void;
+  const readable = new ReadableStream<Uint8Array>({
+    start(controller) {
+      push = (bytes) => controller.enqueue(bytes);
+      end = () => controller.close();
+    },
+  });
+  const run = runSource(new StreamSource({ readable, finiteMs: 100 }), () => false);
+  push(concat(a.bytes, b.bytes));
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  push(c.bytes);
+  end();
+  const { frames, lines } = await run;
+  assertEquals(frames.map((f) => f.keep), [true, true, undefined]);
+  assert(lines.some((l) => /^still open \d+ ms after its first frame: a live stream/.test(l)));
+});
+
 Deno.test("stdin: a run of FF fill bytes is skipped and logged, and the JPEG after it comes out", async () => {
   const [photo] = await readPhotos();
   const readable = chunkedBody(concat(fillRun(256 * 1024), photo.bytes), 4096);
