@@ -154,19 +154,34 @@ export class Collector {
     const unit = featureBlock("embedding", embedding, new Float32Array(0));
     if (this.#nearest(unit) < this.#options.minDistance) return undefined;
     if (!(await this.#room(bytes.length))) return undefined;
-    const stamp = new Date(time).toISOString().replace(/[-:.]/g, "");
-    const extension = EXTENSION[sniffFormat(bytes) ?? ""] ?? "img";
-    const path = `${this.#unsorted}/${cameraId(this.#camera)}-${stamp}.${extension}`;
-    try {
-      await Deno.writeFile(path, bytes, { createNew: true });
-    } catch (error) {
-      this.#log("warn", `could not save ${path}: ${errorMessage(error)}`);
-      return undefined;
-    }
+    const path = await this.#write(bytes, time);
+    if (path === undefined) return undefined;
     this.#remember(unit);
     this.#count++;
     this.#bytes += bytes.length;
     return path;
+  }
+
+  /**
+   * Writes a new file `CAMERA-TIME.EXT` (`-2`, `-3` ... for frames of the same millisecond);
+   * returns its path, or `undefined` (logged) when it cannot.
+   */
+  async #write(bytes: Uint8Array, time: number): Promise<string | undefined> {
+    const stamp = new Date(time).toISOString().replace(/[-:.]/g, "");
+    const extension = EXTENSION[sniffFormat(bytes) ?? ""] ?? "img";
+    const base = `${this.#unsorted}/${cameraId(this.#camera)}-${stamp}`;
+    for (let n = 1; n <= 100; n++) {
+      const path = `${base}${n > 1 ? `-${n}` : ""}.${extension}`;
+      try {
+        await Deno.writeFile(path, bytes, { createNew: true });
+        return path;
+      } catch (error) {
+        if (error instanceof Deno.errors.AlreadyExists) continue;
+        this.#log("warn", `could not save ${path}: ${errorMessage(error)}`);
+        return undefined;
+      }
+    }
+    return undefined;
   }
 
   /** The smallest cosine distance from `unit` to a saved frame (Infinity when none). */
