@@ -1,7 +1,7 @@
 /**
  * Cameras: a source with its own settings (a name, a head answering in your classes, a zone,
- * state confirmation, collecting examples), and the name a frame's camera goes by when it is not
- * given: the Frigate camera of a `frigate/<camera>/...` topic, the host and path of a URL.
+ * state confirmation, collecting examples). A camera without a name goes by the one
+ * `cameraName` derives from each frame's source.
  *
  * @module
  */
@@ -14,7 +14,7 @@ import type { Source } from "./types.ts";
 export interface CameraOptions {
   /**
    * The camera's name in events (`"camera"`), MQTT topics and Home Assistant. @default {the
-   * name {@linkcode cameraName} derives from each frame's source}
+   * name `cameraName` derives from each frame's source}
    */
   name?: string;
   /** A head: events answer in its classes, with `unknown` (see `Head`). */
@@ -51,33 +51,4 @@ export function toCamera(input: CameraInput): Camera {
     throw new RangeError(`confirm must be a positive integer, got ${camera.confirm}`);
   }
   return camera;
-}
-
-/**
- * The name of the camera a frame's source stands for: for MQTT, the camera of a Frigate topic
- * (`mqtt://broker:1883/frigate/front_door/person/snapshot` -> `front_door`) or else the topic;
- * for HTTP, the host and path (`http://192.168.1.50:81/stream?fps=3` -> `192.168.1.50:81/stream`);
- * anything else (a folder, "stdin") as it is.
- *
- * @example
- * ```ts
- * import { cameraName } from "./camera.ts";
- * cameraName("mqtt://broker:1883/frigate/front_door/person/snapshot"); // "front_door"
- * ```
- */
-export function cameraName(source: string): string {
-  const mqtt = /^(?:mqtts?|wss?):\/\/[^/]+\/(.+)$/i.exec(source);
-  if (mqtt) return /^frigate\/([^/]+)\/./.exec(mqtt[1])?.[1] ?? mqtt[1];
-  const http = /^https?:\/\/([^/?#]+)([^?#]*)/i.exec(source);
-  if (http) return `${http[1]}${http[2].replace(/\/+$/, "")}`;
-  return source;
-}
-
-/**
- * A camera's id for MQTT topics and Home Assistant ids: its name lower-cased, runs of other
- * characters than letters and digits as `_`, at most 64 characters (the end kept).
- */
-export function cameraId(name: string): string {
-  const id = name.toLowerCase().replace(/[^a-z0-9]+/g, "_").replace(/^_+|_+$/g, "");
-  return id.slice(-64).replace(/^_+/, "") || "camera";
 }

@@ -15,7 +15,7 @@ import { errorMessage } from "../_util.ts";
 import type { Clock } from "../clock.ts";
 import { featureBlock } from "../head/features.ts";
 import { sniffFormat } from "../image/decode.ts";
-import { cameraId } from "./camera.ts";
+import { cameraId } from "./camera_name.ts";
 import type { Logger } from "./log.ts";
 
 /** Options of collecting (`--collect DIR`). */

@@ -67,73 +67,71 @@ function spawnIngest(...args: string[]) {
   }).spawn();
 }
 
+/** A head taught on generated frames, saved; and two JPEG frames of each state it gets right. */
+async function garageHead(dir: string) {
+  const model = await loadMobileNet({ model: "0.25_224" });
+  try {
+    const head = await teach(model, {
+      package: frames("package", 4, 100),
+      empty: frames("empty", 4, 200),
+    }, { zone: DOORSTEP });
+    await head.save(`${dir}/garage.json`);
+    const pick = async (state: "empty" | "package", seeds: number[]) => {
+      const picked = [];
+      for (const seed of seeds) {
+        const bytes = sceneJpeg(state, seed);
+        const r = await model.withHead(head).classifyDetailed(bytes);
+        if (!r.unknown && r.predictions[0].label === state) picked.push(bytes);
+      }
+      assert(picked.length >= 2, `${picked.length} ${state} frames answered right`);
+      return picked.slice(0, 2);
+    };
+    return {
+      empty: await pick("empty", [400, 402, 404, 406]),
+      pkg: await pick("package", [300, 301, 303, 304]),
+    };
+  } finally {
+    await model.dispose();
+  }
+}
+
+/** Checks the discovery config against Home Assistant's schema, and its state rendering. */
+function checkSensor(got: { topic: string; payload: string }[]) {
+  const config = JSON.parse(
+    got.find((m) => m.topic === "homeassistant/sensor/mobilenet_edge_garage_door/config")!.payload,
+  );
+  assertEquals(sensorConfigProblems(config), []);
+  assertEquals(config.default_entity_id, "sensor.mobilenet_edge_garage_door");
+  assertEquals([config.name, config.device.name], ["State", "Garage door"]);
+  assertEquals(config.state_topic, "mobilenet/garage_door/state");
+  assertEquals(config.availability_topic, "mobilenet/available");
+  const states = got.filter((m) => m.topic === config.state_topic);
+  assertEquals(states.map((m) => render(config.value_template, m.payload)), ["empty", "package"]);
+  assertEquals(states.map((m) => JSON.parse(m.payload).previous), [null, "empty"]);
+}
+
 Deno.test({
   name:
     "Home Assistant: a valid discovery config, the confirmed taught class as state, unavailable when ingest dies or stops",
   ignore: MOSQUITTO === undefined,
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "ingest_ha_" });
-    const model = await loadMobileNet({ model: "0.25_224" });
     const broker = await Mosquitto.start();
     const sub = await subscribe(broker.url, ["homeassistant/#", "mobilenet/#"]);
+    const topic = (name: string) => sub.got.filter((m) => m.topic === name);
+    const states = () => topic("mobilenet/garage_door/state");
+    const availability = () => topic("mobilenet/available").map((m) => m.payload);
     try {
-      const head = await teach(model, {
-        package: frames("package", 4, 100),
-        empty: frames("empty", 4, 200),
-      }, { zone: DOORSTEP });
-      await head.save(`${dir}/garage.json`);
-      // two frames of each state that the head answers with confidence
-      const pick = async (state: "empty" | "package", seeds: number[]) => {
-        const picked = [];
-        for (const seed of seeds) {
-          const bytes = sceneJpeg(state, seed);
-          const r = await model.withHead(head).classifyDetailed(bytes);
-          if (!r.unknown && r.predictions[0].label === state) picked.push(bytes);
-        }
-        assert(picked.length >= 2, `${picked.length} ${state} frames answered right`);
-        return picked.slice(0, 2);
-      };
-      const [empty, pkg] = [
-        await pick("empty", [400, 402, 404, 406]),
-        await pick("package", [300, 301, 303, 304]),
-      ];
-      const args = [
-        "-",
-        "--head",
-        `${dir}/garage.json`,
-        "--confirm",
-        "2",
-        "--name",
-        "Garage door",
-        "--mqtt-out",
-        `${broker.url}/mobilenet/{camera}/state`,
-        "--ha-discovery",
-        "homeassistant",
-        "--quiet",
-      ];
+      const { empty, pkg } = await garageHead(dir);
+      const args = ["-", "--head", `${dir}/garage.json`, "--confirm", "2", "--name", "Garage door"];
+      args.push("--mqtt-out", `${broker.url}/mobilenet/{camera}/state`);
+      args.push("--ha-discovery", "homeassistant", "--quiet");
       // 1. ingest dies: the broker publishes its last will
       const child = spawnIngest(...args);
       const stderr = new Response(child.stderr).text();
-      const writer = child.stdin.getWriter();
-      await writer.write(concat(...empty, ...pkg));
-      const states = () => sub.got.filter((m) => m.topic === "mobilenet/garage_door/state");
+      await child.stdin.getWriter().write(concat(...empty, ...pkg));
       await sub.until("two state changes", () => states().length >= 2);
-      const config = JSON.parse(
-        sub.got.find((m) => m.topic === "homeassistant/sensor/mobilenet_edge_garage_door/config")!
-          .payload,
-      );
-      assertEquals(sensorConfigProblems(config), []);
-      assertEquals(config.default_entity_id, "sensor.mobilenet_edge_garage_door");
-      assertEquals([config.name, config.device.name], ["State", "Garage door"]);
-      assertEquals(config.state_topic, "mobilenet/garage_door/state");
-      assertEquals(config.availability_topic, "mobilenet/available");
-      assertEquals(states().map((m) => render(config.value_template, m.payload)), [
-        "empty",
-        "package",
-      ]);
-      assertEquals(states().map((m) => JSON.parse(m.payload).previous), [null, "empty"]);
-      const availability = () =>
-        sub.got.filter((m) => m.topic === "mobilenet/available").map((m) => m.payload);
+      checkSensor(sub.got);
       assertEquals(availability(), ["online"]);
       child.kill("SIGKILL");
       await child.status;
@@ -143,21 +141,17 @@ Deno.test({
       // 2. ingest stops: it says offline itself, and prints its summary
       const again = spawnIngest(...args);
       const log = new Response(again.stderr).text();
-      const input = again.stdin.getWriter();
-      await input.write(concat(...empty));
-      await sub.until("online again", () => availability().length === 3);
-      await sub.until("the state again", () => states().length === 3);
+      await again.stdin.getWriter().write(concat(...empty));
+      await sub.until("online, and the state again", () => states().length === 3);
       again.kill("SIGTERM");
       assertEquals((await again.status).code, 0);
       await sub.until("offline on stop", () => availability().length === 4);
       assertEquals(availability(), ["online", "offline", "online", "offline"]);
       const text = await log;
       assert(/info {3}stdin: 2 received, 2 inferred, 1 events, 0 dropped/.test(text), text);
-      await input.close().catch(() => {});
     } finally {
       await sub.client.endAsync();
       await broker.stop();
-      await model.dispose();
       await Deno.remove(dir, { recursive: true });
     }
   },

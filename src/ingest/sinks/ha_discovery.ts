@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { cameraId } from "../camera.ts";
+import { cameraId } from "../camera_name.ts";
 import type { IngestEvent } from "../event.ts";
 
 /** What a camera's sensor shows, from its events. */

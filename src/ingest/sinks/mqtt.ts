@@ -24,7 +24,7 @@ import {
 } from "../mqtt_connect.ts";
 import { RetryQueue, type RetryQueueOptions } from "./retry_queue.ts";
 import type { Sink } from "./sink.ts";
-import { cameraId } from "../camera.ts";
+import { cameraId } from "../camera_name.ts";
 import { availabilityTopic, discoveryMessage } from "./ha_discovery.ts";
 
 /** Options of {@linkcode MqttSink}. */

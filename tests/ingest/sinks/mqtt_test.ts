@@ -8,22 +8,8 @@ import { ingestUntil, withModel } from "../_harness.ts";
 import { MOSQUITTO, Mosquitto } from "../_mosquitto.ts";
 import { concat, readPhotos } from "../_photos.ts";
 import { MqttSink } from "../../../src/ingest/sinks/mqtt.ts";
-import { cameraId, cameraName } from "../../../src/ingest/camera.ts";
 import { StreamSource } from "../../../src/ingest/sources/stdin.ts";
 import type { IngestEvent } from "../../../src/ingest/event.ts";
-
-Deno.test("camera names: Frigate's camera from its topic, host and path for HTTP; ids are safe topic and entity names", () => {
-  const frigate = cameraName("mqtt://127.0.0.1:1883/frigate/front_door/person/snapshot");
-  assertEquals(frigate, "front_door");
-  assertEquals(cameraId(frigate), "front_door");
-  assertEquals(cameraName("mqtt://broker:1883/cams/garage"), "cams/garage");
-  assertEquals(cameraName("http://192.168.1.50:81/stream?fps=3"), "192.168.1.50:81/stream");
-  assertEquals(cameraId("192.168.1.50:81/stream"), "192_168_1_50_81_stream");
-  assertEquals(cameraName("https://cam.local/"), "cam.local");
-  assertEquals(cameraName("stdin"), "stdin");
-  assertEquals(cameraId("Garage door"), "garage_door");
-  assertEquals(cameraId("///"), "camera");
-});
 
 Deno.test({
   name: "MQTT out: events on a per-camera topic, retained, with Home Assistant discovery",
