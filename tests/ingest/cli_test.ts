@@ -5,6 +5,19 @@ import { cameraSpecs, parseCameraSpec } from "../../src/cli/ingest_cameras.ts";
 import { loadMobileNet, teach } from "../../mod.ts";
 import { frames } from "../head/_frames.ts";
 
+/** What `main` prints on stderr for each of `runs` (their exit codes checked against 2). */
+async function refusals(runs: string[][]): Promise<string[]> {
+  const error = console.error;
+  const printed: string[] = [];
+  console.error = (text: string) => printed.push(text);
+  try {
+    for (const args of runs) assertEquals(await main(args), 2, args.join(" "));
+  } finally {
+    console.error = error;
+  }
+  return printed;
+}
+
 Deno.test("durations: 500ms, 2s, 1.5m, 1h, plain seconds", () => {
   assertEquals(parseDuration("500ms", "--every"), 500);
   assertEquals(parseDuration("2s", "--every"), 2000);
@@ -16,48 +29,33 @@ Deno.test("durations: 500ms, 2s, 1.5m, 1h, plain seconds", () => {
 });
 
 Deno.test("the CLI refuses bad arguments with exit code 2", async () => {
-  const error = console.error;
-  const printed: string[] = [];
-  console.error = (text: string) => printed.push(text);
-  try {
-    for (
-      const args of [
-        [],
-        ["-", "--top", "0"],
-        ["-", "--every", "soon"],
-        ["-", "--min-change", "2"],
-        ["ftp://cam/x"],
-        ["mqtt://broker:1883/"],
-        ["mqtt://broker:1883/a", "--group", "a/b"],
-        ["http://cam/x", "--user", "nocolon"],
-        ["-", "--bogus"],
-      ]
-    ) {
-      assertEquals(await main(args), 2, args.join(" "));
-    }
-  } finally {
-    console.error = error;
-  }
+  const printed = await refusals([
+    [],
+    ["-", "--top", "0"],
+    ["-", "--every", "soon"],
+    ["-", "--min-change", "2"],
+    ["ftp://cam/x"],
+    ["mqtt://broker:1883/"],
+    ["mqtt://broker:1883/a", "--group", "a/b"],
+    ["http://cam/x", "--user", "nocolon"],
+    ["-", "--bogus"],
+  ]);
   assertEquals(printed.length, 9);
   assertEquals(printed.every((p) => p.includes("usage: deno task ingest")), true);
 });
 
 Deno.test("the CLI checks --threads and --resize before loading, --top against the model", async () => {
-  const error = console.error;
-  const printed: string[] = [];
-  console.error = (text: string) => printed.push(text);
-  try {
-    assertEquals(await main(["-", "--threads", "abc"]), 2);
-    assertEquals(await main(["-", "--threads", "9"]), 2);
-    assertEquals(await main(["-", "--resize", "squash"]), 2);
-    assertEquals(printed.length, 3);
-    assertEquals(printed.every((p) => p.includes("usage: deno task ingest")), true);
-    // the bound of --top is the model's class count: refused once the model is loaded
-    assertEquals(await main(["-", "--top", "1001", "--model", "0.25_224"]), 2);
-    assertEquals(printed.at(-1), "ingest: --top must be an integer from 1 to 1000, got 1001");
-  } finally {
-    console.error = error;
-  }
+  const printed = await refusals([
+    ["-", "--threads", "abc"],
+    ["-", "--threads", "9"],
+    ["-", "--resize", "squash"],
+  ]);
+  assertEquals(printed.length, 3);
+  assertEquals(printed.every((p) => p.includes("usage: deno task ingest")), true);
+  // the bound of --top is the model's class count: refused once the model is loaded
+  assertEquals(await refusals([["-", "--top", "1001", "--model", "0.25_224"]]), [
+    "ingest: --top must be an integer from 1 to 1000, got 1001",
+  ]);
 });
 
 Deno.test("a source's own settings follow it after #: they win over the flags; a # wildcard stays", () => {
@@ -89,25 +87,14 @@ Deno.test("a source's own settings follow it after #: they win over the flags; a
 });
 
 Deno.test("bad camera flags are refused with exit code 2 before a model loads", async () => {
-  const error = console.error;
-  const printed: string[] = [];
-  console.error = (text: string) => printed.push(text);
-  try {
-    for (
-      const args of [
-        ["-", "--confirm", "0"],
-        ["-", "--zone", "0.5,0.5,0.6,0.1"],
-        ["-", "/srv/cam", "--name", "porch"],
-        ["-#bogus=1"],
-        ["-", "--collect", "d", "--collect-distance", "3"],
-        ["-", "--collect", "d", "--collect-max", "0"],
-      ]
-    ) {
-      assertEquals(await main(args), 2, args.join(" "));
-    }
-  } finally {
-    console.error = error;
-  }
+  const printed = await refusals([
+    ["-", "--confirm", "0"],
+    ["-", "--zone", "0.5,0.5,0.6,0.1"],
+    ["-", "/srv/cam", "--name", "porch"],
+    ["-#bogus=1"],
+    ["-", "--collect", "d", "--collect-distance", "3"],
+    ["-", "--collect", "d", "--collect-max", "0"],
+  ]);
   assertEquals(printed.length, 6);
   assertEquals(printed.every((p) => p.includes("usage: deno task ingest")), true);
 });
@@ -115,16 +102,15 @@ Deno.test("bad camera flags are refused with exit code 2 before a model loads", 
 Deno.test("a head taught on another model is refused at start: exit 2 and one clear line", async () => {
   const small = await loadMobileNet({ model: "0.25_224" });
   const dir = await Deno.makeTempDir({ prefix: "ingest_head_" });
-  const error = console.error;
-  const printed: string[] = [];
+  let printed: string[];
   try {
     const head = await teach(small, { a: frames("empty", 2, 1), b: frames("package", 2, 2) });
     await head.save(`${dir}/garage.json`);
-    console.error = (text: string) => printed.push(text);
-    assertEquals(await main(["-", "--head", `${dir}/garage.json`, "--model", "0.75_224"]), 2);
-    assertEquals(await main([`-#head=${dir}/missing.json`]), 2);
+    printed = await refusals([
+      ["-", "--head", `${dir}/garage.json`, "--model", "0.75_224"],
+      [`-#head=${dir}/missing.json`],
+    ]);
   } finally {
-    console.error = error;
     await small.dispose();
     await Deno.remove(dir, { recursive: true });
   }

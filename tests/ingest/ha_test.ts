@@ -13,8 +13,7 @@ import { frames } from "../head/_frames.ts";
 import { MOSQUITTO, Mosquitto } from "./_mosquitto.ts";
 import { concat } from "./_photos.ts";
 import { sensorConfigProblems } from "./_ha_schema.ts";
-
-const CLI = new URL("../../src/cli/ingest.ts", import.meta.url);
+import { spawnIngest } from "./_cli.ts";
 
 /** A generated front-door frame as a JPEG. */
 function sceneJpeg(state: "empty" | "package", seed: number): Uint8Array {
@@ -56,15 +55,6 @@ async function subscribe(url: string, topics: string[]) {
     );
   };
   return { client, got, until };
-}
-
-function spawnIngest(...args: string[]) {
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-env", "--allow-net", CLI.pathname, ...args],
-    stdin: "piped",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
 }
 
 /** A head taught on generated frames, saved; and two JPEG frames of each state it gets right. */
@@ -127,7 +117,7 @@ Deno.test({
       args.push("--mqtt-out", `${broker.url}/mobilenet/{camera}/state`);
       args.push("--ha-discovery", "homeassistant", "--quiet");
       // 1. ingest dies: the broker publishes its last will
-      const child = spawnIngest(...args);
+      const child = spawnIngest(args, "null");
       const stderr = new Response(child.stderr).text();
       await child.stdin.getWriter().write(concat(...empty, ...pkg));
       await sub.until("two state changes", () => states().length >= 2);
@@ -139,7 +129,7 @@ Deno.test({
       await sub.until("the last will", () => availability().length === 2);
       assertEquals(availability(), ["online", "offline"]);
       // 2. ingest stops: it says offline itself, and prints its summary
-      const again = spawnIngest(...args);
+      const again = spawnIngest(args, "null");
       const log = new Response(again.stderr).text();
       await again.stdin.getWriter().write(concat(...empty));
       await sub.until("online, and the state again", () => states().length === 3);

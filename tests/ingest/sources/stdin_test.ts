@@ -10,21 +10,11 @@ import { StreamSource } from "../../../src/ingest/sources/stdin.ts";
 import { MAX_FILL_BYTES } from "../../../src/ingest/sources/jpeg_splitter.ts";
 import { chunkedBody, fillRun } from "../_hostile_streams.ts";
 import { runSource } from "../_source_run.ts";
-
-const CLI = new URL("../../../src/cli/ingest.ts", import.meta.url);
-
-function spawnIngest(...args: string[]) {
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-env", "--allow-net", CLI.pathname, ...args],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-}
+import { spawnIngest } from "../_cli.ts";
 
 Deno.test("stdin: each piped JPEG gives an event with its label; end of input ends the process", async () => {
   const photos = await readPhotos();
-  const child = spawnIngest("-", "--top", "3");
+  const child = spawnIngest(["-", "--top", "3"]);
   const out = new LineReader(child.stdout);
   const stderr = new Response(child.stderr).text();
   const writer = child.stdin.getWriter();
@@ -66,7 +56,7 @@ Deno.test("stdin: each piped JPEG gives an event with its label; end of input en
 
 Deno.test("stdin: `cat a.jpg b.jpg c.jpg | deno task ingest -` classifies every image, in order", async () => {
   const photos = (await readPhotos()).slice(0, 4);
-  const child = spawnIngest("-", "--top", "1");
+  const child = spawnIngest(["-", "--top", "1"]);
   const stderr = new Response(child.stderr).text();
   const writer = child.stdin.getWriter();
   await writer.write(concat(...photos.map((p) => p.bytes)));
