@@ -69,7 +69,7 @@ Deno.test("stdin: `cat a.jpg b.jpg c.jpg | deno task ingest -` classifies every 
   assertEquals(events.map((e) => e.dropped), [0, 0, 0, 0]);
 });
 
-Deno.test("stdin: an input still open after finiteMs is live: the frames held are dropped for the newest", async () => {
+Deno.test("stdin: an input still read after finiteMs is live: the frames held are dropped for the newest", async () => {
   const [a, b, c] = await readPhotos();
   let push!: (bytes: Uint8Array) => void;
   let end!: () => void;
@@ -81,12 +81,34 @@ Deno.test("stdin: an input still open after finiteMs is live: the frames held ar
   });
   const run = runSource(new StreamSource({ readable, finiteMs: 100 }), () => false);
   push(concat(a.bytes, b.bytes));
-  await new Promise((resolve) => setTimeout(resolve, 200));
-  push(c.bytes);
+  // c comes in 4 pieces, 80 ms apart: 4 x 50 ms of reading (a longer wait counts 50 ms)
+  const quarter = Math.ceil(c.bytes.length / 4);
+  for (let at = 0; at < c.bytes.length; at += quarter) {
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    push(c.bytes.subarray(at, at + quarter));
+  }
   end();
   const { frames, lines } = await run;
   assertEquals(frames.map((f) => f.keep), [true, true, undefined]);
-  assert(lines.some((l) => /^still open \d+ ms after its first frame: a live stream/.test(l)));
+  assert(
+    lines.some((l) => /^still open after 200 ms of reading: a live stream/.test(l)),
+    lines.join(),
+  );
+});
+
+Deno.test("stdin: a long wait between reads (the model busy) counts as 50 ms: a slow board still reads a finite input whole", async () => {
+  const [a, b, c] = await readPhotos();
+  let push!: (bytes: Uint8Array) => void;
+  const readable = new ReadableStream<Uint8Array>({
+    start: (c) => void (push = (x) => c.enqueue(x)),
+  });
+  const run = runSource(new StreamSource({ readable, finiteMs: 100 }), (r) => r.frames.length >= 3);
+  push(a.bytes);
+  await new Promise((resolve) => setTimeout(resolve, 300)); // as a first inference on a Pi
+  push(b.bytes);
+  push(c.bytes);
+  const { frames } = await run;
+  assertEquals(frames.map((f) => f.keep), [true, true, true]);
 });
 
 Deno.test("stdin: a run of FF fill bytes is skipped and logged, and the JPEG after it comes out", async () => {
