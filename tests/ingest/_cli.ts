@@ -1,17 +1,21 @@
 /**
  * The ingest command as a child process, as `deno task ingest` runs it (its permissions), with
- * stdin and stderr piped.
+ * stderr piped.
  *
  * @module
  */
 
 const CLI = new URL("../../src/cli/ingest.ts", import.meta.url);
 
-/** Starts `deno task ingest ARGS`; stdout is piped unless `stdout: "null"`. */
-export function spawnIngest(args: string[], stdout: "piped" | "null" = "piped") {
+/** Starts `deno task ingest ARGS`, stdin piped unless `stdin: "null"`. */
+export function spawnIngest(
+  args: string[],
+  stdout: "piped" | "null" = "piped",
+  stdin: "piped" | "null" = "piped",
+) {
   return new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-read", "--allow-env", "--allow-net", CLI.pathname, ...args],
-    stdin: "piped",
+    stdin,
     stdout,
     stderr: "piped",
   }).spawn();
