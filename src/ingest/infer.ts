@@ -161,7 +161,9 @@ export class FrameInference {
     if (!state.collector || !result.embedding) return;
     try {
       await state.collector.offer(frame.bytes, result.embedding, frame.time);
-      this.#ctx.board.set(name, "collect", "ok", "collecting");
+      if (this.#ctx.board.get(name, "collect") !== undefined) {
+        this.#ctx.board.set(name, "collect", "ok", "collecting again");
+      }
     } catch (error) {
       const message = `cannot collect: ${errorMessage(error)}`;
       this.#ctx.board.set(name, "collect", `error:${message}`, message, "warn");
