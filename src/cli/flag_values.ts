@@ -1,11 +1,12 @@
 /**
- * The flag values the commands share (`classify`, `ingest`): checked once, before any model
+ * The flag values the commands share (`classify`, `ingest`, `teach`): checked once, before any model
  * loads, with messages that name the flag.
  *
  * @module
  */
 import { checkThreads, MAX_THREADS } from "../backend/flags.ts";
-import { checkResizeMode, type ResizeMode } from "../image/preprocess.ts";
+import { checkResizeMode, checkZone, type ResizeMode, type Zone } from "../image/preprocess.ts";
+import { errorMessage } from "../_util.ts";
 
 /**
  * `--top` (default 5).
@@ -55,4 +56,23 @@ export function threadsFlag(raw: unknown): number | "auto" | undefined {
  */
 export function resizeFlag(raw: unknown): ResizeMode | undefined {
   return raw === undefined ? undefined : checkResizeMode(raw);
+}
+
+/**
+ * `--zone x,y,w,h` (or `flag`).
+ *
+ * @throws {RangeError} unless four fractions making a rectangle inside the frame.
+ */
+export function zoneFlag(raw: unknown, flag = "--zone"): Zone | undefined {
+  if (raw === undefined) return undefined;
+  const parts = String(raw).split(",").map((p) => p.trim());
+  const [x, y, width, height] = parts.map(Number);
+  if (parts.length !== 4 || parts.some((p) => p === "")) {
+    throw new RangeError(`${flag} must be x,y,w,h (four fractions 0..1), got ${raw}`);
+  }
+  try {
+    return checkZone({ x, y, width, height });
+  } catch (error) {
+    throw new RangeError(`${flag} ${raw}: ${errorMessage(error)}`);
+  }
 }

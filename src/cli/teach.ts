@@ -8,14 +8,14 @@
  * @module
  */
 import { parseArgs } from "./parse_args.ts";
-import { threadsFlag } from "./flag_values.ts";
+import { threadsFlag, zoneFlag } from "./flag_values.ts";
 import { loadMobileNet } from "../load.ts";
 import { Head } from "../head/head.ts";
 import { teach, type TeachReport } from "../head/teach.ts";
 import { HeadError } from "../head/errors.ts";
 import { checkExampleFolder } from "../head/folder.ts";
 import { type Augmentation, AUGMENTATIONS } from "../head/augment.ts";
-import { checkResizeMode, checkZone, type ResizeMode, type Zone } from "../image/preprocess.ts";
+import { checkResizeMode, type ResizeMode, type Zone } from "../image/preprocess.ts";
 import { errorMessage } from "../_util.ts";
 
 const USAGE = `usage: deno task teach DIR --out HEAD [options]
@@ -55,25 +55,6 @@ interface Command {
   augment: Augmentation[];
   threshold: number | undefined;
   threads: number | "auto" | undefined;
-}
-
-/**
- * `--zone x,y,w,h`.
- *
- * @throws {RangeError} unless four fractions making a rectangle inside the frame.
- */
-export function zoneFlag(raw: unknown): Zone | undefined {
-  if (raw === undefined) return undefined;
-  const parts = String(raw).split(",").map((p) => p.trim());
-  const [x, y, width, height] = parts.map(Number);
-  if (parts.length !== 4 || parts.some((p) => p === "")) {
-    throw new RangeError(`--zone must be x,y,w,h (four fractions 0..1), got ${raw}`);
-  }
-  try {
-    return checkZone({ x, y, width, height });
-  } catch (error) {
-    throw new RangeError(`--zone ${raw}: ${errorMessage(error)}`);
-  }
 }
 
 function parseCommand(args: string[]): Command | "help" {

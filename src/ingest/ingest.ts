@@ -1,40 +1,45 @@
 /**
  * The ingest loop: sources hand frames to a {@linkcode LatestFrameScheduler}; one consumer
- * takes them round-robin, skips frames that barely changed (`minChange`), classifies them with
- * the model's own `classifyDetailed` (labels, and with `embed` the embedding from the same run),
- * and writes an event to every sink. A bad frame (HTML, a truncated JPEG) is an
- * `ImageDecodeError`, logged once per change of state; no source error ends the loop. Aborting `signal` stops the sources, finishes the frame being
- * inferred, and flushes the sinks.
+ * takes them round-robin and hands each to {@linkcode FrameInference} (change check, the
+ * camera's head and zone, state confirmation, collecting, the event to every sink). A bad frame
+ * (HTML, a truncated JPEG) is an `ImageDecodeError`, logged once per change of state; no source
+ * error ends the loop. Aborting `signal` stops the sources, finishes the frame being inferred,
+ * and flushes the sinks.
  *
  * @module
  */
 import type { MobileNet } from "../classifier.ts";
-import { ImageDecodeError } from "../errors.ts";
 import type { ResizeMode } from "../image/preprocess.ts";
 import { errorMessage } from "../_util.ts";
-import { Backoff } from "./backoff.ts";
-import { changeBetween, thumbnail } from "./change.ts";
-import { type Clock, systemClock } from "./clock.ts";
-import { INGEST_RESIZE } from "./defaults.ts";
-import { buildEvent, type IngestEvent } from "./event.ts";
+import { Backoff, type Clock, systemClock } from "../clock.ts";
+import { type Camera, type CameraInput, toCamera } from "./camera.ts";
+import { checkCollectOptions } from "./collect.ts";
+import type { IngestEvent } from "./event.ts";
+import { FrameInference, type ReadyCamera } from "./infer.ts";
+import { emptyStats, type IngestStats } from "./stats.ts";
 import { type Logger, StatusBoard } from "./log.ts";
-import { LatestFrameScheduler, type Scheduled } from "./scheduler.ts";
+import { LatestFrameScheduler } from "./scheduler.ts";
 import type { Sink } from "./sinks/sink.ts";
 import type { Frame, Source } from "./types.ts";
 
+export type { IngestStats, SourceStats } from "./stats.ts";
+
 /** Options of {@linkcode runIngest}. */
 export interface IngestOptions {
-  /** The cameras. */
-  sources: Source[];
-  /** A loaded model (the caller loads and disposes it). */
+  /** The cameras: sources, or sources with their own settings (a name, a head, a zone, ...). */
+  sources: CameraInput[];
+  /** A loaded model (the caller loads and disposes it); a camera's head is applied to it. */
   model: MobileNet;
   /** Where events go. */
   sinks: Sink[];
-  /** Labels per event. @default {5} */
+  /** Labels per event (a head's classes: at most its count). @default {5} */
   topK?: number;
-  /** Add the pooled features to each event (one more pass of the network). @default {false} */
+  /** Add the pooled features to each event (from the same network run). @default {false} */
   embed?: boolean;
-  /** How frames are fitted to the input. @default {INGEST_RESIZE ("stretch")} */
+  /**
+   * How frames are fitted to the input, for cameras without a head (a head's own mode wins).
+   * @default {INGEST_RESIZE ("stretch")}
+   */
   resize?: ResizeMode;
   /**
    * Skip a frame whose 16x16 thumbnail differs from the last inferred one of its source by less
@@ -53,29 +58,8 @@ export interface IngestOptions {
   onEvent?: (event: IngestEvent) => void;
 }
 
-/** Counters of one source (or MQTT topic). */
-export interface SourceStats {
-  /** Frames received. */
-  received: number;
-  /** Frames inferred (events written). */
-  inferred: number;
-  /** Stale frames replaced by newer ones before inference. */
-  dropped: number;
-  /** Frames skipped by `minChange`. */
-  unchanged: number;
-  /** Frames that could not be decoded. */
-  bad: number;
-}
-
-/** What {@linkcode runIngest} resolves with. */
-export interface IngestStats {
-  /** Counters per source. */
-  sources: Record<string, SourceStats>;
-  /** Frames waiting when the loop was stopped (discarded). */
-  discarded: number;
-}
-
-function checkOptions(options: IngestOptions): void {
+/** Checks the options and applies each camera's head to the model. @throws see runIngest */
+function prepare(options: IngestOptions): ReadyCamera[] {
   const topK = options.topK ?? 5;
   if (!Number.isInteger(topK) || topK < 1) {
     throw new RangeError(`topK must be a positive integer, got ${topK}`);
@@ -85,22 +69,27 @@ function checkOptions(options: IngestOptions): void {
     throw new RangeError(`minChange must be in [0, 1], got ${minChange}`);
   }
   if (options.sources.length === 0) throw new RangeError("no source to ingest from");
+  return options.sources.map((input) => {
+    const camera: Camera = toCamera(input);
+    if (camera.collect) checkCollectOptions(camera.collect);
+    return { ...camera, model: camera.head ? options.model.withHead(camera.head) : options.model };
+  });
 }
 
 /**
  * Runs until `signal` aborts (or every source has ended and the last frames are inferred).
  *
- * @throws {RangeError} for bad options.
+ * @throws {RangeError} for bad options; {@linkcode HeadError} `MODEL_MISMATCH` for a camera
+ * whose head does not fit the model.
  */
 export async function runIngest(options: IngestOptions): Promise<IngestStats> {
-  checkOptions(options);
+  const cameras = prepare(options);
   const clock = options.clock ?? systemClock;
   const log = options.log ?? (() => {});
   const board = new StatusBoard(log, () => clock.now());
   const scheduler = new LatestFrameScheduler();
   const stats: IngestStats = { sources: {}, discarded: 0 };
-  const statsOf = (source: string) =>
-    stats.sources[source] ??= { received: 0, inferred: 0, dropped: 0, unchanged: 0, bad: 0 };
+  const infer = new FrameInference(options, { board, stats, clock, log });
   const stop = new AbortController();
   const onAbort = () => {
     stop.abort();
@@ -108,16 +97,18 @@ export async function runIngest(options: IngestOptions): Promise<IngestStats> {
   };
   if (options.signal?.aborted) onAbort();
   options.signal?.addEventListener("abort", onAbort, { once: true });
-  const emit = (frame: Frame) => {
+  const gave = new Set<Source>();
+  const emitFor = (camera: ReadyCamera) => (frame: Frame) => {
     if (!scheduler.accepting) return; // stopping: the source is about to return
-    statsOf(frame.source).received++;
-    if (scheduler.offer(frame)) statsOf(frame.source).dropped++;
+    gave.add(camera.source);
+    infer.register(frame.source, camera);
+    infer.statsOf(frame.source).received++;
+    infer.statsOf(frame.source).dropped += scheduler.offer(frame);
   };
-  const running = options.sources.map((source) =>
-    supervise(source, { emit, board, log, clock, signal: stop.signal })
+  const running = cameras.map((camera) =>
+    supervise(camera.source, { emit: emitFor(camera), board, log, clock, signal: stop.signal })
   );
   Promise.all(running).then(() => scheduler.end());
-  const infer = new FrameInference(options, board, statsOf, clock);
   try {
     while (await scheduler.ready()) {
       await catchUp(scheduler);
@@ -128,20 +119,25 @@ export async function runIngest(options: IngestOptions): Promise<IngestStats> {
     options.signal?.removeEventListener("abort", onAbort);
     stop.abort();
     await Promise.all(running);
-    await Promise.all(
-      options.sinks.map((sink) =>
-        sink.close(options.flushTimeoutMs ?? 5000).catch((error) =>
-          log({
-            time: clock.now(),
-            level: "error",
-            source: sink.name,
-            message: errorMessage(error),
-          })
-        )
-      ),
-    );
+    await closeSinks(options, log, clock);
+  }
+  for (const { source } of cameras) {
+    if (gave.has(source)) continue;
+    const status = board.message(source.name, "connection") ?? "never started";
+    stats.sources[source.name] = { ...emptyStats(), status };
   }
   return stats;
+}
+
+/** Flushes and closes every sink within the flush timeout; a failure is logged. */
+async function closeSinks(options: IngestOptions, log: Logger, clock: Clock): Promise<void> {
+  await Promise.all(
+    options.sinks.map((sink) =>
+      sink.close(options.flushTimeoutMs ?? 5000).catch((error) =>
+        log({ time: clock.now(), level: "error", source: sink.name, message: errorMessage(error) })
+      )
+    ),
+  );
 }
 
 /** Longest time {@linkcode catchUp} gives the sources before an inference, in ms. */
@@ -198,99 +194,5 @@ async function supervise(
       });
       await ctx.clock.sleep(delay, ctx.signal);
     }
-  }
-}
-
-/** Inference of one scheduled frame, with its change check, event and error handling. */
-class FrameInference {
-  readonly #options: IngestOptions;
-  readonly #board: StatusBoard;
-  readonly #statsOf: (source: string) => SourceStats;
-  readonly #clock: Clock;
-  readonly #thumbs = new Map<string, Float32Array>();
-
-  constructor(
-    options: IngestOptions,
-    board: StatusBoard,
-    statsOf: (source: string) => SourceStats,
-    clock: Clock,
-  ) {
-    this.#options = options;
-    this.#board = board;
-    this.#statsOf = statsOf;
-    this.#clock = clock;
-  }
-
-  async run({ frame, dropped }: Scheduled): Promise<void> {
-    const o = this.#options;
-    const stats = this.#statsOf(frame.source);
-    const start = this.#clock.now();
-    try {
-      let thumb: Float32Array | undefined;
-      if ((o.minChange ?? 0) > 0) {
-        thumb = await thumbnail(frame.bytes);
-        const last = this.#thumbs.get(frame.source);
-        if (last && changeBetween(last, thumb) < o.minChange!) {
-          stats.unchanged++;
-          return;
-        }
-      }
-      const t0 = performance.now();
-      const result = await o.model.classifyDetailed(frame.bytes, {
-        topK: o.topK ?? 5,
-        resize: o.resize ?? INGEST_RESIZE,
-        embedding: o.embed === true,
-      });
-      const embedding = result.embedding;
-      if (thumb) this.#thumbs.set(frame.source, thumb);
-      stats.inferred++;
-      if (this.#board.get(frame.source, "frames") !== undefined) {
-        this.#board.set(frame.source, "frames", "ok", "frames decode again");
-      }
-      const event = buildEvent(frame, result, {
-        dropped,
-        queueMs: start - frame.time,
-        totalMs: performance.now() - t0,
-        embedding,
-      });
-      await this.#write(event);
-    } catch (error) {
-      stats.bad++;
-      if (!(error instanceof ImageDecodeError)) {
-        const message = errorMessage(error);
-        this.#board.set(
-          frame.source,
-          "frames",
-          `error:${message}`,
-          `inference failed: ${message}`,
-          "error",
-        );
-        return;
-      }
-      this.#board.set(
-        frame.source,
-        "frames",
-        `bad:${error.code}`,
-        `bad frame (${frame.bytes.length} bytes): ImageDecodeError ${error.code}: ${error.message}`,
-        "warn",
-      );
-    }
-  }
-
-  async #write(event: IngestEvent): Promise<void> {
-    for (const sink of this.#options.sinks) {
-      try {
-        await sink.write(event);
-      } catch (error) {
-        this.#board.set(
-          sink.name,
-          "sink",
-          `error:${errorMessage(error)}`,
-          errorMessage(error),
-          "error",
-        );
-      }
-    }
-    this.#options.onEvent?.(event);
   }
 }

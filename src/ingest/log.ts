@@ -55,7 +55,7 @@ export function formatLogRecord(record: LogRecord): string {
 export class StatusBoard {
   readonly #log: Logger;
   readonly #now: () => number;
-  readonly #states = new Map<string, string>();
+  readonly #states = new Map<string, { state: string; message: string }>();
 
   /** Creates a board that logs through `log`. */
   constructor(log: Logger, now: () => number) {
@@ -65,7 +65,12 @@ export class StatusBoard {
 
   /** The current state of a source's channel, if any was set. */
   get(source: string, channel: string): string | undefined {
-    return this.#states.get(`${channel}\0${source}`);
+    return this.#states.get(`${channel}\0${source}`)?.state;
+  }
+
+  /** The message logged for a source's channel's current state, if any was set. */
+  message(source: string, channel: string): string | undefined {
+    return this.#states.get(`${channel}\0${source}`)?.message;
   }
 
   /** Sets a state; logs `message` and returns true only when the state changed. */
@@ -77,8 +82,8 @@ export class StatusBoard {
     level: LogLevel = "info",
   ): boolean {
     const key = `${channel}\0${source}`;
-    if (this.#states.get(key) === state) return false;
-    this.#states.set(key, state);
+    if (this.#states.get(key)?.state === state) return false;
+    this.#states.set(key, { state, message });
     this.#log({ time: this.#now(), level, source, message });
     return true;
   }

@@ -71,7 +71,13 @@ export function sharedFilter(filter: string, group: string | undefined): string 
  */
 export async function connectMqtt(
   address: MqttAddress,
-  options: { connectTimeoutMs: number; signal: AbortSignal; clientId?: string },
+  options: {
+    connectTimeoutMs: number;
+    signal: AbortSignal;
+    clientId?: string;
+    /** The last will: what the broker publishes when the connection dies uncleanly. */
+    will?: { topic: string; payload: string; qos: 1; retain: boolean };
+  },
 ): Promise<MqttClient> {
   const mqtt = await loadMqtt();
   if (options.signal.aborted) throw new IngestSourceError("ENDED", "stopped");
@@ -83,6 +89,7 @@ export async function connectMqtt(
     connectTimeout: options.connectTimeoutMs,
     clean: true,
     clientId: options.clientId ?? `mobilenet-edge-${crypto.randomUUID().slice(0, 8)}`,
+    ...(options.will ? { will: options.will } : {}),
   });
   const fail = (error: IngestSourceError) => {
     cleanup();

@@ -5,6 +5,12 @@
  * waiting frame are served round-robin, so a fast camera cannot starve a slow one that shares
  * the model.
  *
+ * A frame marked `keep` (a finite input, such as a few JPEGs piped in) is not replaced: the one
+ * it would replace is held, and held frames are served first, in order, up to
+ * {@linkcode HOLD_FRAMES} frames and {@linkcode HOLD_BYTES} bytes per source (beyond that the
+ * oldest is dropped). The first frame of the source offered without `keep` drops what is held:
+ * the source has said it is live.
+ *
  * @module
  */
 import type { Frame } from "./types.ts";
@@ -19,11 +25,19 @@ export interface Scheduled {
 
 interface Slot {
   frame?: Frame;
+  held: Frame[];
+  heldBytes: number;
   dropped: number;
 }
 
+/** The most frames held per source (see the module doc). */
+export const HOLD_FRAMES = 1024;
+
+/** The most bytes held per source (see the module doc). */
+export const HOLD_BYTES = 32 << 20;
+
 /**
- * The frames waiting for the model, one per source.
+ * The frames waiting for the model: one per source, and those held for frames marked `keep`.
  *
  * @example
  * ```ts
@@ -50,27 +64,50 @@ export class LatestFrameScheduler {
     return !this.#closed && !this.#ended;
   }
 
-  /** Frames waiting now (at most one per source). */
+  /** Frames waiting now (one per source, and the frames held for kept ones). */
   get waiting(): number {
     return this.#waiting;
   }
 
-  /** Puts a frame in its source's slot; returns true when it replaced (dropped) a stale one. */
-  offer(frame: Frame): boolean {
-    if (this.#closed || this.#ended) return false;
+  /**
+   * Puts a frame in its source's slot; returns how many stale frames it dropped (0 or more: a
+   * frame without `keep` also drops the frames held for its source).
+   */
+  offer(frame: Frame): number {
+    if (this.#closed || this.#ended) return 0;
     this.offered++;
     let slot = this.#slots.get(frame.source);
     if (!slot) {
-      slot = { dropped: 0 };
+      slot = { held: [], heldBytes: 0, dropped: 0 };
       this.#slots.set(frame.source, slot);
       this.#order.push(frame.source);
     }
-    const replaced = slot.frame !== undefined;
-    if (replaced) slot.dropped++;
-    else this.#waiting++;
+    const before = slot.held.length + (slot.frame === undefined ? 0 : 1);
+    let dropped = 0;
+    if (slot.frame !== undefined && frame.keep) dropped += this.#hold(slot, slot.frame);
+    else if (slot.frame !== undefined) dropped++;
+    if (!frame.keep && slot.held.length > 0) {
+      dropped += slot.held.length;
+      slot.held = [];
+      slot.heldBytes = 0;
+    }
     slot.frame = frame;
+    slot.dropped += dropped;
+    this.#waiting += slot.held.length + 1 - before;
     this.#waiter?.resolve();
-    return replaced;
+    return dropped;
+  }
+
+  /** Holds a frame a kept one replaces; returns how many held frames the bounds dropped. */
+  #hold(slot: Slot, frame: Frame): number {
+    slot.held.push(frame);
+    slot.heldBytes += frame.bytes.length;
+    let dropped = 0;
+    while (slot.held.length > HOLD_FRAMES || slot.heldBytes > HOLD_BYTES) {
+      slot.heldBytes -= slot.held.shift()!.bytes.length;
+      dropped++;
+    }
+    return dropped;
   }
 
   /** The next source's frame in round-robin order; undefined once closed (or ended and empty). */
@@ -102,8 +139,15 @@ export class LatestFrameScheduler {
       const slot = this.#slots.get(this.#order[at])!;
       if (slot.frame === undefined) continue;
       this.#cursor = at;
-      const item = { frame: slot.frame, dropped: slot.dropped };
-      slot.frame = undefined;
+      let frame: Frame;
+      if (slot.held.length > 0) {
+        frame = slot.held.shift()!;
+        slot.heldBytes -= frame.bytes.length;
+      } else {
+        frame = slot.frame;
+        slot.frame = undefined;
+      }
+      const item = { frame, dropped: slot.dropped };
       slot.dropped = 0;
       this.#waiting--;
       return item;
@@ -121,7 +165,11 @@ export class LatestFrameScheduler {
   close(): number {
     const discarded = this.#waiting;
     this.#closed = true;
-    for (const slot of this.#slots.values()) slot.frame = undefined;
+    for (const slot of this.#slots.values()) {
+      slot.frame = undefined;
+      slot.held = [];
+      slot.heldBytes = 0;
+    }
     this.#waiting = 0;
     this.#waiter?.resolve();
     return discarded;

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { Clock } from "./clock.ts";
+import type { Clock } from "../clock.ts";
 import type { Logger, LogLevel } from "./log.ts";
 
 /** One encoded image from a camera. */
@@ -16,6 +16,14 @@ export interface Frame {
   time: number;
   /** An MQTT retained message delivered at subscribe time. */
   retained?: boolean;
+  /** The file it was read from, for a watched folder (its name in the folder). */
+  file?: string;
+  /**
+   * Part of a finite input (a few JPEGs piped in): not dropped for a newer frame of its source
+   * but held, in order, within bounds (see `LatestFrameScheduler`). A frame of the source
+   * without it drops what is held: the source is live.
+   */
+  keep?: boolean;
 }
 
 /** What a running source may do. */

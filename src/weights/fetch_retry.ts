@@ -13,6 +13,7 @@
  */
 import { WeightsError, type WeightsErrorCode } from "../errors.ts";
 import { concatBytes, errorMessage } from "../_util.ts";
+import { backoffDelay, type Clock, monotonicClock, startTimer } from "../clock.ts";
 
 /** Transport options shared by every request of a load. */
 export interface RequestOptions {
@@ -122,26 +123,6 @@ export function resolveRequestOptions(options: RequestOptions = {}): ResolvedReq
   };
 }
 
-/** Time and chance for {@linkcode fetchWithRetry}: the real ones, or fakes in tests. */
-export interface Clock {
-  /** Milliseconds on a monotonic clock. */
-  now(): number;
-  /** Calls `callback` after `ms` milliseconds; returns a handle for `clearTimeout`. */
-  setTimeout(callback: () => void, ms: number): unknown;
-  /** Cancels a `setTimeout`. */
-  clearTimeout(handle: unknown): void;
-  /** A number in [0, 1), for the jitter of retry delays. */
-  random(): number;
-}
-
-/** The real clock: `performance.now`, the global timers, `Math.random`. */
-export const SYSTEM_CLOCK: Clock = {
-  now: () => performance.now(),
-  setTimeout: (callback, ms) => setTimeout(callback, ms),
-  clearTimeout: (handle) => clearTimeout(handle as number),
-  random: () => Math.random(),
-};
-
 /** A retry about to happen. */
 export interface RetryInfo {
   /** The attempt about to start (2 for the first retry). */
@@ -166,8 +147,9 @@ export interface FetchHooks {
    */
   verify?: (bytes: Uint8Array) => Promise<void> | void;
   /**
-   * The clock for timeouts and retry delays.
-   * @default {SYSTEM_CLOCK}
+   * The clock for timeouts and retry delays (a monotonic one: a step of the system clock must not
+   * count as time passing).
+   * @default {monotonicClock}
    */
   clock?: Clock;
 }
@@ -276,13 +258,6 @@ function readFailure(
     local ? "final" : "transient",
     error,
   );
-}
-
-/** Calls `onTimeout` once `ms` pass; nothing for 0, Infinity or more than a timer can hold. */
-function startTimer(clock: Clock, ms: number, onTimeout: () => void): () => void {
-  if (!(ms > 0 && ms <= 2 ** 31 - 1)) return () => {};
-  const handle = clock.setTimeout(onTimeout, ms);
-  return () => clock.clearTimeout(handle);
 }
 
 /**
@@ -412,8 +387,8 @@ function nextDelay(
   if (failure.kind === "transient" && counts.transient < options.retries) {
     counts.transient++;
     const cap = options.maxRetryDelayMs;
-    const backoff = Math.min(cap, options.retryDelayMs * 2 ** (counts.transient - 1));
-    let delayMs = backoff * (0.5 + clock.random() * 0.5);
+    const schedule = { initialMs: options.retryDelayMs, maxMs: cap, jitter: 0.5 };
+    let delayMs = backoffDelay(counts.transient - 1, schedule, clock.random());
     if (failure.retryAfterMs !== undefined) {
       delayMs = Math.min(cap, Math.max(delayMs, failure.retryAfterMs));
     }
@@ -426,20 +401,12 @@ function nextDelay(
   return undefined;
 }
 
-function sleep(clock: Clock, ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  if (ms <= 0) return Promise.resolve();
-  const { promise, resolve, reject } = Promise.withResolvers<void>();
-  const onAbort = () => {
-    clock.clearTimeout(handle);
-    reject(signal.reason);
-  };
-  const handle = clock.setTimeout(() => {
-    signal.removeEventListener("abort", onAbort);
-    resolve();
-  }, ms);
-  signal.addEventListener("abort", onAbort, { once: true });
-  return promise;
+/** Waits `ms` on `clock`; rejects with the signal's reason when it aborts. */
+async function wait(clock: Clock, ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) throw signal.reason;
+  if (ms <= 0) return;
+  await clock.sleep(ms, signal);
+  if (signal.aborted) throw signal.reason;
 }
 
 /**
@@ -459,7 +426,7 @@ export async function fetchWithRetry(
   options: ResolvedRequestOptions,
   hooks: FetchHooks = {},
 ): Promise<Uint8Array> {
-  const clock = hooks.clock ?? SYSTEM_CLOCK;
+  const clock = hooks.clock ?? monotonicClock;
   const deadline = new AbortController();
   const stopDeadline = startTimer(clock, options.deadlineMs, () => {
     deadline.abort(new TimedOut("deadline", options.deadlineMs));
@@ -481,7 +448,7 @@ export async function fetchWithRetry(
       if (delayMs === undefined) throw finalError(failure, n);
       hooks.onRetry?.({ attempt: n + 1, delayMs, reason: failure.reason });
       try {
-        await sleep(clock, delayMs, signal);
+        await wait(clock, delayMs, signal);
       } catch (error) {
         if (!(error instanceof TimedOut)) throw error;
         throw finalError(timeoutFailure(url, error, finalError(failure, n)), n);

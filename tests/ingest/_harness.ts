@@ -9,7 +9,7 @@ import { type IngestOptions, type IngestStats, runIngest } from "../../src/inges
 import type { IngestEvent } from "../../src/ingest/event.ts";
 import { formatLogRecord, type LogRecord, redactingLogger } from "../../src/ingest/log.ts";
 import { Redactor } from "../../src/ingest/redact.ts";
-import type { Source } from "../../src/ingest/types.ts";
+import type { CameraInput } from "../../src/ingest/camera.ts";
 import type { Sink } from "../../src/ingest/sinks/sink.ts";
 
 /** Short reconnect delays for fault tests. */
@@ -36,7 +36,7 @@ export interface Run {
 
 /** Options of {@linkcode ingestUntil}. */
 export interface RunOptions extends Partial<Omit<IngestOptions, "sources" | "model">> {
-  sources: Source[];
+  sources: CameraInput[];
   model: MobileNet;
   /** Stop when this returns true (checked every 20 ms). */
   until: (run: Run) => boolean;

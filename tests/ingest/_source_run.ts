@@ -6,7 +6,7 @@
  * @module
  */
 import { StatusBoard } from "../../src/ingest/log.ts";
-import { systemClock } from "../../src/ingest/clock.ts";
+import { systemClock } from "../../src/clock.ts";
 import type { Frame, Source } from "../../src/ingest/types.ts";
 
 /** What a source did. */

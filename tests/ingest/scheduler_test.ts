@@ -1,5 +1,5 @@
 import { assertEquals } from "../_assert.ts";
-import { LatestFrameScheduler } from "../../src/ingest/scheduler.ts";
+import { HOLD_BYTES, LatestFrameScheduler } from "../../src/ingest/scheduler.ts";
 import type { Frame } from "../../src/ingest/types.ts";
 
 const frame = (source: string, time: number): Frame => ({ source, time, bytes: new Uint8Array(1) });
@@ -54,6 +54,43 @@ Deno.test("next waits for a frame; end drains, close discards", async () => {
   const waiting = new LatestFrameScheduler().next();
   assertEquals(c.close(), 2);
   assertEquals(await c.next(), undefined);
-  assertEquals(c.offer(frame("a", 2)), false);
+  assertEquals(c.offer(frame("a", 2)), 0);
   void waiting; // never resolved: a closed-over scheduler with no frames simply waits
+});
+
+Deno.test("kept frames are held and served in order; the first live frame drops what is held", async () => {
+  const s = new LatestFrameScheduler();
+  const kept = (t: number): Frame => ({ ...frame("pipe", t), keep: true });
+  for (let t = 1; t <= 4; t++) assertEquals(s.offer(kept(t)), 0);
+  assertEquals(s.waiting, 4);
+  const order = [];
+  for (let i = 0; i < 2; i++) order.push((await s.next())!.frame.time);
+  assertEquals(order, [1, 2]);
+  // the source turns out to be live: the frames still held are stale, the newest one wins
+  assertEquals(s.offer(frame("pipe", 5)), 2);
+  assertEquals(s.waiting, 1);
+  const next = (await s.next())!;
+  assertEquals([next.frame.time, next.dropped], [5, 2]);
+  // an ended finite input: every kept frame is served, in order
+  const t = new LatestFrameScheduler();
+  for (let i = 1; i <= 3; i++) t.offer(kept(i));
+  t.end();
+  const all = [];
+  for (let item = await t.next(); item; item = await t.next()) all.push(item.frame.time);
+  assertEquals(all, [1, 2, 3]);
+});
+
+Deno.test("held frames are bounded: beyond the bound the oldest is dropped and counted", () => {
+  const s = new LatestFrameScheduler();
+  const big = (t: number): Frame => ({
+    source: "pipe",
+    time: t,
+    bytes: new Uint8Array(HOLD_BYTES / 4),
+    keep: true,
+  });
+  let dropped = 0;
+  for (let t = 1; t <= 7; t++) dropped += s.offer(big(t));
+  // 4 held (32 MiB) + the newest in the slot; 2 dropped
+  assertEquals([dropped, s.waiting], [2, 5]);
+  assertEquals(s.close(), 5);
 });

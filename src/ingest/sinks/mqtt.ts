@@ -1,13 +1,19 @@
 /**
  * The MQTT sink (`--mqtt-out mqtt://host:port/<topic>`): each event published as JSON, QoS 1,
- * retained or not. `{camera}` in the topic is replaced by the camera's id (see
- * {@linkcode cameraId}), giving a topic per camera. With Home Assistant discovery, each camera
- * gets a retained sensor config (state: the top label; attributes: the whole event) the first
- * time it is seen. Publishing goes through a bounded retry queue; the connection is made (and
- * remade after a failure, with backoff) by the queue's deliveries.
+ * retained or not. `{camera}` in the topic is replaced by the camera's id (see `cameraId`),
+ * giving a topic per camera. With Home Assistant discovery, each camera gets a retained sensor
+ * config (see `discoveryMessage`) the first time it is seen.
+ *
+ * Availability: `online` is published (retained) on an availability topic (see
+ * {@linkcode availabilityTopic}) each time the sink connects, `offline` when it closes, and the
+ * broker publishes `offline` itself (the connection's last will) when ingest dies or its
+ * connection is lost; a lost connection is remade at once (with backoff) to say `online` again.
+ * Publishing goes through a bounded retry queue; the connection is made (and remade after a
+ * failure, with backoff) by the queue's deliveries.
  *
  * @module
  */
+import { withTimeout } from "../../_util.ts";
 import type { IngestEvent } from "../event.ts";
 import {
   connectMqtt,
@@ -18,7 +24,8 @@ import {
 } from "../mqtt_connect.ts";
 import { RetryQueue, type RetryQueueOptions } from "./retry_queue.ts";
 import type { Sink } from "./sink.ts";
-import { cameraId, discoveryMessage } from "./ha_discovery.ts";
+import { cameraId } from "../camera_name.ts";
+import { availabilityTopic, discoveryMessage } from "./ha_discovery.ts";
 
 /** Options of {@linkcode MqttSink}. */
 export interface MqttSinkOptions extends Omit<RetryQueueOptions, "source" | "failurePrefix"> {
@@ -40,16 +47,20 @@ interface Message {
 export class MqttSink implements Sink {
   /** The broker and topic as shown (no credentials). */
   readonly name: string;
+  /** Where `online` and `offline` are published (retained). */
+  readonly availability: string;
   readonly #address: MqttAddress;
   readonly #options: MqttSinkOptions;
   readonly #queue: RetryQueue<Message>;
   readonly #announced = new Set<string>();
   #client?: MqttClient;
+  #closing = false;
 
   /** Creates the sink. @throws {TypeError} for a malformed address. */
   constructor(url: string, options: MqttSinkOptions = {}) {
     this.#address = parseMqttUrl(url);
     this.name = `${this.#address.broker}/${this.#address.topic}`;
+    this.availability = availabilityTopic(this.#address.topic);
     this.#options = options;
     this.#queue = new RetryQueue((m, signal) => this.#publish(m, signal), {
       ...options,
@@ -68,6 +79,10 @@ export class MqttSink implements Sink {
     return this.#queue.dropped;
   }
 
+  #birth(): Message {
+    return { topic: this.availability, payload: "online", retain: true };
+  }
+
   async #publish(message: Message, signal: AbortSignal): Promise<void> {
     if (!this.#client || !this.#client.connected) {
       const old = this.#client;
@@ -76,24 +91,34 @@ export class MqttSink implements Sink {
       const client = await connectMqtt(this.#address, {
         connectTimeoutMs: this.#options.connectTimeoutMs ?? 10_000,
         signal,
+        will: { topic: this.availability, payload: "offline", qos: 1, retain: true },
       });
       client.on("error", () => {}); // a lost connection shows as a failed publish
+      client.on("close", () => {
+        // lost, not closed by us: connect again now, so that availability says online again
+        if (this.#client === client && !this.#closing) this.#queue.push(this.#birth());
+      });
       this.#client = client;
+      if (message.topic !== this.availability) await this.#send(client, this.#birth());
     }
-    await this.#client.publishAsync(message.topic, message.payload, {
-      qos: 1,
-      retain: message.retain,
-    });
+    await this.#send(this.#client, message);
+  }
+
+  async #send(client: MqttClient, message: Message): Promise<void> {
+    await client.publishAsync(message.topic, message.payload, { qos: 1, retain: message.retain });
   }
 
   /** Queues an event (and, the first time a camera is seen, its discovery config). */
   write(event: IngestEvent): void {
-    const id = cameraId(event.source);
+    const id = cameraId(event.camera);
     const topic = this.#address.topic.replaceAll("{camera}", id);
     const prefix = this.#options.discoveryPrefix;
     if (prefix && !this.#announced.has(id)) {
       this.#announced.add(id);
-      this.#queue.push({ ...discoveryMessage(prefix, id, event.source, topic), retain: true });
+      this.#queue.push({
+        ...discoveryMessage(prefix, event, topic, this.availability),
+        retain: true,
+      });
     }
     this.#queue.push({
       topic,
@@ -102,11 +127,23 @@ export class MqttSink implements Sink {
     });
   }
 
-  /** Publishes what is queued within `timeoutMs`, then disconnects. */
+  /**
+   * Publishes what is queued within `timeoutMs`, then `offline` (a clean disconnect sends no
+   * last will), then disconnects.
+   */
   async close(timeoutMs?: number): Promise<void> {
+    this.#closing = true;
     await this.#queue.close(timeoutMs);
     const client = this.#client;
     this.#client = undefined;
-    if (client) await endMqtt(client, false);
+    if (!client) return;
+    if (client.connected) {
+      await withTimeout(
+        this.#send(client, { topic: this.availability, payload: "offline", retain: true }),
+        Math.max(1, timeoutMs ?? 5000),
+        () => new Error("offline not published in time"),
+      ).catch(() => {});
+    }
+    await endMqtt(client, false);
   }
 }

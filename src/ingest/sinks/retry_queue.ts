@@ -7,8 +7,7 @@
  *
  * @module
  */
-import { Backoff, type BackoffOptions } from "../backoff.ts";
-import { type Clock, systemClock } from "../clock.ts";
+import { Backoff, type BackoffOptions, type Clock, systemClock } from "../../clock.ts";
 import type { Logger } from "../log.ts";
 import { errorMessage } from "../../_util.ts";
 

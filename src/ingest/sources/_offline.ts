@@ -5,7 +5,7 @@
  * @module
  */
 import { errorMessage } from "../../_util.ts";
-import type { Backoff } from "../backoff.ts";
+import type { Backoff } from "../../clock.ts";
 import { errorCode } from "../errors.ts";
 import type { SourceContext } from "../types.ts";
 

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { BackoffOptions } from "../backoff.ts";
+import type { BackoffOptions } from "../../clock.ts";
 import { type CredentialOptions, takeCredentials } from "../auth/credentials.ts";
 import type { Redactor } from "../redact.ts";
 import { secretsOf } from "../auth/credentials.ts";

@@ -11,7 +11,7 @@
  * @module
  */
 import { mediaType } from "../../_util.ts";
-import { Backoff, type BackoffOptions } from "../backoff.ts";
+import { Backoff, type BackoffOptions } from "../../clock.ts";
 import { HttpAuth } from "../auth/http_auth.ts";
 import type { Credentials } from "../auth/credentials.ts";
 import type { FetchLike } from "../auth/http_auth.ts";

@@ -9,7 +9,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { Backoff, type BackoffOptions } from "../backoff.ts";
+import { Backoff, type BackoffOptions } from "../../clock.ts";
 import { IngestSourceError } from "../errors.ts";
 import {
   connectMqtt,

@@ -1,9 +1,15 @@
 /**
- * The watched-folder source: new or replaced `.jpg`/`.jpeg`/`.png` files, as
- * `rpicam-still --timelapse` or a motion tool writes them. A file is read only when it is
- * complete: its size and modification time must stay the same for `settleMs`, and it must end
- * with the format's end marker (JPEG EOI, PNG IEND). A file that stays unfinished for
- * `incompleteMs` is handed on anyway, so the decoder reports it as truncated.
+ * The watched-folder source: new or replaced image files (`.jpg`, `.jpeg`, `.png`, `.gif`,
+ * `.tif`, `.tiff`), as `rpicam-still --timelapse` or a motion tool writes them, each frame
+ * naming its file. A file is read only when it is complete: its size and modification time must
+ * stay the same for `settleMs`, and it must end with the format's end marker (JPEG EOI, PNG
+ * IEND). A file that stays unfinished for `incompleteMs` is handed on anyway, so the decoder
+ * reports it as truncated.
+ *
+ * At start, the newest image already in the folder is read (the camera's current view, as a
+ * retained MQTT snapshot is), and the older ones are counted in one log line, not classified:
+ * a restart must not replay a timelapse's history. Files of other kinds are logged once per
+ * extension.
  *
  * @module
  */
@@ -23,7 +29,8 @@ export interface WatchDirOptions {
   maxFrameBytes?: number;
 }
 
-const EXTENSIONS = /\.(jpe?g|png)$/i;
+const EXTENSIONS = /\.(jpe?g|png|gif|tiff?)$/i;
+const IMAGE_TYPES = ".jpg .jpeg .png .gif .tif .tiff";
 const SEEN_LIMIT = 1024;
 
 /** Whether the bytes end as a complete JPEG or PNG does. */
@@ -52,6 +59,7 @@ export class WatchDirSource implements Source {
   readonly #max: number;
   readonly #busy = new Map<string, { dirty: boolean }>();
   readonly #seen = new Map<string, string>();
+  readonly #ignored = new Set<string>();
 
   /** Creates the source. @throws {RangeError} for a negative settle time. */
   constructor(options: WatchDirOptions) {
@@ -69,46 +77,97 @@ export class WatchDirSource implements Source {
   async run(context: SourceContext): Promise<void> {
     const { signal, clock } = context;
     const checks = new Set<Promise<void>>();
+    const track = (job: Promise<void> | undefined) => {
+      if (!job) return;
+      checks.add(job);
+      job.finally(() => checks.delete(job));
+    };
     while (!signal.aborted) {
       let watcher: Deno.FsWatcher;
       try {
         watcher = Deno.watchFs(this.#dir, { recursive: false });
       } catch (error) {
-        context.status(
-          "connection",
-          "missing",
-          `cannot watch: ${errorMessage(error)}`,
-          "warn",
-        );
+        context.status("connection", "missing", `cannot watch: ${errorMessage(error)}`, "warn");
         await clock.sleep(Math.max(1000, this.#settleMs), signal);
         continue;
       }
       context.status("connection", "watching", "watching for new images");
-      const close = () => watcher.close();
-      signal.addEventListener("abort", close, { once: true });
-      try {
-        for await (const event of watcher) {
-          if (event.kind === "access" || event.kind === "remove") continue;
-          for (const path of event.paths) {
-            const base = path.split("/").pop() ?? "";
-            if (!EXTENSIONS.test(base) || base.startsWith(".")) continue;
-            const job = this.#check(path, context);
-            if (job) {
-              checks.add(job);
-              job.finally(() => checks.delete(job));
-            }
-          }
-        }
-      } catch (error) {
-        if (!signal.aborted) context.status("connection", "error", String(error), "warn");
-      } finally {
-        signal.removeEventListener("abort", close);
-        try {
-          watcher.close();
-        } catch { /* already closed */ }
-      }
+      track(this.#scan(context));
+      await this.#watch(watcher, context, (path) => track(this.#check(path, context)));
     }
     await Promise.all(checks);
+  }
+
+  /** Reads the watcher's events until it ends or the signal aborts. */
+  async #watch(
+    watcher: Deno.FsWatcher,
+    context: SourceContext,
+    found: (path: string) => void,
+  ): Promise<void> {
+    const close = () => watcher.close();
+    context.signal.addEventListener("abort", close, { once: true });
+    try {
+      for await (const event of watcher) {
+        if (event.kind === "access" || event.kind === "remove") continue;
+        for (const path of event.paths) {
+          if (this.#wanted(path.split("/").pop() ?? "", context)) found(path);
+        }
+      }
+    } catch (error) {
+      if (!context.signal.aborted) context.status("connection", "error", String(error), "warn");
+    } finally {
+      context.signal.removeEventListener("abort", close);
+      try {
+        watcher.close();
+      } catch { /* already closed */ }
+    }
+  }
+
+  /** Whether a file is an image to read; a file of another kind is logged once per extension. */
+  #wanted(name: string, context: SourceContext): boolean {
+    if (name === "" || name.startsWith(".")) return false;
+    if (EXTENSIONS.test(name)) return true;
+    const extension = /\.[^.]+$/.exec(name)?.[0].toLowerCase() ?? "(no extension)";
+    if (!this.#ignored.has(extension)) {
+      this.#ignored.add(extension);
+      context.log({
+        time: context.clock.now(),
+        level: "info",
+        source: this.name,
+        message: `ignoring ${name}: ${extension} files are not read (images: ${IMAGE_TYPES}); ` +
+          `logged once per extension`,
+      });
+    }
+    return false;
+  }
+
+  /**
+   * The images already in the folder: the newest is checked as a new file would be; the older
+   * ones are counted in one log line.
+   */
+  async #scan(context: SourceContext): Promise<void> {
+    const images: { path: string; mtime: number }[] = [];
+    try {
+      for await (const entry of Deno.readDir(this.#dir)) {
+        if (!entry.isFile || !this.#wanted(entry.name, context)) continue;
+        const path = `${this.#dir.replace(/\/+$/, "")}/${entry.name}`;
+        const mtime = (await Deno.stat(path)).mtime?.getTime() ?? 0;
+        images.push({ path, mtime });
+      }
+    } catch {
+      return; // gone again: the watcher's loop reports it
+    }
+    images.sort((a, b) => b.mtime - a.mtime || (a.path < b.path ? 1 : -1));
+    if (images.length > 1) {
+      context.log({
+        time: context.clock.now(),
+        level: "info",
+        source: this.name,
+        message: `${images.length - 1} older image(s) already in the folder, not classified: ` +
+          `the newest one present at start is, then each new or replaced file`,
+      });
+    }
+    if (images.length > 0) await this.#check(images[0].path, context);
   }
 
   /** Starts (or re-arms) the completeness check of one path. */
@@ -173,7 +232,8 @@ export class WatchDirSource implements Source {
       }
       if (!looksComplete(read.bytes) && clock.now() - stableSince < this.#incompleteMs) continue;
       this.#remember(path, key);
-      context.emit({ source: this.name, bytes: read.bytes, time: clock.now() });
+      const file = path.split("/").pop();
+      context.emit({ source: this.name, bytes: read.bytes, time: clock.now(), file });
       return;
     }
   }

@@ -8,18 +8,8 @@ import { ingestUntil, withModel } from "../_harness.ts";
 import { MOSQUITTO, Mosquitto } from "../_mosquitto.ts";
 import { concat, readPhotos } from "../_photos.ts";
 import { MqttSink } from "../../../src/ingest/sinks/mqtt.ts";
-import { cameraId } from "../../../src/ingest/sinks/ha_discovery.ts";
 import { StreamSource } from "../../../src/ingest/sources/stdin.ts";
 import type { IngestEvent } from "../../../src/ingest/event.ts";
-
-Deno.test("camera ids are safe topic and entity names", () => {
-  assertEquals(
-    cameraId("mqtt://127.0.0.1:1883/frigate/front/person/snapshot"),
-    "127_0_0_1_1883_frigate_front_person_snapshot",
-  );
-  assertEquals(cameraId("stdin"), "stdin");
-  assertEquals(cameraId("///"), "camera");
-});
 
 Deno.test({
   name: "MQTT out: events on a per-camera topic, retained, with Home Assistant discovery",
@@ -51,15 +41,21 @@ Deno.test({
           timeoutMs: 20_000,
         });
       });
-      for (let i = 0; i < 50 && got.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+      for (let i = 0; i < 50 && got.length < 4; i++) await new Promise((r) => setTimeout(r, 20));
       assertEquals(got.map((m) => m.topic), [
+        "mobilenet/available",
         "homeassistant/sensor/mobilenet_edge_garage/config",
         "mobilenet/garage/event",
+        "mobilenet/available",
       ]);
-      const config = JSON.parse(got[0].payload);
+      assertEquals(got.map((m) => m.payload).filter((p) => !p.startsWith("{")), [
+        "online",
+        "offline",
+      ]);
+      const config = JSON.parse(got[1].payload);
       assertEquals(config.state_topic, "mobilenet/garage/event");
       assertEquals(config.unique_id, "mobilenet_edge_garage");
-      const event = JSON.parse(got[1].payload) as IngestEvent;
+      const event = JSON.parse(got[2].payload) as IngestEvent;
       assertEquals(event.predictions[0].label, photos[0].label);
       // Retained: a late subscriber still gets the last event.
       const late = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0 });

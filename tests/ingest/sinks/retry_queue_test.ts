@@ -1,6 +1,6 @@
 import { assertEquals } from "../../_assert.ts";
 import { PermanentError, RetryQueue } from "../../../src/ingest/sinks/retry_queue.ts";
-import { FakeClock } from "../_fake_clock.ts";
+import { FakeClock } from "../../_fake_clock.ts";
 
 Deno.test("deliveries are retried with growing delays, in order, and a success resets the backoff", async () => {
   const clock = new FakeClock();

@@ -7,6 +7,7 @@ import type { LogRecord } from "../../../src/ingest/log.ts";
 function event(source: string): IngestEvent {
   return {
     source,
+    camera: source,
     time: new Date(0).toISOString(),
     frame: { width: 2, height: 2, bytes: 10 },
     predictions: [{ index: 386, label: "African elephant", probability: 0.7 }],

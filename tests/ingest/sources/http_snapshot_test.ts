@@ -43,6 +43,7 @@ Deno.test("snapshots polled from a camera give events with the photos' labels", 
       const e = run.events[0];
       assertEquals(Object.keys(e), [
         "source",
+        "camera",
         "time",
         "frame",
         "predictions",
@@ -50,6 +51,7 @@ Deno.test("snapshots polled from a camera give events with the photos' labels", 
         "dropped",
       ]);
       assertEquals(e.source, `${camera.origin}/cgi-bin/snapshot.cgi?channel=1`);
+      assertEquals(e.camera, `${new URL(camera.origin).host}/cgi-bin/snapshot.cgi`);
       assertEquals([e.frame.width, e.frame.height], [500, 375]);
       assertEquals(e.predictions.length, 5);
       assert(!Number.isNaN(Date.parse(e.time)));

@@ -4,7 +4,7 @@
  * polling at `everyMs` again once it is back.
  */
 import { assert, assertEquals } from "../../_assert.ts";
-import { FakeClock } from "../_fake_clock.ts";
+import { FakeClock } from "../../_fake_clock.ts";
 import { HttpSource } from "../../../src/ingest/sources/http_snapshot.ts";
 import type { Frame, SourceContext } from "../../../src/ingest/types.ts";
 import { StatusBoard } from "../../../src/ingest/log.ts";

@@ -10,21 +10,11 @@ import { StreamSource } from "../../../src/ingest/sources/stdin.ts";
 import { MAX_FILL_BYTES } from "../../../src/ingest/sources/jpeg_splitter.ts";
 import { chunkedBody, fillRun } from "../_hostile_streams.ts";
 import { runSource } from "../_source_run.ts";
-
-const CLI = new URL("../../../src/cli/ingest.ts", import.meta.url);
-
-function spawnIngest(...args: string[]) {
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-env", "--allow-net", CLI.pathname, ...args],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-}
+import { spawnIngest } from "../_cli.ts";
 
 Deno.test("stdin: each piped JPEG gives an event with its label; end of input ends the process", async () => {
   const photos = await readPhotos();
-  const child = spawnIngest("-", "--top", "3");
+  const child = spawnIngest(["-", "--top", "3"]);
   const out = new LineReader(child.stdout);
   const stderr = new Response(child.stderr).text();
   const writer = child.stdin.getWriter();
@@ -62,6 +52,63 @@ Deno.test("stdin: each piped JPEG gives an event with its label; end of input en
     await child.status;
     await stderr;
   }
+});
+
+Deno.test("stdin: `cat a.jpg b.jpg c.jpg | deno task ingest -` classifies every image, in order", async () => {
+  const photos = (await readPhotos()).slice(0, 4);
+  const child = spawnIngest(["-", "--top", "1"]);
+  const stderr = new Response(child.stderr).text();
+  const writer = child.stdin.getWriter();
+  await writer.write(concat(...photos.map((p) => p.bytes)));
+  await writer.close();
+  const events = (await new LineReader(child.stdout).rest()).map((l) =>
+    JSON.parse(l) as IngestEvent
+  );
+  assertEquals((await child.status).code, 0, await stderr);
+  assertEquals(events.map((e) => e.predictions[0].label), photos.map((p) => p.label));
+  assertEquals(events.map((e) => e.dropped), [0, 0, 0, 0]);
+});
+
+Deno.test("stdin: an input still read after finiteMs is live: the frames held are dropped for the newest", async () => {
+  const [a, b, c] = await readPhotos();
+  let push!: (bytes: Uint8Array) => void;
+  let end!: () => void;
+  const readable = new ReadableStream<Uint8Array>({
+    start(controller) {
+      push = (bytes) => controller.enqueue(bytes);
+      end = () => controller.close();
+    },
+  });
+  const run = runSource(new StreamSource({ readable, finiteMs: 100 }), () => false);
+  push(concat(a.bytes, b.bytes));
+  // c comes in 4 pieces, 80 ms apart: 4 x 50 ms of reading (a longer wait counts 50 ms)
+  const quarter = Math.ceil(c.bytes.length / 4);
+  for (let at = 0; at < c.bytes.length; at += quarter) {
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    push(c.bytes.subarray(at, at + quarter));
+  }
+  end();
+  const { frames, lines } = await run;
+  assertEquals(frames.map((f) => f.keep), [true, true, undefined]);
+  assert(
+    lines.some((l) => /^still open after 200 ms of reading: a live stream/.test(l)),
+    lines.join(),
+  );
+});
+
+Deno.test("stdin: a long wait between reads (the model busy) counts as 50 ms: a slow board still reads a finite input whole", async () => {
+  const [a, b, c] = await readPhotos();
+  let push!: (bytes: Uint8Array) => void;
+  const readable = new ReadableStream<Uint8Array>({
+    start: (c) => void (push = (x) => c.enqueue(x)),
+  });
+  const run = runSource(new StreamSource({ readable, finiteMs: 100 }), (r) => r.frames.length >= 3);
+  push(a.bytes);
+  await new Promise((resolve) => setTimeout(resolve, 300)); // as a first inference on a Pi
+  push(b.bytes);
+  push(c.bytes);
+  const { frames } = await run;
+  assertEquals(frames.map((f) => f.keep), [true, true, true]);
 });
 
 Deno.test("stdin: a run of FF fill bytes is skipped and logged, and the JPEG after it comes out", async () => {

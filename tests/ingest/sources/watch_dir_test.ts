@@ -1,12 +1,14 @@
 /**
  * The watched-folder source: a file written slowly in pieces is read only when whole; a file
- * renamed into place and a replaced file each give one event; other files are ignored.
+ * renamed into place and a replaced file each give one event naming the file; at start the
+ * newest image is read and the older ones logged; TIFFs are read, other files logged once.
  */
 import { assert, assertEquals } from "../../_assert.ts";
 import { ingestUntil, top1, withModel } from "../_harness.ts";
 import { readPhotos } from "../_photos.ts";
-import { WatchDirSource } from "../../../src/ingest/sources/watch_dir.ts";
-import { looksComplete } from "../../../src/ingest/sources/watch_dir.ts";
+import { looksComplete, WatchDirSource } from "../../../src/ingest/sources/watch_dir.ts";
+import { encodeTiff } from "../../image/_tiff.ts";
+import jpegJs from "npm:jpeg-js@0.4.4";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -56,6 +58,55 @@ Deno.test("a watched folder: slow writes, renames and replacements, each read on
       const stats = Object.values(run.stats.sources)[0];
       assertEquals(stats.bad, 0, run.lines.join("\n"));
       assert(run.events.every((e) => e.source === dir));
+      assertEquals(run.events.map((e) => e.file), ["img1.jpg", "img2.JPG", "img1.jpg"]);
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** A photo as a deflated RGBA TIFF. */
+function asTiff(jpeg: Uint8Array): Uint8Array {
+  const { data, width, height } = jpegJs.decode(jpeg, { useTArray: true });
+  return encodeTiff(data, width, height, 4, { compression: "deflate" });
+}
+
+Deno.test("a watched folder at start: the newest image is read, the older ones logged; a .tif is read, a .txt logged once", async () => {
+  const photos = await readPhotos();
+  const dir = await Deno.makeTempDir({ prefix: "ingest_watch_" });
+  try {
+    for (const [i, name] of ["old1.jpg", "old2.png", "newest.jpg"].entries()) {
+      await Deno.writeFile(`${dir}/${name}`, photos[i].bytes);
+      const at = new Date(Date.UTC(2026, 0, 1, 0, i));
+      await Deno.utime(`${dir}/${name}`, at, at);
+    }
+    await Deno.writeTextFile(`${dir}/notes.txt`, "not an image");
+    await withModel(async (model) => {
+      let wrote = false;
+      const run = await ingestUntil({
+        model,
+        sources: [new WatchDirSource({ dir, settleMs: 100 })],
+        until: (r) => {
+          if (r.events.length === 1 && !wrote) {
+            wrote = true;
+            Deno.writeFile(`${dir}/.cam.tif.tmp`, asTiff(photos[3].bytes)).then(() =>
+              Deno.rename(`${dir}/.cam.tif.tmp`, `${dir}/cam.tif`)
+            );
+          }
+          return r.events.length >= 2;
+        },
+        timeoutMs: 15_000,
+      });
+      assertEquals(run.events.map((e) => [e.file, top1(e)]), [
+        ["newest.jpg", photos[2].label],
+        ["cam.tif", photos[3].label],
+      ]);
+      const lines = run.logs.map((r) => r.message);
+      assertEquals(
+        lines.filter((l) => l.startsWith("2 older image(s) already in the folder")).length,
+        1,
+      );
+      assertEquals(lines.filter((l) => l.startsWith("ignoring notes.txt: .txt files")).length, 1);
     });
   } finally {
     await Deno.remove(dir, { recursive: true });

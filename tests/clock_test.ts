@@ -1,5 +1,5 @@
-import { assert, assertEquals, assertThrows } from "../_assert.ts";
-import { Backoff } from "../../src/ingest/backoff.ts";
+import { assert, assertEquals, assertThrows } from "./_assert.ts";
+import { Backoff } from "../src/clock.ts";
 
 Deno.test("backoff doubles from 1 s to the 60 s cap and starts over after reset", () => {
   const b = new Backoff({ jitter: 0 });
