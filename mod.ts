@@ -40,7 +40,7 @@ export {
   type RawImage,
   type TensorLike,
   type Timings,
-} from "./src/classifier.ts";
+} from "./src/mobilenet.ts";
 export {
   type BackendInfo,
   backendInfo,
@@ -69,7 +69,7 @@ export {
   type WeightSpec,
 } from "./src/model/architecture.ts";
 export { randomWeights } from "./src/model/random_weights.ts";
-export { BUNDLED_MODELS, DEFAULT_MODEL } from "./src/models.ts";
+export { BUNDLED_MODELS, DEFAULT_MODEL } from "./src/bundled.ts";
 export { IMAGENET_CLASSES, IMAGENET_LABELS, type ImageNetClass } from "./src/labels/imagenet.ts";
 export type { ResizeMode, Zone } from "./src/image/preprocess.ts";
 export { Head, type HeadJson } from "./src/head/head.ts";

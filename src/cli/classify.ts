@@ -13,11 +13,11 @@
 import process from "node:process";
 import { parseArgs } from "./parse_args.ts";
 import { loadMobileNet } from "../load.ts";
-import { bundledModelFor } from "../models.ts";
+import { bundledModelFor } from "../bundled.ts";
 import { Head } from "../head/head.ts";
 import { backendInfo } from "../backend/wasm.ts";
 import { IMAGENET_CLASSES } from "../labels/imagenet.ts";
-import type { ClassifyResult, MobileNet, Prediction } from "../classifier.ts";
+import type { ClassifyResult, MobileNet, Prediction } from "../mobilenet.ts";
 import { errorMessage } from "../_util.ts";
 import type { ResizeMode } from "../image/preprocess.ts";
 import { checkOrientationMode, type OrientationMode } from "../image/orientation.ts";

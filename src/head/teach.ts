@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { MobileNet, RawImage } from "../classifier.ts";
+import type { MobileNet, RawImage } from "../mobilenet.ts";
 import { checkSize, decodeImage } from "../image/decode.ts";
 import { type Pixels, toPixels } from "../image/pixels.ts";
 import {

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { ClassifyResult, Prediction } from "../classifier.ts";
+import type { ClassifyResult, Prediction } from "../mobilenet.ts";
 import type { Frame } from "./types.ts";
 
 /** Where the time of one frame went, in milliseconds. */
