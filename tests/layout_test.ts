@@ -4,6 +4,7 @@
  * are read from the source text.
  */
 import { assertEquals } from "./_assert.ts";
+import { type FileImports, importsOf } from "../scripts/import_graph.ts";
 
 const ROOT = new URL("../", import.meta.url);
 
@@ -18,23 +19,9 @@ async function tsFiles(dir: string): Promise<string[]> {
   return out;
 }
 
-/** The files of ours that `file` imports (root-relative paths), static ones and dynamic ones. */
-async function importsOf(file: string): Promise<{ staticOnes: string[]; all: string[] }> {
-  const text = await Deno.readTextFile(new URL(file, ROOT));
-  const resolve = (spec: string) =>
-    new URL(spec, new URL(file, ROOT)).pathname.slice(ROOT.pathname.length);
-  const ours = (re: RegExp) =>
-    [...text.matchAll(re)].map((m) => m[1]).filter((s) => s.startsWith(".")).map(resolve);
-  const staticOnes = [
-    ...ours(/^(?:import|export)[^;]*?\sfrom\s+"([^"]+)"/gms),
-    ...ours(/^import\s+"([^"]+)"/gm),
-  ];
-  return { staticOnes, all: [...staticOnes, ...ours(/import\(\s*"([^"]+)"\s*\)/g)] };
-}
-
 const files = [...await tsFiles("src/"), ...await tsFiles("edge/"), "mod.ts"];
-const graph = new Map<string, { staticOnes: string[]; all: string[] }>();
-for (const file of files) graph.set(file, await importsOf(file));
+const graph = new Map<string, FileImports>();
+for (const file of files) graph.set(file, await importsOf(ROOT, file));
 
 /** The imports of files under `prefix` that `allowed` refuses, as "file -> import". */
 function breaches(prefix: string, allowed: (target: string) => boolean): string[] {
