@@ -55,6 +55,15 @@ Deno.test("layout: each folder imports only what the README says it may", () => 
     ),
     [],
   );
+  // camera ingest is an adapter too: its own entry (deno.json "./ingest"), never imported by the
+  // core (nor by mod.ts), so that the library does not carry the camera stack
+  assertEquals(
+    breaches("src/", (t) => !t.startsWith("src/ingest/")).filter(
+      (b) => !b.startsWith("src/ingest/") && !b.startsWith("src/cli/"),
+    ),
+    [],
+  );
+  assertEquals(breaches("mod.ts", (t) => !t.startsWith("src/ingest/")), []);
   // the edge endpoint is a thin adapter over mod.ts (plus the leaf helpers)
   assertEquals(breaches("edge/", under("edge/", "mod.ts", "src/_util.ts")), []);
 });
