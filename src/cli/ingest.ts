@@ -21,6 +21,7 @@ import { MqttSink } from "../ingest/sinks/mqtt.ts";
 import type { Sink } from "../ingest/sinks/sink.ts";
 import type { Source } from "../ingest/types.ts";
 import { TOKEN_ENV, USER_ENV } from "../ingest/auth/credentials.ts";
+import { userModel, userPath } from "./paths.ts";
 
 const USAGE = `usage: deno task ingest <source...> [options]
 
@@ -95,7 +96,7 @@ function setup(flags: ReturnType<typeof parseArgs>): Setup {
   redactor.add(flags.token as string | undefined);
   if (typeof flags.user === "string") redactor.add(flags.user.slice(flags.user.indexOf(":") + 1));
   const sources = flags._.map((spec) =>
-    createSource(spec, {
+    createSource(userPath(spec), {
       user: flags.user as string | undefined,
       token: flags.token as string | undefined,
       everyMs: dur("every"),
@@ -169,7 +170,7 @@ export async function main(args: string[]): Promise<number> {
   try {
     model = await loadMobileNet({
       preset: flags["small-board"] ? "small-board" : undefined,
-      model: flags.model as string | undefined,
+      model: userModel(flags.model as string | undefined),
       threads: s.threads,
       resize: s.resize,
       headless: false,
