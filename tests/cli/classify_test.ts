@@ -1,7 +1,7 @@
 /** The classify command, run as users run it: a subprocess with the task's permissions. */
 import { assert, assertEquals, assertMatch } from "../_assert.ts";
 import { main } from "../../src/cli/classify.ts";
-import { taskFrom } from "./_task.ts";
+import { runDeno, taskFrom } from "./_task.ts";
 
 const SCRIPT = new URL("../../src/cli/classify.ts", import.meta.url).pathname;
 const IMAGES = new URL("../fixtures/images/", import.meta.url).pathname;
@@ -10,15 +10,8 @@ async function classify(...args: string[]) {
   return await classifyWith({}, ...args);
 }
 
-async function classifyWith(env: Record<string, string>, ...args: string[]) {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-env", "--allow-net", SCRIPT, ...args],
-    env,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decoder = new TextDecoder();
-  return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
+function classifyWith(env: Record<string, string>, ...args: string[]) {
+  return runDeno(["run", "--allow-read", "--allow-env", "--allow-net", SCRIPT, ...args], { env });
 }
 
 Deno.test("the bare command classifies the bundled elephant and exits by itself", async () => {

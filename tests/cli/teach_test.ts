@@ -6,20 +6,13 @@
 import { assert, assertEquals, assertMatch } from "../_assert.ts";
 import { DOORSTEP } from "../../bench/teach_scene.ts";
 import { frames, writeExamples } from "../head/_frames.ts";
-import { taskFrom } from "./_task.ts";
+import { runDeno, taskFrom } from "./_task.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const ELEPHANT = `${ROOT}samples/african_elephant.jpg`;
 
-async function task(...args: string[]) {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["task", "-q", ...args],
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decoder = new TextDecoder();
-  return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
+function task(...args: string[]) {
+  return runDeno(["task", "-q", ...args], { cwd: ROOT });
 }
 
 const dir = await Deno.makeTempDir();
