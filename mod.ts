@@ -2,6 +2,14 @@
  * mobilenet-edge: MobileNet v1 (Keras' architecture, real ImageNet weights) on the TensorFlow.js
  * WASM backend, for Deno on small ARM boards and in edge functions.
  *
+ * Run with `--allow-read` (tfjs' WASM binaries in Deno's npm cache, the bundled weights, your
+ * images). `--allow-env` is optional (without it the defaults apply): the library reads
+ * `MOBILENET_EDGE_THREADS`, `MOBILENET_EDGE_SIMD`, `MOBILENET_EDGE_KERNELS` and
+ * `MOBILENET_EDGE_SMALL_BOARD` (defaults for `threads`, `simd`, the kernels and the small-board
+ * preset), and imagescript's GIF and lenient-JPEG decoders read `IMAGESCRIPT_WASM_SIMD` when
+ * first used. Add `--allow-net=<host>` when the module, and so its bundled weights, come from a
+ * URL or JSR. Camera ingest (sources, sinks, the latest-frame loop) is the `./ingest` entry.
+ *
  * @example Classify a photo
  * ```ts
  * import { loadMobileNet } from "./mod.ts";
@@ -14,147 +22,84 @@
  * await model.dispose();
  * ```
  *
- * Run with `--allow-read` (tfjs' WASM binaries in Deno's npm cache, the bundled weights, your
- * images) and `--allow-env` (`MOBILENET_EDGE_THREADS`, `MOBILENET_EDGE_SIMD`); add
- * `--allow-net=<host>` when the module, and so its bundled weights, come from a URL or JSR.
- *
  * @module
  */
-export {
-  createMobileNet,
-  type CreateMobileNetOptions,
-  DEFAULT_RESIZE,
-  loadMobileNet,
-  type LoadMobileNetOptions,
-} from "./src/load.ts";
-export {
-  type BatchInput,
-  type ClassifyDetailedOptions,
-  type ClassifyOptions,
-  type ClassifyResult,
-  type ImageInput,
-  type LayerSummary,
-  MobileNet,
-  type ModelSummary,
-  type Prediction,
-  type RawImage,
-  type TensorLike,
-  type Timings,
-} from "./src/classifier.ts";
-export {
-  type BackendInfo,
-  backendInfo,
-  type Calibration,
-  liveWorkerCount,
-  onThreadsChange,
-  setThreads,
-  shutdownBackend as shutdown,
-  SIMD_ENV,
-  THREADS_ENV,
-  type ThreadsChange,
-  type WasmBinary,
-} from "./src/backend/wasm.ts";
-export {
-  type Architecture,
-  type ArchitectureConfig,
-  type ArchitectureOptions,
-  buildArchitecture,
-  convParams,
-  type ConvStep,
-  depthwiseParams,
-  formatSummary,
-  type LayerKind,
-  type LayerSpec,
-  separableParams,
-  type WeightSpec,
-} from "./src/model/architecture.ts";
+
+// The model
+export { DEFAULT_RESIZE, loadMobileNet, type LoadMobileNetOptions } from "./src/load.ts";
+export { MobileNet } from "./src/mobilenet.ts";
+export type {
+  BatchInput,
+  ClassifyDetailedOptions,
+  ClassifyOptions,
+  ClassifyResult,
+  ImageInput,
+  LayerSummary,
+  ModelSummary,
+  Prediction,
+  RawImage,
+  TensorLike,
+  Timings,
+} from "./src/mobilenet.ts";
+export { BUNDLED_MODELS, DEFAULT_MODEL } from "./src/bundled.ts";
+export { createMobileNet, type CreateMobileNetOptions } from "./src/load.ts";
 export { randomWeights } from "./src/model/random_weights.ts";
-export { BUNDLED_MODELS, DEFAULT_MODEL } from "./src/models.ts";
-export { IMAGENET_CLASSES, IMAGENET_LABELS, type ImageNetClass } from "./src/labels/imagenet.ts";
-export type { ResizeMode, Zone } from "./src/image/preprocess.ts";
-export { Head, type HeadJson } from "./src/head/head.ts";
-export { HeadError, type HeadErrorCode } from "./src/head/errors.ts";
-export { teach, type TeachOptions } from "./src/head/teach.ts";
+export type {
+  Architecture,
+  ArchitectureConfig,
+  ArchitectureOptions,
+  ConvStep,
+  LayerKind,
+  LayerSpec,
+  WeightSpec,
+} from "./src/model/architecture.ts";
+
+// Images
 export { decodeImage, type DecodeOptions } from "./src/image/decode.ts";
 export type { Pixels } from "./src/image/pixels.ts";
-export { DEFAULT_MAX_PIXELS } from "./src/image/budget.ts";
+export { RESIZE_MODES, type ResizeMode, type Zone } from "./src/image/preprocess.ts";
 export type { OrientationMode } from "./src/image/orientation.ts";
-export type { CacheOption, WeightsCache } from "./src/weights/cache.ts";
-export type { LoadWeightsOptions } from "./src/weights/loader.ts";
+export { DEFAULT_MAX_PIXELS } from "./src/image/budget.ts";
+
+// Custom classes (heads)
+export { teach, type TeachOptions } from "./src/head/teach.ts";
+export { Head, type HeadJson } from "./src/head/head.ts";
+export { HeadError, type HeadErrorCode } from "./src/head/errors.ts";
+
+// Errors
 export {
-  FORMAT_NAME,
-  type ModelConfig,
-  type Quantization,
-  type ShardEntry,
-  type TensorEntry,
-  type WeightsManifest,
-} from "./src/weights/manifest.ts";
-export type { RequestOptions } from "./src/weights/fetch_retry.ts";
-export {
-  formatProgress,
-  type LoadProgressEvent,
-  type ProgressCallback,
-  type ProgressCounters,
-} from "./src/weights/progress.ts";
-export {
+  CodedError,
   ImageDecodeError,
   type ImageDecodeErrorCode,
   ModelDisposedError,
-  type ModelDisposedErrorCode,
   UnknownModelError,
   WeightsError,
   type WeightsErrorCode,
 } from "./src/errors.ts";
+
+// The backend
 export {
-  Backoff,
-  type BackoffOptions,
-  type Clock,
-  createSource,
-  type CreateSourceOptions,
-  type CredentialOptions,
-  type Credentials,
-  type EventTimings,
-  type FetchLike,
-  formatLogRecord,
-  type Frame,
-  HttpSource,
-  type HttpSourceOptions,
-  INGEST_RESIZE,
-  type IngestErrorCode,
-  type IngestEvent,
-  type IngestOptions,
-  IngestSourceError,
-  type IngestStats,
-  JpegSplitter,
-  JsonLinesSink,
-  LatestFrameScheduler,
-  type Logger,
-  type LogLevel,
-  type LogRecord,
-  MqttSink,
-  type MqttSinkOptions,
-  MqttSource,
-  type MqttSourceOptions,
-  multipartBoundary,
-  MultipartParser,
-  type Part,
-  redactingLogger,
-  Redactor,
-  redactUrl,
-  type RetryQueueOptions,
-  runIngest,
-  type Scheduled,
-  type Sink,
-  type Source,
-  type SourceContext,
-  type SourceStats,
-  StreamSource,
-  type StreamSourceOptions,
-  systemClock,
-  TOKEN_ENV,
-  USER_ENV,
-  type WatchDirOptions,
-  WatchDirSource,
-  type WebhookOptions,
-  WebhookSink,
-} from "./src/ingest/mod.ts";
+  type BackendInfo,
+  backendInfo,
+  type Calibration,
+  setThreads,
+  shutdownBackend as shutdown,
+  type WasmBinary,
+} from "./src/backend/wasm.ts";
+
+// Loading weights
+export type { CacheOption, WeightsCache } from "./src/weights/cache.ts";
+export type { LoadWeightsOptions } from "./src/weights/loader.ts";
+export type { RequestOptions } from "./src/weights/fetch_retry.ts";
+export type {
+  LoadProgressEvent,
+  ProgressCallback,
+  ProgressCounters,
+} from "./src/weights/progress.ts";
+export type {
+  ModelConfig,
+  Quantization,
+  ShardEntry,
+  TensorEntry,
+  WeightsManifest,
+} from "./src/weights/manifest.ts";

@@ -6,8 +6,8 @@
  * "> N s").
  *
  * ```sh
- * deno run -A bench/camera_parsers.ts                          # this checkout
- * deno run -A bench/camera_parsers.ts --repo /tmp/base-cam     # another checkout too, interleaved
+ * deno run -A --lock=deno.dev.lock bench/camera_parsers.ts                          # this checkout
+ * deno run -A --lock=deno.dev.lock bench/camera_parsers.ts --repo /tmp/base-cam     # another checkout too, interleaved
  * ```
  *
  * `--only REGEX` runs the cases whose name matches; `--runs N` (default 1) takes the median CPU
@@ -228,11 +228,12 @@ async function runChild(name: string, repo: string, limitS: number) {
   const proc = new Deno.Command("sh", {
     args: [
       "-c",
-      `ulimit -t ${limitS} && exec "$0" run -A "$1" --child "$2" --repo "$3"`,
+      `ulimit -t ${limitS} && exec "$0" run -A --lock="$4" "$1" --child "$2" --repo "$3"`,
       Deno.execPath(),
       self,
       name,
       repo,
+      new URL("../deno.dev.lock", import.meta.url).pathname,
     ],
     stdout: "piped",
     stderr: "piped",

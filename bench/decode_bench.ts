@@ -7,7 +7,7 @@
  * its main entry loads a native addon that needs --allow-ffi; its JPEG decoding is this codec.)
  *
  * ```sh
- * deno bench --allow-read --allow-env bench/decode_bench.ts
+ * deno bench --allow-read --allow-env --lock=deno.dev.lock bench/decode_bench.ts
  * ```
  *
  * @module

@@ -6,8 +6,8 @@
  * every one under 2 s and 300 MB.
  *
  * ```sh
- * deno run -A bench/hostile_inputs.ts               # this checkout
- * deno run -A bench/hostile_inputs.ts --repo /tmp/base   # another checkout's CLI, same files
+ * deno run -A --lock=deno.dev.lock bench/hostile_inputs.ts               # this checkout
+ * deno run -A --lock=deno.dev.lock bench/hostile_inputs.ts --repo /tmp/base   # another checkout's CLI, same files
  * ```
  *
  * `--only REGEX` runs the cases whose name matches. The files are written to a temporary folder

@@ -11,7 +11,7 @@
  * resize against the stored reference input tensors in `tests/fixtures/inputs_224/`.
  *
  * ```sh
- * deno run --allow-read bench/jpeg_pixel_diff.ts [folder ...]
+ * deno run --allow-read --lock=deno.dev.lock bench/jpeg_pixel_diff.ts [folder ...]
  * ```
  *
  * @module

@@ -89,6 +89,8 @@ async function runRunner(
     args: [
       "run",
       "-A",
+      // onnxruntime-web and -node are bench tools: in the dev lock only (scripts/locks.ts)
+      `--lock=${new URL("../deno.dev.lock", import.meta.url).pathname}`,
       ...options.denoArgs,
       script.pathname,
       "--threads",

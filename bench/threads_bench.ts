@@ -27,7 +27,7 @@ import {
 import { createMobileNet } from "../src/load.ts";
 import { randomWeights } from "../src/model/random_weights.ts";
 import { loadWeights } from "../src/weights/loader.ts";
-import type { MobileNet } from "../src/classifier.ts";
+import type { MobileNet } from "../src/mobilenet.ts";
 import { median } from "../src/_util.ts";
 
 interface Config {

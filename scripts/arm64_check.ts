@@ -221,7 +221,14 @@ async function exists(url: URL): Promise<boolean> {
   }
 }
 
-async function main(): Promise<number> {
+/** What the command line asks for, or an exit code for bad flags (the message printed). */
+function parseCommand(): {
+  armDeno: string;
+  dir: string;
+  jobs: number;
+  timeoutMs: number;
+  skipIngest: boolean;
+} | number {
   const args = parseArgs(Deno.args, {
     string: ["arm64-deno", "dir", "jobs", "timeout"],
     boolean: ["skip-ingest"],
@@ -238,16 +245,13 @@ async function main(): Promise<number> {
     console.error("arm64_check: --jobs must be a positive integer, --timeout positive seconds");
     return 2;
   }
-  const quiet = { DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" };
-  const host: Runtime = { name: "x86-64", command: Deno.execPath(), prefix: [], env: quiet };
-  const arm: Runtime = {
-    name: "arm64",
-    command: "qemu-aarch64-static",
-    prefix: [armDeno],
-    env: { ...quiet, DENO_DIR: `${dir}/deno_dir` },
-  };
+  return { armDeno, dir, jobs, timeoutMs, skipIngest: args["skip-ingest"] === true };
+}
+
+/** The steps every run has: classify with both models, and the reference test (fused). */
+function baseSteps(): Step[] {
   const classify = ["run", "--allow-read", "--allow-env", "--allow-net", "src/cli/classify.ts"];
-  const steps: Step[] = [
+  return [
     {
       name: "classify 0.25/224, 1 thread",
       kind: "predictions",
@@ -276,46 +280,30 @@ async function main(): Promise<number> {
       ],
     },
   ];
-  const started = performance.now();
-  const ingest = !args["skip-ingest"] && await exists(INGEST);
-  const camera = ingest ? await startFakeCamera() : undefined;
-  if (camera) {
-    steps.push({
-      name: "ingest, fake camera",
-      kind: "predictions",
-      longLived: true,
-      args: ["run", "-A", "src/cli/ingest.ts", camera.url, "--every", "1s"],
-    });
-  }
-  console.log(
-    `arm64 check: ${steps.length} steps, ${jobs} at once; emulated: qemu-aarch64-static ${armDeno}`,
+}
+
+/**
+ * Runs the steps, `jobs` at once, the slowest first (the emulated reference test is the long
+ * pole); the rows keep the steps' order.
+ */
+async function runSteps(
+  steps: Step[],
+  host: Runtime,
+  arm: Runtime,
+  jobs: number,
+  timeoutMs: number,
+): Promise<Row[]> {
+  const order = steps.map((_, i) => i).sort((a, b) =>
+    (steps[b].weight ?? 1) - (steps[a].weight ?? 1)
   );
-  let rows: Row[];
-  try {
-    // The slowest steps start first (the emulated reference test is the long pole); the table
-    // keeps the order above.
-    const order = steps.map((_, i) => i).sort((a, b) =>
-      (steps[b].weight ?? 1) - (steps[a].weight ?? 1)
-    );
-    const done = await pool(order.map((i) => () => runStep(steps[i], host, arm, timeoutMs)), jobs);
-    rows = new Array(steps.length);
-    order.forEach((i, k) => (rows[i] = done[k]));
-  } finally {
-    await camera?.close();
-  }
-  if (!ingest) {
-    rows.push({
-      step: "ingest, fake camera",
-      x86: "skipped",
-      arm64: "skipped",
-      diff: "-",
-      seconds: "-",
-      pass: true,
-      detail: args["skip-ingest"]
-        ? undefined
-        : "src/cli/ingest.ts does not exist yet: skipped (rerun once the ingest adapter is in)",
-    });
-  }
+  const done = await pool(order.map((i) => () => runStep(steps[i], host, arm, timeoutMs)), jobs);
+  const rows: Row[] = new Array(steps.length);
+  order.forEach((i, k) => (rows[i] = done[k]));
+  return rows;
+}
+
+/** Prints the PASS/FAIL table and the details of failures; returns the exit code. */
+function report(rows: Row[], started: number): number {
   console.log(
     "\n" + table(
       ["step", "x86-64 top-5", "arm64 top-5 (qemu)", "max |dp|", "arm64 s", "result"],
@@ -337,6 +325,55 @@ async function main(): Promise<number> {
       "(same top-5 and probabilities within 1e-4 of x86-64)",
   );
   return failed === 0 ? 0 : 1;
+}
+
+async function main(): Promise<number> {
+  const command = parseCommand();
+  if (typeof command === "number") return command;
+  const { armDeno, dir, jobs, timeoutMs, skipIngest } = command;
+  const quiet = { DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" };
+  const host: Runtime = { name: "x86-64", command: Deno.execPath(), prefix: [], env: quiet };
+  const arm: Runtime = {
+    name: "arm64",
+    command: "qemu-aarch64-static",
+    prefix: [armDeno],
+    env: { ...quiet, DENO_DIR: `${dir}/deno_dir` },
+  };
+  const steps = baseSteps();
+  const started = performance.now();
+  const ingest = !skipIngest && await exists(INGEST);
+  const camera = ingest ? await startFakeCamera() : undefined;
+  if (camera) {
+    steps.push({
+      name: "ingest, fake camera",
+      kind: "predictions",
+      longLived: true,
+      args: ["run", "-A", "src/cli/ingest.ts", camera.url, "--every", "1s"],
+    });
+  }
+  console.log(
+    `arm64 check: ${steps.length} steps, ${jobs} at once; emulated: qemu-aarch64-static ${armDeno}`,
+  );
+  let rows: Row[];
+  try {
+    rows = await runSteps(steps, host, arm, jobs, timeoutMs);
+  } finally {
+    await camera?.close();
+  }
+  if (!ingest) {
+    rows.push({
+      step: "ingest, fake camera",
+      x86: "skipped",
+      arm64: "skipped",
+      diff: "-",
+      seconds: "-",
+      pass: true,
+      detail: skipIngest
+        ? undefined
+        : "src/cli/ingest.ts does not exist yet: skipped (rerun once the ingest adapter is in)",
+    });
+  }
+  return report(rows, started);
 }
 
 if (import.meta.main) Deno.exit(await main());

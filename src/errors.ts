@@ -7,6 +7,35 @@
  * @module
  */
 
+/**
+ * The base of the typed errors: a stable, machine-readable `code` beside the human-readable
+ * message. `catch (e) { if (e instanceof CodedError) log(e.code) }` covers them all.
+ *
+ * @typeParam C the codes a subclass can carry
+ * @example
+ * ```ts
+ * import { CodedError, ImageDecodeError } from "../mod.ts";
+ * const error = new ImageDecodeError("EMPTY", "the image is empty (0 bytes)");
+ * console.log(error instanceof CodedError, error.name, error.code); // true ImageDecodeError EMPTY
+ * ```
+ */
+export abstract class CodedError<C extends string = string> extends Error {
+  /** Machine-readable reason. */
+  readonly code: C;
+
+  /**
+   * Creates the error.
+   *
+   * @param code machine-readable reason
+   * @param message what went wrong, naming the input (file, tensor, flag) where there is one
+   * @param options the underlying cause, if any
+   */
+  constructor(code: C, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
 /** Why an image could not be decoded. */
 export type ImageDecodeErrorCode =
   | "EMPTY"
@@ -24,20 +53,18 @@ export type ImageDecodeErrorCode =
  * allows (`TOO_COMPLEX`: too many scans, strips, tiles or chunks for the pixels they make; the
  * budget scales with `maxPixels`).
  */
-export class ImageDecodeError extends Error {
-  /** Machine-readable reason. */
-  readonly code: ImageDecodeErrorCode;
-
-  /** Creates the error with a reason code and a message that names the problem. */
-  constructor(code: ImageDecodeErrorCode, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "ImageDecodeError";
-    this.code = code;
-  }
+export class ImageDecodeError extends CodedError<ImageDecodeErrorCode> {
+  /** The class's name (set explicitly: bundlers may rename classes). */
+  override readonly name = "ImageDecodeError";
 }
 
-/** A model name that is neither a bundled model nor a path or URL to a weights manifest. */
-export class UnknownModelError extends Error {
+/**
+ * A model name that is neither a bundled model nor a path or URL to a weights manifest (code
+ * `UNKNOWN_MODEL`).
+ */
+export class UnknownModelError extends CodedError<"UNKNOWN_MODEL"> {
+  /** The class's name (set explicitly: bundlers may rename classes). */
+  override readonly name = "UnknownModelError";
   /** The name that was asked for. */
   readonly model: string;
   /** The names of the bundled models. */
@@ -46,11 +73,11 @@ export class UnknownModelError extends Error {
   /** Creates the error for `model`, listing what is available. */
   constructor(model: string, available: readonly string[]) {
     super(
+      "UNKNOWN_MODEL",
       `unknown model ${JSON.stringify(model)}: expected one of ${
         available.join(", ")
       }, or a path or URL to a weights directory or manifest.json`,
     );
-    this.name = "UnknownModelError";
     this.model = model;
     this.available = available;
   }
@@ -70,33 +97,22 @@ export type WeightsErrorCode =
   | "TIMEOUT";
 
 /** A weights manifest or shard is missing, malformed, corrupt, or does not fit the model. */
-export class WeightsError extends Error {
-  /** Machine-readable reason. */
-  readonly code: WeightsErrorCode;
-
-  /** Creates the error with a reason code and a message that names the file or tensor. */
-  constructor(code: WeightsErrorCode, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "WeightsError";
-    this.code = code;
-  }
+export class WeightsError extends CodedError<WeightsErrorCode> {
+  /** The class's name (set explicitly: bundlers may rename classes). */
+  override readonly name = "WeightsError";
 }
-
-/** Why a model refused a call because of its lifetime. */
-export type ModelDisposedErrorCode = "DISPOSED";
 
 /**
  * A call on a model that was disposed: made after `dispose()`, or still in flight (decoding, or
  * waiting for streamed weights) when `dispose()` ran. Such a call never touches the freed
  * weights.
  */
-export class ModelDisposedError extends Error {
-  /** Machine-readable reason: always `"DISPOSED"`. */
-  readonly code: ModelDisposedErrorCode = "DISPOSED";
+export class ModelDisposedError extends CodedError<"DISPOSED"> {
+  /** The class's name (set explicitly: bundlers may rename classes). */
+  override readonly name = "ModelDisposedError";
 
-  /** Creates the error; the default message says the model was disposed. */
+  /** Creates the error (code `DISPOSED`); the default message says the model was disposed. */
   constructor(message = "this MobileNet has been disposed", options?: ErrorOptions) {
-    super(message, options);
-    this.name = "ModelDisposedError";
+    super("DISPOSED", message, options);
   }
 }

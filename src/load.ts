@@ -6,13 +6,13 @@
  */
 import { type ArchitectureOptions, buildArchitecture } from "./model/architecture.ts";
 import { MobileNetNetwork } from "./model/mobilenet.ts";
-import { MobileNet } from "./classifier.ts";
+import { MobileNet } from "./mobilenet.ts";
 import { acquireBackend, type BackendLease } from "./backend/lease.ts";
 import { checkResizeMode, type ResizeMode } from "./image/preprocess.ts";
 import { checkMaxPixels } from "./image/budget.ts";
 import { checkOrientationMode, type OrientationMode } from "./image/orientation.ts";
 import { IMAGENET_LABELS } from "./labels/imagenet.ts";
-import { resolveModel } from "./models.ts";
+import { resolveModel } from "./bundled.ts";
 import { type LoadWeightsOptions, openWeights, pickWeightsOptions } from "./weights/loader.ts";
 import { architectureOptions, checkShapes } from "./weights/fit.ts";
 import { applyPreset } from "./presets.ts";

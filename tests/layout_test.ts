@@ -4,6 +4,7 @@
  * are read from the source text.
  */
 import { assertEquals } from "./_assert.ts";
+import { type FileImports, importsOf } from "../scripts/import_graph.ts";
 
 const ROOT = new URL("../", import.meta.url);
 
@@ -18,23 +19,9 @@ async function tsFiles(dir: string): Promise<string[]> {
   return out;
 }
 
-/** The files of ours that `file` imports (root-relative paths), static ones and dynamic ones. */
-async function importsOf(file: string): Promise<{ staticOnes: string[]; all: string[] }> {
-  const text = await Deno.readTextFile(new URL(file, ROOT));
-  const resolve = (spec: string) =>
-    new URL(spec, new URL(file, ROOT)).pathname.slice(ROOT.pathname.length);
-  const ours = (re: RegExp) =>
-    [...text.matchAll(re)].map((m) => m[1]).filter((s) => s.startsWith(".")).map(resolve);
-  const staticOnes = [
-    ...ours(/^(?:import|export)[^;]*?\sfrom\s+"([^"]+)"/gms),
-    ...ours(/^import\s+"([^"]+)"/gm),
-  ];
-  return { staticOnes, all: [...staticOnes, ...ours(/import\(\s*"([^"]+)"\s*\)/g)] };
-}
-
 const files = [...await tsFiles("src/"), ...await tsFiles("edge/"), "mod.ts"];
-const graph = new Map<string, { staticOnes: string[]; all: string[] }>();
-for (const file of files) graph.set(file, await importsOf(file));
+const graph = new Map<string, FileImports>();
+for (const file of files) graph.set(file, await importsOf(ROOT, file));
 
 /** The imports of files under `prefix` that `allowed` refuses, as "file -> import". */
 function breaches(prefix: string, allowed: (target: string) => boolean): string[] {
@@ -68,6 +55,15 @@ Deno.test("layout: each folder imports only what the README says it may", () => 
     ),
     [],
   );
+  // camera ingest is an adapter too: its own entry (deno.json "./ingest"), never imported by the
+  // core (nor by mod.ts), so that the library does not carry the camera stack
+  assertEquals(
+    breaches("src/", (t) => !t.startsWith("src/ingest/")).filter(
+      (b) => !b.startsWith("src/ingest/") && !b.startsWith("src/cli/"),
+    ),
+    [],
+  );
+  assertEquals(breaches("mod.ts", (t) => !t.startsWith("src/ingest/")), []);
   // the edge endpoint is a thin adapter over mod.ts (plus the leaf helpers)
   assertEquals(breaches("edge/", under("edge/", "mod.ts", "src/_util.ts")), []);
 });

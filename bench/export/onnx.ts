@@ -116,6 +116,159 @@ function takeWeight(
   return data;
 }
 
+/** The nodes and initializers of the graph being built. */
+interface Graph {
+  nodes: OnnxNode[];
+  initializers: OnnxTensor[];
+}
+
+/**
+ * Checks the export options and fills in their defaults.
+ *
+ * @throws {RangeError} for an unknown layout or output, or a bad batch size.
+ */
+function checkExportOptions(options: OnnxExportOptions) {
+  const layout = options.inputLayout ?? "nhwc";
+  if (layout !== "nhwc" && layout !== "nchw") {
+    throw new RangeError(`inputLayout must be "nhwc" or "nchw", got ${JSON.stringify(layout)}`);
+  }
+  const batch = options.batch ?? "dynamic";
+  if (batch !== "dynamic" && !(Number.isInteger(batch) && batch > 0)) {
+    throw new RangeError(`batch must be a positive integer or "dynamic", got ${String(batch)}`);
+  }
+  const output = options.output ?? "probabilities";
+  if (output !== "probabilities" && output !== "logits") {
+    throw new RangeError(`output must be "probabilities" or "logits", got ${String(output)}`);
+  }
+  return { layout, batch, output };
+}
+
+/** The NHWC -> NCHW transpose (for NHWC input) and relu6's bounds; returns the first tensor. */
+function addInput(graph: Graph, layout: "nhwc" | "nchw"): string {
+  graph.initializers.push(
+    { name: "relu6_min", dims: [], data: new Float32Array([0]) },
+    { name: "relu6_max", dims: [], data: new Float32Array([6]) },
+  );
+  if (layout === "nchw") return ONNX_INPUT_NAME;
+  graph.nodes.push({
+    opType: "Transpose",
+    name: "input_nchw",
+    inputs: [ONNX_INPUT_NAME],
+    outputs: ["input_nchw"],
+    attributes: { perm: { ints: [0, 3, 1, 2] } },
+  });
+  return "input_nchw";
+}
+
+/**
+ * One convolution step with its BatchNorm folded into the kernel and bias, then relu6, on `x`
+ * of spatial size `size`; returns the output tensor's name.
+ */
+function addConvStep(
+  graph: Graph,
+  step: ConvStep,
+  x: string,
+  size: number,
+  weights: ReadonlyMap<string, Float32Array>,
+): string {
+  const k = step.kernel;
+  const depthwise = step.kind === "depthwise_conv2d";
+  const inPerGroup = depthwise ? 1 : step.inChannels;
+  const kernel = takeWeight(weights, kernelName(step), k * k * inPerGroup * step.outChannels);
+  const [gamma, beta, mean, variance] = ["gamma", "beta", "moving_mean", "moving_variance"]
+    .map((kind) => takeWeight(weights, `${step.bn}/${kind}`, step.outChannels));
+  const folded = foldBatchNorm(kernel, { gamma, beta, mean, variance });
+  const w = `${step.name}/kernel_folded`;
+  const b = `${step.name}/bias_folded`;
+  graph.initializers.push(
+    {
+      name: w,
+      dims: [step.outChannels, inPerGroup, k, k],
+      data: kerasToOnnxKernel(folded.kernel, k, k, inPerGroup, step.outChannels),
+    },
+    { name: b, dims: [step.outChannels], data: folded.bias },
+  );
+  const [top, bottom] = samePadding(size, k, step.stride);
+  graph.nodes.push(
+    {
+      opType: "Conv",
+      name: step.name,
+      inputs: [x, w, b],
+      outputs: [`${step.name}_bn`],
+      attributes: {
+        kernel_shape: { ints: [k, k] },
+        strides: { ints: [step.stride, step.stride] },
+        pads: { ints: [top, top, bottom, bottom] },
+        dilations: { ints: [1, 1] },
+        group: { int: depthwise ? step.inChannels : 1 },
+      },
+    },
+    {
+      opType: "Clip",
+      name: `${step.name}_relu`,
+      inputs: [`${step.name}_bn`, "relu6_min", "relu6_max"],
+      outputs: [`${step.name}_relu`],
+    },
+  );
+  return `${step.name}_relu`;
+}
+
+/**
+ * Global pooling and flatten, then with the top `conv_preds` as a Gemm and (for probabilities)
+ * the softmax; returns the graph output.
+ */
+function addHead(
+  graph: Graph,
+  arch: Architecture,
+  x: string,
+  weights: ReadonlyMap<string, Float32Array>,
+  output: "probabilities" | "logits",
+  n: number | string,
+): OnnxValueInfo {
+  const { includeTop, classes, pooling } = arch.config;
+  const features = arch.featureSize;
+  const maxPool = !includeTop && pooling === "max";
+  graph.nodes.push(
+    {
+      opType: maxPool ? "GlobalMaxPool" : "GlobalAveragePool",
+      name: maxPool ? "global_max_pooling2d" : "global_average_pooling2d",
+      inputs: [x],
+      outputs: ["pooled"],
+    },
+    {
+      opType: "Flatten",
+      name: "flatten",
+      inputs: ["pooled"],
+      outputs: [includeTop ? "pooled_flat" : "features"],
+      attributes: { axis: { int: 1 } },
+    },
+  );
+  if (!includeTop) return { name: "features", elemType: OnnxDataType.FLOAT, shape: [n, features] };
+  // Keras' conv_preds kernel [1, 1, features, classes] is Gemm's B as it is.
+  const kernel = takeWeight(weights, "conv_preds/kernel", features * classes);
+  const bias = takeWeight(weights, "conv_preds/bias", classes);
+  graph.initializers.push(
+    { name: "conv_preds/kernel", dims: [features, classes], data: kernel },
+    { name: "conv_preds/bias", dims: [classes], data: bias },
+  );
+  graph.nodes.push({
+    opType: "Gemm",
+    name: "conv_preds",
+    inputs: ["pooled_flat", "conv_preds/kernel", "conv_preds/bias"],
+    outputs: ["logits"],
+  });
+  if (output === "probabilities") {
+    graph.nodes.push({
+      opType: "Softmax",
+      name: "act_softmax",
+      inputs: ["logits"],
+      outputs: ["probabilities"],
+      attributes: { axis: { int: 1 } },
+    });
+  }
+  return { name: output, elemType: OnnxDataType.FLOAT, shape: [n, classes] };
+}
+
 /**
  * Builds the ONNX model of `arch` with `weights` (Keras names to float32 values, as
  * `loadWeights(...).tensors` or `randomWeights(...)` give) and returns its bytes.
@@ -125,6 +278,7 @@ function takeWeight(
  * `[n, featureSize]` for a headless architecture).
  *
  * @throws {WeightsError} `MISSING_TENSOR` or `SHAPE_MISMATCH` when the weights do not fit.
+ * @throws {RangeError} for a bad option.
  *
  * @example Export the bundled 0.25/224 model
  * ```ts
@@ -141,131 +295,17 @@ export function exportOnnx(
   weights: ReadonlyMap<string, Float32Array>,
   options: OnnxExportOptions = {},
 ): Uint8Array {
-  const layout = options.inputLayout ?? "nhwc";
-  if (layout !== "nhwc" && layout !== "nchw") {
-    throw new RangeError(`inputLayout must be "nhwc" or "nchw", got ${JSON.stringify(layout)}`);
-  }
-  const batch = options.batch ?? "dynamic";
-  if (batch !== "dynamic" && !(Number.isInteger(batch) && batch > 0)) {
-    throw new RangeError(`batch must be a positive integer or "dynamic", got ${String(batch)}`);
-  }
-  const output = options.output ?? "probabilities";
-  if (output !== "probabilities" && output !== "logits") {
-    throw new RangeError(`output must be "probabilities" or "logits", got ${String(output)}`);
-  }
-  const { resolution, includeTop, classes, pooling } = arch.config;
+  const { layout, batch, output } = checkExportOptions(options);
+  const { resolution, includeTop, classes, pooling, alpha, depthMultiplier } = arch.config;
   const n = batch === "dynamic" ? "batch" : batch;
-  const nodes: OnnxNode[] = [];
-  const initializers: OnnxTensor[] = [];
-
-  let x = ONNX_INPUT_NAME;
-  if (layout === "nhwc") {
-    nodes.push({
-      opType: "Transpose",
-      name: "input_nchw",
-      inputs: [x],
-      outputs: ["input_nchw"],
-      attributes: { perm: { ints: [0, 3, 1, 2] } },
-    });
-    x = "input_nchw";
-  }
-  initializers.push(
-    { name: "relu6_min", dims: [], data: new Float32Array([0]) },
-    { name: "relu6_max", dims: [], data: new Float32Array([6]) },
-  );
-
+  const graph: Graph = { nodes: [], initializers: [] };
+  let x = addInput(graph, layout);
   let size = resolution;
   for (const step of arch.steps) {
-    const k = step.kernel;
-    const depthwise = step.kind === "depthwise_conv2d";
-    const inPerGroup = depthwise ? 1 : step.inChannels;
-    const kernel = takeWeight(weights, kernelName(step), k * k * inPerGroup * step.outChannels);
-    const [gamma, beta, mean, variance] = ["gamma", "beta", "moving_mean", "moving_variance"]
-      .map((kind) => takeWeight(weights, `${step.bn}/${kind}`, step.outChannels));
-    const folded = foldBatchNorm(kernel, { gamma, beta, mean, variance });
-    const w = `${step.name}/kernel_folded`;
-    const b = `${step.name}/bias_folded`;
-    initializers.push(
-      {
-        name: w,
-        dims: [step.outChannels, inPerGroup, k, k],
-        data: kerasToOnnxKernel(folded.kernel, k, k, inPerGroup, step.outChannels),
-      },
-      { name: b, dims: [step.outChannels], data: folded.bias },
-    );
-    const [top, bottom] = samePadding(size, k, step.stride);
-    nodes.push(
-      {
-        opType: "Conv",
-        name: step.name,
-        inputs: [x, w, b],
-        outputs: [`${step.name}_bn`],
-        attributes: {
-          kernel_shape: { ints: [k, k] },
-          strides: { ints: [step.stride, step.stride] },
-          pads: { ints: [top, top, bottom, bottom] },
-          dilations: { ints: [1, 1] },
-          group: { int: depthwise ? step.inChannels : 1 },
-        },
-      },
-      {
-        opType: "Clip",
-        name: `${step.name}_relu`,
-        inputs: [`${step.name}_bn`, "relu6_min", "relu6_max"],
-        outputs: [`${step.name}_relu`],
-      },
-    );
-    x = `${step.name}_relu`;
+    x = addConvStep(graph, step, x, size, weights);
     size = Math.ceil(size / step.stride);
   }
-
-  const features = arch.featureSize;
-  const maxPool = !includeTop && pooling === "max";
-  nodes.push(
-    {
-      opType: maxPool ? "GlobalMaxPool" : "GlobalAveragePool",
-      name: maxPool ? "global_max_pooling2d" : "global_average_pooling2d",
-      inputs: [x],
-      outputs: ["pooled"],
-    },
-    {
-      opType: "Flatten",
-      name: "flatten",
-      inputs: ["pooled"],
-      outputs: [includeTop ? "pooled_flat" : "features"],
-      attributes: { axis: { int: 1 } },
-    },
-  );
-  let out: OnnxValueInfo;
-  if (includeTop) {
-    // Keras' conv_preds kernel [1, 1, features, classes] is Gemm's B as it is.
-    const kernel = takeWeight(weights, "conv_preds/kernel", features * classes);
-    const bias = takeWeight(weights, "conv_preds/bias", classes);
-    initializers.push(
-      { name: "conv_preds/kernel", dims: [features, classes], data: kernel },
-      { name: "conv_preds/bias", dims: [classes], data: bias },
-    );
-    nodes.push({
-      opType: "Gemm",
-      name: "conv_preds",
-      inputs: ["pooled_flat", "conv_preds/kernel", "conv_preds/bias"],
-      outputs: ["logits"],
-    });
-    if (output === "probabilities") {
-      nodes.push({
-        opType: "Softmax",
-        name: "act_softmax",
-        inputs: ["logits"],
-        outputs: ["probabilities"],
-        attributes: { axis: { int: 1 } },
-      });
-    }
-    out = { name: output, elemType: OnnxDataType.FLOAT, shape: [n, classes] };
-  } else {
-    out = { name: "features", elemType: OnnxDataType.FLOAT, shape: [n, features] };
-  }
-
-  const { alpha, depthMultiplier } = arch.config;
+  const out = addHead(graph, arch, x, weights, output, n);
   return encodeOnnxModel({
     irVersion: ONNX_IR_VERSION,
     opset: ONNX_OPSET,
@@ -276,8 +316,8 @@ export function exportOnnx(
       `resolution=${resolution} ${
         includeTop ? `classes=${classes}` : `headless (${pooling} pooling)`
       }; BatchNorm folded; input ${layout.toUpperCase()} float32 in [-1, 1]`,
-    nodes,
-    initializers,
+    nodes: graph.nodes,
+    initializers: graph.initializers,
     inputs: [{
       name: ONNX_INPUT_NAME,
       elemType: OnnxDataType.FLOAT,

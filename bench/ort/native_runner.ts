@@ -5,7 +5,7 @@
  * thread), timed, one JSON report on stdout. The native figure the issue measures against,
  * taken in the same run as ours instead of quoted from an earlier one.
  *
- * Run: deno run -A bench/ort/native_runner.ts --threads 2 [--runs 50] [--warmup 10]
+ * Run: deno run -A --lock=deno.dev.lock bench/ort/native_runner.ts --threads 2 [--runs 50] [--warmup 10]
  *
  * @module
  */

@@ -10,7 +10,7 @@
  * node_modules: no `wasmPaths` and no network. Its only binary is the SIMD + threads one; with
  * `numThreads > 1` it starts emscripten pthreads as `node:worker_threads` workers (unref'd).
  *
- * Run: deno run -A bench/ort/ort_runner.ts --threads 2 [--runs 50] [--warmup 10]
+ * Run: deno run -A --lock=deno.dev.lock bench/ort/ort_runner.ts --threads 2 [--runs 50] [--warmup 10]
  *
  * @module
  */

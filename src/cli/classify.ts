@@ -1,6 +1,7 @@
 /**
- * `deno task classify [image...]`: prints the top-5 ImageNet labels of each image, like the
- * seed's Keras `Predicted:` line. Without an image it classifies the bundled sample photo.
+ * `deno task classify [image|folder...]`: prints the top-5 ImageNet labels of each image, like
+ * the seed's Keras `Predicted:` line. A folder stands for its images, in name order. Without an
+ * image it classifies the bundled sample photo. Relative paths are the user's (`INIT_CWD`).
  *
  * Flags: `--top N`, `--model NAME|PATH|URL`, `--head HEAD` (answer in a taught head's classes),
  * `--json` (one JSON object per image per line), `--resize center-crop|stretch|center-crop-87.5`,
@@ -13,25 +14,27 @@
 import process from "node:process";
 import { parseArgs } from "./parse_args.ts";
 import { loadMobileNet } from "../load.ts";
-import { bundledModelFor } from "../models.ts";
+import { bundledModelFor } from "../bundled.ts";
 import { Head } from "../head/head.ts";
 import { backendInfo } from "../backend/wasm.ts";
 import { IMAGENET_CLASSES } from "../labels/imagenet.ts";
-import type { ClassifyResult, MobileNet, Prediction } from "../classifier.ts";
+import type { ClassifyResult, MobileNet, Prediction } from "../mobilenet.ts";
 import { errorMessage } from "../_util.ts";
 import type { ResizeMode } from "../image/preprocess.ts";
 import { checkOrientationMode, type OrientationMode } from "../image/orientation.ts";
 import { checkMaxPixels } from "../image/budget.ts";
 import { checkTopForModel, resizeFlag, threadsFlag, topFlag } from "./flag_values.ts";
 import { formatProgress, type LoadProgressEvent } from "../weights/progress.ts";
+import { expandImageArguments, type ImageArgument, userModel, userPath } from "./paths.ts";
 
 /** The photo classified when no image is named. */
 export const SAMPLE_IMAGE = new URL("../../samples/african_elephant.jpg", import.meta.url);
 
-const USAGE = `usage: deno task classify [options] [image...]
+const USAGE = `usage: deno task classify [options] [image|folder...]
 
-Prints the top-5 ImageNet labels of each image (JPEG, PNG, GIF, TIFF). With no image, classifies
-the bundled sample photo (an African elephant).
+Prints the top-5 ImageNet labels of each image (JPEG, PNG, GIF, TIFF); a folder stands for the
+images in it, in name order. With no image, classifies the bundled sample photo (an African
+elephant).
 
 options:
   --top N             how many labels per image (default 5)
@@ -195,8 +198,8 @@ function parseCommand(args: string[]): Command | "help" {
     files: flags._.length > 0 ? flags._ : [SAMPLE_IMAGE],
     topK: topFlag(flags.top),
     threads: threadsFlag(flags.threads),
-    model: flags.model as string | undefined,
-    head: flags.head as string | undefined,
+    model: userModel(flags.model as string | undefined),
+    head: flags.head === undefined ? undefined : userPath(String(flags.head)),
     resize: resizeFlag(flags.resize),
     preset: flags["small-board"] ? "small-board" : undefined,
     maxPixels: maxPixels === undefined ? undefined : checkMaxPixels(Number(maxPixels)),
@@ -292,10 +295,9 @@ function printFailure(file: string, error: unknown, json: boolean): void {
 }
 
 /** Classifies one file and prints the result or the failure; returns whether it worked. */
-async function classifyFile(model: MobileNet, file: string | URL, command: Command) {
-  const name = file instanceof URL ? file.pathname.split("/").slice(-2).join("/") : file;
+async function classifyFile(model: MobileNet, { name, path }: ImageArgument, command: Command) {
   try {
-    const bytes = await Deno.readFile(file);
+    const bytes = await Deno.readFile(path);
     const result = await model.classifyDetailed(bytes, { topK: command.topK });
     if (command.json) printJson(name, result);
     else printText(name, result);
@@ -332,6 +334,11 @@ export async function main(args: string[]): Promise<number> {
     return 0;
   }
   const started = performance.now();
+  // folders become their images, and what is skipped is said before the model loads
+  const files = await expandImageArguments(
+    command.files,
+    (message) => console.error(`classify: warning: ${message}`),
+  );
   let model;
   try {
     model = await loadModel(command);
@@ -341,7 +348,7 @@ export async function main(args: string[]): Promise<number> {
   }
   if (command.verbose) printLoaded(model, started);
   let failures = 0;
-  for (const file of command.files) {
+  for (const file of files) {
     if (!(await classifyFile(model, file, command))) failures++;
   }
   if (command.verbose) printFinished();

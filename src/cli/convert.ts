@@ -17,6 +17,7 @@ import { DEFAULT_SHARD_SIZE } from "../weights/manifest.ts";
 import type { QuantizeDtype } from "../weights/quantize.ts";
 import { WeightsError } from "../errors.ts";
 import { errorMessage } from "../_util.ts";
+import { userPath } from "./paths.ts";
 
 const USAGE = `usage: deno task convert <input> <outdir> [options]
 
@@ -96,7 +97,8 @@ function parseCommand(args: string[]): Command | "help" {
   const perChannel = parsed["per-channel"] === true;
   if (perChannel && dtype !== "uint8") throw new RangeError(`--per-channel needs --dtype uint8`);
   const resolution = positiveInteger("resolution", parsed.resolution as string | undefined);
-  const [input, outdir] = parsed._;
+  // paths are the user's: relative to where `deno task` was run (INIT_CWD)
+  const [input, outdir] = parsed._.map((path) => userPath(path));
   return { input, outdir, shardSize, dtype, perChannel, resolution };
 }
 

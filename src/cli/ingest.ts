@@ -10,7 +10,7 @@
 import { errorMessage } from "../_util.ts";
 import { parseArgs } from "./parse_args.ts";
 import { loadMobileNet } from "../load.ts";
-import type { MobileNet } from "../classifier.ts";
+import type { MobileNet } from "../mobilenet.ts";
 import type { ResizeMode } from "../image/preprocess.ts";
 import { checkTopForModel, resizeFlag, threadsFlag, topFlag, zoneFlag } from "./flag_values.ts";
 import {
@@ -34,6 +34,7 @@ import { MqttSink } from "../ingest/sinks/mqtt.ts";
 import type { Sink } from "../ingest/sinks/sink.ts";
 import type { Source } from "../ingest/types.ts";
 import { TOKEN_ENV, USER_ENV } from "../ingest/auth/credentials.ts";
+import { userModel, userPath } from "./paths.ts";
 
 const USAGE = `usage: deno task ingest <source...> [options]
 
@@ -205,7 +206,7 @@ function openIo(command: Command): Io {
   redactor.add(flags.token as string | undefined);
   if (typeof flags.user === "string") redactor.add(flags.user.slice(flags.user.indexOf(":") + 1));
   const sources = command.cameras.map(({ source }) =>
-    createSource(source, {
+    createSource(userPath(source), {
       user: flags.user as string | undefined,
       token: flags.token as string | undefined,
       everyMs: dur("every"),
@@ -247,7 +248,7 @@ async function start(command: Command, io: Io): Promise<{ model: MobileNet; came
   const heads = await loadHeads(command.cameras);
   const model = await loadMobileNet({
     preset: flags["small-board"] ? "small-board" : undefined,
-    model: (flags.model as string | undefined) ?? heads.model,
+    model: userModel(flags.model as string | undefined) ?? heads.model,
     threads: command.threads,
     resize: command.resize,
     headless: false,

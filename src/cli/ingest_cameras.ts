@@ -7,10 +7,11 @@
  * @module
  */
 import { errorMessage } from "../_util.ts";
-import type { MobileNet } from "../classifier.ts";
+import type { MobileNet } from "../mobilenet.ts";
 import { Head } from "../head/head.ts";
+import { userPath } from "./paths.ts";
 import type { Zone } from "../image/preprocess.ts";
-import { bundledModelFor } from "../models.ts";
+import { bundledModelFor } from "../bundled.ts";
 import type { Camera } from "../ingest/camera.ts";
 import type { CollectOptions } from "../ingest/collect.ts";
 import { UNSORTED } from "../ingest/collect.ts";
@@ -95,15 +96,16 @@ export function cameraSpecs(sources: string[], defaults: CameraDefaults): Camera
   if (defaults.name !== undefined && sources.length > 1) {
     throw new RangeError("--name names one source; give each its own: SOURCE#name=NAME");
   }
+  const path = (value: string | undefined) => value === undefined ? undefined : userPath(value);
   return sources.map((text) => {
     const own = parseCameraSpec(text);
     return {
       source: own.source,
       name: own.name ?? defaults.name,
-      head: own.head ?? defaults.head,
+      head: path(own.head ?? defaults.head),
       zone: own.zone ?? defaults.zone,
       confirm: own.confirm ?? defaults.confirm,
-      collect: own.collect ?? defaults.collect,
+      collect: path(own.collect ?? defaults.collect),
     };
   });
 }

@@ -17,6 +17,7 @@ import { checkExampleFolder } from "../head/folder.ts";
 import { type Augmentation, AUGMENTATIONS } from "../head/augment.ts";
 import { checkResizeMode, type ResizeMode, type Zone } from "../image/preprocess.ts";
 import { errorMessage } from "../_util.ts";
+import { userModel, userPath } from "./paths.ts";
 
 const USAGE = `usage: deno task teach DIR --out HEAD [options]
        deno task teach --categories NAME,NAME,... --out HEAD [--threshold T]
@@ -87,10 +88,10 @@ function parseCommand(args: string[]): Command | "help" {
     throw new RangeError(`--threshold must be a number from 0 to 1, got ${flags.threshold}`);
   }
   return {
-    dir: flags._[0],
-    out: flags.out,
+    dir: flags._[0] === undefined ? undefined : userPath(flags._[0]),
+    out: userPath(flags.out),
     categories,
-    model: flags.model as string | undefined,
+    model: userModel(flags.model as string | undefined),
     zone: zoneFlag(flags.zone),
     resize: flags.resize === undefined ? undefined : checkResizeMode(flags.resize),
     augment,

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { CodedError } from "../errors.ts";
 
 /** Why a head could not be loaded, applied or taught. */
 export type HeadErrorCode =
@@ -23,14 +24,7 @@ export type HeadErrorCode =
  * than the model's (`MODEL_MISMATCH`); or the examples given to teach cannot make a head
  * (`BAD_EXAMPLES`: a missing folder, one class only, an empty class).
  */
-export class HeadError extends Error {
-  /** Machine-readable reason. */
-  readonly code: HeadErrorCode;
-
-  /** Creates the error with a reason code and a message that names the problem. */
-  constructor(code: HeadErrorCode, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "HeadError";
-    this.code = code;
-  }
+export class HeadError extends CodedError<HeadErrorCode> {
+  /** The class's name (set explicitly: bundlers may rename classes). */
+  override readonly name = "HeadError";
 }

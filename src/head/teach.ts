@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { MobileNet, RawImage } from "../classifier.ts";
+import type { MobileNet, RawImage } from "../mobilenet.ts";
 import { checkSize, decodeImage } from "../image/decode.ts";
 import { type Pixels, toPixels } from "../image/pixels.ts";
 import {
@@ -21,7 +21,7 @@ import { ImageDecodeError } from "../errors.ts";
 import { errorMessage } from "../_util.ts";
 import { HeadError } from "./errors.ts";
 import { Head } from "./head.ts";
-import { checkLabels, HEAD_FORMAT, HEAD_FORMAT_VERSION } from "./format.ts";
+import { checkLabels, HEAD_FORMAT, HEAD_FORMAT_VERSION, type HeadJson } from "./format.ts";
 import { encodeFloats } from "./codec.ts";
 import { FEATURE_NAMES, featureBlock, type FeatureName } from "./features.ts";
 import { type Augmentation, AUGMENTATIONS, viewCount, views, WHOLE_FRAME } from "./augment.ts";
@@ -392,17 +392,7 @@ export async function fitHead(
   warnings: string[],
   names: readonly FeatureName[] = FEATURE_NAMES,
 ): Promise<Head> {
-  const rows: Rows = {
-    grams: {
-      embedding: gram(embedded.features.embedding),
-      logprob: gram(embedded.features.logprob),
-      hierarchy: gram(embedded.features.hierarchy),
-    },
-    labels: Int32Array.from(embedded.labels),
-    examples: Int32Array.from(embedded.examples),
-    plain: Uint8Array.from(embedded.plain),
-    classes: labels.length,
-  };
+  const rows = rowsOf(embedded, labels.length);
   const validation = select(rows, candidates(names));
   const fallback = {
     ...FALLBACK,
@@ -432,6 +422,36 @@ export async function fitHead(
     knownPass: tops.length ? tops.filter((t) => t >= threshold).length / tops.length : null,
     warnings,
   };
+  return await sealTaught(model, labels, settings, threshold, report, {
+    ...primalWeights(embedded, candidate, fitted.alpha, labels.length),
+    bias: encodeFloats(Float32Array.from(fitted.bias)),
+  });
+}
+
+/** The rows cross-validation and the fit work on: per-block Gram matrices and the labels. */
+function rowsOf(embedded: Embedded, classes: number): Rows {
+  return {
+    grams: {
+      embedding: gram(embedded.features.embedding),
+      logprob: gram(embedded.features.logprob),
+      hierarchy: gram(embedded.features.hierarchy),
+    },
+    labels: Int32Array.from(embedded.labels),
+    examples: Int32Array.from(embedded.examples),
+    plain: Uint8Array.from(embedded.plain),
+    classes,
+  };
+}
+
+/** Seals a taught head: the model it fits, its preprocessing, weights, threshold and report. */
+async function sealTaught(
+  model: MobileNet,
+  labels: string[],
+  settings: TeachSettings,
+  threshold: number,
+  report: TeachReport,
+  weights: HeadJson["weights"],
+): Promise<Head> {
   const config = model.architecture.config;
   return await Head.seal({
     format: HEAD_FORMAT,
@@ -446,10 +466,7 @@ export async function fitHead(
       weightsSha256: model.weightsId,
     },
     preprocessing: { resize: settings.resize, zone: settings.zone ?? null },
-    weights: {
-      ...primalWeights(embedded, candidate, fitted.alpha, labels.length),
-      bias: encodeFloats(Float32Array.from(fitted.bias)),
-    },
+    weights,
     threshold,
     report: report as unknown as Record<string, unknown>,
   });

@@ -97,6 +97,19 @@ interface Decoded {
  * `TOO_LARGE` (over `maxPixels`) or `TOO_COMPLEX` (a decode that would cost more than the work
  * budget, e.g. a JPEG of thousands of scans).
  * @throws {RangeError} for a bad `maxPixels` or `orientation`
+ * @throws {TypeError} when `bytes` is not a `Uint8Array`
+ * @example Decode off the model (in a worker, say), then classify the pixels
+ * ```ts
+ * import { decodeImage, loadMobileNet } from "../../mod.ts";
+ *
+ * const bytes = await Deno.readFile("samples/african_elephant.jpg");
+ * // a JPEG may be reduced in the DCT domain, never below 224 on either side
+ * const pixels = await decodeImage(bytes, { minWidth: 224, minHeight: 224 });
+ * console.log(pixels.width, pixels.height, pixels.channels); // 500 375 3
+ * const model = await loadMobileNet();
+ * console.log((await model.classify(pixels, { topK: 1 }))[0].label); // "African elephant"
+ * await model.dispose();
+ * ```
  */
 export async function decodeImage(
   bytes: Uint8Array,

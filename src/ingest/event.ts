@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { ClassifyResult, Prediction } from "../classifier.ts";
+import type { ClassifyResult, Prediction } from "../mobilenet.ts";
 import type { StateChange } from "../head/confirm.ts";
 import type { Frame } from "./types.ts";
 

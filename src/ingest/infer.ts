@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { ClassifyResult, MobileNet } from "../classifier.ts";
+import type { ClassifyResult, MobileNet } from "../mobilenet.ts";
 import { ImageDecodeError } from "../errors.ts";
 import type { ResizeMode } from "../image/preprocess.ts";
 import { errorMessage } from "../_util.ts";

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { MobileNet } from "../classifier.ts";
+import type { MobileNet } from "../mobilenet.ts";
 import type { ResizeMode } from "../image/preprocess.ts";
 import { errorMessage } from "../_util.ts";
 import { Backoff, type Clock, systemClock } from "../clock.ts";

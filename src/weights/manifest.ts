@@ -93,8 +93,8 @@ export interface ModelConfig {
 
 /** A parsed weights manifest (`manifest.json`). */
 export interface WeightsManifest {
-  /** {@linkcode FORMAT_NAME}. */
-  format: typeof FORMAT_NAME;
+  /** The format's name, always `"mobilenet-edge-weights"` (`FORMAT_NAME`). */
+  format: "mobilenet-edge-weights";
   /** Format version; readers refuse versions newer than they know. */
   formatVersion: number;
   /** Free text: the tool and source that wrote the weights. */

@@ -10,7 +10,8 @@ import { emulateEdgeGlobals } from "./_edge_globals.ts";
 
 const restore = emulateEdgeGlobals();
 // Imported only now, so that no module of ours sees the real globals.
-const { backendInfo, liveWorkerCount, loadMobileNet } = await import("../../mod.ts");
+const { backendInfo, loadMobileNet } = await import("../../mod.ts");
+const { liveWorkerCount } = await import("../../src/backend/wasm.ts");
 const bytes = await Deno.readFile(new URL("../../samples/african_elephant.jpg", import.meta.url));
 for (const arg of Deno.args) {
   const threads = arg === "auto" ? "auto" : Number(arg);

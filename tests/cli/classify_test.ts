@@ -1,6 +1,7 @@
 /** The classify command, run as users run it: a subprocess with the task's permissions. */
 import { assert, assertEquals, assertMatch } from "../_assert.ts";
 import { main } from "../../src/cli/classify.ts";
+import { runDeno, taskFrom } from "./_task.ts";
 
 const SCRIPT = new URL("../../src/cli/classify.ts", import.meta.url).pathname;
 const IMAGES = new URL("../fixtures/images/", import.meta.url).pathname;
@@ -9,15 +10,8 @@ async function classify(...args: string[]) {
   return await classifyWith({}, ...args);
 }
 
-async function classifyWith(env: Record<string, string>, ...args: string[]) {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-env", "--allow-net", SCRIPT, ...args],
-    env,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decoder = new TextDecoder();
-  return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
+function classifyWith(env: Record<string, string>, ...args: string[]) {
+  return runDeno(["run", "--allow-read", "--allow-env", "--allow-net", SCRIPT, ...args], { env });
 }
 
 Deno.test("the bare command classifies the bundled elephant and exits by itself", async () => {
@@ -99,4 +93,51 @@ Deno.test("--top out of range exits 2 once, before any image, with the range", a
   }
   assertEquals(code, 2);
   assertEquals(lines, ["err: classify: --top must be an integer from 1 to 1000, got 1001"]);
+});
+
+Deno.test("classify DIR classifies the folder's images in name order and says what it skipped", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "mobilenet-classify-dir-" });
+  try {
+    await Deno.copyFile(`${IMAGES}dog.jpg`, `${dir}/2_dog.jpg`);
+    await Deno.copyFile(`${IMAGES}n02391049_zebra.JPEG`, `${dir}/1_zebra.JPEG`);
+    await Deno.writeTextFile(`${dir}/notes.txt`, "not an image");
+    await Deno.mkdir(`${dir}/more`);
+    const { code, stdout, stderr } = await classify("--json", "--top", "1", dir);
+    assertEquals(code, 0, stderr);
+    const lines = stdout.trim().split("\n").map((l) => JSON.parse(l));
+    assertEquals(lines.map((l) => [l.file, l.predictions[0].label]), [
+      [`${dir}/1_zebra.JPEG`, "zebra"],
+      [`${dir}/2_dog.jpg`, "Samoyed"],
+    ]);
+    assertMatch(stderr, /warning: skipped .*notes\.txt: not a JPEG, PNG, GIF or TIFF/);
+    assertMatch(stderr, /warning: skipped .*more: not a file/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("relative paths are the user's: from DIR, `deno task classify FILE FOLDER` reads DIR/FILE", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "mobilenet-classify-cwd-" });
+  try {
+    await Deno.copyFile(`${IMAGES}dog.jpg`, `${dir}/dog.jpg`);
+    await Deno.mkdir(`${dir}/sub`);
+    await Deno.copyFile(`${IMAGES}n02391049_zebra.JPEG`, `${dir}/sub/zebra.JPEG`);
+    const { code, stdout, stderr } = await taskFrom(
+      dir,
+      "classify",
+      "--json",
+      "--top",
+      "1",
+      "dog.jpg",
+      "sub",
+    );
+    assertEquals(code, 0, stderr);
+    const lines = stdout.trim().split("\n").map((l) => JSON.parse(l));
+    assertEquals(lines.map((l) => [l.file, l.predictions[0].label]), [
+      ["dog.jpg", "Samoyed"],
+      ["sub/zebra.JPEG", "zebra"],
+    ]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

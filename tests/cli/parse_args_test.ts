@@ -40,5 +40,25 @@ Deno.test("parseArgs: unknown flags, a missing value and a value on a boolean ar
   assertThrows(() => parseArgs(["-x"], OPTIONS), TypeError, "unknown flag -x");
   assertThrows(() => parseArgs(["a.jpg", "--top"], OPTIONS), TypeError, "flag --top needs a value");
   assertThrows(() => parseArgs(["--json=yes"], OPTIONS), TypeError, "flag --json takes no value");
-  assertThrows(() => parseArgs(["-h=1"], OPTIONS), TypeError, "flag --help takes no value");
+  assertThrows(() => parseArgs(["-k"], OPTIONS), TypeError, "flag --top needs a value");
+  assertThrows(() => parseArgs(["--frob=3"], OPTIONS), TypeError, "unknown flag --frob=3");
+  // node reads `-h=1` as the group -h -= -1: the whole argument is named
+  assertThrows(() => parseArgs(["-h=1"], OPTIONS), TypeError, "unknown flag -h=1");
+});
+
+Deno.test("parseArgs: short flags with their value attached, values that start with `-`, long aliases", () => {
+  assertEquals(parseArgs(["-k7"], OPTIONS), { _: [], top: "7" });
+  assertEquals(parseArgs(["--top", "-5", "x"], OPTIONS), { _: ["x"], top: "-5" });
+  assertEquals(
+    parseArgs(["--size=3", "--verbose"], {
+      string: ["shard-size"],
+      boolean: ["debug"],
+      alias: { size: "shard-size", verbose: "debug", q: "quiet" },
+    }),
+    { _: [], "shard-size": "3", debug: true },
+  );
+  // an alias of no flag is an unknown flag when used
+  assertThrows(() => parseArgs(["-q"], { alias: { q: "quiet" } }), TypeError, "unknown flag -q");
+  // inherited names are not flags
+  assertThrows(() => parseArgs(["--constructor"], OPTIONS), TypeError, "unknown flag");
 });

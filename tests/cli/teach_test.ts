@@ -6,19 +6,13 @@
 import { assert, assertEquals, assertMatch } from "../_assert.ts";
 import { DOORSTEP } from "../../bench/teach_scene.ts";
 import { frames, writeExamples } from "../head/_frames.ts";
+import { runDeno, taskFrom } from "./_task.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const ELEPHANT = `${ROOT}samples/african_elephant.jpg`;
 
-async function task(...args: string[]) {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["task", "-q", ...args],
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decoder = new TextDecoder();
-  return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
+function task(...args: string[]) {
+  return runDeno(["task", "-q", ...args], { cwd: ROOT });
 }
 
 const dir = await Deno.makeTempDir();
@@ -159,6 +153,17 @@ Deno.test("teach refuses a missing folder, one class, a bad zone, no --out, with
     assertMatch(stderr, message);
   }
   assert(!(await Deno.stat(`${dir}/x.json`).catch(() => undefined)));
+});
+
+Deno.test("teach's paths are the user's: from DIR, --out a.json writes DIR/a.json", async () => {
+  await Deno.mkdir(`${dir}/user`);
+  const made = await taskFrom(`${dir}/user`, "teach", "--categories", "dog,cat", "--out", "a.json");
+  assertEquals(made.code, 0, made.stderr);
+  assertEquals(JSON.parse(await Deno.readTextFile(`${dir}/user/a.json`)).labels, ["dog", "cat"]);
+  // the example folder too: a missing one is named as the user's
+  const missing = await taskFrom(`${dir}/user`, "teach", "nowhere", "--out", "b.json");
+  assertEquals(missing.code, 2);
+  assertMatch(missing.stderr, new RegExp(`the folder ${dir}/user/nowhere does not exist`));
 });
 
 Deno.test("teardown", async () => {

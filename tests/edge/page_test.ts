@@ -77,6 +77,8 @@ async function drive(url: string): Promise<Record<string, Record<string, unknown
     args: [
       "run",
       "-A",
+      // playwright-core is a test tool: it is in the dev lock only (scripts/locks.ts)
+      `--lock=${new URL("../../deno.dev.lock", import.meta.url).pathname}`,
       new URL("./_browser.ts", import.meta.url).pathname,
       url,
       ELEPHANT.pathname,

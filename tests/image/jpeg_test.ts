@@ -12,8 +12,10 @@ import {
   chooseScale,
   decodeJpeg,
   isJpeg,
+  jpegEnd,
   JpegError,
   type JpegErrorCode,
+  jpegSegments,
   readJpegInfo,
   scaledSize,
 } from "../../src/image/jpeg/mod.ts";
@@ -324,6 +326,42 @@ Deno.test("bytes after the end-of-image marker are ignored", async () => {
   const decoded = await decodeJpeg(padded);
   assert.deepEqual(decoded.data, plain.data);
   assert.equal(readJpegInfo(padded).end, bytes.length);
+});
+
+Deno.test("jpegEnd: the end of image by the markers, -1 until the data holds it", async () => {
+  const bytes = await special("jpeg_progressive.jpg");
+  assert.equal(jpegEnd(bytes), bytes.length);
+  for (const length of [2, 300, bytes.length >> 1, bytes.length - 1, bytes.length - 2]) {
+    assert.equal(jpegEnd(bytes.subarray(0, length)), -1, `cut at ${length}`);
+  }
+  // padding after EOI is left out
+  const padded = new Uint8Array(bytes.length + 64).fill(0);
+  padded.set(bytes);
+  assert.equal(jpegEnd(padded), bytes.length);
+  // an FF D9 inside a segment (an EXIF thumbnail's end) is not the image's end, nor one at the
+  // very end of a cut scan: a tail check would take both for complete
+  const app1 = [0xff, 0xe1, 0, 6, 0xff, 0xd8, 0xff, 0xd9];
+  const withThumb = new Uint8Array([...bytes.subarray(0, 2), ...app1, ...bytes.subarray(2)]);
+  assert.equal(jpegEnd(withThumb), withThumb.length);
+  const cut = withThumb.subarray(0, 2 + app1.length);
+  assert.equal(cut.at(-1), 0xd9);
+  assert.equal(jpegEnd(cut), -1);
+  // bytes that no more data can complete are refused, as the decoder would
+  assert.throws(() => jpegEnd(new TextEncoder().encode("GIF89a")), JpegError);
+  const broken = bytes.slice();
+  broken[2] = 0x12; // no marker after SOI
+  assert.throws(() => jpegEnd(broken), (e: unknown) => (e as JpegError).code === "CORRUPT");
+});
+
+Deno.test("jpegSegments: every segment once, in order, ending with EOI", async () => {
+  const bytes = await special("jpeg_422_restart.jpg");
+  const segments = [...jpegSegments(bytes)];
+  const info = readJpegInfo(bytes);
+  assert.equal(segments.at(-1)!.marker, 0xd9);
+  assert.equal(segments.at(-1)!.end, info.end);
+  assert.equal(segments.filter((s) => s.marker === 0xda).length, info.scans);
+  assert.equal(segments.at(-1)!.scanBytes, info.scanBytes);
+  for (let i = 1; i < segments.length; i++) assert.ok(segments[i].start > segments[i - 1].start);
 });
 
 Deno.test("empty and non-JPEG input fail with NOT_JPEG", async () => {

@@ -6,13 +6,8 @@
 import { assert, assertAllClose, assertEquals } from "../_assert.ts";
 import { readImage, readInput, readReference } from "../_fixtures.ts";
 import { liveTensors } from "../_tensors.ts";
-import {
-  backendInfo,
-  liveWorkerCount,
-  loadMobileNet,
-  type MobileNet,
-  setThreads,
-} from "../../mod.ts";
+import { backendInfo, loadMobileNet, type MobileNet, setThreads } from "../../mod.ts";
+import { liveWorkerCount } from "../../src/backend/wasm.ts";
 
 const PHOTOS = ["dog.jpg", "n02391049_zebra.JPEG", "n03642806_laptop.JPEG", "grace_hopper.jpg"];
 

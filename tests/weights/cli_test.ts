@@ -5,6 +5,7 @@
 import { assert, assertEquals } from "../_assert.ts";
 import { serveDir } from "./_server.ts";
 import { main as convert } from "../../src/cli/convert.ts";
+import { taskFrom } from "../cli/_task.ts";
 
 const TFJS_DIR = new URL("../fixtures/tfjs_layers/mobilenet_v1_0.25_224/", import.meta.url);
 const H5 = new URL("../fixtures/keras_h5/mobilenet_2_5_224_tf_no_top.h5", import.meta.url);
@@ -66,6 +67,19 @@ Deno.test("convert: --dtype and --per-channel write version-2 manifests; bad fla
       missing.output,
       `convert: cannot read ${dir}/missing.h5: no such file or directory`,
     );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("deno task convert: relative paths are the user's directory's", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "mobilenet-convert-cwd-" });
+  try {
+    await Deno.symlink(TFJS_DIR.pathname, `${dir}/model`);
+    const { code, stdout, stderr } = await taskFrom(dir, "convert", "model", "out");
+    assertEquals(code, 0, stderr);
+    assert(stdout.startsWith(`wrote ${dir}/out: alpha=0.25`), stdout);
+    assertEquals(JSON.parse(await Deno.readTextFile(`${dir}/out/manifest.json`)).model.alpha, 0.25);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -280,14 +280,20 @@ Deno.test("HTTP: a failed load leaves no tensor on the backend", async () => {
 });
 
 Deno.test("HTTP: an aborted load rejects with the abort reason and is not retried", async () => {
+  const stalled = Promise.withResolvers<void>();
   const server = serveDir(BUNDLED, {
-    fault: (file) => file === "shard-000.bin" ? { stall: true } : undefined,
+    fault: (file) => {
+      if (file !== "shard-000.bin") return undefined;
+      stalled.resolve();
+      return { stall: true };
+    },
   });
   try {
     const controller = new AbortController();
     const loading = loadWeights(server.url, { ...FAST, signal: controller.signal });
     const reason = new Error("stop");
-    setTimeout(() => controller.abort(reason), 50);
+    // abort once the shard is being fetched (a fixed delay loses the race on a busy machine)
+    stalled.promise.then(() => controller.abort(reason));
     const error = await assertRejects(() => loading);
     assertEquals(error, reason);
     assertEquals(server.count("shard-000.bin"), 1);

@@ -11,7 +11,8 @@ import { assert, assertEquals, assertRejects } from "../_assert.ts";
 import { readImage } from "../_fixtures.ts";
 import { serveDir } from "./_server.ts";
 import { ModelDisposedError, WeightsError } from "../../src/errors.ts";
-import { liveWorkerCount, loadMobileNet } from "../../mod.ts";
+import { loadMobileNet } from "../../mod.ts";
+import { liveWorkerCount } from "../../src/backend/wasm.ts";
 
 const BUNDLED = new URL("../../weights/mobilenet_v1_0.25_224/", import.meta.url);
 const PHOTO = "n02504458_African_elephant.JPEG";

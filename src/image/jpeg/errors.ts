@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { CodedError } from "../../errors.ts";
 
 /**
  * Why a JPEG could not be read or decoded.
@@ -18,20 +19,7 @@
 export type JpegErrorCode = "NOT_JPEG" | "TRUNCATED" | "CORRUPT" | "UNSUPPORTED";
 
 /** An error of the JPEG reader or decoder, with a machine-readable {@linkcode JpegErrorCode}. */
-export class JpegError extends Error {
-  /** Why the JPEG could not be read or decoded. */
-  readonly code: JpegErrorCode;
-
-  /**
-   * Creates an error with its code and a human-readable message.
-   *
-   * @param code why the JPEG could not be decoded
-   * @param message what exactly went wrong
-   * @param options the underlying cause, if any
-   */
-  constructor(code: JpegErrorCode, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "JpegError";
-    this.code = code;
-  }
+export class JpegError extends CodedError<JpegErrorCode> {
+  /** The class's name (set explicitly: bundlers may rename classes). */
+  override readonly name = "JpegError";
 }

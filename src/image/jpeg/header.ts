@@ -81,35 +81,41 @@ export function isJpeg(bytes: Uint8Array): boolean {
   return bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === SOI && bytes[2] === 0xff;
 }
 
+/** A marker segment met walking a JPEG (see {@linkcode jpegSegments}). */
+export interface JpegSegment {
+  /** The marker's second byte: 0xDA for SOS, 0xD9 for EOI, ... */
+  marker: number;
+  /** Offset of the payload (after the length field); for EOI, just past the marker. */
+  start: number;
+  /** Offset just past the payload; for EOI, just past the marker. */
+  end: number;
+  /** Scans (SOS segments) met before this segment. */
+  scans: number;
+  /** Bytes of entropy-coded data in those scans (stuffed bytes and restart markers included). */
+  scanBytes: number;
+}
+
 /**
- * Reads the markers of a JPEG: size, components, coding, EXIF orientation, and checks that the
- * data is complete. Does not decode the image. Runs in well under a millisecond for a camera
- * frame (the entropy-coded data is skipped with `indexOf`).
+ * Walks the marker segments of a JPEG from its start-of-image marker to its end-of-image marker
+ * (EOI, the last segment yielded), stepping over each segment by its length and over each
+ * scan's entropy-coded data. Fill bytes, TEM and stray restart markers are skipped. The one walk
+ * of the module's JPEG structure: {@linkcode readJpegInfo} reads the segments, and
+ * {@linkcode jpegEnd} finds where the image ends.
  *
- * @param bytes the whole JPEG file
- * @returns what the markers say
- * @throws {JpegError} `NOT_JPEG` for empty input or no SOI marker; `TRUNCATED` when the data ends
- *   before the EOI marker (inside a segment or a scan); `CORRUPT` for invalid markers or segment
- *   lengths, a missing frame header or scan; `UNSUPPORTED` for arithmetic, lossless or
- *   hierarchical JPEGs, sample precision other than 8 bits, 2 components, or a height given by a
- *   DNL marker.
+ * @throws {JpegError} `NOT_JPEG` for empty input or no SOI marker; `TRUNCATED` when the data
+ * ends before EOI (inside a segment or a scan); `CORRUPT` where a marker must be and is not, for
+ * an SOI or FF 00 marker, or a segment length under 2.
  */
-export function readJpegInfo(bytes: Uint8Array): JpegInfo {
+export function* jpegSegments(bytes: Uint8Array): Generator<JpegSegment, void, void> {
   const n = bytes.length;
   if (n === 0) throw new JpegError("NOT_JPEG", "empty input: 0 bytes");
   if (n < 2 || bytes[0] !== 0xff || bytes[1] !== SOI) {
     throw new JpegError("NOT_JPEG", "not a JPEG: no start-of-image marker (FF D8)");
   }
-  let frame: Frame | undefined;
-  const counts: ScanCounts = { scans: 0, blockVisits: 0, refinedCoefficients: 0 };
+  let scans = 0;
   let scanBytes = 0;
-  let restartInterval = -1;
-  let jfif = false;
-  let adobeTransform: number | undefined;
-  let orientation = 1;
   let pos = 2;
   for (;;) {
-    const scans = counts.scans;
     if (pos >= n) throw truncated(scans);
     if (bytes[pos] !== 0xff) {
       throw new JpegError("CORRUPT", `corrupt JPEG: expected a marker at offset ${pos}`);
@@ -118,22 +124,8 @@ export function readJpegInfo(bytes: Uint8Array): JpegInfo {
     if (pos >= n) throw truncated(scans);
     const marker = bytes[pos++];
     if (marker === EOI) {
-      if (!frame) {
-        throw new JpegError("CORRUPT", "corrupt JPEG: end of image before a frame header");
-      }
-      if (scans === 0) throw new JpegError("CORRUPT", "corrupt JPEG: end of image before any scan");
-      checkCarried(frame, scanBytes);
-      const { ids: _, ...shape } = frame;
-      return {
-        ...shape,
-        ...counts,
-        restartInterval: Math.max(restartInterval, 0),
-        jfif,
-        adobeTransform,
-        orientation,
-        scanBytes,
-        end: pos,
-      };
+      yield { marker, start: pos, end: pos, scans, scanBytes };
+      return;
     }
     if (marker === SOI || marker === 0x00) {
       throw new JpegError(
@@ -151,39 +143,129 @@ export function readJpegInfo(bytes: Uint8Array): JpegInfo {
       );
     }
     if (pos + length > n) throw truncated(scans);
-    const start = pos + 2;
-    const end = pos + length;
-    if (isFrameMarker(marker)) {
-      const kind = UNSUPPORTED_SOF[marker];
-      if (kind) {
-        throw new JpegError("UNSUPPORTED", `unsupported JPEG: ${kind} (SOF FF ${hex(marker)})`);
-      }
-      if (frame) throw new JpegError("CORRUPT", "corrupt JPEG: more than one frame header");
-      frame = readFrame(bytes, start, end, marker);
-    } else if (marker === SOS) {
-      if (!frame) throw new JpegError("CORRUPT", "corrupt JPEG: scan before the frame header");
-      countScan(counts, frame, readScan(bytes, start, end, frame.ids), false);
-      pos = entropyEnd(bytes, end);
-      if (pos < 0) throw truncated(scans + 1);
-      scanBytes += pos - end;
-      continue;
-    } else if (marker === DRI) {
-      if (length !== 4) throw new JpegError("CORRUPT", "corrupt JPEG: bad DRI segment length");
-      if (restartInterval < 0) restartInterval = (bytes[start] << 8) | bytes[start + 1];
-    } else if (marker === APP0) {
-      if (isAscii(bytes, start, end, "JFIF\0")) jfif = true;
-    } else if (marker === APP1) {
-      if (isAscii(bytes, start, end, "Exif\0\0")) {
-        orientation = readExifOrientation(bytes, start + 6, end);
-      }
-    } else if (marker === APP14) {
-      if (
-        adobeTransform === undefined && end - start >= 12 && isAscii(bytes, start, end, "Adobe")
-      ) {
-        adobeTransform = bytes[start + 11];
-      }
+    yield { marker, start: pos + 2, end: pos + length, scans, scanBytes };
+    pos += length;
+    if (marker === SOS) {
+      scans++;
+      const dataEnd = entropyEnd(bytes, pos);
+      if (dataEnd < 0) throw truncated(scans);
+      scanBytes += dataEnd - pos;
+      pos = dataEnd;
     }
-    pos = end;
+  }
+}
+
+/**
+ * Where a JPEG ends: the offset just past its end-of-image marker, found by walking its segments
+ * and scans ({@linkcode jpegSegments}: an FF D9 inside an EXIF thumbnail or a segment is not
+ * taken for it; bytes after it, such as padding, are left out), or -1 when the data stops before
+ * it (a file still being written, a stream cut short).
+ *
+ * @throws {JpegError} `NOT_JPEG` or `CORRUPT` as {@linkcode jpegSegments}: bytes that are not a
+ * JPEG's structure, which more data cannot complete.
+ * @example
+ * ```ts
+ * import { jpegEnd } from "./header.ts";
+ * const jpeg = await Deno.readFile("samples/african_elephant.jpg");
+ * jpegEnd(jpeg) === jpeg.length; // true: complete, nothing after EOI
+ * jpegEnd(jpeg.subarray(0, 1000)); // -1: not complete yet
+ * ```
+ */
+export function jpegEnd(bytes: Uint8Array): number {
+  try {
+    for (const segment of jpegSegments(bytes)) if (segment.marker === EOI) return segment.end;
+  } catch (error) {
+    if (error instanceof JpegError && error.code === "TRUNCATED") return -1;
+    throw error;
+  }
+  return -1; // not reached: the walk ends with EOI or throws
+}
+
+/** What the segments before EOI say, gathered by {@linkcode readSegment}. */
+interface Gathered {
+  frame?: Frame;
+  counts: ScanCounts;
+  restartInterval: number;
+  jfif: boolean;
+  adobeTransform: number | undefined;
+  orientation: number;
+}
+
+/**
+ * Reads the markers of a JPEG: size, components, coding, EXIF orientation, and checks that the
+ * data is complete. Does not decode the image. Runs in well under a millisecond for a camera
+ * frame (the entropy-coded data is skipped with `indexOf`).
+ *
+ * @param bytes the whole JPEG file
+ * @returns what the markers say
+ * @throws {JpegError} `NOT_JPEG` for empty input or no SOI marker; `TRUNCATED` when the data ends
+ *   before the EOI marker (inside a segment or a scan); `CORRUPT` for invalid markers or segment
+ *   lengths, a missing frame header or scan; `UNSUPPORTED` for arithmetic, lossless or
+ *   hierarchical JPEGs, sample precision other than 8 bits, 2 components, or a height given by a
+ *   DNL marker.
+ */
+export function readJpegInfo(bytes: Uint8Array): JpegInfo {
+  const got: Gathered = {
+    counts: { scans: 0, blockVisits: 0, refinedCoefficients: 0 },
+    restartInterval: -1,
+    jfif: false,
+    adobeTransform: undefined,
+    orientation: 1,
+  };
+  for (const segment of jpegSegments(bytes)) {
+    if (segment.marker !== EOI) {
+      readSegment(bytes, segment, got);
+      continue;
+    }
+    const { frame, counts } = got;
+    if (!frame) throw new JpegError("CORRUPT", "corrupt JPEG: end of image before a frame header");
+    if (counts.scans === 0) {
+      throw new JpegError("CORRUPT", "corrupt JPEG: end of image before any scan");
+    }
+    checkCarried(frame, segment.scanBytes);
+    const { ids: _, ...shape } = frame;
+    return {
+      ...shape,
+      ...counts,
+      restartInterval: Math.max(got.restartInterval, 0),
+      jfif: got.jfif,
+      adobeTransform: got.adobeTransform,
+      orientation: got.orientation,
+      scanBytes: segment.scanBytes,
+      end: segment.end,
+    };
+  }
+  throw truncated(0); // not reached: the walk ends with EOI or throws
+}
+
+/** Reads one segment before EOI into `got`: the frame, a scan's work, DRI, JFIF, EXIF, Adobe. */
+function readSegment(bytes: Uint8Array, { marker, start, end }: JpegSegment, got: Gathered): void {
+  if (isFrameMarker(marker)) {
+    const kind = UNSUPPORTED_SOF[marker];
+    if (kind) {
+      throw new JpegError("UNSUPPORTED", `unsupported JPEG: ${kind} (SOF FF ${hex(marker)})`);
+    }
+    if (got.frame) throw new JpegError("CORRUPT", "corrupt JPEG: more than one frame header");
+    got.frame = readFrame(bytes, start, end, marker);
+  } else if (marker === SOS) {
+    if (!got.frame) throw new JpegError("CORRUPT", "corrupt JPEG: scan before the frame header");
+    countScan(got.counts, got.frame, readScan(bytes, start, end, got.frame.ids), false);
+  } else if (marker === DRI) {
+    if (end - start !== 2) throw new JpegError("CORRUPT", "corrupt JPEG: bad DRI segment length");
+    if (got.restartInterval < 0) got.restartInterval = (bytes[start] << 8) | bytes[start + 1];
+  } else if (marker === APP0) {
+    if (isAscii(bytes, start, end, "JFIF\0")) got.jfif = true;
+  } else if (marker === APP1) {
+    if (isAscii(bytes, start, end, "Exif\0\0")) {
+      got.orientation = readExifOrientation(bytes, start + 6, end);
+    }
+  } else if (marker === APP14) {
+    if (
+      got.adobeTransform === undefined && end - start >= 12 &&
+      isAscii(bytes, start, end, "Adobe")
+    ) {
+      got.adobeTransform = bytes[start + 11];
+    }
   }
 }
 

@@ -5,7 +5,8 @@
  * EXIF orientation and completeness of a JPEG without decoding it.
  *
  * ```ts
- * import { decodeJpeg } from "./src/image/jpeg/mod.ts";
+ * import { decodeJpeg } from "./mod.ts";
+ * const bytes = await Deno.readFile("bench/fixtures/frame_1920x1080.jpg");
  * const image = await decodeJpeg(bytes, { minWidth: 224, minHeight: 224 });
  * // 1920x1080 -> image.width 480, image.height 270, image.scale 0.25, image.data RGB
  * ```
@@ -26,8 +27,11 @@ export {
   frameBlocks,
   isJpeg,
   type JpegCoding,
+  jpegEnd,
   type JpegInfo,
   type JpegPeek,
+  type JpegSegment,
+  jpegSegments,
   minimumScanBytes,
   peekJpegFrame,
   readJpegInfo,

@@ -128,6 +128,17 @@ function getTurbo(): Promise<TurboExports> {
   return created;
 }
 
+/** A fatal libjpeg-turbo error (a longjmp out of the WASM), or any other throw, as `CORRUPT`. */
+function fatalError(error: unknown): JpegError {
+  return new JpegError(
+    "CORRUPT",
+    error instanceof LongjmpSignal
+      ? "corrupt or unsupported JPEG: libjpeg-turbo stopped with a fatal error"
+      : `JPEG decoder failed: ${error instanceof Error ? error.message : String(error)}`,
+    { cause: error },
+  );
+}
+
 /**
  * Decodes a JPEG with libjpeg-turbo, scaled in the DCT domain to `width` x `height` (which must
  * be `ceil(sourceSize * k / 8)` for the wanted factor k/8: TurboJPEG picks the largest factor
@@ -182,18 +193,10 @@ export async function turboDecode(
     }
     return new Uint8Array(tj.memory.buffer, output, outSize).slice();
   } catch (error) {
-    if (!(error instanceof JpegError)) {
-      instance = undefined; // the WASM stack was unwound: start from a fresh instance next time
-      handle = input = output = 0;
-      throw new JpegError(
-        "CORRUPT",
-        error instanceof LongjmpSignal
-          ? "corrupt or unsupported JPEG: libjpeg-turbo stopped with a fatal error"
-          : `JPEG decoder failed: ${error instanceof Error ? error.message : String(error)}`,
-        { cause: error },
-      );
-    }
-    throw error;
+    if (error instanceof JpegError) throw error;
+    instance = undefined; // the WASM stack was unwound: start from a fresh instance next time
+    handle = input = output = 0;
+    throw fatalError(error);
   } finally {
     if (handle !== 0) tj.tjDestroy(handle);
     if (output !== 0) tj.free(output);

@@ -26,7 +26,7 @@ export function bundledModelFor(base: { alpha?: number; resolution?: number }): 
 }
 
 /** Whether a `model` string is a path or URL rather than a bundled model's name. */
-function looksLikeLocation(model: string): boolean {
+export function looksLikeLocation(model: string): boolean {
   return /^(https?|file):/i.test(model) || /[\\/]/.test(model) || model.endsWith(".json") ||
     model.startsWith(".");
 }
