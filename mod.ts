@@ -26,7 +26,7 @@
  */
 
 // The model
-export { DEFAULT_RESIZE, loadMobileNet, type LoadMobileNetOptions } from "./src/load.ts";
+export { loadMobileNet, type LoadMobileNetOptions } from "./src/load.ts";
 export { MobileNet } from "./src/mobilenet.ts";
 export type {
   BatchInput,
@@ -41,7 +41,7 @@ export type {
   TensorLike,
   Timings,
 } from "./src/mobilenet.ts";
-export { BUNDLED_MODELS, DEFAULT_MODEL } from "./src/bundled.ts";
+export { BUNDLED_MODELS } from "./src/bundled.ts";
 export { createMobileNet, type CreateMobileNetOptions } from "./src/load.ts";
 export { randomWeights } from "./src/model/random_weights.ts";
 export type {
@@ -57,7 +57,8 @@ export type {
 // Images
 export { decodeImage, type DecodeOptions } from "./src/image/decode.ts";
 export type { Pixels } from "./src/image/pixels.ts";
-export { RESIZE_MODES, type ResizeMode, type Zone } from "./src/image/preprocess.ts";
+export type { ResizeMode, Zone } from "./src/image/preprocess.ts";
+export { DEFAULT_RESIZE } from "./src/load.ts";
 export type { OrientationMode } from "./src/image/orientation.ts";
 export { DEFAULT_MAX_PIXELS } from "./src/image/budget.ts";
 
