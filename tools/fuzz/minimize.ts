@@ -1,0 +1,45 @@
+/**
+ * Shrinks a finding while it keeps failing the same way: delta debugging by removal, first of
+ * halves, then of smaller and smaller chunks (ddmin's complement step, greedy), within a budget
+ * of runs and time, since each run of a hang costs a whole time bound.
+ *
+ * @module
+ */
+
+/** Limits of one minimisation. */
+export interface MinimizeBudget {
+  /** Stop trying after this many runs. */
+  maxTests: number;
+  /** Stop trying after this time (`performance.now()` ms). */
+  deadline: number;
+}
+
+/**
+ * Removes chunks from `bytes` while `stillFails` holds, largest chunks first.
+ *
+ * @returns the smallest input found that still fails, and how many runs it took
+ */
+export async function minimize(
+  bytes: Uint8Array,
+  stillFails: (candidate: Uint8Array) => Promise<boolean>,
+  budget: MinimizeBudget,
+): Promise<{ bytes: Uint8Array; tests: number }> {
+  let best = bytes;
+  let tests = 0;
+  const spent = () => tests >= budget.maxTests || performance.now() >= budget.deadline;
+  for (
+    let chunk = 2 ** Math.floor(Math.log2(Math.max(1, best.length >> 1)));
+    chunk >= 1;
+    chunk >>= 1
+  ) {
+    for (let at = best.length - chunk; at >= 0 && !spent(); at -= chunk) {
+      const candidate = new Uint8Array(best.length - chunk);
+      candidate.set(best.subarray(0, at));
+      candidate.set(best.subarray(at + chunk), at);
+      tests++;
+      if (await stillFails(candidate)) best = candidate;
+    }
+    if (spent()) break;
+  }
+  return { bytes: best, tests };
+}
