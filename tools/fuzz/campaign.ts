@@ -128,9 +128,9 @@ async function worker(
     for (let task = next(); task; task = next()) {
       const input = makeInput(task.format, options.seed, task.iteration, corpus);
       if (!child.alive) {
-        child = await restart();
+        child = await restart(); // a fresh process: its model is checked every checkEvery inputs
         tally.summary.restarts++;
-        if (options.model) await checkModel(child, state, tally, last);
+        sinceCheck = 0;
       }
       const result = await child.run(input.format, input.bytes);
       last = input;

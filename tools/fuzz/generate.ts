@@ -2,7 +2,7 @@
  * Makes the fuzzer's inputs: input `iteration` of `format` is a pure function of the seed
  * string, the format, the iteration and the corpus, so a run is reproduced byte for byte by the
  * same options (and any one input by its iteration number). The first iterations are the seeds
- * themselves; after them each input is a seed with one to four stacked mutations, each picked
+ * themselves; after them each input is a seed (small ones favoured) with one to four stacked mutations, each picked
  * from the format's structure-aware mutators or the generic ones.
  *
  * @module
@@ -19,6 +19,9 @@ import { jpegStream, mjpeg } from "./formats/stream.ts";
 
 /** No input is larger than this: 8 MiB, about the edge endpoint's body limit. */
 export const MAX_INPUT_BYTES = 8 * 1024 * 1024;
+
+/** Seeds over this size (the bombs among them) are picked less often. */
+const LARGE_SEED = 128 * 1024;
 
 const FORMATS: Record<Format, FormatMutators> = {
   jpeg,
@@ -74,7 +77,9 @@ export function makeInput(
     return { format, iteration, seedIndex: iteration, bytes: seeds[iteration], notes: ["seed"] };
   }
   const rng = new Rng(`${seed}/${format}/${iteration}`);
-  const seedIndex = rng.int(seeds.length);
+  let seedIndex = rng.int(seeds.length);
+  // Favour small seeds (as AFL favours small, fast ones): big ones are picked a fifth as often.
+  if (seeds[seedIndex].length > LARGE_SEED && rng.chance(0.8)) seedIndex = rng.int(seeds.length);
   const ctx: MutationContext = { rng, seeds, maxBytes };
   const aware = FORMATS[format];
   let bytes = seeds[seedIndex];

@@ -121,17 +121,23 @@ function valueFor(rng: Rng, tag: number, size: number): number {
   return values && rng.chance(0.8) ? rng.pick(values) : interesting(rng, size);
 }
 
-/** Sets (adding it when missing) one important tag to one value, SHORT or LONG. */
+/** Sets (adding them when missing) one or two important tags to one value each, SHORT or LONG. */
 function setTag(bytes: Uint8Array, { rng }: MutationContext): Mutation | undefined {
   const ifd = parseTiff(bytes);
   if (!ifd) return undefined;
-  const tag = rng.pick(WEIGHTED_TAGS);
-  const value = valueFor(rng, tag, 4);
-  const type = value <= 0xffff && rng.chance(0.6) ? 3 : 4;
-  const entry = { tag, type, count: 1, value: inlineValue(type, value, ifd.little) };
-  const others = ifd.entries.filter((e) => e.tag !== tag);
-  const entries = [...others, entry].sort((a, b) => a.tag - b.tag);
-  return { bytes: withEntries(bytes, ifd, entries), note: `tag ${tag}=${value}` };
+  const set = new Map<number, Omit<TiffEntry, "at">>();
+  for (let k = rng.chance(0.3) ? 2 : 1; k > 0; k--) {
+    const tag = rng.pick(WEIGHTED_TAGS);
+    const value = valueFor(rng, tag, 4);
+    const type = value <= 0xffff && rng.chance(0.6) ? 3 : 4;
+    set.set(tag, { tag, type, count: 1, value: inlineValue(type, value, ifd.little) });
+  }
+  const entries = [...ifd.entries.filter((e) => !set.has(e.tag)), ...set.values()]
+    .sort((a, b) => a.tag - b.tag);
+  const note = [...set.values()].map((e) =>
+    `${e.tag}=${readUint(e.value, 0, e.type === 3 ? 2 : 4, ifd.little)}`
+  );
+  return { bytes: withEntries(bytes, ifd, entries), note: `tag ${note.join(" ")}` };
 }
 
 /** Edits one field of one entry in place: its value, its count or its type. */
