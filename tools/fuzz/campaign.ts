@@ -8,7 +8,7 @@
  */
 import { buildCorpus, type Corpus } from "./corpus.ts";
 import { type FindingRecord, removeFinding, type SavedFinding, saveFinding } from "./findings.ts";
-import { type FuzzInput, makeInput } from "./generate.ts";
+import { FORMAT_MUTATORS, type FuzzInput, makeInput } from "./generate.ts";
 import { minimize } from "./minimize.ts";
 import type { Format } from "./mutator.ts";
 import { type Bounds, Child } from "./runner.ts";
@@ -171,7 +171,8 @@ async function minimizeOne(
     );
   };
   const deadline = performance.now() + options.minimizeSeconds * 1000;
-  const shrunk = await minimize(bytes, stillFails, { maxTests: 2000, deadline });
+  const remove = FORMAT_MUTATORS[record.format].remove;
+  const shrunk = await minimize(bytes, stillFails, { maxTests: 2000, deadline }, remove);
   if (shrunk.bytes.length >= bytes.length) return saved;
   const minimized = { fromBytes: bytes.length, tests: shrunk.tests };
   const next: FindingRecord = { ...record, bytes: shrunk.bytes.length, minimized };

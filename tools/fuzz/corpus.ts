@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { createDeflate } from "node:zlib";
+import { constants, deflateRawSync } from "node:zlib";
 import jpegJs from "npm:jpeg-js@0.4.4";
 import { concatBytes } from "../../src/_util.ts";
 import { encodePng } from "../../tests/_png.ts";
@@ -21,7 +21,7 @@ import {
   tiffLzwShort,
   zeroRowsPng,
 } from "../../tests/image/_hostile.ts";
-import type { Format } from "./mutator.ts";
+import { type Format, repeatBytes } from "./mutator.ts";
 import { Rng } from "./rng.ts";
 import { streamSeeds } from "./formats/stream_seeds.ts";
 
@@ -118,7 +118,7 @@ function withPngOrientation(png: Uint8Array, orientation: number): Uint8Array {
 
 const TIFF_COMPRESSIONS: TiffCompression[] = ["none", "lzw", "deflate", "packbits"];
 
-async function tiffSeeds(): Promise<Uint8Array[]> {
+function tiffSeeds(): Uint8Array[] {
   const seeds: Uint8Array[] = [];
   for (let i = 0; i < 24; i++) {
     const channels = ((i % 4) + 1) as 1 | 2 | 3 | 4;
@@ -146,23 +146,31 @@ async function tiffSeeds(): Promise<Uint8Array[]> {
     override: { 262: [3], 320: colorMap },
   }));
   seeds.push(tiffClaiming(4096, 2048), tiffLzwShort(4096, 2048), tiffDeflateZeros(2048, 1024));
-  seeds.push(await tileBomb(16384));
+  seeds.push(tileBomb(16384));
   return seeds;
 }
 
+/**
+ * A zlib stream of `count` zeros (a multiple of 1 MiB), made cheaply: the deflate of 1 MiB of
+ * zeros ending in a full flush (so every copy of it decodes alike) repeated, then an empty
+ * final block and the Adler-32 (for zeros: a = 1, b = count mod 65521).
+ */
+export function zlibZeros(count: number): Uint8Array {
+  if (count % (1 << 20) !== 0) throw new RangeError("count must be a multiple of 1 MiB");
+  const piece = new Uint8Array(
+    deflateRawSync(new Uint8Array(1 << 20), { level: 9, finishFlush: constants.Z_FULL_FLUSH }),
+  );
+  const b = count % 65521;
+  return concatBytes([
+    new Uint8Array([0x78, 0xda]),
+    repeatBytes(piece, count / (1 << 20)),
+    new Uint8Array([0x03, 0x00, b >> 8, b & 255, 0, 1]),
+  ]);
+}
+
 /** Issue 17's tile bomb: a 2x2 gray TIFF with one `side x side` deflate tile of zeros. */
-export async function tileBomb(side: number): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  const deflate = createDeflate({ level: 9 });
-  deflate.on("data", (chunk: Uint8Array) => parts.push(new Uint8Array(chunk)));
-  const done = new Promise((resolve) => deflate.on("end", resolve));
-  const zeros = new Uint8Array(Math.min(side * side, 1 << 24));
-  for (let left = side * side; left > 0; left -= zeros.length) {
-    deflate.write(zeros.subarray(0, Math.min(left, zeros.length)));
-  }
-  deflate.end();
-  await done;
-  const data = concatBytes(parts);
+export function tileBomb(side: number): Uint8Array {
+  const data = zlibZeros(side * side);
   const head = encodeTiff(new Uint8Array(4), 2, 2, 1, {
     tile: 16,
     compression: "deflate",
@@ -244,7 +252,7 @@ export async function buildCorpus(formats: readonly Format[]): Promise<Corpus> {
     corpus[format] = format === "png"
       ? await pngSeeds()
       : format === "tiff"
-      ? await tiffSeeds()
+      ? tiffSeeds()
       : format === "gif"
       ? gifSeeds()
       : format === "jpeg"

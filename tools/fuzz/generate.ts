@@ -20,10 +20,14 @@ import { jpegStream, mjpeg } from "./formats/stream.ts";
 /** No input is larger than this: 8 MiB, about the edge endpoint's body limit. */
 export const MAX_INPUT_BYTES = 8 * 1024 * 1024;
 
+/** No more mutations are stacked on an input once it is over this size. */
+const STACK_LIMIT = 1 << 20;
+
 /** Seeds over this size (the bombs among them) are picked less often. */
 const LARGE_SEED = 128 * 1024;
 
-const FORMATS: Record<Format, FormatMutators> = {
+/** Each format's structure-aware mutators. */
+export const FORMAT_MUTATORS: Record<Format, FormatMutators> = {
   jpeg,
   png,
   gif,
@@ -37,7 +41,7 @@ const generic = new Map<Format, Mutator[]>();
 function genericFor(format: Format): Mutator[] {
   let mutators = generic.get(format);
   if (!mutators) {
-    mutators = genericMutators(FORMATS[format].hotOffsets ?? (() => []));
+    mutators = genericMutators(FORMAT_MUTATORS[format].hotOffsets ?? (() => []));
     generic.set(format, mutators);
   }
   return mutators;
@@ -81,7 +85,7 @@ export function makeInput(
   // Favour small seeds (as AFL favours small, fast ones): big ones are picked a fifth as often.
   if (seeds[seedIndex].length > LARGE_SEED && rng.chance(0.8)) seedIndex = rng.int(seeds.length);
   const ctx: MutationContext = { rng, seeds, maxBytes };
-  const aware = FORMATS[format];
+  const aware = FORMAT_MUTATORS[format];
   let bytes = seeds[seedIndex];
   const notes: string[] = [];
   const stack = rng.chance(0.5) ? 1 : rng.range(2, 4);
@@ -97,6 +101,7 @@ export function makeInput(
       notes.push(`${mutator.name}: ${result.note}`);
       break;
     }
+    if (bytes.length > STACK_LIMIT) break; // an amplified input is left as it is: cheap to make
   }
   return { format, iteration, seedIndex, bytes, notes };
 }

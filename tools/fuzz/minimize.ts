@@ -1,7 +1,9 @@
 /**
  * Shrinks a finding while it keeps failing the same way: delta debugging by removal, first of
  * halves, then of smaller and smaller chunks (ddmin's complement step, greedy), within a budget
- * of runs and time, since each run of a hang costs a whole time bound.
+ * of runs and time, since each run of a hang costs a whole time bound. A format can remove
+ * bytes its own way (TIFF fixes up the offsets after the removed range, so that its IFD and
+ * strips still point at what they pointed at).
  *
  * @module
  */
@@ -14,8 +16,19 @@ export interface MinimizeBudget {
   deadline: number;
 }
 
+/** Removes `count` bytes at `at`: plainly, or fixing up the offsets a format stores. */
+export type Remover = (bytes: Uint8Array, at: number, count: number) => Uint8Array;
+
+/** Removes `count` bytes at `at`. */
+export function removeRange(bytes: Uint8Array, at: number, count: number): Uint8Array {
+  const out = new Uint8Array(bytes.length - count);
+  out.set(bytes.subarray(0, at));
+  out.set(bytes.subarray(at + count), at);
+  return out;
+}
+
 /**
- * Removes chunks from `bytes` while `stillFails` holds, largest chunks first.
+ * Removes chunks from `bytes` (with `remove`, by default plainly) while `stillFails` holds, largest chunks first.
  *
  * @returns the smallest input found that still fails, and how many runs it took
  */
@@ -23,6 +36,7 @@ export async function minimize(
   bytes: Uint8Array,
   stillFails: (candidate: Uint8Array) => Promise<boolean>,
   budget: MinimizeBudget,
+  remove: Remover = removeRange,
 ): Promise<{ bytes: Uint8Array; tests: number }> {
   let best = bytes;
   let tests = 0;
@@ -33,9 +47,7 @@ export async function minimize(
     chunk >>= 1
   ) {
     for (let at = best.length - chunk; at >= 0 && !spent(); at -= chunk) {
-      const candidate = new Uint8Array(best.length - chunk);
-      candidate.set(best.subarray(0, at));
-      candidate.set(best.subarray(at + chunk), at);
+      const candidate = remove(best, at, chunk);
       tests++;
       if (await stillFails(candidate)) best = candidate;
     }

@@ -46,6 +46,8 @@ export interface FormatMutators {
   hotOffsets?(bytes: Uint8Array): number[];
   /** Repairs checksums after a generic mutation (PNG CRCs), or returns the bytes as they are. */
   fixup?(bytes: Uint8Array): Uint8Array;
+  /** Removes `count` bytes at `at` for the minimiser, keeping the file's offsets right. */
+  remove?(bytes: Uint8Array, at: number, count: number): Uint8Array;
 }
 
 /** 8-bit values that find edge cases. */

@@ -61,37 +61,44 @@ function randomChunk(ctx: MutationContext): { type: string; data: Uint8Array } {
   return { type: kind, data };
 }
 
+/** The bytes of chunk `c` as stored: length, type, data and CRC. */
+function span(bytes: Uint8Array, c: PngChunk): [number, number] {
+  return [c.at, Math.min(bytes.length, c.at + 12 + c.data.length)];
+}
+
+/** Duplicates (now and then thousands of times), deletes, moves or inserts a chunk. */
 function chunkEdit(bytes: Uint8Array, ctx: MutationContext): Mutation | undefined {
   const { rng } = ctx;
   const chunks = parsePng(bytes);
   if (chunks.length === 0) return undefined;
-  const list: { type: string; data: Uint8Array }[] = [...chunks];
-  const k = rng.int(list.length);
-  const op = rng.pick(["dup", "delete", "swap", "insert"] as const);
+  const c = rng.pick(chunks);
+  const [from, to] = span(bytes, c);
+  const op = rng.pick(["dup", "delete", "move", "insert"] as const);
   if (op === "dup") {
     const times = Math.min(
       rng.chance(0.2) ? rng.logInt(20000) : 1,
-      copiesUnder(ctx, bytes.length, list[k].data.length + 12),
+      copiesUnder(ctx, bytes.length, to - from),
     );
-    const copy = repeatBytes(pngChunk(list[k].type, list[k].data), times);
-    const at = chunks[k].at;
-    return {
-      bytes: replaceRange(bytes, at, 0, copy),
-      note: `dup ${list[k].type} x${times}`,
-    };
+    const copies = repeatBytes(bytes.slice(from, to), times);
+    return { bytes: replaceRange(bytes, to, 0, copies), note: `dup ${c.type} x${times}` };
   }
   if (op === "delete") {
-    const [gone] = list.splice(k, 1);
-    return { bytes: build(list), note: `delete ${gone.type}` };
+    return { bytes: replaceRange(bytes, from, to - from), note: `delete ${c.type}` };
   }
-  if (op === "swap") {
-    const j = rng.int(list.length);
-    [list[k], list[j]] = [list[j], list[k]];
-    return { bytes: build(list), note: `swap ${list[j].type} ${list[k].type}` };
+  const rest = op === "move" ? replaceRange(bytes, from, to - from) : bytes;
+  const places = [8, ...parsePng(rest).map((k) => k.at + 12 + k.data.length)];
+  const at = Math.min(rng.pick(places), rest.length);
+  if (op === "move") {
+    return {
+      bytes: replaceRange(rest, at, 0, bytes.slice(from, to)),
+      note: `move ${c.type} to ${at}`,
+    };
   }
   const added = randomChunk(ctx);
-  list.splice(rng.range(Math.min(1, list.length), list.length), 0, added);
-  return { bytes: build(list), note: `insert ${added.type} of ${added.data.length}` };
+  return {
+    bytes: replaceRange(rest, at, 0, pngChunk(added.type, added.data)),
+    note: `insert ${added.type} of ${added.data.length}`,
+  };
 }
 
 /** Splits the IDAT data into chunks of `size` bytes, or adds empty IDATs between them. */
@@ -129,15 +136,15 @@ const IHDR_FIELDS = [
 ];
 
 function ihdrEdit(bytes: Uint8Array, { rng }: MutationContext): Mutation | undefined {
-  const chunks = parsePng(bytes);
-  const head = chunks.find((c) => c.type === "IHDR");
-  if (!head || head.data.length < 13) return undefined;
+  const head = parsePng(bytes).find((c) => c.type === "IHDR");
+  if (!head || head.data.length < 13 || head.at + 25 + 4 > bytes.length) return undefined;
   const field = rng.pick(IHDR_FIELDS);
   const value = rng.pick(field.values);
-  const data = head.data.slice();
-  writeUint(data, field.at, field.size, value, false);
-  const list = chunks.map((c) => (c === head ? { type: c.type, data } : c));
-  return { bytes: build(list), note: `IHDR[${field.at}]=${value}` };
+  const out = bytes.slice();
+  writeUint(out, head.at + 8 + field.at, field.size, value, false);
+  const end = head.at + 8 + head.data.length;
+  writeUint(out, end, 4, crc32(out.subarray(head.at + 4, end)), false);
+  return { bytes: out, note: `IHDR[${field.at}]=${value}` };
 }
 
 /** Inflates the image data, mutates the filtered rows, and deflates them into one IDAT. */
@@ -148,7 +155,7 @@ function rowsEdit(bytes: Uint8Array, { rng }: MutationContext): Mutation | undef
   let raw: Uint8Array;
   try {
     raw = new Uint8Array(inflateSync(concatBytes(idat.map((c) => c.data)), {
-      maxOutputLength: 1 << 24,
+      maxOutputLength: 1 << 22,
     }));
   } catch {
     return undefined;

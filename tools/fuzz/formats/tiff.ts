@@ -18,6 +18,7 @@ import {
   replaceRange,
   writeUint,
 } from "../mutator.ts";
+import { removeRange } from "../minimize.ts";
 import type { Rng } from "../rng.ts";
 
 /** One IFD entry: where it is and what it says (`value` is the raw 4-byte field). */
@@ -242,6 +243,42 @@ function readTag(ifd: TiffIfd, tag: number): number | undefined {
   return readUint(entry.value, 0, entry.type === 3 ? 2 : 4, ifd.little);
 }
 
+/**
+ * Removes `count` bytes at `at` and moves every offset that pointed past them (the IFD's, the
+ * out-of-line values', the strips' and tiles') back by `count`, so the file stays a TIFF.
+ * Bytes of the header or the IFD itself are removed plainly.
+ */
+export function removeKeepingOffsets(bytes: Uint8Array, at: number, count: number): Uint8Array {
+  const ifd = parseTiff(bytes);
+  const plain = removeRange(bytes, at, count);
+  if (!ifd || at < 8 || (at < ifd.at + 2 + 12 * ifd.entries.length + 4 && at + count > ifd.at)) {
+    return plain;
+  }
+  const little = ifd.little;
+  const shift = (from: number, size: number) => {
+    const target = from >= at + count ? from - count : from;
+    const value = readUint(plain, target, size, little);
+    if (value >= at + count) writeUint(plain, target, size, value - count, little);
+  };
+  shift(4, 4);
+  for (const e of ifd.entries) {
+    const size = TYPE_SIZE[e.type] ?? 4;
+    const outOfLine = size * e.count > 4;
+    if (outOfLine) shift(e.at + 8, 4);
+    if (e.tag !== 273 && e.tag !== 324) continue;
+    if (!outOfLine) {
+      shift(e.at + 8, Math.min(4, size));
+      continue;
+    }
+    const base = readUint(bytes, e.at + 8, 4, little); // where the array is in `bytes`
+    for (let i = 0; i < e.count && base + (i + 1) * size <= bytes.length && i < 1 << 16; i++) {
+      const p = base + i * size;
+      if (p + size <= at || p >= at + count) shift(p, size); // (an element removed stays removed)
+    }
+  }
+  return plain;
+}
+
 /** Offsets of the IFD's count and value fields, for the generic integer mutators. */
 function hotOffsets(bytes: Uint8Array): number[] {
   const ifd = parseTiff(bytes);
@@ -258,4 +295,4 @@ const mutators: Mutator[] = [
 ];
 
 /** The TIFF mutators and structure offsets. */
-export const tiff: FormatMutators = { mutators, hotOffsets };
+export const tiff: FormatMutators = { mutators, hotOffsets, remove: removeKeepingOffsets };
