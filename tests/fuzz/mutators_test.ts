@@ -49,6 +49,8 @@ Deno.test("fuzz rng: a key gives one sequence; ranges hold", () => {
     assert(l >= 1 && l <= 1000);
     const x = r.range(-3, 3);
     assert(x >= -3 && x <= 3);
+    const g = r.logRange(70, 10240);
+    assert(g >= 70 && g <= 10240 && Number.isInteger(g));
   }
 });
 

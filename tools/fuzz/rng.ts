@@ -83,6 +83,12 @@ export class Rng {
     return Math.max(1, Math.min(max, value + this.int(2)));
   }
 
+  /** An integer in `[lo, hi]` (`lo` at least 1), log-uniform. */
+  logRange(lo: number, hi: number): number {
+    const value = Math.floor(lo * (hi / lo) ** (this.u32() / 4294967296));
+    return Math.max(lo, Math.min(hi, value));
+  }
+
   /** One of `choices` by weight (`[weight, value]` pairs, weights positive). */
   weighted<T>(choices: readonly (readonly [number, T])[]): T {
     const total = choices.reduce((n, [w]) => n + w, 0);

@@ -47,10 +47,10 @@ function indexesOf(bytes: Uint8Array, needle: Uint8Array): number[] {
 function longBoundary(bytes: Uint8Array, ctx: MutationContext): Mutation | undefined {
   const { rng } = ctx;
   const letter = rng.pick(["a", "-", "x"]);
-  const length = rng.logInt(10240);
+  const length = rng.chance(0.2) ? rng.logInt(70) : rng.logRange(70, 10240);
   const { body } = splitMjpeg(bytes);
   const filler = rng.chance(0.5)
-    ? new Uint8Array(Math.min(rng.logInt(1 << 22), copiesUnder(ctx, length, 1))).fill(
+    ? new Uint8Array(Math.min(rng.logRange(1 << 16, 1 << 22), copiesUnder(ctx, length, 1))).fill(
       letter.charCodeAt(0),
     )
     : body;
