@@ -23,10 +23,11 @@ Deno.test("fuzz harness: planted hang, stall, abort, heap and RSS blow-ups, erro
     assertEquals(code, 1, "findings make the exit code 1");
     const jpeg = summary.perFormat.jpeg!;
     assertEquals(jpeg.inputs, 12, "every input ran, restarts included");
-    // HANG (CPU bound) and STALL (wall bound) are hangs; HEAP dies in V8 or is killed over RSS
-    assertEquals(jpeg.findings.hang, 2);
+    // HANG (CPU bound) and STALL (wall bound) are hangs; RSS is killed over the RSS bound; HEAP
+    // dies in V8 or is killed over RSS (or, on a machine so busy that it crawls, by the wall bound)
+    const { hang = 0, oom = 0 } = jpeg.findings;
+    assert(hang >= 2 && oom >= 1 && hang + oom === 4, `hang ${hang}, oom ${oom}`);
     assertEquals(jpeg.findings.crash, 1); // ABORT
-    assertEquals(jpeg.findings.oom, 2); // HEAP, RSS
     assertEquals(jpeg.findings.error, 1); // THROW
     assertEquals(jpeg.findings.insane, 1);
     assertEquals(jpeg.findings.slow, 1);
@@ -51,9 +52,9 @@ Deno.test("fuzz harness: planted hang, stall, abort, heap and RSS blow-ups, erro
     // a saved finding replays as a finding; a fine file replays as fine
     const fine = `${out}/fine.jpg`;
     await Deno.writeTextFile(fine, "okay");
-    const hang = summary.saved.find((s) => s.record.kind === "hang")!;
+    const hung = summary.saved.find((s) => s.record.kind === "hang")!;
     const replayed = await runFuzz<Replayed[]>(
-      ["--replay", `${hang.path},${fine}`, "--target-module", PLANTED, "--timeout-ms", "500"],
+      ["--replay", `${hung.path},${fine}`, "--target-module", PLANTED, "--timeout-ms", "500"],
     );
     assertEquals(replayed.code, 1);
     assertEquals(replayed.json.map((r) => r.findings), [["hang"], []]);

@@ -11,7 +11,7 @@ import { type FindingRecord, removeFinding, type SavedFinding, saveFinding } fro
 import { FORMAT_MUTATORS, type FuzzInput, makeInput } from "./generate.ts";
 import { minimize } from "./minimize.ts";
 import type { Format } from "./mutator.ts";
-import { type Bounds, Child } from "./runner.ts";
+import { type Bounds, Child, type RunResult } from "./runner.ts";
 import { detailOf, findingKinds, signatureOf, type Summary, Tally } from "./tally.ts";
 
 export type { Summary };
@@ -73,6 +73,14 @@ function scheduler(
 
 type Next = ReturnType<typeof scheduler>;
 
+/** A child whose idle RSS grew more than this (MB) since it started is replaced. */
+const RECYCLE_MB = 48;
+
+/** An oom: killed over the RSS bound, or died with V8 out of heap. */
+function isOom(result: RunResult, options: CampaignOptions): boolean {
+  return findingKinds(result, options.slowMs)[0] === "oom";
+}
+
 /** Checks the model's answer in `child` against the campaign's first answer. */
 async function checkModel(
   child: Child,
@@ -127,12 +135,26 @@ async function worker(
     if (options.model) await checkModel(child, state, tally, undefined);
     for (let task = next(); task; task = next()) {
       const input = makeInput(task.format, options.seed, task.iteration, corpus);
+      // Each input is charged for its own memory: a child that earlier inputs left bigger than
+      // RECYCLE_MB over its start is replaced first.
+      if (child.alive && child.grownMb > RECYCLE_MB) {
+        await child.close();
+        tally.summary.recycled++;
+      }
       if (!child.alive) {
         child = await restart(); // a fresh process: its model is checked every checkEvery inputs
         tally.summary.restarts++;
         sinceCheck = 0;
       }
-      const result = await child.run(input.format, input.bytes);
+      let result = await child.run(input.format, input.bytes);
+      if (isOom(result, options)) {
+        // Confirmed in a fresh child: an oom that does not come back there is not this input's.
+        child = await restart();
+        tally.summary.restarts++;
+        const again = await child.run(input.format, input.bytes);
+        if (!isOom(again, options)) tally.summary.oomNotRepeated++;
+        result = again;
+      }
       last = input;
       await tally.record(input, result);
       if (options.model && child.alive && ++sinceCheck >= options.checkEvery) {

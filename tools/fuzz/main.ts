@@ -15,7 +15,7 @@ import { type CampaignOptions, runCampaign } from "./campaign.ts";
 import { makeInput } from "./generate.ts";
 import { EXTENSIONS } from "./findings.ts";
 import { type Format, IMAGE_FORMATS, STREAM_FORMATS } from "./mutator.ts";
-import { DEFAULT_BOUNDS } from "./runner.ts";
+import { DEFAULT_BOUNDS, killAllChildren } from "./runner.ts";
 import { formatSummary } from "./summary.ts";
 import { replay } from "./replay.ts";
 
@@ -194,4 +194,13 @@ async function main(argv: string[]): Promise<number> {
   return summary.findingCount > 0 ? 1 : 0;
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+if (import.meta.main) {
+  // A child busy with a hang does not read its stdin: kill them all when interrupted.
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    Deno.addSignalListener(signal, () => {
+      killAllChildren();
+      Deno.exit(130);
+    });
+  }
+  Deno.exit(await main(Deno.args));
+}

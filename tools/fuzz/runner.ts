@@ -111,6 +111,20 @@ function sleep(ms: number): { done: Promise<"tick">; cancel(): void } {
   return { done, cancel: () => clearTimeout(id) };
 }
 
+/** The children alive now, so that an interrupted run can kill them all. */
+const LIVE = new Set<Deno.ChildProcess>();
+
+/** Kills every child still alive (for SIGINT and SIGTERM in the parent). */
+export function killAllChildren(): void {
+  for (const process of LIVE) {
+    try {
+      process.kill("SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+}
+
 /** One child process and the inputs it runs. */
 export class Child {
   readonly #process: Deno.ChildProcess;
@@ -120,6 +134,7 @@ export class Child {
   readonly #drained: Promise<unknown>;
   #stderr = "";
   #alive = true;
+  #readyRss = 0;
   #status?: Deno.CommandStatus;
   /** Other lines the child printed (a library's logging), at most a few. */
   readonly stray: string[] = [];
@@ -144,7 +159,9 @@ export class Child {
     }).spawn();
     this.#writer = this.#process.stdin.getWriter();
     this.#drained = Promise.all([this.#readStdout(), this.#readStderr()]);
+    LIVE.add(this.#process);
     this.#process.status.then((status) => {
+      LIVE.delete(this.#process);
       this.#alive = false;
       this.#status = status;
     });
@@ -158,7 +175,17 @@ export class Child {
       await child.close();
       throw new Error(`fuzz child did not start: ${child.#stderr.slice(-2000)}`);
     }
+    child.#readyRss = memory(child.pid).rss;
     return child;
+  }
+
+  /**
+   * How much the child's RSS, idle between inputs, has grown since it was ready, in MB: memory
+   * that earlier inputs left behind (WASM memories never shrink), which the next input would be
+   * charged for.
+   */
+  get grownMb(): number {
+    return this.#alive ? memory(this.pid).rss - this.#readyRss : 0;
   }
 
   /** The child's process id. */

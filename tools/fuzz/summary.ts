@@ -71,7 +71,10 @@ export function formatSummary(summary: Summary): string {
     ? ` (${summary.peakRssInput.format} #${summary.peakRssInput.iteration})`
     : "";
   lines.push(`peak RSS of an input: ${summary.peakRssMb} MB${peakAt}`);
-  lines.push(`child restarts: ${summary.restarts}`);
+  lines.push(
+    `child restarts: ${summary.restarts}; recycled (idle RSS grown by earlier inputs): ` +
+      `${summary.recycled}; ooms not repeated in a fresh child: ${summary.oomNotRepeated}`,
+  );
   const c = summary.checks;
   lines.push(
     `model checks: ${c.run}, ${

@@ -39,6 +39,10 @@ export interface Summary {
   peakRssInput?: { format: Format; iteration: number };
   /** Child restarts (after a hang, an oom or a crash). */
   restarts: number;
+  /** Children replaced because earlier inputs had left their idle RSS grown. */
+  recycled: number;
+  /** Ooms that a fresh child did not repeat (counted as the fresh child's outcome). */
+  oomNotRepeated: number;
   /** Model answer checks, and how many gave the first answer. */
   checks: { run: number; same: number };
   findingCount: number;
@@ -96,6 +100,8 @@ export class Tally {
       perFormat: {},
       peakRssMb: 0,
       restarts: 0,
+      recycled: 0,
+      oomNotRepeated: 0,
       checks: { run: 0, same: 0 },
       findingCount: 0,
       saved: [],
