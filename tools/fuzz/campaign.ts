@@ -7,7 +7,13 @@
  * @module
  */
 import { buildCorpus, type Corpus } from "./corpus.ts";
-import { type FindingRecord, removeFinding, type SavedFinding, saveFinding } from "./findings.ts";
+import {
+  type FindingRecord,
+  readFinding,
+  removeFinding,
+  type SavedFinding,
+  saveFinding,
+} from "./findings.ts";
 import { FORMAT_MUTATORS, type FuzzInput, makeInput } from "./generate.ts";
 import { minimize } from "./minimize.ts";
 import type { Format } from "./mutator.ts";
@@ -138,6 +144,8 @@ async function worker(
       // Each input is charged for its own memory: a child that earlier inputs left bigger than
       // RECYCLE_MB over its start is replaced first.
       if (child.alive && child.grownMb > RECYCLE_MB) {
+        // its model is checked before it goes: the inputs that grew it must not have changed it
+        if (options.model && sinceCheck > 0) await checkModel(child, state, tally, last);
         await child.close();
         tally.summary.recycled++;
       }
@@ -176,7 +184,7 @@ async function minimizeOne(
   child: { current: Child },
 ): Promise<SavedFinding> {
   const { record } = saved;
-  const bytes = await Deno.readFile(saved.path);
+  const bytes = await readFinding(saved.path);
   const want = signatureOf(record.format, record.kind, record.detail);
   const stillFails = async (candidate: Uint8Array) => {
     if (!child.current.alive) {

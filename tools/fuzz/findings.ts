@@ -1,10 +1,11 @@
 /**
  * The findings folder: each finding is its input, `<format>/<hash>.<ext>` (the first 12 hex
- * digits of its SHA-256), and a small JSON beside it saying how it was made and what it did.
+ * digits of its SHA-256; `.gz` added when it is over 256 KB), and a small JSON beside it saying how it was made and what it did.
  * `tests/fuzz/findings_test.ts` runs every file found here as a regression test.
  *
  * @module
  */
+import { gunzipSync, gzipSync } from "node:zlib";
 import type { Format } from "./mutator.ts";
 
 /** The kinds of finding. */
@@ -54,8 +55,11 @@ export async function shortHash(bytes: Uint8Array): Promise<string> {
   return [...digest.subarray(0, 6)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+/** Inputs over this size (amplified ones: thousands of scans, strips or chunks) are gzipped. */
+const GZIP_OVER = 256 * 1024;
+
 /**
- * Writes a finding's input and record under `dir`, unless a finding with the same bytes is
+ * Writes a finding's input (gzipped when over 256 KB) and record under `dir`, unless a finding with the same bytes is
  * there already.
  *
  * @returns the input's path, and whether it was written now
@@ -67,9 +71,14 @@ export async function saveFinding(
 ): Promise<{ path: string; fresh: boolean }> {
   const folder = `${dir}/${record.format}`;
   await Deno.mkdir(folder, { recursive: true });
-  const path = `${folder}/${await shortHash(bytes)}.${EXTENSIONS[record.format]}`;
+  const packed = bytes.length > GZIP_OVER;
+  const path = `${folder}/${await shortHash(bytes)}.${EXTENSIONS[record.format]}${
+    packed ? ".gz" : ""
+  }`;
   try {
-    await Deno.writeFile(path, bytes, { createNew: true });
+    await Deno.writeFile(path, packed ? new Uint8Array(gzipSync(bytes)) : bytes, {
+      createNew: true,
+    });
   } catch (error) {
     if (error instanceof Deno.errors.AlreadyExists) return { path, fresh: false };
     throw error;
@@ -80,7 +89,13 @@ export async function saveFinding(
 
 /** The record's path beside a finding's input. */
 export function jsonPath(path: string): string {
-  return path.replace(/\.[^./]+$/, ".json");
+  return path.replace(/\.[^./]+(\.gz)?$/, ".json");
+}
+
+/** A finding's input bytes (gunzipped when stored with `.gz`). */
+export async function readFinding(path: string): Promise<Uint8Array> {
+  const bytes = await Deno.readFile(path);
+  return path.endsWith(".gz") ? new Uint8Array(gunzipSync(bytes)) : bytes;
 }
 
 /** Removes a finding's input and record. */

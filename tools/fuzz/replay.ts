@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { EXTENSIONS, listFindings } from "./findings.ts";
+import { EXTENSIONS, listFindings, readFinding } from "./findings.ts";
 import type { Format } from "./mutator.ts";
 import { type Bounds, Child } from "./runner.ts";
 import { findingKinds, outcomeLabel } from "./tally.ts";
@@ -41,7 +41,8 @@ function formatOf(path: string): Format | undefined {
   const parts = path.split("/");
   const folder = parts[parts.length - 2] as Format;
   if (folder in EXTENSIONS) return folder;
-  return BY_EXTENSION[path.slice(path.lastIndexOf(".") + 1).toLowerCase()];
+  const name = path.replace(/\.gz$/, "");
+  return BY_EXTENSION[name.slice(name.lastIndexOf(".") + 1).toLowerCase()];
 }
 
 /** The files to replay: a findings folder (all formats), or single files. */
@@ -74,7 +75,7 @@ export async function replay(
   try {
     for (const { path, format } of await filesOf(paths)) {
       if (!child.alive) child = await start();
-      const result = await child.run(format, await Deno.readFile(path));
+      const result = await child.run(format, await readFinding(path));
       const findings = findingKinds(result, slowMs);
       out.push({
         path,
