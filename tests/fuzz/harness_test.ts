@@ -16,7 +16,7 @@ Deno.test("fuzz harness: planted hang, stall, abort, heap and RSS blow-ups, erro
     // The ten seeds run unmutated first: each planted bug once, then two fine inputs.
     const { code, stdout, json: summary } = await runFuzz<Summary>([
       ..."--format jpeg --inputs 12 --seed planted --jobs 2 --no-model --max-per-kind 1".split(" "),
-      ..."--timeout-ms 1000 --wall-ms 3000 --memory-mb 200 --slow-ms 200 --minimize-seconds 2"
+      ..."--timeout-ms 1000 --wall-ms 6000 --memory-mb 150 --slow-ms 200 --minimize-seconds 2"
         .split(" "),
       ...["--target-module", PLANTED, "--out", out],
     ]);
