@@ -52,6 +52,7 @@ const INGEST_CODES: Record<IngestErrorCode, true> = {
   TOO_LARGE: true,
   AUTH: true,
   ENDED: true,
+  CONTENT_TYPE: true,
 };
 
 /** An error as a finding: its name, message and the first frames of its stack. */
