@@ -7,6 +7,8 @@
  */
 
 const MAIN = new URL("../../tools/fuzz/main.ts", import.meta.url);
+/** The dev lock: the fuzzer's seeds come from test generators that use dev packages. */
+export const DEV_LOCK = new URL("../../deno.dev.lock", import.meta.url).pathname;
 
 /** The fuzzer's exit code, output and (with `--json`) its JSON result. */
 export interface FuzzRun<T> {
@@ -22,7 +24,7 @@ export async function runFuzz<T>(args: string[]): Promise<FuzzRun<T>> {
   try {
     const json = `${dir}/out.json`;
     const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", MAIN.href, ...args, "--json", json],
+      args: ["run", "-A", `--lock=${DEV_LOCK}`, MAIN.href, ...args, "--json", json],
       stdout: "piped",
       stderr: "piped",
       env: { NO_COLOR: "1" },

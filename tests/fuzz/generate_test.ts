@@ -9,6 +9,7 @@ import { makeInput, MAX_INPUT_BYTES } from "../../tools/fuzz/generate.ts";
 import { shortHash } from "../../tools/fuzz/findings.ts";
 import type { Format } from "../../tools/fuzz/mutator.ts";
 import { ALL_FORMATS } from "../../tools/fuzz/protocol.ts";
+import { DEV_LOCK } from "./_cli.ts";
 
 const MAIN = new URL("../../tools/fuzz/main.ts", import.meta.url);
 const COUNT = 40;
@@ -47,6 +48,7 @@ Deno.test("fuzz inputs: another process (deno task fuzz --emit) makes the same b
       args: [
         "run",
         "-A",
+        `--lock=${DEV_LOCK}`,
         MAIN.href,
         "--emit",
         dir,
