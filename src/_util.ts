@@ -151,3 +151,8 @@ export function readEnv(name: string): string | undefined {
     return undefined;
   }
 }
+
+/** Marks a phase of the cold path (`performance.mark("mobilenet-edge:<name>")`). */
+export function mark(name: string): void {
+  performance.mark(`mobilenet-edge:${name}`);
+}

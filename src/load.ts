@@ -18,6 +18,7 @@ import { architectureOptions, checkShapes } from "./weights/fit.ts";
 import { applyPreset } from "./presets.ts";
 import { weightsId } from "./weights/identity.ts";
 import { Head, type HeadJson } from "./head/head.ts";
+import { mark } from "./_util.ts";
 
 /**
  * Options of {@linkcode loadMobileNet}. The weights options (`fetch`, `signal`, `timeoutMs`,
@@ -183,7 +184,9 @@ async function assemble(
   // dispose() of a model still streaming its weights in aborts the downloads.
   const stop = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+  mark("load:open");
   const opened = await openWeights(url, { ...pickWeightsOptions(options), signal });
+  mark("load:manifest");
   const manifest = opened.manifest;
   const config = manifest.model;
   // Refuse weights that do not fit their declared configuration before reading any shard.
@@ -203,9 +206,13 @@ async function assemble(
   // Only the shards holding tensors this network uses are read (a headless model skips the top).
   const used = new Set(arch.weights.map((w) => w.name));
   const feed = async () => {
+    let first = true;
     for await (const { entry, data } of opened.tensors((name) => used.has(name))) {
+      if (first) mark("load:first-tensor");
+      first = false;
       network.addWeight(entry.name, data);
     }
+    mark("load:weights");
     network.checkComplete(url.href);
   };
   const init = {
@@ -215,6 +222,7 @@ async function assemble(
     manifest,
     weightsId: await weightsId(manifest),
   };
+  mark("load:id");
   if (!options.stream) {
     try {
       await feed();

@@ -46,7 +46,7 @@ import {
   type WasmBinary,
 } from "./emscripten_module.ts";
 import { logicalCores, probeSimd, probeThreads } from "./probe.ts";
-import { errorMessage as message } from "../_util.ts";
+import { errorMessage as message, mark } from "../_util.ts";
 import { ThreadPools } from "./pools.ts";
 import { installKernels, type PointwiseKernels } from "./pointwise/install.ts";
 
@@ -317,7 +317,9 @@ function plan(options: ResolvedOptions): { attempts: Attempt[]; notes: string[] 
 
 async function start(options: ResolvedOptions): Promise<Running> {
   const t0 = performance.now();
+  mark("backend:start");
   const { attempts, notes } = plan(options);
+  mark("backend:planned");
   for (const attempt of attempts) {
     try {
       return await startBinary(attempt, options, notes, t0);
@@ -357,6 +359,7 @@ async function startBinary(
   let registered = false;
   try {
     const backend = await createBackend(loaded, threads);
+    mark("backend:created");
     register(backend);
     registered = true;
     if (!(await tf.setBackend("wasm"))) throw new Error("tf.setBackend('wasm') returned false");
@@ -372,8 +375,11 @@ async function startBinary(
     const current: Running = { info, loaded, baseReason: "" };
     const reason = [...notes];
     if (threads > 1) await setUpPools(current, options, reason);
+    mark("backend:pools");
     current.kernels = await installKernels(backend, loaded, options.kernels); // never throws
     info.kernels = current.kernels.kernels;
+    mark("backend:kernels");
+    current.kernels.ready.then(() => mark("kernels:workers-ready"));
     reason.push(current.kernels.reason);
     current.baseReason = reason.join("; ");
     info.reason = current.baseReason;
