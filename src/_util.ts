@@ -156,3 +156,10 @@ export function readEnv(name: string): string | undefined {
 export function mark(name: string): void {
   performance.mark(`mobilenet-edge:${name}`);
 }
+
+/** Lets the process exit while `timer` is pending (where the runtime can; else nothing). */
+export function unrefTimer(timer: ReturnType<typeof setTimeout>): void {
+  (globalThis as { Deno?: { unrefTimer?(id: number): void } }).Deno?.unrefTimer?.(
+    timer as unknown as number,
+  );
+}

@@ -277,6 +277,8 @@ export class MobileNet {
     this.#workload = `${c.alpha}/${c.depthMultiplier}/${c.resolution}/${c.includeTop}`;
     // A failed background load is reported through `loaded` and every later call.
     init.loaded.catch(() => {});
+    // shutdown() disposes every model still alive before the backend goes.
+    if (!root) init.lease?.onRevoke(() => this.dispose());
   }
 
   /** The architecture (options, layers, counts). */

@@ -19,6 +19,7 @@ import { applyPreset } from "./presets.ts";
 import { weightsId } from "./weights/identity.ts";
 import { Head, type HeadJson } from "./head/head.ts";
 import { mark } from "./_util.ts";
+import { ModelDisposedError } from "./errors.ts";
 
 /**
  * Options of {@linkcode loadMobileNet}. The weights options (`fetch`, `signal`, `timeoutMs`,
@@ -166,6 +167,7 @@ export async function loadMobileNet(options: LoadMobileNetOptions = {}): Promise
     await lease.release();
     throw error;
   }
+  if (lease.revoked) throw new ModelDisposedError("shutdown() stopped the backend during the load");
   if (!head) return model;
   try {
     return model.withHead(head);
@@ -184,6 +186,8 @@ async function assemble(
   // dispose() of a model still streaming its weights in aborts the downloads.
   const stop = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+  // shutdown() during the load aborts it (the model, once made, is disposed instead).
+  lease.onRevoke(() => stop.abort(new ModelDisposedError("shutdown() stopped the load")));
   mark("load:open");
   const opened = await openWeights(url, { ...pickWeightsOptions(options), signal });
   mark("load:manifest");

@@ -65,8 +65,14 @@ export interface LoadedModule {
 export interface LoadOptions {
   /** The binary to start. */
   binary: WasmBinary;
-  /** For the threaded binary: pool size; `maxThreads - 1` workers start at once. */
+  /** For the threaded binary: the largest pool size. */
   maxThreads: number;
+  /**
+   * For the threaded binary: workers that start at once (the others start when a pool needs
+   * them, see `PthreadBridge.prepare`).
+   * @default {maxThreads - 1}
+   */
+  eager?: number;
   /** How long the start may take before it counts as failed. */
   timeoutMs: number;
 }
@@ -156,8 +162,9 @@ function tfjsNamespace(raw: RawExports): BackendWasmModule["tfjs"] {
 export async function loadModule(options: LoadOptions): Promise<LoadedModule> {
   const { binary, maxThreads, timeoutMs } = options;
   const threaded = binary === THREADED_SIMD;
+  const eager = options.eager ?? maxThreads - 1;
   const bridge = threaded
-    ? new PthreadBridge({ workerClass: await importNodeWorker(), eager: maxThreads - 1, timeoutMs })
+    ? new PthreadBridge({ workerClass: await importNodeWorker(), eager, timeoutMs })
     : undefined;
   const { promise: failed, reject: fail } = Promise.withResolvers<never>();
   failed.catch(() => {});

@@ -17,7 +17,8 @@ import {
 import { readInput, readReference } from "../_fixtures.ts";
 import { KERNELS_ENV, parseKernelsEnv, resolveOptions } from "../../src/backend/flags.ts";
 import { chunkAt, chunking, type Tiling } from "../../src/backend/pointwise/gemm.ts";
-import { activeKernels, chooseKernels } from "../../src/backend/pointwise/install.ts";
+import { chooseKernels } from "../../src/backend/pointwise/install.ts";
+import { activeKernels } from "../../src/backend/wasm.ts";
 import {
   planConv3x3,
   planDepthwise,
