@@ -48,6 +48,7 @@ import {
 } from "./module.ts";
 import { KernelPool, type PoolKernel, type RowKernel, type WorkerClass } from "./pool.ts";
 import { PackedWeights } from "./weights.ts";
+import { warmUp } from "./warm.ts";
 
 /** Which kernels run the pointwise convolutions. */
 export type KernelsChoice = "relaxed-simd" | "simd-muladd" | "xnnpack";
@@ -322,6 +323,7 @@ export function installPointwise(
   } catch (error) {
     return xnnpackOnly(`kernels: xnnpack (${choice} failed: ${errorMessage(error)})`);
   }
+  warmUp(kernel, host.backend, host.memory); // the first inference runs optimized code
   const runner = new Runner(host, kernel);
   const wanted = host.shared && host.maxThreads > 1 && host.workerClass !== undefined;
   let workers = wanted && deferWorkers ? "deferred" : "none";
