@@ -46,7 +46,14 @@ import {
   type KernelVariant,
   probeRelaxedSimd,
 } from "./module.ts";
-import { KernelPool, type PoolKernel, type RowKernel, type WorkerClass } from "./pool.ts";
+import {
+  DEFAULT_SCHEDULING,
+  KernelPool,
+  type PoolKernel,
+  type RowKernel,
+  type Scheduling,
+  type WorkerClass,
+} from "./pool.ts";
 import { PackedWeights } from "./weights.ts";
 import { warmUp } from "./warm.ts";
 
@@ -119,6 +126,8 @@ export interface PointwiseKernels {
   readonly workerChunks: number;
   /** Microseconds our workers spin after a job before they sleep (0 without workers; for benches). */
   spinMicros: number;
+  /** How our workers share a job's chunks (see `KernelPool.scheduling`; for benches). */
+  scheduling: Scheduling;
   /** Whether the kernels are registered (false after {@linkcode PointwiseKernels.disable}). */
   readonly enabled: boolean;
   /** Puts XNNPACK's kernels back, for comparisons; {@linkcode PointwiseKernels.enable} undoes it. */
@@ -378,6 +387,7 @@ function xnnpackOnly(reason: string): PointwiseKernels {
     startWorkers: () => Promise.resolve(),
     workerChunks: 0,
     spinMicros: 0,
+    scheduling: DEFAULT_SCHEDULING,
     disable() {},
     enable() {},
     uninstall: () => Promise.resolve(),
@@ -429,6 +439,13 @@ function registered(
     set spinMicros(us: number) {
       const p = pool();
       if (p) p.spinMicros = us;
+    },
+    get scheduling() {
+      return pool()?.scheduling ?? DEFAULT_SCHEDULING;
+    },
+    set scheduling(mode: Scheduling) {
+      const p = pool();
+      if (p) p.scheduling = mode;
     },
     disable() {
       runner.delegate();
