@@ -20,6 +20,7 @@ import { weightsId } from "./weights/identity.ts";
 import { Head, type HeadJson } from "./head/head.ts";
 import { mark } from "./_util.ts";
 import { ModelDisposedError } from "./errors.ts";
+import { preloadJpegDecoder } from "./image/jpeg/mod.ts";
 
 /**
  * Options of {@linkcode loadMobileNet}. The weights options (`fetch`, `signal`, `timeoutMs`,
@@ -159,6 +160,9 @@ export async function loadMobileNet(options: LoadMobileNetOptions = {}): Promise
   const head = options.head === undefined || options.head instanceof Head
     ? options.head
     : await Head.load(options.head);
+  // The first answer needs the JPEG decoder: it compiles (on V8's threads) while the backend
+  // starts and the weights load. A failure shows at the first decode.
+  preloadJpegDecoder().catch(() => {});
   const lease = await acquireBackend({ threads: options.threads, simd: options.simd });
   let model;
   try {
