@@ -13,7 +13,11 @@
  *   round of the same load, to show it is flat.
  *
  * Run: `deno run -A bench/edge_load.ts [--models 0.25_224,0.75_224] [--threads auto|1]
- * [--requests 200] [--concurrency 1,4,16] [--rounds 3] [--limit-s 300]`
+ * [--requests 200] [--concurrency 1,4,16] [--rounds 3] [--limit-s 300] [--server-env K=V,...]`
+ *
+ * `--server-env` adds variables to the server's environment, e.g. the process settings that keep
+ * its memory flat (issue 18): `--server-env MALLOC_ARENA_MAX=1,MALLOC_MMAP_THRESHOLD_=65536,
+ * MALLOC_TRIM_THRESHOLD_=131072,DENO_V8_FLAGS=--max-semi-space-size=1`.
  *
  * @module
  */
@@ -21,10 +25,17 @@ import { parseArgs } from "../src/cli/parse_args.ts";
 import { procMemory as status, startServe } from "../tests/edge/_serve.ts";
 
 const args = parseArgs(Deno.args, {
-  string: ["models", "threads", "requests", "concurrency", "limit-s", "rounds"],
+  string: ["models", "threads", "requests", "concurrency", "limit-s", "rounds", "server-env"],
 });
 const MODELS = String(args.models ?? "0.25_224,0.75_224").split(",");
 const THREADS = args.threads === undefined ? undefined : String(args.threads);
+/** Variables added to the server's environment (`--server-env K=V,K2=V2`). */
+const SERVER_ENV: Record<string, string> = Object.fromEntries(
+  String(args["server-env"] ?? "").split(",").filter((kv) => kv.includes("=")).map((kv) => {
+    const at = kv.indexOf("=");
+    return [kv.slice(0, at), kv.slice(at + 1)];
+  }),
+);
 const REQUESTS = Number(args.requests ?? 200);
 const LEVELS = String(args.concurrency ?? "1,4,16").split(",").map(Number);
 const LIMIT_MS = Number(args["limit-s"] ?? 300) * 1000;
@@ -118,7 +129,7 @@ async function coldStart(env: Record<string, string>) {
 }
 
 async function variant(model: string): Promise<void> {
-  const env: Record<string, string> = { MOBILENET_EDGE_MODEL: model };
+  const env: Record<string, string> = { ...SERVER_ENV, MOBILENET_EDGE_MODEL: model };
   if (THREADS) env.MOBILENET_EDGE_THREADS = THREADS;
   const deadline = performance.now() + LIMIT_MS;
   const { server, coldMs, coldCpuMs } = await coldStart(env);
@@ -166,6 +177,7 @@ async function variant(model: string): Promise<void> {
 
 console.log(
   `edge load: ${REQUESTS} requests per level, concurrency ${LEVELS.join("/")}, threads ` +
-    `${THREADS ?? "default (auto)"}, loopback, at most ${LIMIT_MS / 1000} s per model`,
+    `${THREADS ?? "default (auto)"}, loopback, at most ${LIMIT_MS / 1000} s per model` +
+    (Object.keys(SERVER_ENV).length ? `; server env ${JSON.stringify(SERVER_ENV)}` : ""),
 );
 for (const model of MODELS) await variant(model);

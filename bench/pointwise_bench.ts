@@ -20,7 +20,7 @@ import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
 import { median } from "../src/_util.ts";
 import { parseArgs } from "../src/cli/parse_args.ts";
 import { backendInfo, createMobileNet, loadMobileNet, randomWeights, setThreads } from "../mod.ts";
-import { activeKernels } from "../src/backend/pointwise/install.ts";
+import { activeKernels } from "../src/backend/wasm.ts";
 import { initBackend } from "../src/backend/wasm.ts";
 
 /** The thirteen pointwise layers of MobileNet v1 1.0/224: [height = width, in, out]. */

@@ -8,8 +8,11 @@
  *    1 and 2 threads (each thread count in its own process: one backend per process).
  * 3. End to end: 1920x1080 JPEG bytes to top-5 with `classify`, against model-only.
  * 4. Cold start and peak RSS of `deno task classify` on the sample photo, 1 and 2 threads.
- * 5. Our pointwise kernels against XNNPACK's, layer by layer (`bench/pointwise_bench.ts`).
- * 6. Model only against onnxruntime-web and native onnxruntime (`bench/ort_compare.ts`).
+ * 5. The cold path phase by phase, for `deno task classify` and `deno task serve`'s first 200
+ *    (`bench/startup.ts`; pass `--base REV` to it alone for before and after).
+ * 6. 1 against 2 threads per layer type, with each way of sharing a job (`bench/scaling_bench.ts`).
+ * 7. Our pointwise kernels against XNNPACK's, layer by layer (`bench/pointwise_bench.ts`).
+ * 8. Model only against onnxruntime-web and native onnxruntime (`bench/ort_compare.ts`).
  *
  * Run: `deno task bench` (or `deno run -A bench/report.ts [--runs N]`).
  *
@@ -73,6 +76,17 @@ async function ortComparison(): Promise<void> {
     stderr: "null",
   }).output();
   if (code !== 0) console.log(`bench/ort_compare.ts failed (exit code ${code})`);
+}
+
+/** Runs another bench script of this folder with `args`, its output printed as it comes. */
+async function section(script: string, args: string[]): Promise<void> {
+  const [command, prefix] = denoCommand();
+  const { code } = await new Deno.Command(command, {
+    args: [...prefix, "run", "-A", new URL(script, import.meta.url).pathname, ...args],
+    stdout: "inherit",
+    stderr: "inherit",
+  }).output();
+  if (code !== 0) console.log(`bench/${script} failed (exit code ${code})`);
 }
 
 /** Child mode: model-only and end-to-end medians for one thread count, as JSON on stdout. */
@@ -296,6 +310,10 @@ if (args.child !== undefined) {
     console.log(`backend threads=${r.threads}: ${r.backend.binary}; ${r.backend.reason}`);
   }
   await coldStart();
+  if (!QUICK) {
+    await section("startup.ts", ["--runs", String(Math.min(RUNS, 7))]);
+    await section("scaling_bench.ts", ["--rounds", String(Math.min(RUNS, 15))]);
+  }
   await (await import("./pointwise_bench.ts")).pointwiseReport(RUNS); // ours vs XNNPACK, 1x1 layers
   if (!QUICK) await ortComparison();
 }

@@ -71,6 +71,14 @@ if [ "${1:-}" = "--print-flags" ]; then
   exit 0
 fi
 
-exec deno serve --host="$host" --port="$port" --v8-flags=--expose-gc \
+# Memory (issue 18): under concurrent uploads glibc's main heap, not the WASM heap, is what grows
+# (a bare Deno.serve echo server reading the same bodies reaches about 110 MB). One arena, large
+# buffers from mmap (returned at free) and a low trim threshold, with a 1 MB V8 young generation,
+# held the 16-concurrent edge load flat (bench/edge_load.ts). Set any of them to override.
+export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-1}"
+export MALLOC_MMAP_THRESHOLD_="${MALLOC_MMAP_THRESHOLD_:-65536}"
+export MALLOC_TRIM_THRESHOLD_="${MALLOC_TRIM_THRESHOLD_:-131072}"
+
+exec deno serve --host="$host" --port="$port" --v8-flags=--expose-gc,--max-semi-space-size=1 \
   --allow-net="$net" --allow-read="$read" --allow-env="$env" \
   edge/main.ts

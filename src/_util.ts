@@ -160,3 +160,31 @@ export function readEnv(name: string): string | undefined {
     return undefined;
   }
 }
+
+/** Marks a phase of the cold path (`performance.mark("mobilenet-edge:<name>")`). */
+export function mark(name: string): void {
+  performance.mark(`mobilenet-edge:${name}`);
+}
+
+/** Lets the process exit while `timer` is pending (where the runtime can; else nothing). */
+export function unrefTimer(timer: ReturnType<typeof setTimeout>): void {
+  (globalThis as { Deno?: { unrefTimer?(id: number): void } }).Deno?.unrefTimer?.(
+    timer as unknown as number,
+  );
+}
+
+/**
+ * Decodes base64 text (ASCII whitespace ignored) into bytes: with `Uint8Array.fromBase64` where
+ * the runtime has it (a fraction of a millisecond for an embedded WASM binary), else `atob`.
+ *
+ * @throws {SyntaxError} (or the runtime's error) for text that is not base64.
+ */
+export function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
+  const native = (Uint8Array as { fromBase64?: (text: string) => Uint8Array<ArrayBuffer> })
+    .fromBase64;
+  if (native) return native(text);
+  const binary = atob(text.replace(/\s+/g, ""));
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}

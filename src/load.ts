@@ -18,6 +18,9 @@ import { architectureOptions, checkShapes } from "./weights/fit.ts";
 import { applyPreset } from "./presets.ts";
 import { weightsId } from "./weights/identity.ts";
 import { Head, type HeadJson } from "./head/head.ts";
+import { mark } from "./_util.ts";
+import { ModelDisposedError } from "./errors.ts";
+import { preloadJpegDecoder } from "./image/jpeg/mod.ts";
 
 /**
  * Options of {@linkcode loadMobileNet}. The weights options (`fetch`, `signal`, `timeoutMs`,
@@ -157,6 +160,9 @@ export async function loadMobileNet(options: LoadMobileNetOptions = {}): Promise
   const head = options.head === undefined || options.head instanceof Head
     ? options.head
     : await Head.load(options.head);
+  // The first answer needs the JPEG decoder: it compiles (on V8's threads) while the backend
+  // starts and the weights load. A failure shows at the first decode.
+  preloadJpegDecoder().catch(() => {});
   const lease = await acquireBackend({ threads: options.threads, simd: options.simd });
   let model;
   try {
@@ -165,6 +171,7 @@ export async function loadMobileNet(options: LoadMobileNetOptions = {}): Promise
     await lease.release();
     throw error;
   }
+  if (lease.revoked) throw new ModelDisposedError("shutdown() stopped the backend during the load");
   if (!head) return model;
   try {
     return model.withHead(head);
@@ -183,7 +190,11 @@ async function assemble(
   // dispose() of a model still streaming its weights in aborts the downloads.
   const stop = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+  // shutdown() during the load aborts it (the model, once made, is disposed instead).
+  lease.onRevoke(() => stop.abort(new ModelDisposedError("shutdown() stopped the load")));
+  mark("load:open");
   const opened = await openWeights(url, { ...pickWeightsOptions(options), signal });
+  mark("load:manifest");
   const manifest = opened.manifest;
   const config = manifest.model;
   // Refuse weights that do not fit their declared configuration before reading any shard.
@@ -203,9 +214,13 @@ async function assemble(
   // Only the shards holding tensors this network uses are read (a headless model skips the top).
   const used = new Set(arch.weights.map((w) => w.name));
   const feed = async () => {
+    let first = true;
     for await (const { entry, data } of opened.tensors((name) => used.has(name))) {
+      if (first) mark("load:first-tensor");
+      first = false;
       network.addWeight(entry.name, data);
     }
+    mark("load:weights");
     network.checkComplete(url.href);
   };
   const init = {
@@ -215,6 +230,7 @@ async function assemble(
     manifest,
     weightsId: await weightsId(manifest),
   };
+  mark("load:id");
   if (!options.stream) {
     try {
       await feed();

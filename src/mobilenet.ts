@@ -266,6 +266,8 @@ export class MobileNet {
   readonly #root: MobileNet;
   #disposed = false;
   #disposing: Promise<void> | undefined;
+  /** Where images are preprocessed before their upload (see `#input`). */
+  #scratch: Float32Array | undefined;
   /** Calls in flight (decoding, running, waiting for weights); see `#tracked`. */
   readonly #inFlight = new Set<Promise<unknown>>();
 
@@ -278,6 +280,8 @@ export class MobileNet {
     this.#workload = `${c.alpha}/${c.depthMultiplier}/${c.resolution}/${c.includeTop}`;
     // A failed background load is reported through `loaded` and every later call.
     init.loaded.catch(() => {});
+    // shutdown() disposes every model still alive before the backend goes.
+    if (!root) init.lease?.onRevoke(() => this.dispose());
   }
 
   /** The architecture (options, layers, counts). */
@@ -426,9 +430,13 @@ export class MobileNet {
     }
     const pixels = await this.#pixels(image, mode, zone);
     const t1 = performance.now();
-    const data = preprocessPixels(pixels, size, mode, undefined, 0, zone);
     // dispose() ran while decoding: the weights (and maybe the backend) are gone.
     this.#check();
+    // tfjs copies the values into the backend at once, so one array serves every call: a server
+    // allocates (and leaves to the garbage collector) no 600 KB array per request.
+    const root = this.#root;
+    root.#scratch ??= new Float32Array(size * size * 3);
+    const data = preprocessPixels(pixels, size, mode, root.#scratch, 0, zone);
     const input = tf.tensor4d(data, [1, size, size, 3]);
     return {
       input,

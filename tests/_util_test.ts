@@ -1,6 +1,14 @@
 /** The shared private helpers of `src/_util.ts`. */
 import { assert, assertEquals, assertRejects, assertStrictEquals } from "./_assert.ts";
-import { concatBytes, errorMessage, median, mediaType, sizeOf, withTimeout } from "../src/_util.ts";
+import {
+  concatBytes,
+  decodeBase64,
+  errorMessage,
+  median,
+  mediaType,
+  sizeOf,
+  withTimeout,
+} from "../src/_util.ts";
 
 Deno.test("errorMessage, median and sizeOf", () => {
   assertStrictEquals(errorMessage(new RangeError("out")), "out");
@@ -45,4 +53,18 @@ Deno.test("withTimeout: the timeout error when the time runs out first", async (
     name: "Error",
     message: "not within 1 ms",
   });
+});
+
+Deno.test("decodeBase64: the runtime's decoder and the atob fallback agree, whitespace ignored", () => {
+  const bytes = Uint8Array.from({ length: 300 }, (_, i) => (i * 37) & 255);
+  const text = btoa(String.fromCharCode(...bytes)).replace(/(.{76})/g, "$1\n  ");
+  assertEquals(Array.from(decodeBase64(text)), Array.from(bytes));
+  const holder = Uint8Array as { fromBase64?: unknown };
+  const native = Object.getOwnPropertyDescriptor(holder, "fromBase64");
+  delete holder.fromBase64;
+  try {
+    assertEquals(Array.from(decodeBase64(text)), Array.from(bytes));
+  } finally {
+    if (native) Object.defineProperty(holder, "fromBase64", native);
+  }
 });

@@ -18,7 +18,7 @@ import type {
   WasmFactoryConfig,
 } from "npm:@tensorflow/tfjs-backend-wasm@4.22.0/wasm-out/tfjs-backend-wasm.js";
 import { importNodeWorker, PthreadBridge, type PthreadPool } from "./pthread_bridge.ts";
-import { errorMessage as message, withTimeout } from "../_util.ts";
+import { errorMessage as message, mark, withTimeout } from "../_util.ts";
 
 /** Which WASM binary of tfjs-backend-wasm is running. */
 export type WasmBinary =
@@ -65,8 +65,14 @@ export interface LoadedModule {
 export interface LoadOptions {
   /** The binary to start. */
   binary: WasmBinary;
-  /** For the threaded binary: pool size; `maxThreads - 1` workers start at once. */
+  /** For the threaded binary: the largest pool size. */
   maxThreads: number;
+  /**
+   * For the threaded binary: workers that start at once (the others start when a pool needs
+   * them, see `PthreadBridge.prepare`).
+   * @default {maxThreads - 1}
+   */
+  eager?: number;
   /** How long the start may take before it counts as failed. */
   timeoutMs: number;
 }
@@ -77,7 +83,14 @@ const compiled = new Map<string, Promise<WebAssembly.Module>>();
 function compile(path: string): Promise<WebAssembly.Module> {
   let module = compiled.get(path);
   if (!module) {
-    module = Deno.readFile(path).then((bytes) => WebAssembly.compile(bytes));
+    mark("wasm:read-start");
+    module = Deno.readFile(path).then((bytes) => {
+      mark("wasm:read");
+      return WebAssembly.compile(bytes);
+    }).then((m) => {
+      mark("wasm:compiled");
+      return m;
+    });
     compiled.set(path, module);
     module.catch(() => compiled.delete(path));
   }
@@ -149,8 +162,9 @@ function tfjsNamespace(raw: RawExports): BackendWasmModule["tfjs"] {
 export async function loadModule(options: LoadOptions): Promise<LoadedModule> {
   const { binary, maxThreads, timeoutMs } = options;
   const threaded = binary === THREADED_SIMD;
+  const eager = options.eager ?? maxThreads - 1;
   const bridge = threaded
-    ? new PthreadBridge({ workerClass: await importNodeWorker(), eager: maxThreads - 1, timeoutMs })
+    ? new PthreadBridge({ workerClass: await importNodeWorker(), eager, timeoutMs })
     : undefined;
   const { promise: failed, reject: fail } = Promise.withResolvers<never>();
   failed.catch(() => {});
@@ -168,6 +182,7 @@ export async function loadModule(options: LoadOptions): Promise<LoadedModule> {
       compile(directory + binary)
         .then(async (compiledModule) => {
           instance = await WebAssembly.instantiate(compiledModule, imports);
+          mark("wasm:instantiated");
           memory = (threaded ? imports.env.memory : instance.exports.memory) as WebAssembly.Memory;
           receive(instance, compiledModule);
         })
@@ -191,6 +206,7 @@ export async function loadModule(options: LoadOptions): Promise<LoadedModule> {
       timeoutMs,
       () => new Error(`${binary} did not start within ${timeoutMs} ms`),
     );
+    mark("wasm:module-ready");
     const raw = instance!.exports as RawExports;
     module.tfjs = tfjsNamespace(raw);
     const pthreads = (module as unknown as { PThread?: PthreadPool }).PThread;

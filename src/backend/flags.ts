@@ -58,8 +58,9 @@ export interface BackendOptions {
    *   edge platforms that have no workers.
    * - `n > 1` starts the threaded SIMD binary with exactly `n` threads (the caller and `n - 1`
    *   pthread workers) and keeps them, unless `adaptive` is set.
-   * - `"auto"` sizes the pool to `navigator.hardwareConcurrency` (at most 8), measures 1 thread
-   *   against the pool at start-up, and lets the watchdog move between them at run time.
+   * - `"auto"` sizes the pool to `navigator.hardwareConcurrency` (at most 8), starts on 1 thread
+   *   with no worker, starts the workers shortly after the first inference, and lets the
+   *   watchdog move between 1 thread and the pool at run time.
    *
    * When absent, the {@linkcode THREADS_ENV} environment variable decides, then `"auto"`.
    * @default {"auto"}
@@ -81,8 +82,9 @@ export interface BackendOptions {
   adaptive?: boolean;
   /**
    * Whether to time 1 thread against the pool on a small workload at start-up and start with the
-   * faster one. Costs about 30 ms.
-   * @default {same as adaptive}
+   * faster one. Costs about 30 ms, and the workers then start with the backend: with `threads:
+   * "auto"` and no calibration, they start after the first inference instead.
+   * @default {false}
    */
   calibrate?: boolean;
   /**
@@ -239,7 +241,7 @@ export function resolveOptions(
     }
   }
   const adaptive = checkBoolean("adaptive", options.adaptive) ?? threads === "auto";
-  const calibrate = checkBoolean("calibrate", options.calibrate) ?? adaptive;
+  const calibrate = checkBoolean("calibrate", options.calibrate) ?? false;
   const timeout = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
   if (typeof timeout !== "number") {
     throw new TypeError(`startTimeoutMs must be a number, got ${describe(timeout)}`);

@@ -33,11 +33,23 @@ export interface PoolSwitch {
   useExisting(threads: number): boolean;
 }
 
+/** How {@linkcode ThreadPools.grow} ended. */
+export type GrowResult =
+  /** Both pools exist and switch by pointer; the 1-thread pool is active. */
+  | "located"
+  /** The pool of `threads` is active, but the switch was not located (no watchdog). */
+  | "unlocated"
+  /** No idle pthread slot was left for the pool: 1 thread stays active. */
+  | "no-slots";
+
 /** The XNNPACK pthreadpools of one threaded module, by thread count. */
 export class ThreadPools implements PoolSwitch {
   #loaded: LoadedModule;
   #pools = new Map<number, number>();
   #address: number | undefined;
+  /** The end of the last creating step: steps run one at a time (see `#step`). */
+  #queue: Promise<unknown> = Promise.resolve();
+  #closed = false;
 
   /** Wraps a loaded module whose backend was initialised (a pool exists). */
   constructor(loaded: LoadedModule) {
@@ -69,16 +81,55 @@ export class ThreadPools implements PoolSwitch {
    *
    * @throws {RangeError} when `threads` is not an integer from 1 to `maxThreads`.
    */
-  async use(threads: number): Promise<boolean> {
+  use(threads: number): Promise<boolean> {
     if (!Number.isInteger(threads) || threads < 1 || threads > this.maxThreads) {
-      throw new RangeError(
-        `threads must be an integer from 1 to ${this.maxThreads}, got ${threads}`,
+      return Promise.reject(
+        new RangeError(`threads must be an integer from 1 to ${this.maxThreads}, got ${threads}`),
       );
     }
+    return this.#step(() => this.#use(threads));
+  }
+
+  /**
+   * Creates the pool of `threads` (after its workers have loaded) and then a 1-thread pool
+   * beside it, which locates the switch, as one step that no {@linkcode ThreadPools.use} comes
+   * between; `settle` runs at its end, inside the step, and may switch pools by pointer. This
+   * is how a backend started on 1 thread gains its pool once the workers are in, without
+   * waiting for them at start-up.
+   *
+   * @throws {Error} when a worker fails to start or load; nothing was created then.
+   */
+  grow(threads: number, settle: (result: GrowResult) => void): Promise<GrowResult> {
+    return this.#step(async () => {
+      let result: GrowResult = "no-slots";
+      if (await this.#use(threads)) {
+        if (this.#address === undefined) await this.#use(1);
+        if (this.located) result = "located";
+        // Without the switch, a second pool of `threads` keeps what was asked for.
+        else if (await this.#use(threads)) result = "unlocated";
+      }
+      settle(result);
+      return result;
+    });
+  }
+
+  /** Ends the creating steps: later ones create nothing (the module is being dropped). */
+  close(): void {
+    this.#closed = true;
+  }
+
+  /** Runs `fn` after the steps queued before it. */
+  #step<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.#queue.then(fn);
+    this.#queue = result.catch(() => {});
+    return result;
+  }
+
+  async #use(threads: number): Promise<boolean> {
     if (this.useExisting(threads)) return true;
     const { bridge, pthreads } = this.#loaded;
     if (threads > 1) {
-      if (!bridge || !pthreads) return false;
+      if (!bridge || !pthreads || this.#closed) return false;
       try {
         await bridge.prepare(pthreads, threads - 1);
       } catch (error) {
@@ -86,6 +137,7 @@ export class ThreadPools implements PoolSwitch {
         throw error;
       }
     }
+    if (this.#closed) return false;
     this.#create(threads);
     return true;
   }

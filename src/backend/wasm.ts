@@ -1,22 +1,25 @@
 /**
  * Start-up and shutdown of the TensorFlow.js WASM backend, and the report of what it runs on.
  *
- * This is the only place that selects a tfjs backend. Everything above it asks for
- * {@linkcode initBackend} and reads {@linkcode backendInfo}.
+ * This is the only place that selects a tfjs backend, and the one owner of its lifecycle state.
+ * Everything above it asks for {@linkcode initBackend} (or a lease, `lease.ts`) and reads
+ * {@linkcode backendInfo}.
  *
  * The binary is chosen in order threaded SIMD -> single-thread SIMD -> plain WASM; each step
  * down happens because a probe said so, an option or environment variable asked for it, or
- * starting the better binary failed, and `reason` says which. The threaded binary runs its
- * pthreads on Deno's `node:worker_threads` through the bridge of `pthread_bridge.ts`, with exactly the
- * threads asked for. With `threads: "auto"` (the default), a start-up calibration and a watchdog
- * fed by {@linkcode reportInferenceTime} keep it on 1 thread while that is faster.
+ * starting the better binary failed, and `reason` says which (see `start.ts`). The threaded
+ * binary runs its pthreads on Deno's `node:worker_threads` through the bridge of
+ * `pthread_bridge.ts`, with exactly the threads asked for. With `threads: "auto"` (the default)
+ * it starts on 1 thread without any worker, starts the workers {@linkcode GROW_DELAY_MS} after
+ * the first inference, and a watchdog fed by {@linkcode reportInferenceTime} then keeps it on 1
+ * thread while that is faster.
  *
  * @example Start, run, report, stop
  * ```ts
  * import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
  * import { backendInfo, initBackend, shutdownBackend, timeInference } from "./wasm.ts";
  *
- * await initBackend();
+ * await initBackend({ threads: 2 });
  * console.log(backendInfo()); // { binary: "tfjs-backend-wasm-threaded-simd.wasm", threads: 2, ... }
  * const y = timeInference(() => tf.square(tf.scalar(3)));
  * y.dispose();
@@ -26,74 +29,32 @@
  * @module
  */
 import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
-import { BackendWasm, setThreadsCount } from "npm:@tensorflow/tfjs-backend-wasm@4.22.0";
-import { calibrate, type Calibration } from "./calibrate.ts";
-import { checkReport, ThreadController, type ThreadsChange } from "./watchdog.ts";
-import {
-  type BackendOptions,
-  MAX_THREADS,
-  type ResolvedOptions,
-  resolveOptions,
-  SIMD_ENV,
-  THREADS_ENV,
-} from "./flags.ts";
-import {
-  type LoadedModule,
-  loadModule,
-  PLAIN,
-  SIMD,
-  THREADED_SIMD,
-  type WasmBinary,
-} from "./emscripten_module.ts";
-import { logicalCores, probeSimd, probeThreads } from "./probe.ts";
-import { errorMessage as message } from "../_util.ts";
-import { ThreadPools } from "./pools.ts";
-import { installKernels, type PointwiseKernels } from "./pointwise/install.ts";
+import { checkReport, type ThreadsChange } from "./watchdog.ts";
+import { type BackendOptions, type ResolvedOptions, resolveOptions } from "./flags.ts";
+import { type BackendInfo, grow, type LeaseEntry, type Running, start } from "./start.ts";
+import type { PointwiseKernels } from "./pointwise/install.ts";
+import { unrefTimer } from "../_util.ts";
 
 export type { BackendOptions } from "./flags.ts";
 export { MAX_THREADS, SIMD_ENV, THREADS_ENV } from "./flags.ts";
 export type { WasmBinary } from "./emscripten_module.ts";
 export type { Calibration } from "./calibrate.ts";
 export type { ThreadsChange } from "./watchdog.ts";
+export type { BackendInfo } from "./start.ts";
 export { liveWorkerCount } from "./pthread_bridge.ts";
 
-/** What the backend runs on, and why. */
-export interface BackendInfo {
-  /** The WASM binary in use. */
-  binary: WasmBinary;
-  /** Whether the binary uses WASM SIMD. */
-  simd: boolean;
-  /** Number of threads that compute one inference now (1 = no worker is used). */
-  threads: number;
-  /** Why this binary and thread count were chosen (probe results, forced options, failures). */
-  reason: string;
-  /** Threads the pool can use (1 for the single-thread binaries). */
-  maxThreads: number;
-  /** Whether the watchdog may change `threads` (see {@linkcode reportInferenceTime}). */
-  adaptive: boolean;
-  /** The start-up calibration, when it ran. */
-  calibration?: Calibration;
-  /** Milliseconds from the `initBackend` call to a ready backend (calibration included). */
-  startupMs: number;
-  /** Which kernels run the 1x1 and depthwise 3x3 convolutions: ours (two builds) or XNNPACK's. */
-  kernels?: "relaxed-simd" | "simd-muladd" | "xnnpack";
-}
+/**
+ * How long after the first inference a deferred backend starts its workers (threads "auto"): a
+ * command that classifies one image and exits is done by then and starts none, and a server's
+ * first request is not held up by a worker being created.
+ */
+export const GROW_DELAY_MS = 250;
 
-/** tfjs' priority of the WASM backend. */
-const WASM_PRIORITY = 2;
-
-interface Running {
-  info: BackendInfo;
-  loaded: LoadedModule;
-  pools?: ThreadPools;
-  controller?: ThreadController;
-  baseReason: string;
-  kernels?: PointwiseKernels;
-}
-
-// The backend's lifecycle state. This module alone owns it: `lease.ts` counts leases and calls
-// initBackend/shutdownBackend, which order every start after the stop before it.
-/** The started backend, from the end of its start to the beginning of its stop. */
+// The backend's lifecycle state. This module alone owns it: the running backend is one record
+// (`Running`, see start.ts: module, pthread bridge, pools, watchdog, our kernels, the deferred
+// growth and the leases), and `lease.ts` takes and gives back leases through the functions
+// below. Every start waits for the stop before it.
+/** The started backend, from the end of its start to the end of its stop's lease phase. */
 let running: Running | undefined;
 /** The start in progress or done, until shutdownBackend takes it. */
 let starting: Promise<void> | undefined;
@@ -125,7 +86,7 @@ export function initBackend(options: BackendOptions = {}): Promise<BackendInfo> 
   if (!starting) {
     const attempt = (async () => {
       await stopping;
-      running = await start(resolved);
+      running = await start(resolved, changed);
     })();
     starting = attempt;
     attempt.catch(() => {
@@ -145,10 +106,18 @@ export function backendInfo(): BackendInfo | undefined {
   return calibration ? { ...info, calibration: { ...calibration } } : info;
 }
 
+/** Our kernels on the running backend, unless XNNPACK's run (for benches and tests). */
+export function activeKernels(): PointwiseKernels | undefined {
+  const kernels = running?.kernels;
+  return kernels?.kernels === "xnnpack" ? undefined : kernels;
+}
+
 /**
- * Stops the backend: disposes tfjs' WASM backend (every tensor on it becomes unusable, so dispose
- * them first), terminates the pthread workers and resolves when all of them have exited. Safe to
- * call when nothing runs; {@linkcode initBackend} may start again afterwards.
+ * Stops the backend. Every model still using it is disposed first (its pending and later calls
+ * reject with `ModelDisposedError`, and its `dispose()` resolves), and a model still loading is
+ * aborted; then tfjs' WASM backend is disposed (any other tensor on it becomes unusable), the
+ * worker threads are terminated, and the promise resolves when all of them have exited. Safe to
+ * call when nothing runs; {@linkcode initBackend} (or a new model) may start again afterwards.
  */
 export function shutdownBackend(): Promise<void> {
   const pending = starting;
@@ -161,21 +130,57 @@ export function shutdownBackend(): Promise<void> {
       return; // the start failed and cleaned up after itself
     }
     const current = running;
-    running = undefined;
     if (!current) return;
-    current.controller?.stop();
-    try {
-      await current.kernels?.uninstall(); // the original kernels back before the backend goes
-      if (tf.findBackendFactory("wasm")) tf.removeBackend("wasm");
-    } finally {
-      await current.loaded.bridge?.terminate();
-    }
+    // Models first, while the backend still runs: their tensors and packed filters go back to
+    // it, and their calls in flight end with ModelDisposedError.
+    await Promise.allSettled([...current.leases].map((lease) => lease.revoke()));
+    current.leases.clear();
+    running = undefined;
+    await stopRunning(current);
   })();
   stopping = stop;
   stop.finally(() => {
     if (stopping === stop) stopping = undefined;
   }).catch(() => {});
   return stop;
+}
+
+/** Ends what `current` runs: growth, watchdog, our kernels, tfjs' backend, the workers. */
+async function stopRunning(current: Running): Promise<void> {
+  current.controller?.stop();
+  const growth = current.growth;
+  if (growth?.timer !== undefined) clearTimeout(growth.timer);
+  current.pools?.close();
+  try {
+    await current.kernels?.uninstall(); // the original kernels back before the backend goes
+    if (tf.findBackendFactory("wasm")) tf.removeBackend("wasm");
+  } finally {
+    await current.loaded.bridge?.terminate();
+    await growth?.done; // ended by the terminated workers; never rejects
+  }
+}
+
+/**
+ * Takes a lease on the running backend for `entry`; false when no backend runs or its stop has
+ * begun (then start again with {@linkcode initBackend}). For `lease.ts`.
+ */
+export function attachLease(entry: LeaseEntry): false | (() => Promise<void>) {
+  const current = running;
+  if (!current || !starting) return false;
+  current.leases.add(entry);
+  return () => detachLease(current, entry);
+}
+
+/**
+ * Gives a lease back. When it was the last one and no tensor is left on the backend, the
+ * backend shuts down, so a process that created and disposed models keeps no workers alive.
+ */
+function detachLease(current: Running, entry: LeaseEntry): Promise<void> {
+  if (!current.leases.delete(entry)) return Promise.resolve();
+  if (current !== running || !starting || current.leases.size > 0) return Promise.resolve();
+  // The engine's own counter: tensors the caller still holds would die with the backend.
+  if (tf.engine().state.numTensors > 0) return Promise.resolve();
+  return shutdownBackend();
 }
 
 /**
@@ -192,7 +197,10 @@ export function shutdownBackend(): Promise<void> {
  */
 export function reportInferenceTime(ms: number, key = "default"): void {
   checkReport(ms, key);
-  running?.controller?.report(ms, key);
+  const current = running;
+  if (!current) return;
+  current.controller?.report(ms, key);
+  if (current.growth?.state === "waiting") scheduleGrowth(current);
 }
 
 /**
@@ -200,13 +208,29 @@ export function reportInferenceTime(ms: number, key = "default"): void {
  * returns its result. tfjs' WASM kernels run when called, so the time covers the computation.
  */
 export function timeInference<T>(fn: () => T, key = "default"): T {
-  const controller = running?.controller;
-  if (!controller?.running) return fn();
+  const current = running;
+  const controller = current?.controller;
+  if (!controller?.running) {
+    const result = fn();
+    if (current?.growth?.state === "waiting") scheduleGrowth(current);
+    return result;
+  }
   controller.before(key);
   const start = performance.now();
   const result = fn();
   reportInferenceTime(performance.now() - start, key);
   return result;
+}
+
+/** Starts the deferred workers {@linkcode GROW_DELAY_MS} after the first inference. */
+function scheduleGrowth(current: Running): void {
+  const growth = current.growth!;
+  growth.state = "scheduled";
+  growth.timer = setTimeout(() => {
+    growth.timer = undefined;
+    if (running === current) grow(current, () => running === current);
+  }, GROW_DELAY_MS);
+  unrefTimer(growth.timer); // a process that is done does not wait for it
 }
 
 /**
@@ -225,7 +249,8 @@ export function onThreadsChange(listener: (change: ThreadsChange) => void): () =
 
 /**
  * Sets the active thread count of the running threaded backend (1 to `maxThreads`) and turns the
- * watchdog off. Tensors stay valid.
+ * watchdog off. Tensors stay valid. On a backend that defers its workers (threads "auto"), they
+ * start now.
  *
  * @throws {TypeError} when `threads` is not a number.
  * @throws {RangeError} when it is not an integer from 1 to `backendInfo().maxThreads`.
@@ -243,6 +268,15 @@ export async function setThreads(threads: number): Promise<BackendInfo> {
       `threads must be an integer from 1 to ${max} (the pool of ${current.info.binary}), got ${threads}`,
     );
   }
+  const growth = current.growth;
+  if (growth && (threads > 1 || growth.state === "growing")) {
+    await grow(current, () => running === current);
+  } else if (growth && growth.state !== "done") {
+    // 1 thread asked for before the deferred workers started: they never will.
+    if (growth.timer !== undefined) clearTimeout(growth.timer);
+    growth.state = "done";
+  }
+  if (running !== current) throw new Error("the WASM backend stopped during setThreads()");
   current.controller?.stop();
   current.controller = undefined;
   current.info.adaptive = false;
@@ -265,198 +299,4 @@ function changed(current: Running, change: ThreadsChange): void {
       console.error("onThreadsChange listener threw:", error);
     }
   }
-}
-
-interface Attempt {
-  binary: WasmBinary;
-  threads: number;
-}
-
-function threadsOrigin(options: ResolvedOptions): string {
-  if (options.threadsSource === "option") return `threads: ${options.threads}`;
-  if (options.threadsSource === "env") return `${THREADS_ENV}=${options.threads}`;
-  return "threads: auto";
-}
-
-/** Plans the binaries to try, best first, and the notes that explain the plan. */
-function plan(options: ResolvedOptions): { attempts: Attempt[]; notes: string[] } {
-  const notes: string[] = [];
-  const attempts: Attempt[] = [];
-  const cores = logicalCores();
-  const wanted = options.threads === "auto" ? Math.min(cores, MAX_THREADS) : options.threads;
-  let simd = false;
-  if (!options.simd) {
-    notes.push(`SIMD off (${options.simdSource === "option" ? "simd: false" : `${SIMD_ENV}=0`})`);
-  } else {
-    const probe = probeSimd();
-    simd = probe.ok;
-    if (!probe.ok) notes.push(`SIMD probe failed: ${probe.detail}`);
-  }
-  const origin = threadsOrigin(options);
-  if (simd && wanted > 1) {
-    const probe = probeThreads();
-    const size = options.threads === "auto" ? `, ${cores} logical cores` : "";
-    if (probe.ok) {
-      notes.push(`${origin}${size}: threaded SIMD with ${wanted} threads`);
-      attempts.push({ binary: THREADED_SIMD, threads: wanted });
-    } else {
-      notes.push(
-        `${origin}${size}: threads probe failed (${probe.detail}): single thread, no workers`,
-      );
-    }
-  } else if (wanted === 1) {
-    const why = options.threads === "auto" ? `${origin}, 1 logical core` : origin;
-    notes.push(`${why}: single thread, no workers`);
-  } else if (!simd) {
-    notes.push(`${origin} ignored: the threaded binary needs SIMD`);
-  }
-  if (simd) attempts.push({ binary: SIMD, threads: 1 });
-  attempts.push({ binary: PLAIN, threads: 1 });
-  return { attempts, notes };
-}
-
-async function start(options: ResolvedOptions): Promise<Running> {
-  const t0 = performance.now();
-  const { attempts, notes } = plan(options);
-  for (const attempt of attempts) {
-    try {
-      return await startBinary(attempt, options, notes, t0);
-    } catch (error) {
-      const next = attempts[attempts.indexOf(attempt) + 1];
-      notes.push(
-        `${attempt.binary} failed (${message(error)})${
-          next ? `, falling back to ${next.binary}` : ""
-        }`,
-      );
-    }
-  }
-  throw new Error(`the tfjs WASM backend failed to start: ${notes.join("; ")}`);
-}
-
-function register(backend: BackendWasm): void {
-  if (tf.findBackendFactory("wasm")) tf.removeBackend("wasm");
-  tf.registerBackend("wasm", () => backend, WASM_PRIORITY);
-}
-
-/**
- * Starts one binary: loads its module, makes it tfjs' backend and, when threaded, sets up its
- * pools. On failure, everything it started is undone before it rethrows.
- */
-async function startBinary(
-  attempt: Attempt,
-  options: ResolvedOptions,
-  notes: string[],
-  t0: number,
-): Promise<Running> {
-  const { binary, threads } = attempt;
-  const loaded = await loadModule({
-    binary,
-    maxThreads: threads,
-    timeoutMs: options.startTimeoutMs,
-  });
-  let registered = false;
-  try {
-    const backend = await createBackend(loaded, threads);
-    register(backend);
-    registered = true;
-    if (!(await tf.setBackend("wasm"))) throw new Error("tf.setBackend('wasm') returned false");
-    const info: BackendInfo = {
-      binary,
-      simd: binary !== PLAIN,
-      threads,
-      reason: "",
-      maxThreads: loaded.maxThreads,
-      adaptive: false,
-      startupMs: 0,
-    };
-    const current: Running = { info, loaded, baseReason: "" };
-    const reason = [...notes];
-    if (threads > 1) await setUpPools(current, options, reason);
-    current.kernels = await installKernels(backend, loaded, options.kernels); // never throws
-    info.kernels = current.kernels.kernels;
-    reason.push(current.kernels.reason);
-    current.baseReason = reason.join("; ");
-    info.reason = current.baseReason;
-    info.startupMs = performance.now() - t0;
-    return current;
-  } catch (error) {
-    if (registered && tf.findBackendFactory("wasm")) {
-      try {
-        tf.removeBackend("wasm");
-      } catch { /* the backend is being dropped anyway */ }
-    }
-    await loaded.bridge?.terminate();
-    throw error;
-  }
-}
-
-/** tfjs' backend over a loaded module, with XNNPACK's pool at `threads` threads. */
-async function createBackend(loaded: LoadedModule, threads: number): Promise<BackendWasm> {
-  if (loaded.bridge && loaded.pthreads) await loaded.bridge.prepare(loaded.pthreads, threads - 1);
-  setThreadsCount(threads);
-  const backend = new BackendWasm(loaded.module);
-  const got = loaded.exports.get_threads_count();
-  if (got !== threads) throw new Error(`XNNPACK got ${got} threads, not ${threads}`);
-  return backend;
-}
-
-/**
- * The pools of a threaded start: the switch between pool sizes, then (as the options ask) the
- * start-up calibration and the watchdog. Notes what it did, or why not, in `reason`.
- */
-async function setUpPools(
-  current: Running,
-  options: ResolvedOptions,
-  reason: string[],
-): Promise<void> {
-  const threads = current.info.threads;
-  const pools = new ThreadPools(current.loaded);
-  current.pools = pools;
-  if (options.adaptive || options.calibrate) {
-    await pools.use(1); // creates the 1-thread pool and locates the pool pointer
-    if (pools.located) {
-      pools.useExisting(threads);
-    } else if (await pools.use(threads)) {
-      reason.push("pool pointer not found: watchdog and calibration off");
-    } else {
-      reason.push("pool pointer not found and no idle pthread slot left: 1 thread");
-    }
-  }
-  if (options.calibrate && pools.located) runCalibration(current.info, pools, reason);
-  if (options.adaptive && pools.located) startWatchdog(current, pools, reason);
-  current.info.threads = pools.active;
-}
-
-/** Runs the start-up calibration, records it in `info` and notes its times in `reason`. */
-function runCalibration(info: BackendInfo, pools: ThreadPools, reason: string[]): void {
-  const threads = info.threads;
-  try {
-    const c = calibrate(pools, threads);
-    info.calibration = c;
-    reason.push(
-      `calibration: ${threads} threads ${c.threadedMs.toFixed(2)} ms, 1 thread ${
-        c.singleMs.toFixed(2)
-      } ms -> ${c.chosen}`,
-    );
-  } catch (error) {
-    pools.useExisting(threads);
-    reason.push(`calibration failed (${message(error)})`);
-  }
-}
-
-/** Starts the watchdog over `pools` and marks the backend adaptive. */
-function startWatchdog(current: Running, pools: ThreadPools, reason: string[]): void {
-  const { info } = current;
-  info.adaptive = true;
-  // A clear calibration (one side 30% faster) makes the first probe wait a full period;
-  // otherwise the watchdog checks the other count on the third inference.
-  const c = info.calibration;
-  const clear = c !== undefined &&
-    (c.threadedMs < c.singleMs * 0.7 || c.threadedMs > c.singleMs * 1.3);
-  current.controller = new ThreadController(pools, {
-    high: info.threads,
-    firstProbe: clear ? 32 : 3,
-    onChange: (change) => changed(current, change),
-  });
-  reason.push("watchdog on");
 }

@@ -250,7 +250,7 @@ function printLoaded(model: MobileNet, started: number): void {
   const m = model.manifest?.model;
   console.error(
     `model: MobileNet v1 alpha=${m?.alpha} resolution=${m?.resolution} ` +
-      `(${model.summary().totalParams} params), loaded in ${
+      `(${model.architecture.totalParams} params), loaded in ${
         (performance.now() - started).toFixed(0)
       } ms`,
   );

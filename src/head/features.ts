@@ -5,13 +5,13 @@
  * - `embedding`: the embedding itself;
  * - `logprob`: the ImageNet log-probabilities (floored at 1e-6), centred;
  * - `hierarchy`: the summed probability of each group of ImageNet classes a WordNet synset
- *   covers (`HIERARCHY_GROUPS`): "some dog" is high for a dog breed the examples never showed.
+ *   covers (`hierarchyGroups()`): "some dog" is high for a dog breed the examples never showed.
  *
  * All in float64, in a fixed order: the same run gives the same features, bit for bit.
  *
  * @module
  */
-import { HIERARCHY_GROUPS } from "./hierarchy.ts";
+import { hierarchyGroups } from "./hierarchy.ts";
 
 /** The feature blocks a head can use. */
 export type FeatureName = "embedding" | "logprob" | "hierarchy";
@@ -28,7 +28,7 @@ export const IMAGENET_CLASS_COUNT = 1000;
 /** The length of block `name` for a model whose embedding has `embeddingSize` values. */
 export function blockSize(name: FeatureName, embeddingSize: number): number {
   if (name === "embedding") return embeddingSize;
-  return name === "logprob" ? IMAGENET_CLASS_COUNT : HIERARCHY_GROUPS.length;
+  return name === "logprob" ? IMAGENET_CLASS_COUNT : hierarchyGroups().length;
 }
 
 function normalise(x: Float64Array): Float64Array {
@@ -54,7 +54,7 @@ export function featureBlock(
     for (let i = 0; i < x.length; i++) x[i] -= mean;
     return normalise(x);
   }
-  return normalise(Float64Array.from(HIERARCHY_GROUPS, (group) => {
+  return normalise(Float64Array.from(hierarchyGroups(), (group) => {
     let sum = 0;
     for (const j of group) sum += probabilities[j];
     return sum;

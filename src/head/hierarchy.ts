@@ -14,14 +14,24 @@ type SynsetRow = [wnid: string, lemmas: string, parents: number[]];
 
 const SYNSETS = data.synsets as SynsetRow[];
 const SENSES = data.senses as Record<string, string[]>;
-const BY_WNID = new Map(SYNSETS.map(([wnid], i) => [wnid, i]));
 
-/** The ImageNet class indices under each synset (itself included), ascending. */
-const UNDER: readonly (readonly number[])[] = (() => {
+/** The index of each synset by WordNet id, and the ImageNet classes under each. */
+interface Tables {
+  byWnid: Map<string, number>;
+  /** The ImageNet class indices under each synset (itself included), ascending. */
+  under: readonly (readonly number[])[];
+}
+
+let tables: Tables | undefined;
+
+/** Builds the tables on first use (not at import: a cold start that needs no head skips it). */
+function hierarchy(): Tables {
+  if (tables) return tables;
+  const byWnid = new Map(SYNSETS.map(([wnid], i) => [wnid, i]));
   const sets: number[][] = SYNSETS.map(() => []);
   for (const c of IMAGENET_CLASSES) {
     const seen = new Set<number>();
-    const stack = [BY_WNID.get(c.wnid)!];
+    const stack = [byWnid.get(c.wnid)!];
     while (stack.length > 0) {
       const s = stack.pop()!;
       if (seen.has(s)) continue;
@@ -30,8 +40,8 @@ const UNDER: readonly (readonly number[])[] = (() => {
       stack.push(...SYNSETS[s][2]);
     }
   }
-  return sets;
-})();
+  return tables = { byWnid, under: sets };
+}
 
 /** A resolved category: its synset and the ImageNet classes under it. */
 export interface Synset {
@@ -44,7 +54,7 @@ export interface Synset {
 }
 
 function synsetAt(i: number): Synset {
-  return { wnid: SYNSETS[i][0], lemmas: SYNSETS[i][1].split(","), classes: UNDER[i] };
+  return { wnid: SYNSETS[i][0], lemmas: SYNSETS[i][1].split(","), classes: hierarchy().under[i] };
 }
 
 /**
@@ -55,23 +65,26 @@ function synsetAt(i: number): Synset {
 export function findSynset(name: string): Synset | undefined {
   const key = name.trim().toLowerCase().replaceAll(" ", "_");
   if (/^n\d{8}$/.test(key)) {
-    const i = BY_WNID.get(key);
+    const i = hierarchy().byWnid.get(key);
     return i === undefined ? undefined : synsetAt(i);
   }
   const ranked = SENSES[key];
-  if (ranked) return synsetAt(BY_WNID.get(ranked[0])!);
+  if (ranked) return synsetAt(hierarchy().byWnid.get(ranked[0])!);
   const i = SYNSETS.findIndex(([, lemmas]) => lemmas.toLowerCase().split(",").includes(key));
   return i < 0 ? undefined : synsetAt(i);
 }
+
+let groups: readonly (readonly number[])[] | undefined;
 
 /**
  * The distinct groups of two or more ImageNet classes that some synset covers (sorted by their
  * first class, then size): the taught heads' "hierarchy" features sum the probabilities of each.
  */
-export const HIERARCHY_GROUPS: readonly (readonly number[])[] = (() => {
+export function hierarchyGroups(): readonly (readonly number[])[] {
+  if (groups) return groups;
   const seen = new Map<string, readonly number[]>();
-  for (const classes of UNDER) {
+  for (const classes of hierarchy().under) {
     if (classes.length >= 2) seen.set(classes.join(","), classes);
   }
-  return [...seen.values()].sort((a, b) => a[0] - b[0] || a.length - b.length);
-})();
+  return groups = [...seen.values()].sort((a, b) => a[0] - b[0] || a.length - b.length);
+}

@@ -67,6 +67,8 @@ export class MobileNetNetwork {
   readonly #waiters = new Map<number, (() => void)[]>();
   #failure: Error | undefined;
   #disposed = false;
+  /** Where kernels are folded before their upload (the largest so far; freed once complete). */
+  #scratch = new Float32Array(0);
 
   /** Creates an empty network for `architecture`; no tensor exists until weights arrive. */
   constructor(architecture: Architecture, options: NetworkOptions = {}) {
@@ -152,7 +154,15 @@ export class MobileNetNetwork {
       const [kernel, gamma, beta, mean, variance] = names.map((n) => this.#raw.get(n)!);
       const shape = this.#specs.get(names[0])!.shape as [number, number, number, number];
       if (this.fused) {
-        const folded = foldBatchNorm(kernel, { gamma, beta, mean, variance });
+        // tfjs copies the values into the backend at once: one scratch array serves every
+        // layer, so a load touches no fresh memory for the folded kernels.
+        if (this.#scratch.length < kernel.length) this.#scratch = new Float32Array(kernel.length);
+        const folded = foldBatchNorm(
+          kernel,
+          { gamma, beta, mean, variance },
+          undefined,
+          this.#scratch,
+        );
         this.#steps[i] = {
           filter: tf.tensor4d(folded.kernel, shape),
           bias: tf.tensor1d(folded.bias),
@@ -171,6 +181,7 @@ export class MobileNetNetwork {
       names.forEach((n) => this.#raw.delete(n));
       this.#wake(i);
     }
+    if (this.#steps.every((s) => s !== undefined)) this.#scratch = new Float32Array(0);
     const { includeTop, classes } = this.architecture.config;
     if (includeTop && !this.#top) {
       const kernel = this.#raw.get("conv_preds/kernel");

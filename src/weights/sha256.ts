@@ -1,16 +1,18 @@
 /**
- * SHA-256 of bytes as lowercase hex, with WebCrypto (available in Deno, browsers and edge
- * isolates).
+ * SHA-256 of bytes as lowercase hex, with `node:crypto`'s hash (in Deno, edge isolates and Node;
+ * the tfjs packages load `node:crypto` anyway). It reads the bytes where they are: WebCrypto's
+ * `digest` first copies its input (the spec asks for a copy), and for a model's 10 MB of shards
+ * that copy and its fresh pages cost more than the hash itself on a cold start.
  *
  * @module
  */
+import { createHash } from "node:crypto";
 
 /** Lowercase hex SHA-256 of `bytes`. */
-export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(
-    await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>),
-  );
-  let hex = "";
-  for (const b of digest) hex += b.toString(16).padStart(2, "0");
-  return hex;
+export function sha256Hex(bytes: Uint8Array): Promise<string> {
+  try {
+    return Promise.resolve(createHash("sha256").update(bytes).digest("hex"));
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }

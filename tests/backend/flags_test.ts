@@ -12,14 +12,14 @@ import {
 const noEnv = () => undefined;
 const envOf = (vars: Record<string, string>) => (name: string) => vars[name];
 
-Deno.test("defaults: auto threads, SIMD on, adaptive and calibrated", () => {
+Deno.test("defaults: auto threads, SIMD on, adaptive, no start-up calibration", () => {
   assertEquals(resolveOptions({}, noEnv), {
     threads: "auto",
     threadsSource: "default",
     simd: true,
     simdSource: "default",
     adaptive: true,
-    calibrate: true,
+    calibrate: false,
     startTimeoutMs: 20_000,
   });
 });
@@ -31,10 +31,10 @@ Deno.test("an explicit thread count is neither adaptive nor calibrated unless as
   assertStrictEquals(r.calibrate, false);
   const a = resolveOptions({ threads: 2, adaptive: true }, noEnv);
   assertStrictEquals(a.adaptive, true);
-  assertStrictEquals(a.calibrate, true);
+  assertStrictEquals(a.calibrate, false);
   assertStrictEquals(
-    resolveOptions({ threads: 2, adaptive: true, calibrate: false }, noEnv).calibrate,
-    false,
+    resolveOptions({ threads: 2, adaptive: true, calibrate: true }, noEnv).calibrate,
+    true,
   );
 });
 

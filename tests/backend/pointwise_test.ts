@@ -17,7 +17,8 @@ import {
 import { readInput, readReference } from "../_fixtures.ts";
 import { KERNELS_ENV, parseKernelsEnv, resolveOptions } from "../../src/backend/flags.ts";
 import { chunkAt, chunking, type Tiling } from "../../src/backend/pointwise/gemm.ts";
-import { activeKernels, chooseKernels } from "../../src/backend/pointwise/install.ts";
+import { chooseKernels } from "../../src/backend/pointwise/install.ts";
+import { activeKernels } from "../../src/backend/wasm.ts";
 import {
   planConv3x3,
   planDepthwise,
@@ -539,9 +540,23 @@ for (const kernels of ["relaxed-simd", "simd-muladd"]) {
             await new Promise((resolve) => setTimeout(resolve, 5));
           }
           assert(activeKernels()!.workerChunks > 0, "the worker took part");
+          // every way of sharing the chunks gives the same values (1x1 and depthwise layers)
+          const dw = tf.randomNormal([3, 3, 512, 1], 0, 0.1, "float32", 5) as tf.Tensor4D;
+          const depthwise = () => tf.depthwiseConv2d(x, dw, 1, "same");
+          const dwTwo = depthwise();
+          for (const mode of ["affinity", "static", "dynamic"] as const) {
+            activeKernels()!.scheduling = mode;
+            assertEquals(activeKernels()!.scheduling, mode);
+            const [pw, d] = [tf.conv2d(x, f, 1, "same"), depthwise()];
+            assertEquals(pw.dataSync(), two.dataSync(), `1x1, ${mode}`);
+            assertEquals(d.dataSync(), dwTwo.dataSync(), `depthwise, ${mode}`);
+            tf.dispose([pw, d]);
+          }
           await setThreads(1); // our threads follow XNNPACK's active pool
           const one = tf.conv2d(x, f, 1, "same");
           assertEquals(one.dataSync(), two.dataSync());
+          assertEquals(depthwise().dataSync(), dwTwo.dataSync());
+          tf.dispose([dw, dwTwo]);
           tf.dispose([x, f, one, two]);
           compareWithXnnpack(`${kernels} 2T switched to 1`);
         }

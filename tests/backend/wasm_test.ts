@@ -12,6 +12,7 @@ import {
   type BackendInfo,
   backendInfo,
   type BackendOptions,
+  GROW_DELAY_MS,
   initBackend,
   liveWorkerCount,
   onThreadsChange,
@@ -24,6 +25,7 @@ import {
   timeInference,
 } from "../../src/backend/wasm.ts";
 import { mobileNetLike } from "./_workload.ts";
+import { liveKernelWorkers } from "../../src/backend/pointwise/pool.ts";
 
 const THREADED = "tfjs-backend-wasm-threaded-simd.wasm";
 const SIMD = "tfjs-backend-wasm-simd.wasm";
@@ -286,10 +288,10 @@ Deno.test("the thread count changes at run time without invalidating tensors", a
 });
 
 Deno.test({
-  name: "auto: calibrated, adaptive, and reportInferenceTime is safe to call",
+  name: "auto with calibrate: calibrated at start, adaptive, reportInferenceTime is safe to call",
   ignore: ONE_CORE,
 }, async () => {
-  await withBackend({}, (info) => {
+  await withBackend({ calibrate: true }, (info) => {
     assertStrictEquals(info.binary, THREADED);
     assertStrictEquals(info.maxThreads, Math.min(navigator.hardwareConcurrency, 8));
     assertStrictEquals(info.adaptive, true);
@@ -310,6 +312,95 @@ Deno.test({
   });
   // Without a backend, reports are ignored.
   reportInferenceTime(10);
+});
+
+/** Resolves with the next thread-count change (bounded wait). */
+function nextChange(timeoutMs = 30_000): Promise<ThreadsChange> {
+  const { promise, resolve, reject } = Promise.withResolvers<ThreadsChange>();
+  const timer = setTimeout(() => reject(new Error("no thread change")), timeoutMs);
+  const off = onThreadsChange((change) => resolve(change));
+  return promise.finally(() => {
+    clearTimeout(timer);
+    off();
+  });
+}
+
+Deno.test({
+  name: "auto: 1 thread and no worker until the first inference, then the pool and the watchdog",
+  ignore: ONE_CORE,
+}, async () => {
+  await withBackend({}, async (info) => {
+    assertStrictEquals(info.binary, THREADED);
+    assertStrictEquals(info.threads, 1);
+    assertStrictEquals(info.adaptive, true);
+    assertStrictEquals(info.calibration, undefined);
+    assertMatch(info.reason, /1 thread until the first inference/);
+    assertStrictEquals(liveWorkerCount() + liveKernelWorkers(), 0, "no worker at start");
+    const w = mobileNetLike();
+    try {
+      const grown = nextChange();
+      const onOne = timeInference(() => w.values());
+      assertStrictEquals(liveWorkerCount() + liveKernelWorkers(), 0, "none right after it");
+      const change = await grown;
+      assertEquals([change.previous, change.threads], [1, info.maxThreads]);
+      const now = backendInfo()!;
+      assertStrictEquals(now.threads, info.maxThreads);
+      assertMatch(now.reason, /pool of 2 after the first inference; watchdog on/);
+      assertStrictEquals(liveWorkerCount(), info.maxThreads - 1);
+      if (now.kernels !== "xnnpack") assertStrictEquals(liveKernelWorkers(), info.maxThreads - 1);
+      const onPool = timeInference(() => w.values());
+      assert(maxAbsDiff(onOne, onPool) <= 1e-4, `pool vs 1 thread ${maxAbsDiff(onOne, onPool)}`);
+    } finally {
+      w.dispose();
+    }
+  });
+  assertStrictEquals(liveKernelWorkers(), 0);
+});
+
+Deno.test({
+  name: "auto: a stop right after the first inference, or during the growth, leaves no worker",
+  ignore: ONE_CORE,
+}, async () => {
+  await withBackend({}, () => {
+    const w = mobileNetLike();
+    timeInference(() => w.values());
+    w.dispose();
+  }); // shutdownBackend at once: the growth was only scheduled
+  assertStrictEquals(liveKernelWorkers(), 0);
+  await withBackend({}, async () => {
+    const w = mobileNetLike();
+    timeInference(() => w.values());
+    w.dispose();
+    // setThreads starts the growth at once; the stop comes while the workers start
+    const switched = setThreads(2).catch((error) => error);
+    await shutdownBackend();
+    const result = await switched;
+    assert(result instanceof Error || result.threads === 2, String(result));
+  });
+  assertStrictEquals(liveKernelWorkers(), 0);
+});
+
+Deno.test({
+  name: "auto: setThreads starts the deferred workers at once; 1 cancels them",
+  ignore: ONE_CORE,
+}, async () => {
+  await withBackend({}, async () => {
+    let info = await setThreads(2);
+    assertStrictEquals(info.threads, 2);
+    assertStrictEquals(info.adaptive, false);
+    assertStrictEquals(liveWorkerCount(), 1);
+    info = await setThreads(1);
+    assertStrictEquals(info.threads, 1);
+  });
+  await withBackend({}, async () => {
+    const info = await setThreads(1);
+    assertStrictEquals(info.adaptive, false);
+    const w = mobileNetLike();
+    timeInference(() => w.values());
+    w.dispose();
+    await new Promise((r) => setTimeout(r, GROW_DELAY_MS + 100));
+    assertStrictEquals(liveWorkerCount() + liveKernelWorkers(), 0, "no growth after setThreads(1)");
+  });
 });
 
 Deno.test("concurrent initBackend calls share one start; later calls return the running info", async () => {

@@ -1,5 +1,5 @@
 import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
-import { assertAllClose, assertEquals, assertThrows } from "../_assert.ts";
+import { assertAllClose, assertEquals, assertStrictEquals, assertThrows } from "../_assert.ts";
 import { foldBatchNorm } from "../../src/model/batch_norm.ts";
 import { BATCH_NORM_EPSILON, buildArchitecture } from "../../src/model/architecture.ts";
 import { MobileNetNetwork } from "../../src/model/mobilenet.ts";
@@ -90,4 +90,22 @@ Deno.test("a network refuses a weight of the wrong size and runs only when compl
   assertEquals(net.missingWeights()[0], "conv1/kernel");
   net.dispose();
   x.dispose();
+});
+
+Deno.test("foldBatchNorm into a scratch array gives the same values and leaves the kernel as is", () => {
+  const kernel = Float32Array.from({ length: 24 }, (_, i) => (i - 11) / 7);
+  const bn = {
+    gamma: Float32Array.of(1.5, 0.5, 2),
+    beta: Float32Array.of(0.1, -0.2, 0.3),
+    mean: Float32Array.of(0.05, 0.5, -1),
+    variance: Float32Array.of(1, 0.25, 4),
+  };
+  const fresh = foldBatchNorm(kernel, bn);
+  const scratch = new Float32Array(40).fill(NaN);
+  const into = foldBatchNorm(kernel, bn, undefined, scratch);
+  assertEquals(Array.from(into.kernel), Array.from(fresh.kernel));
+  assertEquals(Array.from(into.bias), Array.from(fresh.bias));
+  assertStrictEquals(into.kernel.buffer, scratch.buffer);
+  assertEquals(kernel[0], Math.fround(-11 / 7), "the kernel itself is not changed");
+  assertThrows(() => foldBatchNorm(kernel, bn, undefined, new Float32Array(23)), RangeError);
 });

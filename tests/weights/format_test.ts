@@ -15,6 +15,7 @@ import {
 } from "../../src/weights/manifest.ts";
 import { sha256Hex } from "../../src/weights/sha256.ts";
 import { WeightsError } from "../../src/errors.ts";
+import { concatBytes } from "../../src/_util.ts";
 import { loadMobileNet } from "../../mod.ts";
 
 const TFJS = new URL("../fixtures/tfjs_layers/mobilenet_v1_0.25_224/model.json", import.meta.url);
@@ -102,6 +103,15 @@ Deno.test("broken weight sets are refused with the problem named, leaving no ten
       },
       "TRUNCATED",
       "1000 bytes",
+    ],
+    [
+      "shard with a byte more",
+      async (dir) => {
+        const bytes = await Deno.readFile(`${dir}/shard-001.bin`);
+        await Deno.writeFile(`${dir}/shard-001.bin`, concatBytes([bytes, Uint8Array.of(0)]));
+      },
+      "HASH_MISMATCH",
+      "more than the",
     ],
     [
       "newer format version",

@@ -22,7 +22,7 @@
  */
 import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
 import type { KernelConfig } from "npm:@tensorflow/tfjs-core@4.22.0";
-import { errorMessage } from "../../_util.ts";
+import { errorMessage, unrefTimer } from "../../_util.ts";
 import type { LoadedModule } from "../emscripten_module.ts";
 import { KERNELS_ENV, type KernelsRequest } from "../flags.ts";
 import { importNodeWorker } from "../pthread_bridge.ts";
@@ -46,8 +46,16 @@ import {
   type KernelVariant,
   probeRelaxedSimd,
 } from "./module.ts";
-import { KernelPool, type PoolKernel, type RowKernel, type WorkerClass } from "./pool.ts";
+import {
+  DEFAULT_SCHEDULING,
+  KernelPool,
+  type PoolKernel,
+  type RowKernel,
+  type Scheduling,
+  type WorkerClass,
+} from "./pool.ts";
 import { PackedWeights } from "./weights.ts";
+import { warmUp } from "./warm.ts";
 
 /** Which kernels run the pointwise convolutions. */
 export type KernelsChoice = "relaxed-simd" | "simd-muladd" | "xnnpack";
@@ -99,14 +107,27 @@ export interface PointwiseKernels {
   readonly reason: string;
   /** Bytes of packed filters held now. */
   readonly packedBytes: number;
-  /** Resolves when our workers are ready or have failed (at once without workers). */
+  /**
+   * Resolves when our workers are ready or have failed (at once without workers, or while they
+   * are deferred).
+   */
   readonly ready: Promise<void>;
-  /** Our workers: `none`, `starting`, `ready`, or why they failed (then one thread does it all). */
+  /**
+   * Our workers: `none`, `deferred` (until {@linkcode PointwiseKernels.startWorkers}),
+   * `starting`, `ready`, or why they failed (then one thread does it all).
+   */
   readonly workers: string;
+  /**
+   * Starts deferred workers; resolves like {@linkcode PointwiseKernels.ready} (never rejects).
+   * Does nothing when they started already, or without workers.
+   */
+  startWorkers(): Promise<void>;
   /** Chunks of GEMMs our workers have computed so far (the calling thread's not counted). */
   readonly workerChunks: number;
   /** Microseconds our workers spin after a job before they sleep (0 without workers; for benches). */
   spinMicros: number;
+  /** How our workers share a job's chunks (see `KernelPool.scheduling`; for benches). */
+  scheduling: Scheduling;
   /** Whether the kernels are registered (false after {@linkcode PointwiseKernels.disable}). */
   readonly enabled: boolean;
   /** Puts XNNPACK's kernels back, for comparisons; {@linkcode PointwiseKernels.enable} undoes it. */
@@ -245,13 +266,6 @@ class Runner implements GemmRunner {
   }
 }
 
-let active: PointwiseKernels | undefined;
-
-/** The kernels installed on the running backend, if any (for benches and tests). */
-export function activeKernels(): PointwiseKernels | undefined {
-  return active;
-}
-
 function register(configs: KernelConfig[]): void {
   for (const config of configs) {
     if (tf.getKernel(config.kernelName, "wasm")) tf.unregisterKernel(config.kernelName, "wasm");
@@ -285,9 +299,7 @@ function startPool(
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error("timeout")), POOL_START_TIMEOUT_MS);
     // the workers keep the process alive while they start, not this timer
-    (globalThis as { Deno?: { unrefTimer?(id: number): void } }).Deno?.unrefTimer?.(
-      timer as unknown as number,
-    );
+    unrefTimer(timer);
   });
   const ready = Promise.race([pool.ready, timeout]).then(
     () => onReady(pool),
@@ -301,10 +313,15 @@ function startPool(
 
 /**
  * Chooses, builds and registers our pointwise kernels on the running `wasm` backend, and starts
- * their workers. Never throws: when something fails, XNNPACK's kernels stay and `reason` says
- * why.
+ * their workers (with `deferWorkers`, only when {@linkcode PointwiseKernels.startWorkers} is
+ * called; until then one thread does it all). Never throws: when something fails, XNNPACK's
+ * kernels stay and `reason` says why.
  */
-export function installPointwise(host: PointwiseHost, request: KernelsRequest): PointwiseKernels {
+export function installPointwise(
+  host: PointwiseHost,
+  request: KernelsRequest,
+  deferWorkers = false,
+): PointwiseKernels {
   const { choice, why } = chooseKernels(request, host.simd, probeRelaxedSimd());
   if (choice === "xnnpack") return xnnpackOnly(`kernels: xnnpack (${why})`);
   let module: WebAssembly.Module;
@@ -315,27 +332,46 @@ export function installPointwise(host: PointwiseHost, request: KernelsRequest): 
   } catch (error) {
     return xnnpackOnly(`kernels: xnnpack (${choice} failed: ${errorMessage(error)})`);
   }
+  warmUp(kernel, host.backend, host.memory); // the first inference runs optimized code
   const runner = new Runner(host, kernel);
-  let workers = "none";
-  const { pool, ready, note } = startPool(host, module, (p) => {
-    workers = "ready";
-    runner.usePool(p);
-  }, (why) => {
-    workers = why;
-    runner.dropPool();
-  });
-  if (pool && workers === "none") {
-    workers = "starting";
-    runner.startingPool(pool, () => workers = "ready");
-  }
-  const state = registered(runner, pool, {
+  const wanted = host.shared && host.maxThreads > 1 && host.workerClass !== undefined;
+  let workers = wanted && deferWorkers ? "deferred" : "none";
+  let pool: KernelPool | undefined;
+  let ready = Promise.resolve();
+  let closed = false;
+  const startWorkers = (): Promise<void> => {
+    if (!wanted || closed || pool || workers !== "deferred" && workers !== "none") return ready;
+    workers = "none";
+    const started = startPool(host, module, (p) => {
+      workers = "ready";
+      runner.usePool(p);
+    }, (why) => {
+      workers = why;
+      runner.dropPool();
+    });
+    pool = started.pool;
+    ready = started.ready;
+    if (!pool) workers = started.note.replace(/^, /, "");
+    else if (workers === "none") {
+      workers = "starting";
+      runner.startingPool(pool, () => workers = "ready");
+    }
+    return ready;
+  };
+  const size = host.maxThreads - 1;
+  const note = !wanted
+    ? ""
+    : `, ${size} worker${size > 1 ? "s" : ""}${deferWorkers ? " after the first inference" : ""}`;
+  if (!deferWorkers) startWorkers();
+  const state = registered(runner, () => pool, {
     kernels: choice,
     reason: `kernels: ${choice} (${why}; ${runner.tiling.mr}x${runner.tiling.nr} tile${note})`,
-    ready,
+    ready: () => ready,
     workers: () => workers,
+    startWorkers,
+    close: () => closed = true,
   });
   state.enable();
-  active = state;
   return state;
 }
 
@@ -348,8 +384,10 @@ function xnnpackOnly(reason: string): PointwiseKernels {
     enabled: false,
     ready: Promise.resolve(),
     workers: "none",
+    startWorkers: () => Promise.resolve(),
     workerChunks: 0,
     spinMicros: 0,
+    scheduling: DEFAULT_SCHEDULING,
     disable() {},
     enable() {},
     uninstall: () => Promise.resolve(),
@@ -359,12 +397,14 @@ function xnnpackOnly(reason: string): PointwiseKernels {
 /** Our kernels for the four kernel names, and the switch between them and the originals. */
 function registered(
   runner: Runner,
-  pool: KernelPool | undefined,
+  pool: () => KernelPool | undefined,
   fixed: {
     kernels: KernelsChoice;
     reason: string;
-    ready: Promise<void>;
+    ready: () => Promise<void>;
     workers: () => string;
+    startWorkers: () => Promise<void>;
+    close: () => void;
   },
 ): PointwiseKernels {
   const originals = KERNELS.map(([name]) => tf.getKernel(name, "wasm"));
@@ -377,7 +417,10 @@ function registered(
   const state: PointwiseKernels = {
     kernels: fixed.kernels,
     reason: fixed.reason,
-    ready: fixed.ready,
+    get ready() {
+      return fixed.ready();
+    },
+    startWorkers: fixed.startWorkers,
     get packedBytes() {
       return runner.weights.bytes;
     },
@@ -388,13 +431,21 @@ function registered(
       return fixed.workers();
     },
     get workerChunks() {
-      return pool?.workerChunks ?? 0;
+      return pool()?.workerChunks ?? 0;
     },
     get spinMicros() {
-      return pool?.spinMicros ?? 0;
+      return pool()?.spinMicros ?? 0;
     },
     set spinMicros(us: number) {
-      if (pool) pool.spinMicros = us;
+      const p = pool();
+      if (p) p.spinMicros = us;
+    },
+    get scheduling() {
+      return pool()?.scheduling ?? DEFAULT_SCHEDULING;
+    },
+    set scheduling(mode: Scheduling) {
+      const p = pool();
+      if (p) p.scheduling = mode;
     },
     disable() {
       runner.delegate();
@@ -407,11 +458,11 @@ function registered(
       enabled = true;
     },
     async uninstall() {
-      if (active === state) active = undefined;
+      fixed.close();
       state.disable();
       installed = false;
       runner.weights.clear();
-      await pool?.close();
+      await pool()?.close();
     },
   };
   return state;
@@ -425,6 +476,7 @@ export async function installKernels(
   backend: unknown,
   loaded: LoadedModule,
   request: KernelsRequest = "auto",
+  deferWorkers = false,
 ): Promise<PointwiseKernels> {
   let workerClass: WorkerClass | undefined;
   if (loaded.bridge && loaded.maxThreads > 1) {
@@ -432,13 +484,17 @@ export async function installKernels(
       workerClass = await importNodeWorker();
     } catch { /* no workers: our kernels run on the calling thread, XNNPACK when threaded */ }
   }
-  return installPointwise({
-    backend: backend as WasmBackendLike,
-    memory: loaded.memory,
-    shared: loaded.memory.buffer instanceof SharedArrayBuffer,
-    simd: loaded.binary !== "tfjs-backend-wasm.wasm",
-    maxThreads: loaded.maxThreads,
-    threads: () => loaded.exports.get_threads_count(),
-    workerClass,
-  }, request);
+  return installPointwise(
+    {
+      backend: backend as WasmBackendLike,
+      memory: loaded.memory,
+      shared: loaded.memory.buffer instanceof SharedArrayBuffer,
+      simd: loaded.binary !== "tfjs-backend-wasm.wasm",
+      maxThreads: loaded.maxThreads,
+      threads: () => loaded.exports.get_threads_count(),
+      workerClass,
+    },
+    request,
+    deferWorkers,
+  );
 }

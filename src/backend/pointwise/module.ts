@@ -12,7 +12,7 @@ import {
   POINTWISE_RELAXED_SHARED_WASM_BASE64,
   POINTWISE_RELAXED_WASM_BASE64,
 } from "./pointwise_wasm.ts";
-import { errorMessage } from "../../_util.ts";
+import { decodeBase64, errorMessage } from "../../_util.ts";
 
 /** Which multiply-add the kernel uses: relaxed SIMD's fused one, or SIMD mul then add. */
 export type KernelVariant = "relaxed" | "muladd";
@@ -105,10 +105,7 @@ const compiled = new Map<string, WebAssembly.Module>();
 
 /** The bytes of one embedded module. */
 export function kernelBytes(variant: KernelVariant, shared: boolean): Uint8Array {
-  const text = atob(BASE64[variant][shared ? "shared" : "plain"].replace(/\s+/g, ""));
-  const bytes = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
-  return bytes;
+  return decodeBase64(BASE64[variant][shared ? "shared" : "plain"]);
 }
 
 /**

@@ -28,7 +28,15 @@ const PARK = 7; // a generation: workers spinning after that job go to sleep at 
 const JOB = 8; // the job, 20 words: see claimChunks
 const SPIN = JOB + 20; // microseconds a worker spins after a job before it sleeps
 const STARTED = SPIN + 1; // workers that have instantiated the kernel (before their "ready")
-const WORDS = STARTED + 1;
+const SCHED = STARTED + 1; // how chunks are shared: 0 dynamic, 1 affinity, 2 static
+const RANGES = SCHED + 1; // affinity/static: (tag << 10) | next chunk of each thread's range
+const MAX_TEAM = 8; // the caller and at most 7 workers (MAX_THREADS)
+const WORDS = RANGES + MAX_TEAM;
+// claimIndex and claimChunks run in the workers from their source text, with these words as
+// numbers: keep them in step.
+if (NEXT !== 3 || LIMIT !== 5 || SCHED !== 30 || RANGES !== 31) {
+  throw new Error("pool.ts: the control block's word numbers changed; update claimIndex");
+}
 const TAG_MASK = 0x3fffff; // 22 bits of generation in NEXT
 
 /**
@@ -44,8 +52,50 @@ const TAG_MASK = 0x3fffff; // 22 bits of generation in NEXT
  * {@linkcode KernelPool.spinMicros} changes it.
  */
 export const WORKER_SPIN_US = 200;
+/** How jobs are shared by default ({@linkcode KernelPool.scheduling}). */
+export const DEFAULT_SCHEDULING: Scheduling = "dynamic";
+
 /** Spins of the caller on the finished-chunk count before it sleeps (about 300 us). */
 const CALLER_SPINS = 20_000;
+
+/** How a job's chunks are shared between the threads; see {@linkcode KernelPool.scheduling}. */
+export type Scheduling = "dynamic" | "affinity" | "static";
+
+const SCHEDULINGS: readonly Scheduling[] = ["dynamic", "affinity", "static"];
+
+/**
+ * The next chunk thread `me` of a team of `team` runs, or -1 when none is left for it. Dynamic:
+ * one counter, every thread takes the next chunk. Affinity: the chunks are cut into one
+ * contiguous range per thread, in order (the caller the first); a thread takes the chunks of
+ * its own range first, then those left in the others'. So each thread works on the same rows
+ * of the image from layer to layer (they stay in its own cache), and one that gets less CPU
+ * leaves its chunks to the others. Static: its own range only. Compiled twice, like
+ * {@linkcode claimChunks}.
+ */
+function claimIndex(i32: Int32Array, tag: number, count: number, me: number): number {
+  const mode = Atomics.load(i32, 30); // SCHED
+  if (mode === 0) {
+    for (;;) {
+      const v = Atomics.load(i32, 3); // NEXT
+      const index = v & 1023;
+      if (v >>> 10 !== tag || index >= count) return -1;
+      if (Atomics.compareExchange(i32, 3, v, v + 1) === v) return index;
+    }
+  }
+  const team = Atomics.load(i32, 5) + 1; // LIMIT workers and the caller
+  for (let step = 0; step < (mode === 2 ? 1 : team); step++) {
+    const r = (me + step) % team;
+    const word = 31 + r; // RANGES
+    const end = Math.floor(((r + 1) * count) / team);
+    for (;;) {
+      const v = Atomics.load(i32, word);
+      const index = v & 1023;
+      if (v >>> 10 !== tag || index >= end) break;
+      if (Atomics.compareExchange(i32, word, v, v + 1) === v) return index;
+    }
+  }
+  return -1;
+}
 
 /**
  * Claims chunks of the current job one at a time and runs them with the kernel instance `k`:
@@ -64,6 +114,7 @@ function claimChunks(
   tag: number,
   k: PoolKernel,
   worker: boolean,
+  me = 0,
 ): void {
   const j = 8; // JOB
   const args = Array.from(i32.subarray(j, j + i32[j + 13]));
@@ -72,10 +123,8 @@ function claimChunks(
   const [a, b, bias, c, m, kk, n, mc, rows, panels, panelChunks, panelCount] = args;
   const rowKernel = op === 1 ? k.dw_run : k.cv_run;
   for (;;) {
-    const v = Atomics.load(i32, 3); // NEXT
-    const index = v & 1023;
-    if (v >>> 10 !== tag || index >= count) return;
-    if (Atomics.compareExchange(i32, 3, v, v + 1) !== v) continue;
+    const index = claimIndex(i32, tag, count, me);
+    if (index < 0) return;
     try {
       if (op === 0) {
         const r = Math.floor(index / panelChunks);
@@ -102,6 +151,7 @@ const { kernel, memory, control, slot } = workerData;
 const k = new WebAssembly.Instance(kernel, { env: { memory } }).exports;
 const i32 = new Int32Array(control);
 const f32 = new Float32Array(control);
+const claimIndex = ${claimIndex.toString()};
 const claimChunks = ${claimChunks.toString()};
 let gen = Atomics.load(i32, ${GEN});
 Atomics.add(i32, ${STARTED}, 1);
@@ -125,7 +175,7 @@ work: for (;;) {
   }
   gen = Atomics.load(i32, ${GEN});
   if (Atomics.load(i32, ${QUIT})) break;
-  if (slot < Atomics.load(i32, ${LIMIT})) claimChunks(i32, f32, gen & ${TAG_MASK}, k, true);
+  if (slot < Atomics.load(i32, ${LIMIT})) claimChunks(i32, f32, gen & ${TAG_MASK}, k, true, slot + 1);
 }
 process.exit(0);
 `;
@@ -172,6 +222,7 @@ export class KernelPool {
   readonly #f32: Float32Array;
   #closed = false;
   #gen = 0;
+  #scheduling = SCHEDULINGS.indexOf(DEFAULT_SCHEDULING);
   /** Resolves when every worker is ready; rejects when one fails to start. */
   readonly ready: Promise<void>;
 
@@ -236,6 +287,24 @@ export class KernelPool {
   set spinMicros(us: number) {
     if (!Number.isInteger(us) || us < 0) throw new RangeError(`spin must be >= 0 us, got ${us}`);
     Atomics.store(this.#i32, SPIN, us);
+  }
+
+  /**
+   * How a job's chunks are shared: `dynamic` (every thread takes the next chunk), `affinity`
+   * (each thread its own contiguous share first, the same rows from layer to layer, then what
+   * the others left) or `static` (each its own share only). For benches; see
+   * {@linkcode DEFAULT_SCHEDULING}.
+   */
+  get scheduling(): Scheduling {
+    return SCHEDULINGS[this.#scheduling];
+  }
+
+  set scheduling(mode: Scheduling) {
+    const index = SCHEDULINGS.indexOf(mode);
+    if (index < 0) {
+      throw new RangeError(`scheduling must be ${SCHEDULINGS.join(", ")}, got ${mode}`);
+    }
+    this.#scheduling = index;
   }
 
   /**
@@ -328,9 +397,15 @@ export class KernelPool {
     f32[JOB + 19] = job.hi;
     const gen = (this.#gen = (this.#gen + 1) | 0);
     const tag = gen & TAG_MASK;
+    Atomics.store(i32, SCHED, this.#scheduling);
     Atomics.store(i32, LIMIT, workers);
     Atomics.store(i32, DONE, 0);
     Atomics.store(i32, NEXT, tag << 10);
+    if (this.#scheduling !== 0) {
+      for (let r = 0; r <= workers; r++) {
+        Atomics.store(i32, RANGES + r, (tag << 10) | Math.floor((r * count) / (workers + 1)));
+      }
+    }
     Atomics.store(i32, GEN, gen);
     Atomics.notify(i32, GEN);
     claimChunks(i32, f32, tag, kernel, false);
@@ -341,6 +416,7 @@ export class KernelPool {
     // then find no chunk left to claim. Without this, it could claim "chunk count" of this tag
     // with the next job's arguments, and its extra DONE would make the caller wait forever.
     Atomics.store(i32, NEXT, (tag << 10) | 1023);
+    for (let r = 0; r < MAX_TEAM; r++) Atomics.store(i32, RANGES + r, (tag << 10) | 1023);
     if (Atomics.exchange(i32, FAILED, 0)) throw new Error("a pointwise kernel chunk trapped");
   }
 

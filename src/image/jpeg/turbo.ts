@@ -5,12 +5,13 @@
  * `tools/jpeg_wasm/build.sh`. It needs WebAssembly SIMD and bulk memory, which every V8 runtime
  * we target has (Deno, Deno Deploy, Supabase Edge).
  *
- * Loading: the binary is embedded as base64 in `turbo_wasm.ts`, decoded with `atob` and compiled
- * with `WebAssembly.compile` once per isolate (about 190 KB, 4-7 ms). No file-system read, no
- * `fetch`, no permission (it runs under `deno run` with no `--allow-*` flag), no worker, no native
- * addon, nothing architecture-specific: it needs only `atob` and `WebAssembly.compile` of bytes,
- * which the Deno CLI (x86-64, arm64), `deno compile` and edge isolates (Deno Deploy, Supabase Edge)
- * provide. (Verified here: Deno CLI x86-64 without permissions; the others by construction.)
+ * Loading: the binary is embedded as base64 in `turbo_wasm.ts`, decoded (`Uint8Array.fromBase64`,
+ * else `atob`) and compiled with `WebAssembly.compile` once per isolate (about 190 KB, 4-7 ms).
+ * No file-system read, no `fetch`, no permission (it runs under `deno run` with no `--allow-*`
+ * flag), no worker, no native addon, nothing architecture-specific: it needs only base64 decoding
+ * and `WebAssembly.compile` of bytes, which the Deno CLI (x86-64, arm64), `deno compile` and edge
+ * isolates (Deno Deploy, Supabase Edge) provide. (Verified here: Deno CLI x86-64 without
+ * permissions; the others by construction.)
  * The module's imports are a `setjmp`/`longjmp` pair and a few WASI stubs; libjpeg's fatal
  * errors arrive as a thrown `longjmp`, after which the instance is thrown away and a fresh one
  * made from the compiled module on the next call.
@@ -19,6 +20,7 @@
  */
 import { JpegError } from "./errors.ts";
 import { JPEG_TURBO_WASM_BASE64 } from "./turbo_wasm.ts";
+import { decodeBase64 } from "../../_util.ts";
 
 /** TurboJPEG pixel format: 3 bytes per pixel, R G B. */
 export const TJPF_RGB = 0;
@@ -61,10 +63,7 @@ let instance: Promise<TurboExports> | undefined;
 
 /** Decodes the embedded base64 text into the WebAssembly binary. */
 function wasmBytes(): Uint8Array<ArrayBuffer> {
-  const text = atob(JPEG_TURBO_WASM_BASE64.replace(/\s+/g, ""));
-  const bytes = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
-  return bytes;
+  return decodeBase64(JPEG_TURBO_WASM_BASE64);
 }
 
 /**
