@@ -151,3 +151,13 @@ export function readEnv(name: string): string | undefined {
     return undefined;
   }
 }
+
+/**
+ * Whether `scale` can be an int8 layer's input scale: a number whose float32 value and the
+ * float32 of its inverse are both positive and finite (the kernel multiplies by the inverse).
+ */
+export function isInt8Scale(scale: unknown): scale is number {
+  if (typeof scale !== "number") return false;
+  const s = Math.fround(scale);
+  return s > 0 && Number.isFinite(s) && Number.isFinite(Math.fround(1 / s));
+}

@@ -77,6 +77,11 @@ export interface BackendInfo {
   startupMs: number;
   /** Which kernels run the 1x1 and depthwise 3x3 convolutions: ours (two builds) or XNNPACK's. */
   kernels?: "relaxed-simd" | "simd-muladd" | "xnnpack";
+  /**
+   * The int8 kernels of `precision: "int8"`: relaxed SIMD's dot product, plain SIMD's 16-bit one,
+   * or none (int8 models run float32), and why (`reason` repeats it).
+   */
+  int8?: { kernels: "relaxed-dot" | "simd-dot16" | "none"; reason: string };
 }
 
 /** tfjs' priority of the WASM backend. */
@@ -374,6 +379,7 @@ async function startBinary(
     if (threads > 1) await setUpPools(current, options, reason);
     current.kernels = await installKernels(backend, loaded, options.kernels); // never throws
     info.kernels = current.kernels.kernels;
+    info.int8 = { kernels: current.kernels.int8, reason: current.kernels.int8Reason };
     reason.push(current.kernels.reason);
     current.baseReason = reason.join("; ");
     info.reason = current.baseReason;

@@ -17,10 +17,18 @@ import {
 } from "./architecture.ts";
 import { foldBatchNorm } from "./batch_norm.ts";
 import { WeightsError } from "../errors.ts";
-import { sizeOf } from "../_util.ts";
+import { isInt8Scale, sizeOf } from "../_util.ts";
 
 /** What a forward pass returns: class probabilities, pre-softmax logits, or pooled features. */
 export type NetworkOutput = "probabilities" | "logits" | "features";
+
+/** How the int8 layers run (see {@linkcode int8Layers}). */
+export interface Int8Options {
+  /** The name of the backend's int8 kernel (inputs `x`, `filter`, `bias`; attrs `scale`, `activation`). */
+  kernel: string;
+  /** The input scale of each int8 layer, by Keras layer name: a positive finite number. */
+  scales: Readonly<Record<string, number>>;
+}
 
 /** Options of {@linkcode MobileNetNetwork}. */
 export interface NetworkOptions {
@@ -30,6 +38,26 @@ export interface NetworkOptions {
    * @default {true}
    */
   fused?: boolean;
+  /** Run the 1x1 convolutions and the classifier in int8 (needs `fused`); absent: float32. */
+  int8?: Int8Options;
+}
+
+/**
+ * The input scale of an int8 layer that has no calibrated one: ReLU6's whole range [0, 6] onto
+ * 0..127.
+ */
+export const RELU6_SCALE = 6 / 127;
+
+/**
+ * The layers that run in int8 with {@linkcode NetworkOptions.int8}, in network order: every 1x1
+ * convolution (`conv_pw_1` ... `conv_pw_13`) and, with a top, the classifier (`conv_preds`). Each
+ * one's input is a ReLU6 output (average-pooled for the classifier), never negative.
+ */
+export function int8Layers(architecture: Architecture): string[] {
+  const names = architecture.steps.filter((s) => s.kind === "conv2d" && s.kernel === 1).map((s) =>
+    s.name
+  );
+  return architecture.config.includeTop ? [...names, "conv_preds"] : names;
 }
 
 interface StepTensors {
@@ -60,6 +88,9 @@ export class MobileNetNetwork {
   readonly architecture: Architecture;
   /** Whether BatchNorm is folded into fused kernels. */
   readonly fused: boolean;
+  /** What the 1x1 convolutions and the classifier compute in. */
+  readonly precision: "float32" | "int8";
+  readonly #int8: Int8Options | undefined;
   readonly #specs: Map<string, WeightSpec>;
   readonly #raw = new Map<string, Float32Array>();
   readonly #steps: (StepTensors | undefined)[];
@@ -68,10 +99,26 @@ export class MobileNetNetwork {
   #failure: Error | undefined;
   #disposed = false;
 
-  /** Creates an empty network for `architecture`; no tensor exists until weights arrive. */
+  /**
+   * Creates an empty network for `architecture`; no tensor exists until weights arrive.
+   *
+   * @throws {RangeError} for `int8` without `fused`, or without a valid scale for every layer of
+   * {@linkcode int8Layers}.
+   */
   constructor(architecture: Architecture, options: NetworkOptions = {}) {
     this.architecture = architecture;
     this.fused = options.fused ?? true;
+    if (options.int8) {
+      if (!this.fused) throw new RangeError("int8 runs the fused network only (fused: true)");
+      for (const layer of int8Layers(architecture)) {
+        const scale = options.int8.scales[layer];
+        if (!isInt8Scale(scale)) {
+          throw new RangeError(`int8 scale of ${layer} must be a positive number, got ${scale}`);
+        }
+      }
+    }
+    this.#int8 = options.int8;
+    this.precision = options.int8 ? "int8" : "float32";
     this.#specs = new Map(architecture.weights.map((w) => [w.name, w]));
     this.#steps = architecture.steps.map(() => undefined);
   }
@@ -219,10 +266,27 @@ export class MobileNetNetwork {
     }
   }
 
+  #checkRunnable(input: tf.Tensor4D): void {
+    this.#checkInput(input);
+    if (!this.isComplete) {
+      const missing = this.missingWeights();
+      throw new Error(
+        `the network is missing ${missing.length} weights (first: ${missing[0]}); ` +
+          "await the load before running",
+      );
+    }
+  }
+
   #step(i: number, x: tf.Tensor4D): tf.Tensor4D {
     const step = this.architecture.steps[i];
     const t = this.#steps[i]!;
     const strides = step.stride as 1 | 2;
+    const int8 = this.#int8;
+    if (int8 && t.bias && step.kind === "conv2d" && step.kernel === 1) {
+      const inputs = { x, filter: t.filter, bias: t.bias };
+      const attrs = { scale: int8.scales[step.name], activation: "relu6" };
+      return tf.engine().runKernel(int8.kernel, inputs, attrs) as tf.Tensor4D;
+    }
     if (t.bias) {
       return step.kind === "depthwise_conv2d"
         ? tf.fused.depthwiseConv2d({
@@ -264,7 +328,11 @@ export class MobileNetNetwork {
     }
     const top = this.#top!;
     let logits: tf.Tensor2D;
-    if (this.fused) {
+    if (this.#int8) {
+      const inputs = { x: pooled, filter: top.kernel, bias: top.bias };
+      const attrs = { scale: this.#int8.scales.conv_preds, activation: "linear" };
+      logits = tf.engine().runKernel(this.#int8.kernel, inputs, attrs) as tf.Tensor2D;
+    } else if (this.fused) {
       logits = tf.fused.matMul({ a: pooled, b: top.kernel, bias: top.bias }) as tf.Tensor2D;
     } else {
       const n = pooled.shape[0];
@@ -307,14 +375,7 @@ export class MobileNetNetwork {
    * @throws {RangeError} for a wrong input shape, {@linkcode Error} when weights are missing.
    */
   run(input: tf.Tensor4D, output: NetworkOutput = "probabilities"): tf.Tensor2D {
-    this.#checkInput(input);
-    if (!this.isComplete) {
-      const missing = this.missingWeights();
-      throw new Error(
-        `the network is missing ${missing.length} weights (first: ${missing[0]}); ` +
-          "await the load before running",
-      );
-    }
+    this.#checkRunnable(input);
     return tf.tidy(() => {
       let x = input;
       for (let i = 0; i < this.#steps.length; i++) {
@@ -325,6 +386,33 @@ export class MobileNetNetwork {
         x = next;
       }
       return this.#head(x, output);
+    });
+  }
+
+  /**
+   * Runs a batch like {@linkcode MobileNetNetwork.run} and hands `visit` the input of every layer
+   * of {@linkcode int8Layers} (the values of the whole batch, NHWC or `[n, features]`), in
+   * network order: what int8 calibration measures.
+   *
+   * @throws {RangeError} for a wrong input shape, {@linkcode Error} when weights are missing.
+   */
+  observeInt8Inputs(
+    input: tf.Tensor4D,
+    visit: (layer: string, values: Float32Array) => void,
+  ): void {
+    this.#checkRunnable(input);
+    const int8 = new Set(int8Layers(this.architecture));
+    tf.tidy(() => {
+      let x = input;
+      for (let i = 0; i < this.#steps.length; i++) {
+        const name = this.architecture.steps[i].name;
+        if (int8.has(name)) visit(name, x.dataSync() as Float32Array);
+        const next = this.#step(i, x);
+        if (x !== input) x.dispose();
+        x = next;
+      }
+      const pooled = this.#head(x, "features");
+      if (int8.has("conv_preds")) visit("conv_preds", pooled.dataSync() as Float32Array);
     });
   }
 
