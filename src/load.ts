@@ -7,7 +7,6 @@
 import { type ArchitectureOptions, buildArchitecture } from "./model/architecture.ts";
 import { int8Layers, type Int8Options, MobileNetNetwork, RELU6_SCALE } from "./model/mobilenet.ts";
 import { INT8_KERNEL } from "./backend/pointwise/int8.ts";
-import { WeightsError } from "./errors.ts";
 import { MobileNet } from "./classifier.ts";
 import { acquireBackend, type BackendLease } from "./backend/lease.ts";
 import { checkResizeMode, type ResizeMode } from "./image/preprocess.ts";
@@ -109,7 +108,7 @@ export interface LoadMobileNetOptions extends Omit<LoadWeightsOptions, "only"> {
    * What the 1x1 convolutions and the classifier (95% of the work) compute in: "float32", or
    * "int8": weights quantized per output channel, activations to 7 bits with the per-layer
    * scales calibrated into the weights' manifest (`deno task calibrate`; weights without them
-   * use ReLU6's whole range), integer sums. Where the backend has no int8 kernels (no WASM
+   * use ReLU6's whole range, and a layer the calibration left out stays float32), integer sums. Where the backend has no int8 kernels (no WASM
    * SIMD, or `MOBILENET_EDGE_KERNELS=xnnpack`) the model runs float32: `model.precision` says
    * what runs, `backendInfo().int8` why.
    * @default {"float32"}
@@ -136,11 +135,15 @@ export interface CreateMobileNetOptions extends ArchitectureOptions {
   /** See {@linkcode LoadMobileNetOptions.precision}. */
   precision?: "float32" | "int8";
   /**
-   * With `precision: "int8"`: the input scale of each int8 layer (`conv_pw_1` ... `conv_pw_13`,
-   * `conv_preds`), as a manifest's `int8.scales` holds them.
-   * @default {6 / 127 for every layer (ReLU6's whole range: uncalibrated)}
+   * With `precision: "int8"`: the calibration a manifest's `int8` field holds (`deno task
+   * calibrate`): the input scale of each int8 layer (`conv_pw_1` ... `conv_pw_13`,
+   * `conv_preds`), and the means of their input channels (for bias correction).
+   * @default {scales 6 / 127 for every layer (ReLU6's whole range), no means: uncalibrated}
    */
-  int8Scales?: Readonly<Record<string, number>>;
+  int8?: {
+    scales: Readonly<Record<string, number>>;
+    means?: Readonly<Record<string, ArrayLike<number>>>;
+  };
 }
 
 /**
@@ -224,15 +227,7 @@ async function assemble(
     includeTop: config.includeTop && !options.headless,
     pooling: options.pooling,
   });
-  const scales = manifest.int8?.scales;
-  const missing = int8Layers(arch).filter((layer) => scales && scales[layer] === undefined);
-  if (checked.precision === "int8" && missing.length > 0) {
-    throw new WeightsError(
-      "BAD_MANIFEST",
-      `${url.href}: int8.scales lacks ${missing.join(", ")}; calibrate again (deno task calibrate)`,
-    );
-  }
-  const int8 = int8Options(checked.precision, lease, arch, scales);
+  const int8 = int8Options(checked.precision, lease, arch, manifest.int8);
   const network = new MobileNetNetwork(arch, { fused: options.fused, int8 });
   // Only the shards holding tensors this network uses are read (a headless model skips the top).
   const used = new Set(arch.weights.map((w) => w.name));
@@ -284,7 +279,7 @@ export async function createMobileNet(
   const lease = await acquireBackend({ threads: options.threads, simd: options.simd });
   let network: MobileNetNetwork | undefined;
   try {
-    const int8 = int8Options(precision, lease, arch, options.int8Scales);
+    const int8 = int8Options(precision, lease, arch, options.int8);
     network = new MobileNetNetwork(arch, { fused: options.fused, int8 });
     for (const [name, data] of weights) network.addWeight(name, data);
     network.checkComplete("the weights given");
@@ -316,20 +311,25 @@ function checkPrecision(precision: unknown): "float32" | "int8" {
 
 /**
  * The network's int8 options, or undefined when it runs float32: asked for float32, or the
- * backend has no int8 kernels. Layers without a scale in `scales` get {@linkcode RELU6_SCALE}.
+ * backend has no int8 kernels. Without a calibration every layer gets {@linkcode RELU6_SCALE}
+ * and no means; with one, the layers it has a scale for run int8 (the others float32).
  */
 function int8Options(
   precision: "float32" | "int8",
   lease: BackendLease,
   arch: ReturnType<typeof buildArchitecture>,
-  scales: Readonly<Record<string, number>> | undefined,
+  calibration: Pick<Int8Options, "scales" | "means"> | undefined,
 ): Int8Options | undefined {
   const kernels = lease.info.int8?.kernels;
   if (precision !== "int8" || kernels === undefined || kernels === "none") return undefined;
-  const layers = int8Layers(arch);
+  const scales = calibration?.scales ??
+    Object.fromEntries(int8Layers(arch).map((l) => [l, RELU6_SCALE]));
+  const means = calibration?.means ?? {};
+  const layers = int8Layers(arch).filter((l) => scales[l] !== undefined);
   return {
     kernel: INT8_KERNEL,
-    scales: Object.fromEntries(layers.map((l) => [l, scales ? scales[l] : RELU6_SCALE])),
+    scales: Object.fromEntries(layers.map((l) => [l, scales[l]])),
+    means: Object.fromEntries(layers.filter((l) => means[l]).map((l) => [l, means[l]])),
   };
 }
 

@@ -26,8 +26,18 @@ export type NetworkOutput = "probabilities" | "logits" | "features";
 export interface Int8Options {
   /** The name of the backend's int8 kernel (inputs `x`, `filter`, `bias`; attrs `scale`, `activation`). */
   kernel: string;
-  /** The input scale of each int8 layer, by Keras layer name: a positive finite number. */
+  /**
+   * The input scale of each int8 layer, by Keras layer name (see `isInt8Scale`). A layer of
+   * {@linkcode int8Layers} without one runs float32 (a calibration may leave sensitive layers
+   * out).
+   */
   scales: Readonly<Record<string, number>>;
+  /**
+   * The mean of each input channel of each int8 layer, by Keras layer name (measured at
+   * calibration): the kernel corrects the layer's bias for the mean error of its quantized
+   * weights. A layer without means gets no correction.
+   */
+  means?: Readonly<Record<string, ArrayLike<number>>>;
 }
 
 /** Options of {@linkcode MobileNetNetwork}. */
@@ -38,7 +48,10 @@ export interface NetworkOptions {
    * @default {true}
    */
   fused?: boolean;
-  /** Run the 1x1 convolutions and the classifier in int8 (needs `fused`); absent: float32. */
+  /**
+   * Run the 1x1 convolutions and the classifier (those with a scale) in int8 (needs `fused`);
+   * absent: float32.
+   */
   int8?: Int8Options;
 }
 
@@ -47,6 +60,20 @@ export interface NetworkOptions {
  * 0..127.
  */
 export const RELU6_SCALE = 6 / 127;
+
+/**
+ * Input channels of an int8 layer (see {@linkcode int8Layers}).
+ *
+ * @throws {RangeError} for a name that is not one.
+ */
+export function inputChannels(architecture: Architecture, layer: string): number {
+  if (layer === "conv_preds" && architecture.config.includeTop) return architecture.featureSize;
+  const step = architecture.steps.find((s) => s.name === layer);
+  if (!step || step.kind !== "conv2d" || step.kernel !== 1) {
+    throw new RangeError(`${layer} is not an int8 layer of this network`);
+  }
+  return step.inChannels;
+}
 
 /**
  * The layers that run in int8 with {@linkcode NetworkOptions.int8}, in network order: every 1x1
@@ -91,6 +118,7 @@ export class MobileNetNetwork {
   /** What the 1x1 convolutions and the classifier compute in. */
   readonly precision: "float32" | "int8";
   readonly #int8: Int8Options | undefined;
+  readonly #means = new Map<string, tf.Tensor1D>();
   readonly #specs: Map<string, WeightSpec>;
   readonly #raw = new Map<string, Float32Array>();
   readonly #steps: (StepTensors | undefined)[];
@@ -100,10 +128,11 @@ export class MobileNetNetwork {
   #disposed = false;
 
   /**
-   * Creates an empty network for `architecture`; no tensor exists until weights arrive.
+   * Creates an empty network for `architecture`; no weight tensor exists until weights arrive
+   * (only the int8 means, when given).
    *
-   * @throws {RangeError} for `int8` without `fused`, or without a valid scale for every layer of
-   * {@linkcode int8Layers}.
+   * @throws {RangeError} for `int8` without `fused`, with an invalid scale, or with means that do
+   * not fit their layer.
    */
   constructor(architecture: Architecture, options: NetworkOptions = {}) {
     this.architecture = architecture;
@@ -112,13 +141,22 @@ export class MobileNetNetwork {
       if (!this.fused) throw new RangeError("int8 runs the fused network only (fused: true)");
       for (const layer of int8Layers(architecture)) {
         const scale = options.int8.scales[layer];
-        if (!isInt8Scale(scale)) {
+        if (scale !== undefined && !isInt8Scale(scale)) {
           throw new RangeError(`int8 scale of ${layer} must be a positive number, got ${scale}`);
         }
       }
     }
     this.#int8 = options.int8;
-    this.precision = options.int8 ? "int8" : "float32";
+    const int8 = int8Layers(architecture).some((l) => options.int8?.scales[l] !== undefined);
+    this.precision = int8 ? "int8" : "float32";
+    for (const [layer, means] of Object.entries(options.int8?.means ?? {})) {
+      const channels = inputChannels(architecture, layer);
+      if (means.length !== channels || !Array.from(means).every(Number.isFinite)) {
+        this.#means.forEach((t) => t.dispose());
+        throw new RangeError(`int8 means of ${layer} must be ${channels} finite numbers`);
+      }
+      this.#means.set(layer, tf.tensor1d(Array.from(means)));
+    }
     this.#specs = new Map(architecture.weights.map((w) => [w.name, w]));
     this.#steps = architecture.steps.map(() => undefined);
   }
@@ -266,6 +304,12 @@ export class MobileNetNetwork {
     }
   }
 
+  /** The `mean` input of an int8 layer's kernel, if it has means. */
+  #meanOf(layer: string): { mean?: tf.Tensor1D } {
+    const mean = this.#means.get(layer);
+    return mean ? { mean } : {};
+  }
+
   #checkRunnable(input: tf.Tensor4D): void {
     this.#checkInput(input);
     if (!this.isComplete) {
@@ -282,8 +326,8 @@ export class MobileNetNetwork {
     const t = this.#steps[i]!;
     const strides = step.stride as 1 | 2;
     const int8 = this.#int8;
-    if (int8 && t.bias && step.kind === "conv2d" && step.kernel === 1) {
-      const inputs = { x, filter: t.filter, bias: t.bias };
+    if (int8?.scales[step.name] !== undefined && t.bias) {
+      const inputs = { x, filter: t.filter, bias: t.bias, ...this.#meanOf(step.name) };
       const attrs = { scale: int8.scales[step.name], activation: "relu6" };
       return tf.engine().runKernel(int8.kernel, inputs, attrs) as tf.Tensor4D;
     }
@@ -328,9 +372,14 @@ export class MobileNetNetwork {
     }
     const top = this.#top!;
     let logits: tf.Tensor2D;
-    if (this.#int8) {
-      const inputs = { x: pooled, filter: top.kernel, bias: top.bias };
-      const attrs = { scale: this.#int8.scales.conv_preds, activation: "linear" };
+    if (this.#int8?.scales.conv_preds !== undefined) {
+      const inputs = {
+        x: pooled,
+        filter: top.kernel,
+        bias: top.bias,
+        ...this.#meanOf("conv_preds"),
+      };
+      const attrs = { scale: this.#int8!.scales.conv_preds, activation: "linear" };
       logits = tf.engine().runKernel(this.#int8.kernel, inputs, attrs) as tf.Tensor2D;
     } else if (this.fused) {
       logits = tf.fused.matMul({ a: pooled, b: top.kernel, bias: top.bias }) as tf.Tensor2D;
@@ -464,6 +513,8 @@ export class MobileNetNetwork {
     this.#steps.fill(undefined);
     this.#top?.kernel.dispose();
     this.#top?.bias.dispose();
+    this.#means.forEach((t) => t.dispose());
+    this.#means.clear();
     this.#top = undefined;
     this.#raw.clear();
     this.fail(this.#failure ?? reason);

@@ -110,10 +110,11 @@ export interface WeightsManifest {
   /**
    * Optional: what `precision: "int8"` needs, calibrated once from photos (`deno task
    * calibrate`): the input scale of each int8 layer (`conv_pw_1` ... `conv_pw_13`,
-   * `conv_preds`), a positive number, and how it was calibrated (free text). Readers that do not
-   * know it ignore it (no format version).
+   * `conv_preds`), a positive number; the mean of each of their input channels (bias
+   * correction); and how it was calibrated (free text). Readers that do not know it ignore it
+   * (no format version).
    */
-  int8?: { scales: Record<string, number>; calibration?: string };
+  int8?: { scales: Record<string, number>; means?: Record<string, number[]>; calibration?: string };
 }
 
 /** Bytes per stored element of each storage type. */
@@ -264,6 +265,15 @@ function checkInt8(int8: Record<string, unknown>): void {
   }
   for (const [layer, scale] of Object.entries(scales)) {
     if (!isScale(scale)) bad(`int8.scales.${layer} must be a positive finite number`);
+  }
+  const means = int8.means as Record<string, unknown> | undefined;
+  if (means !== undefined && (typeof means !== "object" || means === null)) {
+    bad("int8.means must be an object of layer names to lists of numbers");
+  }
+  for (const [layer, list] of Object.entries(means ?? {})) {
+    if (!Array.isArray(list) || !list.every((v) => typeof v === "number" && Number.isFinite(v))) {
+      bad(`int8.means.${layer} must be a list of finite numbers`);
+    }
   }
   if (int8.calibration !== undefined && typeof int8.calibration !== "string") {
     bad("int8.calibration must be a string");

@@ -20,11 +20,17 @@
  *
  * Packed block of a [K, N] filter (q8_packed_bytes): panels of NR columns; panel p holds, for
  * each group g of G consecutive k (G = 4 or 2), the G bytes of column 0, then column 1, ...
- * (zeros past K and past N); then scale[n] for every column of every panel (float32, 0 past N).
+ * (zeros past K and past N); then scale[n] for every column of every panel (float32, 0 past N);
+ * then the bias the epilogue adds (float32, 0 past N): the layer's, corrected for the mean error
+ * that quantizing the weights makes (bias correction, see q8_pack).
  *
  * Same rules as pointwise.c: no libc, no data, no stack; the memory is imported.
  */
 #include <wasm_simd128.h>
+
+/* Every float32 operation rounded on its own (no contraction to a fused multiply-add, relaxed or
+ * not): the same results on every machine. */
+#pragma clang fp contract(off)
 
 #ifndef Q8_MR
 #define Q8_MR 6
@@ -58,8 +64,15 @@ EXPORT(q8_group) int q8_group(void) { return Q8_G; }
 
 static inline int round4(int k) { return (k + 3) & ~3; }
 
-/* Bytes of the packed block of a [K, N] filter: int8 panels, then one float32 scale a column. */
+/* Bytes of the packed block of a [K, N] filter: int8 panels, then a float32 scale and a float32
+ * bias a column. */
 EXPORT(q8_packed_bytes) int q8_packed_bytes(int K, int N) {
+  const int cols = (N + Q8_NR - 1) / Q8_NR * Q8_NR;
+  return cols * round4(K) + cols * 8;
+}
+
+/* Byte offset of the bias in the packed block of a [K, N] filter. */
+EXPORT(q8_bias_offset) int q8_bias_offset(int K, int N) {
   const int cols = (N + Q8_NR - 1) / Q8_NR * Q8_NR;
   return cols * round4(K) + cols * 4;
 }
@@ -69,12 +82,17 @@ static inline float absf(float x) { return x < 0.0f ? -x : x; }
 /*
  * Quantizes the row-major float32 [K, N] filter w per output channel and packs it at `packed`:
  * s_w[n] = max_k |w[k, n]| / 127, q = nearest(w * (127 / max)) (ties to even; 0 for a column of
- * zeros), scale[n] = a_scale * s_w[n].
+ * zeros), scale[n] = a_scale * s_w[n]. The block's bias is bias[n] (0 when bias is 0) minus, when
+ * `mean` (the mean of each input channel, measured at calibration) is given, the mean error of
+ * the quantized column: sum over k of mean[k] * (q[k, n] * s_w[n] - w[k, n]), in k order.
  */
-EXPORT(q8_pack) void q8_pack(const float *w, i8 *packed, int K, int N, float a_scale) {
+EXPORT(q8_pack)
+void q8_pack(const float *w, i8 *packed, int K, int N, float a_scale, const float *mean,
+             const float *bias) {
   const int Kp = round4(K);
   const int panels = (N + Q8_NR - 1) / Q8_NR;
   float *scales = (float *)(packed + (long)panels * Q8_NR * Kp);
+  float *biases = scales + panels * Q8_NR;
   for (int p = 0; p < panels; p++) {
     for (int j = 0; j < Q8_NR; j++) {
       const int n = p * Q8_NR + j;
@@ -86,17 +104,22 @@ EXPORT(q8_pack) void q8_pack(const float *w, i8 *packed, int K, int N, float a_s
         }
       }
       const float inv = max > 0.0f ? 127.0f / max : 0.0f;
-      scales[n] = n < N ? a_scale * (max / 127.0f) : 0.0f;
+      const float s_w = max / 127.0f;
+      scales[n] = n < N ? a_scale * s_w : 0.0f;
+      float correction = 0.0f;
       i8 *col = packed + (long)p * Q8_NR * Kp + j * Q8_G;
       for (int k = 0; k < Kp; k++) {
         float q = 0.0f;
         if (n < N && k < K) {
-          q = __builtin_rintf(w[(long)k * N + n] * inv);
+          const float v = w[(long)k * N + n];
+          q = __builtin_rintf(v * inv);
           if (q > 127.0f) q = 127.0f;
           if (q < -127.0f) q = -127.0f;
+          if (mean) correction += mean[k] * (q * s_w - v);
         }
         col[(long)(k / Q8_G) * Q8_NR * Q8_G + k % Q8_G] = (i8)(int)q;
       }
+      biases[n] = n < N ? (bias ? bias[n] : 0.0f) - correction : 0.0f;
     }
   }
 }

@@ -54,6 +54,7 @@ import {
   int8Kernel,
   type Int8Kernels,
   int8Packer,
+  type Int8Packing,
   type Int8Runner,
   quantizedRow,
 } from "./int8.ts";
@@ -279,8 +280,15 @@ class Runner implements GemmRunner, Int8Runner {
     this.#rows("cv_run", lead, job);
   }
 
-  packInt8(dataId: object, filter: number, k: number, n: number, scale: number): number {
-    return this.weights.get(dataId, filter, k, n, int8Packer(this.kernel, scale));
+  packInt8(
+    dataId: object,
+    filter: number,
+    k: number,
+    n: number,
+    packing: Int8Packing,
+  ): { packed: number; bias: number } {
+    const packed = this.weights.get(dataId, filter, k, n, int8Packer(this.kernel, packing));
+    return { packed, bias: packed + this.kernel.q8_bias_offset(k, n) };
   }
 
   int8(job: Int8Job): void {

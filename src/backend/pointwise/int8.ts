@@ -6,8 +6,9 @@
  *
  * The scheme (tools/pointwise_wasm/int8.c has the arithmetic):
  * - the filter is quantized once, at its first call, per output channel and symmetric
- *   (`w = q * s_w[n]`, q in -127..127), and packed (`q8_pack`); the block is freed with the
- *   filter tensor;
+ *   (`w = q * s_w[n]`, q in -127..127), and packed (`q8_pack`) with its bias, corrected for the
+ *   mean error of the quantized weights when the input channels' means (measured at calibration)
+ *   come with the call; the block is freed with the filter tensor;
  * - the input, a ReLU6 (or average-pooled ReLU6) activation, so never negative, is quantized at
  *   each call with the layer's calibrated scale `s_a` to bytes 0..127 (`q8_quant`): the 7-bit
  *   operand of relaxed SIMD's dot product, exact on every lowering of it;
@@ -44,7 +45,7 @@ export interface Int8Job {
   x: number;
   /** The packed filter (`q8_pack`). */
   packed: number;
-  /** The bias `[n]`, or 0. */
+  /** The bias `[n]` the epilogue adds (the packed block's). */
   bias: number;
   /** The float32 output `[m, n]`. */
   c: number;
@@ -59,22 +60,54 @@ export interface Int8Job {
   hi: number;
 }
 
+/** How a filter is packed for int8: its input scale, and its bias and input means (0: none). */
+export interface Int8Packing {
+  /** The input's scale. */
+  scale: number;
+  /** The bias `[n]` (memory offset), or 0. */
+  bias: number;
+  /** The input channels' means `[k]` (memory offset), or 0: no bias correction. */
+  mean: number;
+  /** Names the packing among those of one filter (scale, bias and means tensors). */
+  key: string;
+}
+
 /** What the int8 kernel needs from the rest of the package. */
 export interface Int8Runner {
-  /** Quantizes and packs the `[k, n]` filter `dataId` at `filter` for input scale `scale`, once. */
-  packInt8(dataId: object, filter: number, k: number, n: number, scale: number): number;
+  /**
+   * Quantizes and packs the `[k, n]` filter `dataId` at `filter` as `packing` says, once;
+   * returns the block and its bias.
+   */
+  packInt8(
+    dataId: object,
+    filter: number,
+    k: number,
+    n: number,
+    packing: Int8Packing,
+  ): { packed: number; bias: number };
   /** Quantizes the input and runs the GEMM (on as many threads as are active). */
   int8(job: Int8Job): void;
 }
 
-/** The packing of `q8_pack` for an input scale: a filter used at two scales keeps two blocks. */
-export function int8Packer(kernel: KernelExports, scale: number): Packer {
-  const s = Math.fround(scale);
+/** The packing of `q8_pack`: a filter packed with two scales, biases or means keeps two blocks. */
+export function int8Packer(kernel: KernelExports, packing: Int8Packing): Packer {
+  const s = Math.fround(packing.scale);
   return {
-    key: `int8/${s}`,
+    key: `int8/${packing.key}`,
     bytes: (k, n) => kernel.q8_packed_bytes(k, n),
-    pack: (filter, packed, k, n) => kernel.q8_pack(filter, packed, k, n, s),
+    pack: (filter, packed, k, n) =>
+      kernel.q8_pack(filter, packed, k, n, s, packing.mean, packing.bias),
   };
+}
+
+const ids = new WeakMap<object, number>();
+let nextId = 1;
+/** A number for a tensor's data, the same for the same data (0: none). */
+function idOf(dataId: object | undefined): number {
+  if (!dataId) return 0;
+  let id = ids.get(dataId);
+  if (id === undefined) ids.set(dataId, id = nextId++);
+  return id;
 }
 
 /** `k` rounded up to 4: the length in bytes of a quantized row. */
@@ -83,13 +116,18 @@ export function quantizedRow(k: number): number {
 }
 
 /** The inputs of an int8 kernel call. */
-type Int8Inputs = { x?: TensorInfo; filter?: TensorInfo; bias?: TensorInfo | null };
+type Int8Inputs = {
+  x?: TensorInfo;
+  filter?: TensorInfo;
+  bias?: TensorInfo | null;
+  mean?: TensorInfo | null;
+};
 
 /**
  * The GEMM of an int8 kernel call, or undefined for a call it cannot run: `x` float32 `[..., k]`,
  * `filter` float32 `[1, ..., 1, k, n]` (a 1x1 convolution's or a matrix), optional float32 bias
- * `[n]`; attributes `scale` (the input's, a positive finite number) and `activation` (`linear`,
- * `relu`, `relu6`; default `linear`).
+ * `[n]` and input means `mean` `[k]`; attributes `scale` (the input's, see `isInt8Scale`) and
+ * `activation` (`linear`, `relu`, `relu6`; default `linear`).
  */
 export function planInt8(
   inputs: Int8Inputs,
@@ -97,7 +135,7 @@ export function planInt8(
 ):
   | { m: number; k: number; n: number; scale: number; lo: number; hi: number; outShape: number[] }
   | undefined {
-  const { x, filter, bias } = inputs;
+  const { x, filter, bias, mean } = inputs;
   const clamp = CLAMPS[(attrs.activation as string | undefined) ?? "linear"];
   const scale = attrs.scale;
   if (!x || !filter || !clamp || x.dtype !== "float32" || filter.dtype !== "float32") return;
@@ -106,7 +144,9 @@ export function planInt8(
   if (fs.length < 2 || fs.slice(0, -2).some((d) => d !== 1) || x.shape.length < 1) return;
   const [k, n] = fs.slice(-2);
   if (x.shape.at(-1) !== k || k === 0 || n === 0) return;
-  if (bias && (bias.dtype !== "float32" || bias.shape.length !== 1 || bias.shape[0] !== n)) return;
+  const vector = (t: TensorInfo | null | undefined, length: number) =>
+    !t || (t.dtype === "float32" && t.shape.length === 1 && t.shape[0] === length);
+  if (!vector(bias, n) || !vector(mean, k)) return;
   const m = x.shape.slice(0, -1).reduce((a, b) => a * b, 1);
   if (m === 0) return;
   return { m, k, n, scale, lo: clamp[0], hi: clamp[1], outShape: [...x.shape.slice(0, -1), n] };
@@ -130,17 +170,19 @@ export function int8Kernel(runner: Int8Runner): KernelFunc {
     const { m, k, n, scale, lo, hi, outShape } = plan;
     const filter = inputs.filter!;
     const out = backend.makeOutput(outShape, "float32");
-    const packed = runner.packInt8(
-      filter.dataId,
-      data.get(filter.dataId).memoryOffset,
-      k,
-      n,
+    const { bias, mean } = inputs;
+    const packing = {
       scale,
-    );
+      bias: bias ? data.get(bias.dataId).memoryOffset : 0,
+      mean: mean ? data.get(mean.dataId).memoryOffset : 0,
+      key: `${Math.fround(scale)}/${idOf(bias?.dataId)}/${idOf(mean?.dataId)}`,
+    };
+    const filterAt = data.get(filter.dataId).memoryOffset;
+    const block = runner.packInt8(filter.dataId, filterAt, k, n, packing);
     runner.int8({
       x: data.get(inputs.x!.dataId).memoryOffset,
-      packed,
-      bias: inputs.bias ? data.get(inputs.bias.dataId).memoryOffset : 0,
+      packed: block.packed,
+      bias: block.bias,
       c: data.get(out.dataId).memoryOffset,
       m,
       k,

@@ -102,11 +102,23 @@ export interface KernelExports {
   q8_group(): number;
   /** Bytes that {@linkcode KernelExports.q8_pack} writes for a `[k, n]` filter. */
   q8_packed_bytes(k: number, n: number): number;
+  /** Where the bias starts in {@linkcode KernelExports.q8_pack}'s block (bytes). */
+  q8_bias_offset(k: number, n: number): number;
   /**
-   * Quantizes the row-major float32 `[k, n]` filter at `w` per output channel (symmetric, -127..127)
-   * and packs it at `packed`, with each column's scale times `aScale` (the input's scale).
+   * Quantizes the row-major float32 `[k, n]` filter at `w` per output channel (symmetric,
+   * -127..127) and packs it at `packed`, with each column's scale times `aScale` (the input's
+   * scale) and its bias (`bias`, 0: none) corrected by the input channels' means (`mean`, 0:
+   * no correction).
    */
-  q8_pack(w: number, packed: number, k: number, n: number, aScale: number): void;
+  q8_pack(
+    w: number,
+    packed: number,
+    k: number,
+    n: number,
+    aScale: number,
+    mean: number,
+    bias: number,
+  ): void;
   /**
    * Quantizes rows `[r0, r1)` of the float32 `[m, k]` activations at `x` into bytes 0..127 at `q`
    * (rows of `k` rounded up to 4 bytes): `min(127, max(0, nearest(x * inv)))`.
