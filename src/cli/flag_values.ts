@@ -56,3 +56,13 @@ export function threadsFlag(raw: unknown): number | "auto" | undefined {
 export function resizeFlag(raw: unknown): ResizeMode | undefined {
   return raw === undefined ? undefined : checkResizeMode(raw);
 }
+
+/**
+ * `--precision`: absent, `float32` or `int8`.
+ *
+ * @throws {RangeError} for anything else.
+ */
+export function precisionFlag(raw: unknown): "float32" | "int8" | undefined {
+  if (raw === undefined || raw === "float32" || raw === "int8") return raw;
+  throw new RangeError(`--precision must be float32 or int8, got ${raw}`);
+}
