@@ -12,10 +12,7 @@ import { resizeFlag } from "./flag_values.ts";
 import { resolveModel } from "../models.ts";
 import { loadWeights } from "../weights/loader.ts";
 import { architectureOptions } from "../weights/fit.ts";
-import { buildArchitecture } from "../model/architecture.ts";
-import { MobileNetNetwork } from "../model/mobilenet.ts";
-import { acquireBackend } from "../backend/lease.ts";
-import { calibrateNetwork, type Int8Calibration, photoInputs } from "../int8/calibrate.ts";
+import { calibrateWeights, type Int8Calibration, manifestText } from "../int8/calibrate.ts";
 import { DEFAULT_RESIZE } from "../load.ts";
 import { errorMessage } from "../_util.ts";
 
@@ -72,56 +69,18 @@ function parseCommand(args: string[]): Command | "help" {
 /** Runs the float32 model on the photos and returns the calibration. */
 async function measure(command: Command): Promise<Int8Calibration> {
   const { manifest, tensors } = await loadWeights(command.manifest);
-  const arch = buildArchitecture(architectureOptions(manifest.model));
-  const lease = await acquireBackend({});
-  const network = new MobileNetNetwork(arch);
-  try {
-    for (const [name, data] of tensors) network.addWeight(name, data);
-    network.checkComplete(command.manifest.href);
-    let count = 0;
-    const inputs = async function* () {
-      const size = arch.config.resolution;
-      for await (const input of photoInputs(command.photos, size, command.resize, command.limit)) {
-        count++;
-        yield input;
-      }
-    };
-    const folder = command.photos.replace(/\/+$/, "").split("/").slice(-2).join("/");
-    const result = await calibrateNetwork(network, inputs(), "");
-    const known = Object.keys(result.scales);
-    for (const layer of command.float) {
-      if (!known.includes(layer)) {
-        throw new RangeError(`--float: ${layer} is not one of ${known.join(", ")}`);
-      }
-      delete result.scales[layer];
-      delete result.means[layer];
-    }
-    const kept = command.float.length ? `; float32: ${command.float.join(", ")}` : "";
-    result.calibration = `deno task calibrate: ${count} photos of ${folder} (${command.resize}), ` +
-      "float32; scales: least-squared-error clip of each layer's inputs over 0..127; " +
-      `means: each input channel's, for bias correction${kept}`;
-    return result;
-  } finally {
-    network.dispose();
-    await lease.release();
-  }
+  return await calibrateWeights(architectureOptions(manifest.model), tensors, command.photos, {
+    limit: command.limit,
+    resize: command.resize,
+    float: command.float,
+    tool: "deno task calibrate",
+  });
 }
 
-/**
- * Writes `int8` into the manifest file, keeping everything else as it is (each list of means on
- * one line).
- */
+/** Writes `int8` into the manifest file, keeping everything else as it is. */
 async function write(manifest: URL, int8: Int8Calibration): Promise<void> {
   const json = JSON.parse(await Deno.readTextFile(manifest));
-  const mark = "\u0000int8\u0000";
-  json.int8 = mark;
-  const means = Object.entries(int8.means).map(([layer, list]) =>
-    `      ${JSON.stringify(layer)}: ${JSON.stringify(list).replaceAll(",", ", ")}`
-  );
-  const block = JSON.stringify({ ...int8, means: mark }, null, 2).replaceAll("\n", "\n  ")
-    .replace(JSON.stringify(mark), `{\n${means.join(",\n")}\n    }`);
-  const text = JSON.stringify(json, null, 2).replace(JSON.stringify(mark), block);
-  await Deno.writeTextFile(manifest, text + "\n");
+  await Deno.writeTextFile(manifest, manifestText({ ...json, int8 }));
 }
 
 /** One line per layer: its scale and clip. */

@@ -16,7 +16,9 @@
  * @module
  */
 import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
-import { inputChannels, int8Layers, type MobileNetNetwork } from "../model/mobilenet.ts";
+import { inputChannels, int8Layers, MobileNetNetwork } from "../model/mobilenet.ts";
+import { type ArchitectureOptions, buildArchitecture } from "../model/architecture.ts";
+import { acquireBackend } from "../backend/lease.ts";
 import { decodeImage } from "../image/decode.ts";
 import { minSourceSide, preprocessPixels, type ResizeMode } from "../image/preprocess.ts";
 
@@ -202,4 +204,80 @@ export async function* photoInputs(
     const pixels = await decodeImage(bytes, { minWidth: side, minHeight: side });
     yield preprocessPixels(pixels, size, resize);
   }
+}
+
+/** Options of {@linkcode calibrateWeights}. */
+export interface CalibrateOptions {
+  /** Use the first photos by name only. @default {Infinity} */
+  limit?: number;
+  /** How photos are fitted, as `classify` does. */
+  resize: ResizeMode;
+  /** Layers to leave float32 (no scale, no means). @default {[]} */
+  float?: readonly string[];
+  /** Who calibrates, for the description (e.g. `deno task calibrate`). */
+  tool: string;
+}
+
+/**
+ * Calibrates weights (Keras names to float32 values, of the architecture `options` describe) on
+ * the photos of `photos` (a folder), on the shared backend.
+ *
+ * @throws {RangeError} for a `float` name that is not an int8 layer, or a folder without photos.
+ */
+export async function calibrateWeights(
+  options: ArchitectureOptions,
+  tensors: Iterable<[string, Float32Array]>,
+  photos: string,
+  how: CalibrateOptions,
+): Promise<Int8Calibration> {
+  const arch = buildArchitecture(options);
+  const known = int8Layers(arch);
+  const float = how.float ?? [];
+  for (const layer of float) {
+    if (!known.includes(layer)) throw new RangeError(`${layer} is not one of ${known.join(", ")}`);
+  }
+  const lease = await acquireBackend({});
+  const network = new MobileNetNetwork(arch);
+  try {
+    for (const [name, data] of tensors) network.addWeight(name, data);
+    network.checkComplete("the weights to calibrate");
+    let count = 0;
+    const inputs = async function* () {
+      const size = arch.config.resolution;
+      for await (const input of photoInputs(photos, size, how.resize, how.limit)) {
+        count++;
+        yield input;
+      }
+    };
+    const result = await calibrateNetwork(network, inputs(), "");
+    for (const layer of float) {
+      delete result.scales[layer];
+      delete result.means[layer];
+    }
+    const folder = photos.replace(/\/+$/, "").split("/").slice(-2).join("/");
+    const kept = float.length ? `; float32: ${float.join(", ")}` : "";
+    result.calibration = `${how.tool}: ${count} photos of ${folder} (${how.resize}), float32; ` +
+      "scales: least-squared-error clip of each layer's inputs over 0..127; " +
+      `means: each input channel's, for bias correction${kept}`;
+    return result;
+  } finally {
+    network.dispose();
+    await lease.release();
+  }
+}
+
+/**
+ * A manifest as JSON text: two-space indents, as the converter writes it, with each list of more
+ * than 4 numbers on one line (int8 means and per-channel scales: thousands of numbers).
+ */
+export function manifestText(manifest: object): string {
+  const lists: string[] = [];
+  const text = JSON.stringify(manifest, (_, value) => {
+    if (Array.isArray(value) && value.length > 4 && value.every((v) => typeof v === "number")) {
+      lists.push(JSON.stringify(value).replaceAll(",", ", "));
+      return `\u0000${lists.length - 1}`;
+    }
+    return value;
+  }, 2);
+  return text.replace(/"\\u0000(\d+)"/g, (_, i) => lists[Number(i)]) + "\n";
 }
