@@ -167,8 +167,8 @@ Deno.test("deno task calibrate writes int8 into a copy of the bundled manifest, 
     const layers = int8Layers(buildArchitecture({ alpha: 0.25 }));
     assertEquals(Object.keys(after.int8!.scales), layers.slice(1), "conv_pw_1 left float32");
     assertEquals(after.int8!.means!.conv_pw_2.length, 16);
-    assert(after.int8!.calibration!.includes("1 photos"), after.int8!.calibration);
-    assert(after.int8!.calibration!.includes("float32: conv_pw_1"), after.int8!.calibration);
+    assert(after.int8!.calibration!.includes("1 photos"), after.int8!.calibration!);
+    assert(after.int8!.calibration!.includes("float32: conv_pw_1"), after.int8!.calibration!);
     // usage errors: exit 2, the manifest unchanged
     const text = await Deno.readTextFile(`${weights}/manifest.json`);
     assertEquals(await main([weights, photos, "--limit", "0"]), 2);

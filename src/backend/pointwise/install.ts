@@ -7,7 +7,10 @@
  * The choice, in order: `MOBILENET_EDGE_KERNELS` (`xnnpack`, `relaxed-simd`, `simd-muladd`,
  * `auto`) when set; XNNPACK when the backend runs without SIMD; the relaxed-SIMD build when the
  * runtime validates relaxed SIMD and compiles the module; else the mul + add build only if
- * {@linkcode MULADD_BEATS_XNNPACK}.
+ * {@linkcode MULADD_BEATS_XNNPACK}. The int8 kernel (`precision: "int8"`, {@linkcode INT8_KERNEL})
+ * comes with the build ({@linkcode chooseInt8}): relaxed SIMD's dot product, or the mul + add
+ * build's 16-bit one, which is also installed alone beside XNNPACK's float32 kernels when relaxed
+ * SIMD is missing.
  *
  * Threads: with the threaded binary, a pool of our own workers (`pool.ts`) on the backend's
  * shared memory splits each GEMM with the calling thread, as many threads as XNNPACK's active

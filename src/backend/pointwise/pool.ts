@@ -54,10 +54,9 @@ const CALLER_SPINS = 20_000;
  *
  * Job words (from JOB): 0-12 the kernel's arguments, 13 how many of them, 14 chunks, 15 the
  * kernel (0: `pw_run`, 1: `dw_run`, 2: `cv_run`, 3: `q8_run`, 4: `q8_quant`), 16 rows in all and
- * 17 rows per chunk (row kernels), 18 and 19 the clamp (float32). `q8_run` (the int8 GEMM) takes
- * `pw_run`'s arguments. A GEMM's arguments are a, packed, bias, c, m, k, n,
- * mc, rows, panels, panelChunks, panelCount; a row kernel's are its leading ones, before the row
- * range `[r0, r1)` and the clamp.
+ * 17 rows per chunk (row kernels), 18 and 19 the clamp (float32). A GEMM's arguments (`pw_run`'s,
+ * and the int8 `q8_run`'s) are a, packed, bias, c, m, k, n, mc, rows, panels, panelChunks,
+ * panelCount; a row kernel's are its leading ones, before the row range `[r0, r1)` and the clamp.
  */
 function claimChunks(
   i32: Int32Array,
