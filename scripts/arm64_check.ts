@@ -254,6 +254,7 @@ async function main(): Promise<number> {
   };
   const classify = ["run", "--allow-read", "--allow-env", "--allow-net", "src/cli/classify.ts"];
   const int8 = ["--precision", "int8"];
+  const test = ["test", "--no-check", "--allow-read", "--allow-env", "--allow-net"];
   const steps: Step[] = [
     {
       name: "classify 0.25/224, 1 thread",
@@ -280,27 +281,14 @@ async function main(): Promise<number> {
     {
       name: "int8 kernels bit for bit (test)",
       kind: "test",
-      args: [
-        "test",
-        "--no-check",
-        "--allow-read",
-        "--allow-env",
-        "--allow-net",
-        "--filter",
-        "/^int8 (GEMM|quantization)/",
-        "tests/backend/int8_test.ts",
-      ],
+      args: [...test, "--filter", "/^int8 (GEMM|quantization)/", "tests/backend/int8_test.ts"],
     },
     {
       name: "reference test, stored inputs (fused)",
       kind: "test",
       weight: 3,
       args: [
-        "test",
-        "--no-check",
-        "--allow-read",
-        "--allow-env",
-        "--allow-net",
+        ...test,
         // The fused path (the one that ships), both models; the unfused Keras-ops path is
         // covered by the x86-64 suite and would double the emulated time.
         "--filter",

@@ -28,6 +28,8 @@
  */
 #include <wasm_simd128.h>
 
+#include "simd_util.h"
+
 /* Every float32 operation rounded on its own (no contraction to a fused multiply-add, relaxed or
  * not): the same results on every machine. */
 #pragma clang fp contract(off)
@@ -161,19 +163,6 @@ void q8_quant(const float *x, u8 *q, int K, int r0, int r1, float inv_f, float u
   }
 }
 
-static inline void store_part(float *c, v128_t v, int count) {
-  if (count > 0) c[0] = wasm_f32x4_extract_lane(v, 0);
-  if (count > 1) c[1] = wasm_f32x4_extract_lane(v, 1);
-  if (count > 2) c[2] = wasm_f32x4_extract_lane(v, 2);
-  if (count > 3) c[3] = wasm_f32x4_extract_lane(v, 3);
-}
-
-static inline v128_t load_part(const float *v, int n, int N) {
-  if (!v) return wasm_f32x4_splat(0.0f);
-  if (n + 4 <= N) return wasm_v128_load(v + n);
-  return wasm_f32x4_make(n < N ? v[n] : 0.0f, n + 1 < N ? v[n + 1] : 0.0f,
-                         n + 2 < N ? v[n + 2] : 0.0f, 0.0f);
-}
 
 /*
  * One mr x NR tile: rows a[i] (byte pointers) times panel bp, sums in int32, then the epilogue
@@ -221,7 +210,7 @@ q8_tile(int mr, const u8 *const a[Q8_MR], float *const c[Q8_MR], const i8 *bp, c
 #pragma clang loop unroll(full)
   for (int j = 0; j < QNV; j++) {
     s[j] = wasm_v128_load(scale + n + 4 * j); /* the block has a scale for every column */
-    bv[j] = load_part(bias, n + 4 * j, n + cols);
+    bv[j] = load_bias(bias, n + 4 * j, n + cols);
   }
 #pragma clang loop unroll(full)
   for (int i = 0; i < mr; i++) {

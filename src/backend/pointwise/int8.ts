@@ -18,7 +18,7 @@
  * @module
  */
 import type { KernelFunc, NamedAttrMap, TensorInfo } from "npm:@tensorflow/tfjs-core@4.22.0";
-import type { WasmBackendLike } from "./kernel.ts";
+import type { GemmJob, WasmBackendLike } from "./kernel.ts";
 import type { KernelExports } from "./module.ts";
 import type { Packer } from "./weights.ts";
 import { isInt8Scale } from "../../_util.ts";
@@ -39,25 +39,14 @@ const CLAMPS: Record<string, [number, number]> = {
   relu6: [0, 6],
 };
 
-/** One int8 GEMM, as {@linkcode Int8Runner.int8} runs it. */
-export interface Int8Job {
-  /** The float32 input `[m, k]`. */
+/**
+ * One int8 GEMM, as {@linkcode Int8Runner.int8} runs it: a float32 GEMM's fields (the bias the
+ * packed block's), with the float32 input `x` `[m, k]` instead of `a`, and `inv`, `1 / s_a`
+ * (float32), what the input is multiplied by before rounding.
+ */
+export interface Int8Job extends Omit<GemmJob, "a"> {
   x: number;
-  /** The packed filter (`q8_pack`). */
-  packed: number;
-  /** The bias `[n]` the epilogue adds (the packed block's). */
-  bias: number;
-  /** The float32 output `[m, n]`. */
-  c: number;
-  m: number;
-  k: number;
-  n: number;
-  /** `1 / s_a` (float32): what the input is multiplied by before rounding. */
   inv: number;
-  /** Lower clamp. */
-  lo: number;
-  /** Upper clamp. */
-  hi: number;
 }
 
 /** How a filter is packed for int8: its input scale, and its bias and input means (0: none). */

@@ -137,21 +137,7 @@ export interface KernelExports {
    * bias, lo, hi)`, the arguments of {@linkcode KernelExports.pw_run} with `a` the quantized rows
    * and `k` their length in bytes (a multiple of 4).
    */
-  q8_run(
-    a: number,
-    packed: number,
-    bias: number,
-    c: number,
-    m0: number,
-    m1: number,
-    p0: number,
-    p1: number,
-    k: number,
-    n: number,
-    lo: number,
-    hi: number,
-    mc: number,
-  ): void;
+  q8_run: KernelExports["pw_run"];
 }
 
 const BASE64: Record<KernelVariant, { plain: string; shared: string }> = {
