@@ -72,7 +72,7 @@ export function mcnemarExact(b: number, c: number): number {
 }
 
 /** Reads `labels.csv` of a set (`file,class_index,...`). */
-async function readSet(root: URL, set: string): Promise<Photo[]> {
+export async function readSet(root: URL, set: string): Promise<Photo[]> {
   const text = await Deno.readTextFile(new URL(`${set}/labels.csv`, root));
   return text.trim().split("\n").slice(1).map((line) => {
     const [file, index] = line.split(",");

@@ -4,7 +4,7 @@
  * model runs `--runs` times after a warm-up. Prints, per kernel call in model order, the median
  * time, and the sum per kernel name.
  *
- * Run: deno run -A bench/op_profile.ts [--alpha 1] [--threads 2] [--runs 50]
+ * Run: deno run -A bench/op_profile.ts [--alpha 1] [--threads 2] [--runs 50] [--precision int8]
  *
  * @module
  */
@@ -15,14 +15,15 @@ import { median } from "../src/_util.ts";
 import { benchInput, CASES, caseWeights, INPUT_SHAPE } from "./ort/cases.ts";
 
 const values = parseArgs(Deno.args, {
-  string: ["alpha", "threads", "runs"],
-  default: { alpha: "1", threads: "2", runs: "50" },
+  string: ["alpha", "threads", "runs", "precision"],
+  default: { alpha: "1", threads: "2", runs: "50", precision: "float32" },
 });
 const c = CASES.find((x) => x.alpha === Number(values.alpha));
 if (!c) throw new RangeError(`--alpha must be one of ${CASES.map((x) => x.alpha).join(", ")}`);
 const model = await createMobileNet(await caseWeights(c), {
   alpha: c.alpha,
   threads: Number(values.threads),
+  precision: values.precision as "float32" | "int8",
 });
 const data = await benchInput();
 const calls: { name: string; ms: number }[] = [];
@@ -53,7 +54,7 @@ for (let i = 0; i < runs; i++) {
   recording = false;
   perRun.push([...calls]);
 }
-console.log(`${c.id}, ${backendInfo()?.reason}`);
+console.log(`${c.id}, ${model.precision}, ${backendInfo()?.reason}`);
 console.log(`inference median ${median(totals).toFixed(2)} ms (wrapped kernels)`);
 const byName = new Map<string, number>();
 let sum = 0;

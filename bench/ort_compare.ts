@@ -13,9 +13,11 @@
  * round median (background load on a shared machine only slows rounds down), with every round's
  * median listed below it and a warning when they disagree.
  *
- * Prints a Markdown table of medians, the ratio ORT-web/ours (above 1: ours is faster) and
- * ours/native, and the largest probability difference between ours and ORT-web, which shows both
- * ran the same network.
+ * Prints a Markdown table of medians, ours in float32 and in int8 (`precision: "int8"`, timed
+ * interleaved with float32 in the same runner process: float32/int8 is the speed-up), the ratio
+ * ORT-web/ours (above 1: ours is faster), ours/native for both precisions, and the largest
+ * probability differences between ours and ORT-web (both ran the same network) and between int8
+ * and float32. The int8 model of 1.0/224 (random weights) is uncalibrated: the same work.
  *
  * Run: deno run -A bench/ort_compare.ts [--runs 50] [--warmup 10] [--rounds 3] [--threads 1,2]
  *      [--deno-arg <flag>]... (extra flags for the runner subprocesses, e.g. --deno-arg=--no-lock)
@@ -24,6 +26,7 @@
  */
 import { CASES, INPUT_URL } from "./ort/cases.ts";
 import { type CaseReport, MIN_RUNS, type RunnerReport } from "./ort/measure.ts";
+import { median } from "../src/_util.ts";
 
 /** Issue 13's target: our 1.0/224 at 2 threads at least this much faster than ORT-web at 2. */
 const TARGET_RATIO = 1.8;
@@ -32,6 +35,11 @@ const TARGET_RATIO = 1.8;
 const NATIVE_MS = 6.4;
 /** Issue 13's target: our 1.0/224 at 2 threads within this factor of native onnxruntime. */
 const NATIVE_FACTOR = 2.5;
+
+/** Issue 19's targets: our int8 1.0/224 at 2 threads this much faster than our float32... */
+const INT8_SPEEDUP = 1.8;
+/** ...and within this factor of native onnxruntime's float32 in the same run. */
+const INT8_NATIVE_FACTOR = 2.0;
 
 /** Longest a runner may take before it counts as hung. */
 const RUNNER_TIMEOUT_MS = 600_000;
@@ -182,19 +190,26 @@ console.log(
 const rows: string[][] = [[
   "model",
   "threads",
-  "ours median ms (p10–p90)",
+  "ours float32 median ms (p10–p90)",
+  "ours int8 median ms (p10–p90)",
+  "float32/int8",
   "ORT-web median ms (p10–p90)",
-  "ORT/ours",
+  "ORT/ours float32",
   "native median ms",
-  "ours/native",
-  "max abs prob diff",
+  "ours float32/native",
+  "ours int8/native",
+  "max abs prob diff vs ORT",
+  "max abs prob diff int8 vs float32",
 ]];
 const ratios = new Map<string, number>();
 const nativeMs = new Map<string, number>();
+const int8Speedups = new Map<string, number>();
+const int8Ms = new Map<string, number>();
 for (const c of CASES) {
   for (const threads of options.threads) {
     const oursPooled = results.get(`ours/${threads}`);
     const ours = bestRound(oursPooled, c.id);
+    const int8 = bestRound(oursPooled, `${c.id} int8`);
     const ort = bestRound(results.get(`ort/${threads}`), c.id);
     const cell = (r: CaseReport | undefined) =>
       r ? `${ms(r.stats.median)} (${ms(r.stats.p10)}–${ms(r.stats.p90)})` : "failed";
@@ -211,12 +226,33 @@ for (const c of CASES) {
       ratio = `${r.toFixed(2)}x`;
       diff = maxDiff(ours.probs, ort.probs).toExponential(1);
     }
-    const behind = ours && native
-      ? `${(ours.stats.median / native.stats.median).toFixed(2)}x`
-      : "–";
+    // float32/int8 in the same process and round (interleaved calls), median over the rounds
+    const speedup = median(
+      (oursPooled?.reports ?? []).flatMap((r) => {
+        const f = r.cases.find((x) => x.id === c.id);
+        const q = r.cases.find((x) => x.id === `${c.id} int8`);
+        return f && q ? [f.stats.median / q.stats.median] : [];
+      }),
+    );
+    if (Number.isFinite(speedup)) int8Speedups.set(`${c.id}/${threads}`, speedup);
+    if (int8) int8Ms.set(`${c.id}/${threads}`, int8.stats.median);
+    const versus = (r: CaseReport | undefined) =>
+      r && native ? `${(r.stats.median / native.stats.median).toFixed(2)}x` : "–";
     if (native) nativeMs.set(`${c.id}/${threads}`, native.stats.median);
-    const nativeCell = native ? ms(native.stats.median) : "failed";
-    rows.push([c.id, threadCell, cell(ours), cell(ort), ratio, nativeCell, behind, diff]);
+    rows.push([
+      c.id,
+      threadCell,
+      cell(ours),
+      int8 ? cell(int8) : "not run",
+      Number.isFinite(speedup) ? `${speedup.toFixed(2)}x` : "–",
+      cell(ort),
+      ratio,
+      native ? ms(native.stats.median) : "failed",
+      versus(ours),
+      versus(int8),
+      diff,
+      ours && int8 ? maxDiff(ours.probs, int8.probs).toExponential(1) : "–",
+    ]);
   }
 }
 const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
@@ -233,15 +269,15 @@ for (const [key, pooled] of results) {
   for (const error of pooled.errors) console.log(`- ${key}: FAILED: ${error.message}`);
   const first = pooled.reports[0];
   if (!first) continue;
-  const medians = CASES.map((c) =>
+  const medians = first.cases.map((c) =>
     `${c.id} ${
-      pooled.reports.map((r) => ms(r.cases.find((x) => x.id === c.id)!.stats.median)).join(
-        " / ",
-      )
+      pooled.reports.map((r) => ms(r.cases.find((x) => x.id === c.id)?.stats.median ?? NaN))
+        .join(" / ")
     } ms`
   ).join(", ");
+  const int8 = first.int8 ? `; int8 kernels ${first.int8}` : "";
   console.log(
-    `- ${key}: ${first.threadsActual} thread(s); ${first.detail}; per-round medians ${medians}`,
+    `- ${key}: ${first.threadsActual} thread(s)${int8}; ${first.detail}; per-round medians ${medians}`,
   );
 }
 
@@ -249,8 +285,10 @@ for (const [key, pooled] of results) {
 const NOISE_SPREAD = 0.15;
 const noisy: string[] = [];
 for (const [key, pooled] of results) {
-  for (const c of CASES) {
-    const medians = pooled.reports.map((r) => r.cases.find((x) => x.id === c.id)!.stats.median);
+  for (const c of pooled.reports[0]?.cases ?? []) {
+    const medians = pooled.reports.map((r) =>
+      r.cases.find((x) => x.id === c.id)?.stats.median ?? NaN
+    );
     if (medians.length > 1 && Math.max(...medians) > Math.min(...medians) * (1 + NOISE_SPREAD)) {
       noisy.push(`${key} ${c.id}`);
     }
@@ -295,4 +333,27 @@ if (options.threads.includes(2)) {
         `${NATIVE_MS} ms: ${verdict(NATIVE_MS)}`,
     );
   }
+}
+
+if (options.threads.includes(2)) {
+  const speedup = int8Speedups.get("1.0/224/2");
+  const int8 = int8Ms.get("1.0/224/2");
+  const native = nativeMs.get("1.0/224/2");
+  const met = (ok: boolean) => (ok ? "met" : "NOT met");
+  console.log(
+    `Target (issue 19): ours int8 1.0/224 at 2 threads >= ${INT8_SPEEDUP}x faster than ours ` +
+      `float32 (same process, interleaved; median of the rounds): ${
+        speedup === undefined
+          ? "not measured"
+          : `${speedup.toFixed(2)}x, ${met(speedup >= INT8_SPEEDUP)}`
+      }`,
+  );
+  console.log(
+    `Target (issue 19): ours int8 1.0/224 at 2 threads within ${INT8_NATIVE_FACTOR}x of native ` +
+      `onnxruntime float32 in this run: ${
+        int8 === undefined || native === undefined
+          ? "not measured"
+          : `${(int8 / native).toFixed(2)}x, ${met(int8 / native <= INT8_NATIVE_FACTOR)}`
+      }`,
+  );
 }

@@ -3,8 +3,9 @@
  * load hits both alike (the ratios are what to read on a shared machine):
  *
  * 1. Per layer: the thirteen 1x1 convolutions of MobileNet v1 1.0/224 (`tf.fused.conv2d`, bias,
- *    relu6), GFLOP/s of ours and of XNNPACK's, on 1 and 2 threads; and the total of the 13
- *    depthwise 3x3 layers, ours and XNNPACK's.
+ *    relu6), GFLOP/s of ours and of XNNPACK's, and GFLOP/s-equivalent (the same 2 m k n
+ *    operations) of our int8 kernel (`precision: "int8"`, input quantized in the call), on 1 and
+ *    2 threads; and the total of the 13 depthwise 3x3 layers, ours and XNNPACK's.
  * 2. Model only: `predict` of 1.0/224 (random weights) and 0.75/224 (bundled) on 1 and 2
  *    threads, ours against XNNPACK's.
  *
@@ -21,6 +22,7 @@ import { median } from "../src/_util.ts";
 import { parseArgs } from "../src/cli/parse_args.ts";
 import { backendInfo, createMobileNet, loadMobileNet, randomWeights, setThreads } from "../mod.ts";
 import { activeKernels } from "../src/backend/wasm.ts";
+import { INT8_KERNEL } from "../src/backend/pointwise/int8.ts";
 import { initBackend } from "../src/backend/wasm.ts";
 
 /** The thirteen pointwise layers of MobileNet v1 1.0/224: [height = width, in, out]. */
@@ -57,8 +59,10 @@ interface ChildReport {
   build: string;
   kernels: string;
   reason: string;
-  /** Per pointwise layer and thread count: [ours ms, xnnpack ms]. */
-  layers: Record<string, [number, number][]>;
+  /** Per pointwise layer and thread count: [ours ms, xnnpack ms, ours int8 ms (NaN: none)]. */
+  layers: Record<string, [number, number, number][]>;
+  /** Which int8 kernels ran. */
+  int8: string;
   /** Depthwise layers' total ms per thread count: [ours, XNNPACK]. */
   depthwise: Record<string, [number, number]>;
   /** Model-only medians: name -> threads -> [ours, xnnpack]. */
@@ -71,27 +75,22 @@ interface ChildReport {
  */
 let statistic: (values: number[]) => number = median;
 
-/** Times `a` and `b` alternately, `runs` times each after `warmup`; returns both statistics. */
-function interleaved(a: () => void, b: () => void, runs: number, warmup = 3): [number, number] {
-  const ta: number[] = [];
-  const tb: number[] = [];
-  for (let i = 0; i < warmup; i++) {
-    a();
-    b();
-  }
+/**
+ * Times `fns` in turn, `runs` times each after `warmup`, the order reversed every other round;
+ * returns their statistics.
+ */
+function interleaved(fns: (() => void)[], runs: number, warmup = 3): number[] {
+  const times = fns.map((): number[] => []);
+  for (let i = 0; i < warmup; i++) fns.forEach((fn) => fn());
+  const order = fns.map((_, j) => j);
   for (let i = 0; i < runs; i++) {
-    for (
-      const [fn, out] of (i % 2 ? [[b, tb], [a, ta]] : [[a, ta], [b, tb]]) as [
-        () => void,
-        number[],
-      ][]
-    ) {
+    for (const j of i % 2 ? order.toReversed() : order) {
       const t0 = performance.now();
-      fn();
-      out.push(performance.now() - t0);
+      fns[j]();
+      times[j].push(performance.now() - t0);
     }
   }
-  return [statistic(ta), statistic(tb)];
+  return times.map((t) => statistic(t));
 }
 
 type Kernels = NonNullable<ReturnType<typeof activeKernels>>;
@@ -104,30 +103,50 @@ async function installed(): Promise<Kernels> {
   return kernels;
 }
 
-/** Ours and XNNPACK's on one op, interleaved: [ours, XNNPACK]. */
-function versus(kernels: Kernels, op: () => unknown, runs: number): [number, number] {
-  const with_ = (on: boolean) => () => {
+/**
+ * Ours and XNNPACK's on one op, interleaved: [ours, XNNPACK], and with `extra` (run with our
+ * kernels) its time third.
+ */
+function versus(
+  kernels: Kernels,
+  op: () => unknown,
+  runs: number,
+  extra?: () => unknown,
+): number[] {
+  const with_ = (on: boolean, fn = op) => () => {
     if (on) kernels.enable();
     else kernels.disable();
-    const result = op();
+    const result = fn();
     if (result instanceof tf.Tensor) result.dispose();
   };
-  const result = interleaved(with_(true), with_(false), runs);
+  const fns = [with_(true), with_(false), ...(extra ? [with_(true, extra)] : [])];
+  const result = interleaved(fns, runs);
   kernels.enable();
   return result;
 }
 
-/** The 13 pointwise layers, each: [ours, XNNPACK] ms. */
-function pointwiseLayers(kernels: Kernels, runs: number): [number, number][] {
+/** The 13 pointwise layers, each: [ours, XNNPACK, ours int8 (NaN: no int8 kernels)] ms. */
+function pointwiseLayers(kernels: Kernels, runs: number): [number, number, number][] {
   return POINTWISE_LAYERS.map(([size, cin, cout]) => {
-    const x = tf.randomUniform([1, size, size, cin], -1, 1) as tf.Tensor4D;
+    const x = tf.randomUniform([1, size, size, cin], 0, 6) as tf.Tensor4D; // ReLU6 outputs
     const filter = tf.randomNormal([1, 1, cin, cout], 0, 0.1) as tf.Tensor4D;
     const bias = tf.randomNormal([cout]) as tf.Tensor1D;
+    const mean = tf.fill([cin], 2) as tf.Tensor1D;
     const conv = () =>
       tf.fused.conv2d({ x, filter, bias, strides: 1, pad: "same", activation: "relu6" });
-    const result = versus(kernels, conv, runs);
-    tf.dispose([x, filter, bias]);
-    return result;
+    const int8 = () =>
+      tf.engine().runKernel(INT8_KERNEL, { x, filter, bias, mean }, {
+        scale: 6 / 127,
+        activation: "relu6",
+      });
+    const [ours, xnn, q = NaN] = versus(
+      kernels,
+      conv,
+      runs,
+      kernels.int8 === "none" ? undefined : int8,
+    );
+    tf.dispose([x, filter, bias, mean]);
+    return [ours, xnn, q];
   });
 }
 
@@ -166,7 +185,7 @@ async function models(runs: number): Promise<ChildReport["model"]> {
     out[name] = {};
     for (const threads of [1, 2]) {
       await setThreads(threads);
-      out[name][threads] = versus(kernels, () => model.predict(input), runs);
+      out[name][threads] = versus(kernels, () => model.predict(input), runs) as [number, number];
     }
     await model.dispose();
   }
@@ -180,6 +199,7 @@ async function child(runs: number, build: string, stat: string): Promise<ChildRe
   const report: ChildReport = {
     build,
     kernels: backendInfo()!.kernels ?? "?",
+    int8: backendInfo()!.int8?.kernels ?? "none",
     reason: backendInfo()!.reason,
     layers: {},
     depthwise: {},
@@ -226,30 +246,35 @@ function print(reports: ChildReport[]): void {
     const rows: (string | number)[][] = POINTWISE_LAYERS.map(([size, cin, cout], i) => {
       const row: (string | number)[] = [`${size}x${size} ${cin}->${cout}`];
       for (const t of ["1", "2"]) {
-        const [ours, xnn] = r.layers[t][i];
+        const [ours, xnn, int8] = r.layers[t][i];
         row.push(
           gflops(size, cin, cout, ours),
           gflops(size, cin, cout, xnn),
           `${(xnn / ours).toFixed(2)}x`,
+          gflops(size, cin, cout, int8),
+          `${(ours / int8).toFixed(2)}x`,
         );
       }
       return row;
     });
-    const total = (t: string, j: 0 | 1) => r.layers[t].reduce((s, v) => s + v[j], 0);
-    rows.push([
-      "all 13 (ms)",
-      total("1", 0),
-      total("1", 1),
-      `${(total("1", 1) / total("1", 0)).toFixed(2)}x`,
-      total("2", 0),
-      total("2", 1),
-      `${(total("2", 1) / total("2", 0)).toFixed(2)}x`,
-    ]);
-    console.log(markdownTable(
-      ["layer (GFLOP/s)", "ours 1T", "XNNPACK 1T", "ratio", "ours 2T", "XNNPACK 2T", "ratio"],
-      rows,
-      2,
-    ));
+    const total = (t: string, j: 0 | 1 | 2) => r.layers[t].reduce((s, v) => s + v[j], 0);
+    const totals = (t: string) => [
+      total(t, 0),
+      total(t, 1),
+      `${(total(t, 1) / total(t, 0)).toFixed(2)}x`,
+      total(t, 2),
+      `${(total(t, 0) / total(t, 2)).toFixed(2)}x`,
+    ];
+    rows.push(["all 13 (ms)", ...totals("1"), ...totals("2")]);
+    const columns = (t: string) => [
+      `ours ${t}T`,
+      `XNNPACK ${t}T`,
+      "XNNPACK/ours",
+      `int8 ${t}T`,
+      "ours/int8",
+    ];
+    console.log(`\nint8: ${r.int8} (GFLOP/s-equivalent: the float32 layer's 2 m k n operations)\n`);
+    console.log(markdownTable(["layer (GFLOP/s)", ...columns("1"), ...columns("2")], rows, 2));
     const dw = (t: string) =>
       `${r.depthwise[t][0].toFixed(2)} ms ours, ${r.depthwise[t][1].toFixed(2)} ms XNNPACK (${
         (r.depthwise[t][1] / r.depthwise[t][0]).toFixed(2)

@@ -7,6 +7,10 @@
  * 2. the same, 0.75/224 on 2 threads (the threaded SIMD binary and its pthread workers);
  * 3. the reference-agreement test on the stored input tensors, fused path, both models
  *    (`deno test --filter "/ fused: stored inputs/" tests/model/reference_test.ts`);
+ * 3b. int8 (`--precision int8`): classify 0.25/224 on 1 thread and 0.75/224 on 2 threads, whose
+ *    top-5 probabilities must be identical to x86-64's (the relaxed dot product is exact on
+ *    every lowering: vpdpbusd or pmaddubsw there, sdot or smull here), and the int8 kernels'
+ *    bit-for-bit test against their scalar reference (tests/backend/int8_test.ts);
  * 4. when `src/cli/ingest.ts` exists: one ingest run against a fake camera on loopback
  *    (scripts/fake_camera.ts), stopped after its first JSON line with `predictions`.
  *
@@ -137,6 +141,8 @@ interface Step {
   longLived?: boolean;
   /** Relative emulated run time, to start the slowest first. @default {1} */
   weight?: number;
+  /** Largest probability difference that passes. @default {1e-4} */
+  tolerance?: number;
 }
 
 function tail(text: string, lines = 15): string {
@@ -183,7 +189,7 @@ async function runStep(
   } catch (error) {
     detail ??= errorMessage(error);
   }
-  const cmp = px && pa ? comparePredictions(px, pa) : undefined;
+  const cmp = px && pa ? comparePredictions(px, pa, 5, step.tolerance) : undefined;
   if (cmp && !cmp.ok) {
     detail ??= `top-5 ${cmp.sameTopK ? "same" : "differs"}, max |dp| ${cmp.maxDiff}`;
   }
@@ -251,6 +257,8 @@ function parseCommand(): {
 /** The steps every run has: classify with both models, and the reference test (fused). */
 function baseSteps(): Step[] {
   const classify = ["run", "--allow-read", "--allow-env", "--allow-net", "src/cli/classify.ts"];
+  const int8 = ["--precision", "int8"];
+  const test = ["test", "--no-check", "--allow-read", "--allow-env", "--allow-net"];
   return [
     {
       name: "classify 0.25/224, 1 thread",
@@ -263,15 +271,28 @@ function baseSteps(): Step[] {
       args: [...classify, SAMPLE, "--json", "--model", "0.75_224", "--threads", "2"],
     },
     {
+      name: "classify 0.25/224 int8, 1 thread (identical)",
+      kind: "predictions",
+      tolerance: 0,
+      args: [...classify, SAMPLE, "--json", "--model", "0.25_224", "--threads", "1", ...int8],
+    },
+    {
+      name: "classify 0.75/224 int8, 2 threads (identical)",
+      kind: "predictions",
+      tolerance: 0,
+      args: [...classify, SAMPLE, "--json", "--model", "0.75_224", "--threads", "2", ...int8],
+    },
+    {
+      name: "int8 kernels bit for bit (test)",
+      kind: "test",
+      args: [...test, "--filter", "/^int8 (GEMM|quantization)/", "tests/backend/int8_test.ts"],
+    },
+    {
       name: "reference test, stored inputs (fused)",
       kind: "test",
       weight: 3,
       args: [
-        "test",
-        "--no-check",
-        "--allow-read",
-        "--allow-env",
-        "--allow-net",
+        ...test,
         // The fused path (the one that ships), both models; the unfused Keras-ops path is
         // covered by the x86-64 suite and would double the emulated time.
         "--filter",

@@ -37,6 +37,7 @@ export const CUT_LOCKS: readonly { file: string; entries: readonly string[] }[] 
       "src/cli/classify.ts",
       "src/cli/teach.ts",
       "src/cli/ingest.ts",
+      "src/cli/calibrate.ts",
       "edge/main.ts",
     ],
   },

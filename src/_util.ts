@@ -188,3 +188,13 @@ export function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
   return bytes;
 }
+
+/**
+ * Whether `scale` can be an int8 layer's input scale: a number whose float32 value and the
+ * float32 of its inverse are both positive and finite (the kernel multiplies by the inverse).
+ */
+export function isInt8Scale(scale: unknown): scale is number {
+  if (typeof scale !== "number") return false;
+  const s = Math.fround(scale);
+  return s > 0 && Number.isFinite(s) && Number.isFinite(Math.fround(1 / s));
+}

@@ -5,7 +5,8 @@
  * @module
  */
 import { type ArchitectureOptions, buildArchitecture } from "./model/architecture.ts";
-import { MobileNetNetwork } from "./model/mobilenet.ts";
+import { int8Layers, type Int8Options, MobileNetNetwork, RELU6_SCALE } from "./model/mobilenet.ts";
+import { INT8_KERNEL } from "./backend/pointwise/int8.ts";
 import { MobileNet } from "./mobilenet.ts";
 import { acquireBackend, type BackendLease } from "./backend/lease.ts";
 import { checkResizeMode, type ResizeMode } from "./image/preprocess.ts";
@@ -106,6 +107,16 @@ export interface LoadMobileNetOptions extends Omit<LoadWeightsOptions, "only"> {
    * parsed JSON. It is read and checked before the weights load, and must fit them.
    */
   head?: Head | string | URL | HeadJson;
+  /**
+   * What the 1x1 convolutions and the classifier (95% of the work) compute in: "float32", or
+   * "int8": weights quantized per output channel, activations to 7 bits with the per-layer
+   * scales calibrated into the weights' manifest (`deno task calibrate`; weights without them
+   * use ReLU6's whole range, and a layer the calibration left out stays float32), integer sums. Where the backend has no int8 kernels (no WASM
+   * SIMD, or `MOBILENET_EDGE_KERNELS=xnnpack`) the model runs float32: `model.precision` says
+   * what runs, `backendInfo().int8` why.
+   * @default {"float32"}
+   */
+  precision?: "float32" | "int8";
 }
 
 /** Options of {@linkcode createMobileNet}. */
@@ -124,6 +135,18 @@ export interface CreateMobileNetOptions extends ArchitectureOptions {
   orientation?: OrientationMode;
   /** Labels by class index; ImageNet's when `classes` is 1000. */
   labels?: readonly string[];
+  /** See {@linkcode LoadMobileNetOptions.precision}. */
+  precision?: "float32" | "int8";
+  /**
+   * With `precision: "int8"`: the calibration a manifest's `int8` field holds (`deno task
+   * calibrate`): the input scale of each int8 layer (`conv_pw_1` ... `conv_pw_13`,
+   * `conv_preds`), and the means of their input channels (for bias correction).
+   * @default {scales 6 / 127 for every layer (ReLU6's whole range), no means: uncalibrated}
+   */
+  int8?: {
+    scales: Readonly<Record<string, number>>;
+    means?: Readonly<Record<string, ArrayLike<number>>>;
+  };
 }
 
 /**
@@ -155,6 +178,7 @@ export async function loadMobileNet(options: LoadMobileNetOptions = {}): Promise
   const checked = {
     resize: checkResizeMode(options.resize ?? DEFAULT_RESIZE),
     image: imageOptions(options),
+    precision: checkPrecision(options.precision),
   };
   const url = resolveModel(options.model);
   const head = options.head === undefined || options.head instanceof Head
@@ -183,7 +207,11 @@ export async function loadMobileNet(options: LoadMobileNetOptions = {}): Promise
 
 async function assemble(
   url: URL,
-  checked: { resize: ResizeMode; image: ReturnType<typeof imageOptions> },
+  checked: {
+    resize: ResizeMode;
+    image: ReturnType<typeof imageOptions>;
+    precision: "float32" | "int8";
+  },
   lease: BackendLease,
   options: LoadMobileNetOptions,
 ): Promise<MobileNet> {
@@ -210,7 +238,8 @@ async function assemble(
     includeTop: config.includeTop && !options.headless,
     pooling: options.pooling,
   });
-  const network = new MobileNetNetwork(arch, { fused: options.fused });
+  const int8 = int8Options(checked.precision, lease, arch, manifest.int8);
+  const network = new MobileNetNetwork(arch, { fused: options.fused, int8 });
   // Only the shards holding tensors this network uses are read (a headless model skips the top).
   const used = new Set(arch.weights.map((w) => w.name));
   const feed = async () => {
@@ -261,14 +290,17 @@ export async function createMobileNet(
 ): Promise<MobileNet> {
   const resize = checkResizeMode(options.resize ?? DEFAULT_RESIZE);
   const image = imageOptions(options);
+  const precision = checkPrecision(options.precision);
   const arch = buildArchitecture(options);
   const lease = await acquireBackend({ threads: options.threads, simd: options.simd });
-  const network = new MobileNetNetwork(arch, { fused: options.fused });
+  let network: MobileNetNetwork | undefined;
   try {
+    const int8 = int8Options(precision, lease, arch, options.int8);
+    network = new MobileNetNetwork(arch, { fused: options.fused, int8 });
     for (const [name, data] of weights) network.addWeight(name, data);
     network.checkComplete("the weights given");
   } catch (error) {
-    network.dispose();
+    network?.dispose();
     await lease.release();
     throw error;
   }
@@ -279,6 +311,42 @@ export async function createMobileNet(
     loaded: Promise.resolve(),
     image,
   });
+}
+
+/**
+ * Checks a `precision` option.
+ *
+ * @throws {RangeError} for anything but "float32", "int8" or undefined.
+ */
+function checkPrecision(precision: unknown): "float32" | "int8" {
+  if (precision === undefined || precision === "float32" || precision === "int8") {
+    return precision ?? "float32";
+  }
+  throw new RangeError(`precision must be "float32" or "int8", got ${JSON.stringify(precision)}`);
+}
+
+/**
+ * The network's int8 options, or undefined when it runs float32: asked for float32, or the
+ * backend has no int8 kernels. Without a calibration every layer gets {@linkcode RELU6_SCALE}
+ * and no means; with one, the layers it has a scale for run int8 (the others float32).
+ */
+function int8Options(
+  precision: "float32" | "int8",
+  lease: BackendLease,
+  arch: ReturnType<typeof buildArchitecture>,
+  calibration: Pick<Int8Options, "scales" | "means"> | undefined,
+): Int8Options | undefined {
+  const kernels = lease.info.int8?.kernels;
+  if (precision !== "int8" || kernels === undefined || kernels === "none") return undefined;
+  const scales = calibration?.scales ??
+    Object.fromEntries(int8Layers(arch).map((l) => [l, RELU6_SCALE]));
+  const means = calibration?.means ?? {};
+  const layers = int8Layers(arch).filter((l) => scales[l] !== undefined);
+  return {
+    kernel: INT8_KERNEL,
+    scales: Object.fromEntries(layers.map((l) => [l, scales[l]])),
+    means: Object.fromEntries(layers.filter((l) => means[l]).map((l) => [l, means[l]])),
+  };
 }
 
 /**

@@ -299,6 +299,14 @@ export class MobileNet {
     return this.architecture.featureSize;
   }
 
+  /**
+   * What the 1x1 convolutions and the classifier compute in: "int8" when it was asked for
+   * (`precision: "int8"`) and the backend has int8 kernels, else "float32".
+   */
+  get precision(): "float32" | "int8" {
+    return this.#network.precision;
+  }
+
   /** How images are fitted to the input (see {@linkcode ResizeMode}). */
   get resize(): ResizeMode {
     return this.#init.resize;

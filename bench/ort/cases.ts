@@ -40,8 +40,22 @@ export const INPUT_URL = new URL(
 /** Keras-named weights of `c`: seeded random ones, or the bundled files. */
 export async function caseWeights(c: BenchCase): Promise<Map<string, Float32Array>> {
   if (c.weights === "random") return randomWeights({ alpha: c.alpha }, RANDOM_SEED);
-  const dir = new URL(`../../weights/mobilenet_v1_${c.alpha}_224/`, import.meta.url);
-  return (await loadWeights(dir)).tensors;
+  return (await loadWeights(bundledDir(c))).tensors;
+}
+
+/**
+ * The int8 calibration of `c`: the bundled manifest's, or none for random weights (the int8
+ * model then uses ReLU6's whole range: the same work, so the same speed).
+ */
+export async function caseInt8(
+  c: BenchCase,
+): Promise<{ scales: Record<string, number>; means?: Record<string, number[]> } | undefined> {
+  if (c.weights === "random") return undefined;
+  return (await loadWeights(bundledDir(c))).manifest.int8;
+}
+
+function bundledDir(c: BenchCase): URL {
+  return new URL(`../../weights/mobilenet_v1_${c.alpha}_224/`, import.meta.url);
 }
 
 /** Reads the input photo tensor. */

@@ -57,6 +57,8 @@ export interface RunnerReport {
   threadsActual: number;
   /** What ran: WASM binary and why, as the runtime reports it. */
   detail: string;
+  /** Ours: the int8 kernels (`backendInfo().int8.kernels`). */
+  int8?: string;
   /** Per-model results, in {@linkcode CASES} order. */
   cases: CaseReport[];
 }
@@ -123,6 +125,30 @@ export async function timeCalls<T>(
     times.push(performance.now() - start);
   }
   return { stats: summarize(times), times, last };
+}
+
+/**
+ * Like {@linkcode timeCalls} for several calls at once, interleaved (warm-up calls, then `runs`
+ * rounds of one timed call each, in order), so that background load hits them alike: the stats,
+ * times and last result of each.
+ */
+export async function timeInterleaved<T>(
+  calls: (() => T | Promise<T>)[],
+  options: Pick<RunnerOptions, "runs" | "warmup">,
+): Promise<{ stats: TimingStats; times: number[]; last: T }[]> {
+  const last: T[] = [];
+  for (let i = 0; i < options.warmup; i++) {
+    for (const [j, call] of calls.entries()) last[j] = await call();
+  }
+  const times: number[][] = calls.map(() => []);
+  for (let i = 0; i < options.runs; i++) {
+    for (const [j, call] of calls.entries()) {
+      const start = performance.now();
+      last[j] = await call();
+      times[j].push(performance.now() - start);
+    }
+  }
+  return times.map((t, j) => ({ stats: summarize(t), times: t, last: last[j] }));
 }
 
 /** Prints the report as one JSON line on stdout, the last thing a runner does. */

@@ -50,6 +50,11 @@ export interface BackendInfo {
   startupMs: number;
   /** Which kernels run the 1x1 and depthwise 3x3 convolutions: ours (two builds) or XNNPACK's. */
   kernels?: "relaxed-simd" | "simd-muladd" | "xnnpack";
+  /**
+   * The int8 kernels of `precision: "int8"`: relaxed SIMD's dot product, plain SIMD's 16-bit one,
+   * or none (int8 models run float32), and why (`reason` repeats it).
+   */
+  int8?: { kernels: "relaxed-dot" | "simd-dot16" | "none"; reason: string };
 }
 
 /**
@@ -231,6 +236,7 @@ async function startBinary(
     // never throws
     current.kernels = await installKernels(backend, loaded, options.kernels, deferred);
     info.kernels = current.kernels.kernels;
+    info.int8 = { kernels: current.kernels.int8, reason: current.kernels.int8Reason };
     mark("backend:kernels");
     reason.push(current.kernels.reason);
     current.baseReason = reason.join("; ");

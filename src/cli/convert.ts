@@ -1,23 +1,31 @@
 /**
  * `deno task convert <input> <outdir> [--shard-size N] [--dtype float32|float16|uint8]
- * [--per-channel] [--resolution N]`: converts a Keras MobileNet v1, saved as Keras HDF5
+ * [--per-channel] [--resolution N] [--int8 PHOTOS]`: converts a Keras MobileNet v1, saved as Keras HDF5
  * (`mobilenet_1_0_224_tf.h5`, with or without the top) or as TF.js layers files (`model.json`
  * and its weight files), into the project's sharded weights format (`weights/FORMAT.md`) and
  * writes `manifest.json` and the shards to `outdir`. Alpha, depth multiplier, classes and the top
- * are inferred from the tensors and checked against the architecture.
+ * are inferred from the tensors and checked against the architecture. `--int8 PHOTOS` calibrates
+ * `precision: "int8"` on a folder of photos and stores the int8 layers' kernels as int8
+ * (`src/int8/storage.ts`).
  *
  * @module
  */
 import { parseArgs } from "./parse_args.ts";
 import { readTfjsLayers } from "../weights/convert/tfjs_layers.ts";
 import { isHdf5, readKerasH5 } from "../weights/convert/keras_h5.ts";
-import { writeWeights } from "../weights/writer.ts";
+import { type NamedTensor, writeWeights } from "../weights/writer.ts";
+import type { Quantization } from "../weights/manifest.ts";
 import { manifestUrl } from "../weights/loader.ts";
 import { DEFAULT_SHARD_SIZE } from "../weights/manifest.ts";
 import type { QuantizeDtype } from "../weights/quantize.ts";
 import { WeightsError } from "../errors.ts";
 import { errorMessage } from "../_util.ts";
 import { userPath } from "./paths.ts";
+import { calibrateWeights, manifestText } from "../int8/calibrate.ts";
+import { int8Storage } from "../int8/storage.ts";
+import { architectureOptions } from "../weights/fit.ts";
+import { buildArchitecture } from "../model/architecture.ts";
+import { DEFAULT_RESIZE } from "../load.ts";
 
 const USAGE = `usage: deno task convert <input> <outdir> [options]
 
@@ -27,6 +35,9 @@ options:
   --shard-size BYTES   shard size (default ${DEFAULT_SHARD_SIZE}, at least 1024)
   --dtype TYPE         storage of the kernels: float32 (default), float16, uint8
   --per-channel        uint8: one scale per output channel instead of per tensor
+  --int8 PHOTOS        calibrate int8 on the photos of a folder (not ones you evaluate on) and
+                       store the 1x1 and classifier kernels as int8, bias-corrected (a quarter
+                       of the bytes); --dtype applies to the other kernels
   --resolution N       input size of HDF5 weights (default: from a Keras file name, else 224)
   -h, --help           this text`;
 
@@ -68,6 +79,7 @@ interface Command {
   shardSize: number;
   dtype: QuantizeDtype;
   perChannel: boolean;
+  int8: string | undefined;
   resolution: number | undefined;
 }
 
@@ -79,7 +91,7 @@ interface Command {
  */
 function parseCommand(args: string[]): Command | "help" {
   const parsed = parseArgs(args, {
-    string: ["shard-size", "dtype", "resolution"],
+    string: ["shard-size", "dtype", "resolution", "int8"],
     boolean: ["help", "per-channel"],
     alias: { h: "help" },
   });
@@ -99,7 +111,8 @@ function parseCommand(args: string[]): Command | "help" {
   const resolution = positiveInteger("resolution", parsed.resolution as string | undefined);
   // paths are the user's: relative to where `deno task` was run (INIT_CWD)
   const [input, outdir] = parsed._.map((path) => userPath(path));
-  return { input, outdir, shardSize, dtype, perChannel, resolution };
+  const int8 = parsed.int8 === undefined ? undefined : userPath(parsed.int8 as string);
+  return { input, outdir, shardSize, dtype, perChannel, resolution, int8 };
 }
 
 /** Reads the input model: Keras HDF5 by its signature, else TF.js layers files. */
@@ -122,28 +135,52 @@ async function readModel(command: Command) {
   return { ...read, source: `TF.js layers ${modelJson.pathname.split("/").at(-2)}` };
 }
 
+/**
+ * With `--int8 PHOTOS`: the calibration, and the tensors and encodings that store the int8
+ * layers' kernels as int8.
+ */
+async function int8Parts(command: Command, model: Awaited<ReturnType<typeof readModel>>): Promise<{
+  tensors: NamedTensor[];
+  encodings?: Map<string, { bytes: Uint8Array; quantization: Quantization }>;
+  int8?: { scales: Record<string, number>; calibration: string };
+}> {
+  if (command.int8 === undefined) return { tensors: model.tensors };
+  const options = architectureOptions(model.config);
+  const calibration = await calibrateWeights(
+    options,
+    model.tensors.map((t) => [t.name, t.data]),
+    command.int8,
+    { resize: DEFAULT_RESIZE, tool: "deno task convert --int8" },
+  );
+  const stored = int8Storage(buildArchitecture(options), model.tensors, calibration);
+  // the kernels now hold the bias correction: the scales alone go into the manifest
+  const int8 = { scales: calibration.scales, calibration: calibration.calibration };
+  return { ...stored, int8 };
+}
+
 /** Converts and writes the weights; returns the summary line. */
 async function convert(command: Command): Promise<string> {
   const { outdir, dtype, perChannel } = command;
-  const { config, tensors, source } = await readModel(command);
-  const storage = dtype === "float32" ? "" : ` as ${dtype}${perChannel ? " per-channel" : ""}`;
+  const model = await readModel(command);
+  const { config, source } = model;
+  const { tensors, encodings, int8 } = await int8Parts(command, model);
+  const storage = (dtype === "float32" ? "" : ` as ${dtype}${perChannel ? " per-channel" : ""}`) +
+    (int8 ? ", 1x1 and classifier kernels as int8" : "");
   const written = await writeWeights(config, tensors, {
     shardSize: command.shardSize,
     dtype,
     perChannel,
+    encoded: encodings,
     generatedBy: `mobilenet-edge convert from ${source}${storage}`,
   });
   await Deno.mkdir(outdir, { recursive: true });
   await Promise.all(
     written.manifest.shards.map((s, i) => Deno.writeFile(`${outdir}/${s.file}`, written.shards[i])),
   );
-  await Deno.writeTextFile(
-    `${outdir}/manifest.json`,
-    JSON.stringify(written.manifest, null, 2) + "\n",
-  );
+  await Deno.writeTextFile(`${outdir}/manifest.json`, manifestText({ ...written.manifest, int8 }));
   const total = written.shards.reduce((n, s) => n + s.byteLength, 0);
   return `wrote ${outdir}: alpha=${config.alpha} resolution=${config.resolution} ` +
-    `top=${config.includeTop} ${dtype}${perChannel ? " per-channel" : ""} ` +
+    `top=${config.includeTop} ${dtype}${perChannel ? " per-channel" : ""}${int8 ? " int8" : ""} ` +
     `${tensors.length} tensors, ${written.shards.length} shards, ${total} bytes`;
 }
 

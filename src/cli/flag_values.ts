@@ -76,3 +76,13 @@ export function zoneFlag(raw: unknown, flag = "--zone"): Zone | undefined {
     throw new RangeError(`${flag} ${raw}: ${errorMessage(error)}`);
   }
 }
+
+/**
+ * `--precision`: absent, `float32` or `int8`.
+ *
+ * @throws {RangeError} for anything else.
+ */
+export function precisionFlag(raw: unknown): "float32" | "int8" | undefined {
+  if (raw === undefined || raw === "float32" || raw === "int8") return raw;
+  throw new RangeError(`--precision must be float32 or int8, got ${raw}`);
+}

@@ -17,10 +17,28 @@ import {
 } from "./architecture.ts";
 import { foldBatchNorm } from "./batch_norm.ts";
 import { WeightsError } from "../errors.ts";
-import { sizeOf } from "../_util.ts";
+import { isInt8Scale, sizeOf } from "../_util.ts";
 
 /** What a forward pass returns: class probabilities, pre-softmax logits, or pooled features. */
 export type NetworkOutput = "probabilities" | "logits" | "features";
+
+/** How the int8 layers run (see {@linkcode int8Layers}). */
+export interface Int8Options {
+  /** The name of the backend's int8 kernel (inputs `x`, `filter`, `bias`; attrs `scale`, `activation`). */
+  kernel: string;
+  /**
+   * The input scale of each int8 layer, by Keras layer name (see `isInt8Scale`). A layer of
+   * {@linkcode int8Layers} without one runs float32 (a calibration may leave sensitive layers
+   * out).
+   */
+  scales: Readonly<Record<string, number>>;
+  /**
+   * The mean of each input channel of each int8 layer, by Keras layer name (measured at
+   * calibration): the kernel corrects the layer's bias for the mean error of its quantized
+   * weights. A layer without means gets no correction.
+   */
+  means?: Readonly<Record<string, ArrayLike<number>>>;
+}
 
 /** Options of {@linkcode MobileNetNetwork}. */
 export interface NetworkOptions {
@@ -30,6 +48,43 @@ export interface NetworkOptions {
    * @default {true}
    */
   fused?: boolean;
+  /**
+   * Run the 1x1 convolutions and the classifier (those with a scale) in int8 (needs `fused`);
+   * absent: float32.
+   */
+  int8?: Int8Options;
+}
+
+/**
+ * The input scale of an int8 layer that has no calibrated one: ReLU6's whole range [0, 6] onto
+ * 0..127.
+ */
+export const RELU6_SCALE = 6 / 127;
+
+/**
+ * Input channels of an int8 layer (see {@linkcode int8Layers}).
+ *
+ * @throws {RangeError} for a name that is not one.
+ */
+export function inputChannels(architecture: Architecture, layer: string): number {
+  if (layer === "conv_preds" && architecture.config.includeTop) return architecture.featureSize;
+  const step = architecture.steps.find((s) => s.name === layer);
+  if (!step || step.kind !== "conv2d" || step.kernel !== 1) {
+    throw new RangeError(`${layer} is not an int8 layer of this network`);
+  }
+  return step.inChannels;
+}
+
+/**
+ * The layers that run in int8 with {@linkcode NetworkOptions.int8}, in network order: every 1x1
+ * convolution (`conv_pw_1` ... `conv_pw_13`) and, with a top, the classifier (`conv_preds`). Each
+ * one's input is a ReLU6 output (average-pooled for the classifier), never negative.
+ */
+export function int8Layers(architecture: Architecture): string[] {
+  const names = architecture.steps.filter((s) => s.kind === "conv2d" && s.kernel === 1).map((s) =>
+    s.name
+  );
+  return architecture.config.includeTop ? [...names, "conv_preds"] : names;
 }
 
 interface StepTensors {
@@ -60,6 +115,10 @@ export class MobileNetNetwork {
   readonly architecture: Architecture;
   /** Whether BatchNorm is folded into fused kernels. */
   readonly fused: boolean;
+  /** What the 1x1 convolutions and the classifier compute in. */
+  readonly precision: "float32" | "int8";
+  readonly #int8: Int8Options | undefined;
+  readonly #means = new Map<string, tf.Tensor1D>();
   readonly #specs: Map<string, WeightSpec>;
   readonly #raw = new Map<string, Float32Array>();
   readonly #steps: (StepTensors | undefined)[];
@@ -70,10 +129,36 @@ export class MobileNetNetwork {
   /** Where kernels are folded before their upload (the largest so far; freed once complete). */
   #scratch = new Float32Array(0);
 
-  /** Creates an empty network for `architecture`; no tensor exists until weights arrive. */
+  /**
+   * Creates an empty network for `architecture`; no weight tensor exists until weights arrive
+   * (only the int8 means, when given).
+   *
+   * @throws {RangeError} for `int8` without `fused`, with an invalid scale, or with means that do
+   * not fit their layer.
+   */
   constructor(architecture: Architecture, options: NetworkOptions = {}) {
     this.architecture = architecture;
     this.fused = options.fused ?? true;
+    if (options.int8) {
+      if (!this.fused) throw new RangeError("int8 runs the fused network only (fused: true)");
+      for (const layer of int8Layers(architecture)) {
+        const scale = options.int8.scales[layer];
+        if (scale !== undefined && !isInt8Scale(scale)) {
+          throw new RangeError(`int8 scale of ${layer} must be a positive number, got ${scale}`);
+        }
+      }
+    }
+    this.#int8 = options.int8;
+    const int8 = int8Layers(architecture).some((l) => options.int8?.scales[l] !== undefined);
+    this.precision = int8 ? "int8" : "float32";
+    for (const [layer, means] of Object.entries(options.int8?.means ?? {})) {
+      const channels = inputChannels(architecture, layer);
+      if (means.length !== channels || !Array.from(means).every(Number.isFinite)) {
+        this.#means.forEach((t) => t.dispose());
+        throw new RangeError(`int8 means of ${layer} must be ${channels} finite numbers`);
+      }
+      this.#means.set(layer, tf.tensor1d(Array.from(means)));
+    }
     this.#specs = new Map(architecture.weights.map((w) => [w.name, w]));
     this.#steps = architecture.steps.map(() => undefined);
   }
@@ -230,10 +315,33 @@ export class MobileNetNetwork {
     }
   }
 
+  /** The `mean` input of an int8 layer's kernel, if it has means. */
+  #meanOf(layer: string): { mean?: tf.Tensor1D } {
+    const mean = this.#means.get(layer);
+    return mean ? { mean } : {};
+  }
+
+  #checkRunnable(input: tf.Tensor4D): void {
+    this.#checkInput(input);
+    if (!this.isComplete) {
+      const missing = this.missingWeights();
+      throw new Error(
+        `the network is missing ${missing.length} weights (first: ${missing[0]}); ` +
+          "await the load before running",
+      );
+    }
+  }
+
   #step(i: number, x: tf.Tensor4D): tf.Tensor4D {
     const step = this.architecture.steps[i];
     const t = this.#steps[i]!;
     const strides = step.stride as 1 | 2;
+    const int8 = this.#int8;
+    if (int8?.scales[step.name] !== undefined && t.bias) {
+      const inputs = { x, filter: t.filter, bias: t.bias, ...this.#meanOf(step.name) };
+      const attrs = { scale: int8.scales[step.name], activation: "relu6" };
+      return tf.engine().runKernel(int8.kernel, inputs, attrs) as tf.Tensor4D;
+    }
     if (t.bias) {
       return step.kind === "depthwise_conv2d"
         ? tf.fused.depthwiseConv2d({
@@ -275,7 +383,16 @@ export class MobileNetNetwork {
     }
     const top = this.#top!;
     let logits: tf.Tensor2D;
-    if (this.fused) {
+    if (this.#int8?.scales.conv_preds !== undefined) {
+      const inputs = {
+        x: pooled,
+        filter: top.kernel,
+        bias: top.bias,
+        ...this.#meanOf("conv_preds"),
+      };
+      const attrs = { scale: this.#int8!.scales.conv_preds, activation: "linear" };
+      logits = tf.engine().runKernel(this.#int8.kernel, inputs, attrs) as tf.Tensor2D;
+    } else if (this.fused) {
       logits = tf.fused.matMul({ a: pooled, b: top.kernel, bias: top.bias }) as tf.Tensor2D;
     } else {
       const n = pooled.shape[0];
@@ -318,14 +435,7 @@ export class MobileNetNetwork {
    * @throws {RangeError} for a wrong input shape, {@linkcode Error} when weights are missing.
    */
   run(input: tf.Tensor4D, output: NetworkOutput = "probabilities"): tf.Tensor2D {
-    this.#checkInput(input);
-    if (!this.isComplete) {
-      const missing = this.missingWeights();
-      throw new Error(
-        `the network is missing ${missing.length} weights (first: ${missing[0]}); ` +
-          "await the load before running",
-      );
-    }
+    this.#checkRunnable(input);
     return tf.tidy(() => {
       let x = input;
       for (let i = 0; i < this.#steps.length; i++) {
@@ -336,6 +446,33 @@ export class MobileNetNetwork {
         x = next;
       }
       return this.#head(x, output);
+    });
+  }
+
+  /**
+   * Runs a batch like {@linkcode MobileNetNetwork.run} and hands `visit` the input of every layer
+   * of {@linkcode int8Layers} (the values of the whole batch, NHWC or `[n, features]`), in
+   * network order: what int8 calibration measures.
+   *
+   * @throws {RangeError} for a wrong input shape, {@linkcode Error} when weights are missing.
+   */
+  observeInt8Inputs(
+    input: tf.Tensor4D,
+    visit: (layer: string, values: Float32Array) => void,
+  ): void {
+    this.#checkRunnable(input);
+    const int8 = new Set(int8Layers(this.architecture));
+    tf.tidy(() => {
+      let x = input;
+      for (let i = 0; i < this.#steps.length; i++) {
+        const name = this.architecture.steps[i].name;
+        if (int8.has(name)) visit(name, x.dataSync() as Float32Array);
+        const next = this.#step(i, x);
+        if (x !== input) x.dispose();
+        x = next;
+      }
+      const pooled = this.#head(x, "features");
+      if (int8.has("conv_preds")) visit("conv_preds", pooled.dataSync() as Float32Array);
     });
   }
 
@@ -387,6 +524,8 @@ export class MobileNetNetwork {
     this.#steps.fill(undefined);
     this.#top?.kernel.dispose();
     this.#top?.bias.dispose();
+    this.#means.forEach((t) => t.dispose());
+    this.#means.clear();
     this.#top = undefined;
     this.#raw.clear();
     this.fail(this.#failure ?? reason);

@@ -107,6 +107,14 @@ export interface WeightsManifest {
   shards: ShardEntry[];
   /** Tensors in network order: the first layers' tensors in the first shards. */
   tensors: TensorEntry[];
+  /**
+   * Optional: what `precision: "int8"` needs, calibrated once from photos (`deno task
+   * calibrate`): the input scale of each int8 layer (`conv_pw_1` ... `conv_pw_13`,
+   * `conv_preds`), a positive number; the mean of each of their input channels (bias
+   * correction); and how it was calibrated (free text). Readers that do not know it ignore it
+   * (no format version).
+   */
+  int8?: { scales: Record<string, number>; means?: Record<string, number[]>; calibration?: string };
 }
 
 /** Bytes per stored element of each storage type. */
@@ -248,6 +256,30 @@ function checkTensors(tensors: TensorEntry[], shards: ShardEntry[], formatVersio
   });
 }
 
+/** Checks the optional `int8` field: an object of positive scales, and a text. */
+function checkInt8(int8: Record<string, unknown>): void {
+  if (typeof int8 !== "object" || int8 === null) bad("int8 must be an object");
+  const scales = int8.scales as Record<string, unknown>;
+  if (typeof scales !== "object" || scales === null || Array.isArray(scales)) {
+    bad("int8.scales must be an object of layer names to scales");
+  }
+  for (const [layer, scale] of Object.entries(scales)) {
+    if (!isScale(scale)) bad(`int8.scales.${layer} must be a positive finite number`);
+  }
+  const means = int8.means as Record<string, unknown> | undefined;
+  if (means !== undefined && (typeof means !== "object" || means === null)) {
+    bad("int8.means must be an object of layer names to lists of numbers");
+  }
+  for (const [layer, list] of Object.entries(means ?? {})) {
+    if (!Array.isArray(list) || !list.every((v) => typeof v === "number" && Number.isFinite(v))) {
+      bad(`int8.means.${layer} must be a list of finite numbers`);
+    }
+  }
+  if (int8.calibration !== undefined && typeof int8.calibration !== "string") {
+    bad("int8.calibration must be a string");
+  }
+}
+
 /**
  * Checks a parsed JSON value against the manifest rules and returns it typed.
  *
@@ -265,5 +297,6 @@ export function validateManifest(json: unknown): WeightsManifest {
   const shards = m.shards as ShardEntry[];
   checkShards(shards);
   checkTensors(m.tensors as TensorEntry[], shards, m.formatVersion as number);
+  if (m.int8 !== undefined) checkInt8(m.int8 as Record<string, unknown>);
   return m as unknown as WeightsManifest;
 }

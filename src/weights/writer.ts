@@ -53,6 +53,11 @@ export interface WriteOptions {
    * @default {false}
    */
   perChannel?: boolean;
+  /**
+   * Tensors already encoded, by name, written as they are whatever `dtype` says (int8 storage:
+   * `src/int8/storage.ts`).
+   */
+  encoded?: ReadonlyMap<string, { bytes: Uint8Array; quantization: Quantization }>;
 }
 
 /**
@@ -150,7 +155,9 @@ export async function writeWeights(
   options: WriteOptions = {},
 ): Promise<WrittenWeights> {
   const { shardSize, dtype, perChannel } = checkWriteOptions(options);
-  const stored = tensors.map((t) => storeTensor(t, dtype, perChannel));
+  const stored = tensors.map((t) =>
+    options.encoded?.get(t.name) ?? storeTensor(t, dtype, perChannel)
+  );
   const { stream, entries } = layOut(tensors, stored, shardSize);
   const shards: Uint8Array[] = [];
   const shardEntries: ShardEntry[] = [];

@@ -29,14 +29,9 @@ import {
 import { kernelBytes, probeRelaxedSimd } from "../../src/backend/pointwise/module.ts";
 import * as embedded from "../../src/backend/pointwise/pointwise_wasm.ts";
 import { sha256Hex } from "../../src/weights/sha256.ts";
-import { liveKernelWorkers } from "../../src/backend/pointwise/pool.ts";
-import {
-  type BackendInfo,
-  initBackend,
-  setThreads,
-  shutdownBackend,
-} from "../../src/backend/wasm.ts";
+import { initBackend, setThreads, shutdownBackend } from "../../src/backend/wasm.ts";
 import { buildArchitecture } from "../../src/model/architecture.ts";
+import { withEnv, withKernels } from "./_kernels.ts";
 import { MobileNetNetwork } from "../../src/model/mobilenet.ts";
 import { loadWeights } from "../../src/weights/loader.ts";
 
@@ -262,44 +257,6 @@ Deno.test("the embedded modules: relaxed SIMD probe, checksums, no data section,
     }
   }
 });
-
-/** Sets an environment variable for the duration of `fn`. */
-async function withEnv<T>(
-  name: string,
-  value: string | undefined,
-  fn: () => Promise<T>,
-): Promise<T> {
-  const saved = Deno.env.get(name);
-  if (value === undefined) Deno.env.delete(name);
-  else Deno.env.set(name, value);
-  try {
-    return await fn();
-  } finally {
-    if (saved === undefined) Deno.env.delete(name);
-    else Deno.env.set(name, saved);
-  }
-}
-
-/** Starts the backend with `kernels` and `threads`, runs `fn`, always shuts down. */
-async function withKernels(
-  kernels: string,
-  threads: number,
-  fn: (info: BackendInfo) => Promise<void> | void,
-): Promise<void> {
-  await withEnv(KERNELS_ENV, kernels, async () => {
-    await shutdownBackend();
-    try {
-      const info = await initBackend({ threads, adaptive: false });
-      const kernels = activeKernels();
-      await kernels?.ready;
-      if (kernels) assertEquals(kernels.workers, threads > 1 ? "ready" : "none");
-      await fn(info);
-    } finally {
-      await shutdownBackend();
-    }
-  });
-  assertEquals(liveKernelWorkers(), 0, "no kernel worker outlives shutdownBackend()");
-}
 
 const SHAPES: [[number, number, number, number], number, string, boolean][] = [
   // [x shape, output channels, activation, bias]

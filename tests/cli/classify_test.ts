@@ -72,6 +72,17 @@ Deno.test("--verbose reports the backend; MOBILENET_EDGE_THREADS=1 forces the si
   assertMatch(bad.stderr, /--threads must be a positive integer or "auto"/);
 });
 
+Deno.test("--precision int8 runs the int8 kernels and gives the same answer; a bad value exits 2", async () => {
+  const int8 = await classify("--verbose", "--json", "--precision", "int8", `${IMAGES}dog.jpg`);
+  assertEquals(int8.code, 0);
+  assertMatch(int8.stderr, /params, int8\)/);
+  assertMatch(int8.stderr, /"int8":\{"kernels":"relaxed-dot"/);
+  assertEquals(JSON.parse(int8.stdout).predictions[0].label, "Samoyed");
+  const bad = await classify("--precision", "int4");
+  assertEquals(bad.code, 2);
+  assertMatch(bad.stderr, /--precision must be float32 or int8, got int4/);
+});
+
 Deno.test("--top out of range exits 2 once, before any image, with the range", async () => {
   const lines: string[] = [];
   const { log, error } = console;

@@ -183,6 +183,18 @@ Deno.test("manifest validation names the bad field", () => {
   bad((m) => (m.tensors[0].byteLength = 4), "does not fit shape");
   bad((m) => (m.tensors[0].offset = 8), "offset");
   bad((m) => m.tensors.push({ ...m.tensors[0] }), "appears twice");
+  // the optional int8 calibration (no format version: older readers ignore it)
+  const int8 = (value: unknown) => (m: typeof good) => Object.assign(m, { int8: value });
+  validateManifest({
+    ...good,
+    int8: { scales: { conv_pw_1: 0.05 }, means: { conv_pw_1: [0, 1.5] } },
+  });
+  bad(int8("yes"), "int8 must be an object");
+  bad(int8({ means: {} }), "int8.scales must be an object");
+  bad(int8({ scales: { conv_pw_1: 0 } }), "int8.scales.conv_pw_1");
+  bad(int8({ scales: { conv_pw_1: "0.05" } }), "int8.scales.conv_pw_1");
+  bad(int8({ scales: {}, means: { conv_pw_2: [1, null] } }), "int8.means.conv_pw_2");
+  bad(int8({ scales: {}, calibration: 3 }), "int8.calibration");
 });
 
 Deno.test("bad load options are refused before anything is read", async () => {

@@ -257,7 +257,21 @@ async function corpusFor(options: CampaignOptions): Promise<Corpus> {
  *
  * @example
  * ```ts
- * const summary = await runCampaign({ ...DEFAULT_OPTIONS, formats: ["png"], inputs: 500 });
+ * import { runCampaign } from "./campaign.ts";
+ * import { DEFAULT_BOUNDS } from "./runner.ts";
+ * import { formatSummary } from "./summary.ts";
+ * const summary = await runCampaign({
+ *   formats: ["png"],
+ *   seed: "1",
+ *   inputs: 500,
+ *   jobs: 2,
+ *   bounds: DEFAULT_BOUNDS,
+ *   slowMs: 1000,
+ *   checkEvery: 1000,
+ *   maxPerKind: 3,
+ *   minimizeSeconds: 0,
+ *   model: false,
+ * });
  * console.log(formatSummary(summary));
  * ```
  */

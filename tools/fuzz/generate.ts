@@ -63,6 +63,8 @@ export interface FuzzInput {
  *
  * @example
  * ```ts
+ * import { buildCorpus } from "./corpus.ts";
+ * import { makeInput } from "./generate.ts";
  * const corpus = await buildCorpus(["png"]);
  * const a = makeInput("png", "1", 500, corpus);
  * const b = makeInput("png", "1", 500, corpus); // the same bytes

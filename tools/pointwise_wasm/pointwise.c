@@ -16,6 +16,8 @@
  */
 #include <wasm_simd128.h>
 
+#include "simd_util.h"
+
 #ifndef PW_MR
 #define PW_MR 6
 #endif
@@ -56,19 +58,6 @@ EXPORT(pw_pack) void pw_pack(const float *b, float *packed, int K, int N) {
   }
 }
 
-static inline v128_t load_bias(const float *bias, int n, int N) {
-  if (!bias) return wasm_f32x4_splat(0.0f);
-  if (n + 4 <= N) return wasm_v128_load(bias + n);
-  return wasm_f32x4_make(n < N ? bias[n] : 0.0f, n + 1 < N ? bias[n + 1] : 0.0f,
-                         n + 2 < N ? bias[n + 2] : 0.0f, 0.0f);
-}
-
-static inline void store_part(float *c, v128_t v, int count) {
-  if (count > 0) c[0] = wasm_f32x4_extract_lane(v, 0);
-  if (count > 1) c[1] = wasm_f32x4_extract_lane(v, 1);
-  if (count > 2) c[2] = wasm_f32x4_extract_lane(v, 2);
-  if (count > 3) c[3] = wasm_f32x4_extract_lane(v, 3);
-}
 
 /* Clamps one row of a tile's accumulators to [lo, hi] and stores its `cols` columns at c. */
 static inline __attribute__((always_inline)) void store_row(float *c, const v128_t acc[NV],

@@ -7,7 +7,10 @@
  * The choice, in order: `MOBILENET_EDGE_KERNELS` (`xnnpack`, `relaxed-simd`, `simd-muladd`,
  * `auto`) when set; XNNPACK when the backend runs without SIMD; the relaxed-SIMD build when the
  * runtime validates relaxed SIMD and compiles the module; else the mul + add build only if
- * {@linkcode MULADD_BEATS_XNNPACK}.
+ * {@linkcode MULADD_BEATS_XNNPACK}. The int8 kernel (`precision: "int8"`, {@linkcode INT8_KERNEL})
+ * comes with the build ({@linkcode chooseInt8}): relaxed SIMD's dot product, or the mul + add
+ * build's 16-bit one, which is also installed alone beside XNNPACK's float32 kernels when relaxed
+ * SIMD is missing.
  *
  * Threads: with the threaded binary, a pool of our own workers (`pool.ts`) on the backend's
  * shared memory splits each GEMM with the calling thread, as many threads as XNNPACK's active
@@ -56,6 +59,16 @@ import {
 } from "./pool.ts";
 import { PackedWeights } from "./weights.ts";
 import { warmUp } from "./warm.ts";
+import {
+  INT8_KERNEL,
+  type Int8Job,
+  int8Kernel,
+  type Int8Kernels,
+  int8Packer,
+  type Int8Packing,
+  type Int8Runner,
+  quantizedRow,
+} from "./int8.ts";
 
 /** Which kernels run the pointwise convolutions. */
 export type KernelsChoice = "relaxed-simd" | "simd-muladd" | "xnnpack";
@@ -70,6 +83,15 @@ export type KernelsChoice = "relaxed-simd" | "simd-muladd" | "xnnpack";
  * the mul + add build.
  */
 export const MULADD_BEATS_XNNPACK = false;
+
+/**
+ * Whether, without relaxed SIMD, the int8 kernel's 16-bit dot product (`i32x4.dot_i16x8_s`, in
+ * the mul + add build) replaces float32 for `precision: "int8"`. Measured with
+ * `bench/pointwise_bench.ts` on this project's 2-core x86-64 machine (AMD EPYC, Zen 5): the 13
+ * 1x1 layers of 1.0/224 on one thread at 40-64 GFLOP/s-equivalent, against 24-40 for our
+ * mul + add float32 build and 32-37 for XNNPACK's float32.
+ */
+export const DOT16_BEATS_FLOAT = true;
 
 /** The kernels that tfjs' backend registry swaps, and ours for each. */
 const KERNELS = [
@@ -103,8 +125,12 @@ export interface PointwiseHost {
 export interface PointwiseKernels {
   /** Which kernels run the pointwise convolutions. */
   readonly kernels: KernelsChoice;
-  /** Why. */
+  /** Why (and which int8 kernels, and why). */
   readonly reason: string;
+  /** Which kernels run {@linkcode INT8_KERNEL} (`none`: it is not registered). */
+  readonly int8: Int8Kernels;
+  /** Why those int8 kernels (or why none). */
+  readonly int8Reason: string;
   /** Bytes of packed filters held now. */
   readonly packedBytes: number;
   /**
@@ -164,11 +190,37 @@ export function chooseKernels(
     : { choice: "xnnpack", why: `${without}; mul + add not faster than XNNPACK` };
 }
 
-class Runner implements GemmRunner {
+/**
+ * Which int8 kernels go with the float32 choice: relaxed SIMD's dot product with the relaxed
+ * build; the 16-bit dot product with the mul + add build, which also runs it alone (beside
+ * XNNPACK's float32 kernels) when relaxed SIMD is missing, if {@linkcode DOT16_BEATS_FLOAT};
+ * none when SIMD is missing or XNNPACK is forced.
+ */
+export function chooseInt8(
+  float: KernelsChoice,
+  request: KernelsRequest,
+  simd: boolean,
+): { int8: Int8Kernels; why: string } {
+  if (float === "relaxed-simd") return { int8: "relaxed-dot", why: "relaxed SIMD" };
+  if (float === "simd-muladd") return { int8: "simd-dot16", why: "the mul + add build" };
+  if (!simd) return { int8: "none", why: "no WASM SIMD: int8 runs as float32" };
+  if (request === "xnnpack") {
+    return { int8: "none", why: `${KERNELS_ENV}=xnnpack: int8 runs as float32` };
+  }
+  return DOT16_BEATS_FLOAT
+    ? { int8: "simd-dot16", why: "no relaxed SIMD; the 16-bit dot measured faster than float32" }
+    : { int8: "none", why: "no relaxed SIMD; the 16-bit dot not faster: int8 runs as float32" };
+}
+
+class Runner implements GemmRunner, Int8Runner {
   readonly kernel: KernelExports;
   readonly weights: PackedWeights;
   readonly tiling: Tiling;
+  /** The int8 GEMM's tile. */
+  readonly int8Tiling: Tiling;
   readonly #host: PointwiseHost;
+  /** Bytes for the quantized input of the int8 GEMM (grown as needed, freed at uninstall). */
+  #scratch = { pointer: 0, bytes: 0 };
   #pool?: KernelPool;
   #starting?: KernelPool;
   #onStarted?: () => void;
@@ -179,6 +231,7 @@ class Runner implements GemmRunner {
     this.kernel = kernel;
     this.weights = new PackedWeights(host.backend, kernel);
     this.tiling = { mr: kernel.pw_mr(), nr: kernel.pw_nr(), blockBytes: DEFAULT_BLOCK_BYTES };
+    this.int8Tiling = { mr: kernel.q8_mr(), nr: kernel.q8_nr(), blockBytes: DEFAULT_BLOCK_BYTES };
   }
 
   /** Takes `pool` into use (it is ready). */
@@ -251,9 +304,67 @@ class Runner implements GemmRunner {
     this.#rows("cv_run", lead, job);
   }
 
-  /** Runs `fn(...lead, r0, r1, lo, hi)` over `job.rows` rows, on as many threads as are active. */
-  #rows(fn: RowKernel, lead: number[], job: SpatialJob): void {
+  packInt8(
+    dataId: object,
+    filter: number,
+    k: number,
+    n: number,
+    packing: Int8Packing,
+  ): { packed: number; bias: number } {
+    const packed = this.weights.get(dataId, filter, k, n, int8Packer(this.kernel, packing));
+    return { packed, bias: packed + this.kernel.q8_bias_offset(k, n) };
+  }
+
+  int8(job: Int8Job): void {
+    const { x, packed, bias, c, m, k, n, inv, lo, hi } = job;
+    const kp = quantizedRow(k);
+    const q = this.#scratchFor(m * kp);
     const threads = this.#threads();
+    this.#rows("q8_quant", [x, q, k], { rows: m, lo: inv, hi: 0 }, threads);
+    const { mr, nr, blockBytes } = this.int8Tiling;
+    const mc = Math.max(mr, Math.floor(blockBytes / kp / mr) * mr); // rows of kp bytes
+    if (threads <= 1) {
+      return this.kernel.q8_run(q, packed, bias, c, 0, m, 0, Math.ceil(n / nr), kp, n, lo, hi, mc);
+    }
+    const chunks = chunking(m, n, threads, this.int8Tiling);
+    const kernel = this.kernel as unknown as PoolKernel;
+    this.#pool!.run(
+      { a: q, packed, bias, c, k: kp, n, lo, hi, mc },
+      chunks,
+      threads - 1,
+      kernel,
+      "q8_run",
+    );
+  }
+
+  /** The scratch block, at least `bytes` long. */
+  #scratchFor(bytes: number): number {
+    if (this.#scratch.bytes >= bytes) return this.#scratch.pointer;
+    const heap = this.#host.backend.wasm;
+    if (this.#scratch.pointer) heap._free(this.#scratch.pointer);
+    this.#scratch = { pointer: 0, bytes: 0 };
+    const pointer = heap._malloc(bytes) >>> 0;
+    if (pointer === 0) throw new Error(`cannot allocate ${bytes} bytes for int8 activations`);
+    this.#scratch = { pointer, bytes };
+    return pointer;
+  }
+
+  /** Frees the scratch block (the backend stays). */
+  freeScratch(): void {
+    if (this.#scratch.pointer) this.#host.backend.wasm._free(this.#scratch.pointer);
+    this.#scratch = { pointer: 0, bytes: 0 };
+  }
+
+  /**
+   * Runs `fn(...lead, r0, r1, lo, hi)` over `job.rows` rows, on `threads` threads (default: as
+   * many as are active).
+   */
+  #rows(
+    fn: RowKernel,
+    lead: number[],
+    job: Pick<SpatialJob, "rows" | "lo" | "hi">,
+    threads = this.#threads(),
+  ): void {
     const { rows, lo, hi } = job;
     const kernel = this.kernel as unknown as PoolKernel;
     if (threads <= 1 || rows < 2) return kernel[fn](...lead, 0, rows, lo, hi);
@@ -312,10 +423,10 @@ function startPool(
 }
 
 /**
- * Chooses, builds and registers our pointwise kernels on the running `wasm` backend, and starts
- * their workers (with `deferWorkers`, only when {@linkcode PointwiseKernels.startWorkers} is
- * called; until then one thread does it all). Never throws: when something fails, XNNPACK's
- * kernels stay and `reason` says why.
+ * Chooses, builds and registers our pointwise kernels on the running `wasm` backend (and the
+ * int8 kernel, see {@linkcode chooseInt8}), and starts their workers (with `deferWorkers`, only
+ * when {@linkcode PointwiseKernels.startWorkers} is called; until then one thread does it all).
+ * Never throws: when something fails, XNNPACK's kernels stay and `reason` says why.
  */
 export function installPointwise(
   host: PointwiseHost,
@@ -323,14 +434,25 @@ export function installPointwise(
   deferWorkers = false,
 ): PointwiseKernels {
   const { choice, why } = chooseKernels(request, host.simd, probeRelaxedSimd());
-  if (choice === "xnnpack") return xnnpackOnly(`kernels: xnnpack (${why})`);
+  const int8 = chooseInt8(choice, request, host.simd);
+  // XNNPACK's float32 kernels may still come with the mul + add build's int8 kernel
+  const variant = choice !== "xnnpack"
+    ? VARIANTS[choice]
+    : int8.int8 === "simd-dot16"
+    ? "muladd"
+    : undefined;
+  const floatReason = `kernels: ${choice} (${why})`;
+  if (!variant) return xnnpackOnly(floatReason, int8.why);
   let module: WebAssembly.Module;
   let kernel: KernelExports;
   try {
-    module = kernelModule(VARIANTS[choice], host.shared);
+    module = kernelModule(variant, host.shared);
     kernel = instantiateKernel(module, host.memory);
   } catch (error) {
-    return xnnpackOnly(`kernels: xnnpack (${choice} failed: ${errorMessage(error)})`);
+    const failed = `${variant} build failed: ${errorMessage(error)}`;
+    return choice === "xnnpack"
+      ? xnnpackOnly(floatReason, `${failed}: int8 runs as float32`)
+      : xnnpackOnly(`kernels: xnnpack (${choice} failed: ${errorMessage(error)})`, failed);
   }
   warmUp(kernel, host.backend, host.memory); // the first inference runs optimized code
   const runner = new Runner(host, kernel);
@@ -363,9 +485,16 @@ export function installPointwise(
     ? ""
     : `, ${size} worker${size > 1 ? "s" : ""}${deferWorkers ? " after the first inference" : ""}`;
   if (!deferWorkers) startWorkers();
+  const tile = (t: Tiling) => `${t.mr}x${t.nr} tile`;
+  const floatPart = choice === "xnnpack"
+    ? floatReason
+    : `kernels: ${choice} (${why}; ${tile(runner.tiling)}${note})`;
+  const int8Reason = `${int8.why}; ${tile(runner.int8Tiling)}`;
   const state = registered(runner, () => pool, {
     kernels: choice,
-    reason: `kernels: ${choice} (${why}; ${runner.tiling.mr}x${runner.tiling.nr} tile${note})`,
+    reason: `${floatPart}; int8: ${int8.int8} (${int8Reason}${choice === "xnnpack" ? note : ""})`,
+    int8: int8.int8,
+    int8Reason,
     ready: () => ready,
     workers: () => workers,
     startWorkers,
@@ -375,11 +504,13 @@ export function installPointwise(
   return state;
 }
 
-/** The state when XNNPACK's kernels stay: nothing registered, nothing to undo. */
-function xnnpackOnly(reason: string): PointwiseKernels {
+/** The state when XNNPACK's kernels stay and no int8 kernel runs: nothing registered. */
+function xnnpackOnly(reason: string, int8Why: string): PointwiseKernels {
   return {
     kernels: "xnnpack",
-    reason,
+    reason: `${reason}; int8: none (${int8Why})`,
+    int8: "none",
+    int8Reason: int8Why,
     packedBytes: 0,
     enabled: false,
     ready: Promise.resolve(),
@@ -394,13 +525,19 @@ function xnnpackOnly(reason: string): PointwiseKernels {
   };
 }
 
-/** Our kernels for the four kernel names, and the switch between them and the originals. */
+/**
+ * Our kernels for the float32 kernel names (or, when XNNPACK's float32 kernels stay, the
+ * originals behind a call that parks our workers first), the int8 kernel, and the switch between
+ * ours and the originals.
+ */
 function registered(
   runner: Runner,
   pool: () => KernelPool | undefined,
   fixed: {
     kernels: KernelsChoice;
     reason: string;
+    int8: Int8Kernels;
+    int8Reason: string;
     ready: () => Promise<void>;
     workers: () => string;
     startWorkers: () => Promise<void>;
@@ -410,8 +547,18 @@ function registered(
   const originals = KERNELS.map(([name]) => tf.getKernel(name, "wasm"));
   const ours = originals.map((original, i) => ({
     ...original,
-    kernelFunc: KERNELS[i][1](original, runner),
+    kernelFunc: fixed.kernels === "xnnpack"
+      ? (args: Parameters<typeof original.kernelFunc>[0]) => {
+        runner.delegate();
+        return original.kernelFunc(args);
+      }
+      : KERNELS[i][1](original, runner),
   }));
+  const int8: KernelConfig = {
+    kernelName: INT8_KERNEL,
+    backendName: "wasm",
+    kernelFunc: int8Kernel(runner),
+  };
   let enabled = false;
   let installed = true;
   const state: PointwiseKernels = {
@@ -421,6 +568,8 @@ function registered(
       return fixed.ready();
     },
     startWorkers: fixed.startWorkers,
+    int8: fixed.int8,
+    int8Reason: fixed.int8Reason,
     get packedBytes() {
       return runner.weights.bytes;
     },
@@ -454,14 +603,16 @@ function registered(
     },
     enable() {
       if (!installed) return;
-      if (!enabled) register(ours);
+      if (!enabled) register([...ours, int8]);
       enabled = true;
     },
     async uninstall() {
       fixed.close();
       state.disable();
+      if (installed && tf.getKernel(INT8_KERNEL, "wasm")) tf.unregisterKernel(INT8_KERNEL, "wasm");
       installed = false;
       runner.weights.clear();
+      runner.freeScratch();
       await pool()?.close();
     },
   };

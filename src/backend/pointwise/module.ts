@@ -94,6 +94,50 @@ export interface KernelExports {
   ): void;
   /** Mean over the `pixels` pixels of images `[r0, r1)` (NHWC, `channels` a multiple of 4). */
   gap_run(x: number, y: number, pixels: number, channels: number, r0: number, r1: number): void;
+  /** Rows of the int8 GEMM's register tile (tools/pointwise_wasm/int8.c). */
+  q8_mr(): number;
+  /** Columns of the int8 GEMM's register tile (the width of a packed panel). */
+  q8_nr(): number;
+  /** Input channels per step of the int8 inner product: 4 (relaxed dot) or 2 (16-bit dot). */
+  q8_group(): number;
+  /** Bytes that {@linkcode KernelExports.q8_pack} writes for a `[k, n]` filter. */
+  q8_packed_bytes(k: number, n: number): number;
+  /** Where the bias starts in {@linkcode KernelExports.q8_pack}'s block (bytes). */
+  q8_bias_offset(k: number, n: number): number;
+  /**
+   * Quantizes the row-major float32 `[k, n]` filter at `w` per output channel (symmetric,
+   * -127..127) and packs it at `packed`, with each column's scale times `aScale` (the input's
+   * scale) and its bias (`bias`, 0: none) corrected by the input channels' means (`mean`, 0:
+   * no correction).
+   */
+  q8_pack(
+    w: number,
+    packed: number,
+    k: number,
+    n: number,
+    aScale: number,
+    mean: number,
+    bias: number,
+  ): void;
+  /**
+   * Quantizes rows `[r0, r1)` of the float32 `[m, k]` activations at `x` into bytes 0..127 at `q`
+   * (rows of `k` rounded up to 4 bytes): `min(127, max(0, nearest(x * inv)))`.
+   */
+  q8_quant(
+    x: number,
+    q: number,
+    k: number,
+    r0: number,
+    r1: number,
+    inv: number,
+    unused: number,
+  ): void;
+  /**
+   * The int8 GEMM: rows `[m0, m1)` and panels `[p0, p1)` of `c = clamp(scale * (q x packed) +
+   * bias, lo, hi)`, the arguments of {@linkcode KernelExports.pw_run} with `a` the quantized rows
+   * and `k` their length in bytes (a multiple of 4).
+   */
+  q8_run: KernelExports["pw_run"];
 }
 
 const BASE64: Record<KernelVariant, { plain: string; shared: string }> = {

@@ -103,10 +103,10 @@ function claimIndex(i32: Int32Array, tag: number, count: number, me: number): nu
  * left. Compiled twice: in the workers from its source text, and here.
  *
  * Job words (from JOB): 0-12 the kernel's arguments, 13 how many of them, 14 chunks, 15 the
- * kernel (0: `pw_run`, 1: `dw_run`, 2: `cv_run`), 16 rows in all and 17 rows per chunk (row
- * kernels), 18 and 19 the clamp (float32). A GEMM's arguments are a, packed, bias, c, m, k, n,
- * mc, rows, panels, panelChunks, panelCount; a row kernel's are its leading ones, before the row
- * range `[r0, r1)` and the clamp.
+ * kernel (0: `pw_run`, 1: `dw_run`, 2: `cv_run`, 3: `q8_run`, 4: `q8_quant`), 16 rows in all and
+ * 17 rows per chunk (row kernels), 18 and 19 the clamp (float32). A GEMM's arguments (`pw_run`'s,
+ * and the int8 `q8_run`'s) are a, packed, bias, c, m, k, n, mc, rows, panels, panelChunks,
+ * panelCount; a row kernel's are its leading ones, before the row range `[r0, r1)` and the clamp.
  */
 function claimChunks(
   i32: Int32Array,
@@ -121,17 +121,18 @@ function claimChunks(
   const count = i32[j + 14], op = i32[j + 15], total = i32[j + 16], per = i32[j + 17];
   const lo = f32[j + 18], hi = f32[j + 19];
   const [a, b, bias, c, m, kk, n, mc, rows, panels, panelChunks, panelCount] = args;
-  const rowKernel = op === 1 ? k.dw_run : k.cv_run;
+  const rowKernel = op === 1 ? k.dw_run : op === 2 ? k.cv_run : k.q8_quant;
+  const gemm = op === 3 ? k.q8_run : k.pw_run;
   for (;;) {
     const index = claimIndex(i32, tag, count, me);
     if (index < 0) return;
     try {
-      if (op === 0) {
+      if (op === 0 || op === 3) {
         const r = Math.floor(index / panelChunks);
         const m0 = r * rows;
         const q0 = (index - r * panelChunks) * panels;
         const m1 = Math.min(m, m0 + rows), q1 = Math.min(panelCount, q0 + panels);
-        k.pw_run(a, b, bias, c, m0, m1, q0, q1, kk, n, lo, hi, mc);
+        gemm(a, b, bias, c, m0, m1, q0, q1, kk, n, lo, hi, mc);
       } else {
         const r0 = index * per;
         rowKernel(...args, r0, Math.min(total, r0 + per), lo, hi);
@@ -196,10 +197,17 @@ export interface PoolKernel {
   pw_run(...args: number[]): void;
   dw_run(...args: number[]): void;
   cv_run(...args: number[]): void;
+  q8_run(...args: number[]): void;
+  q8_quant(...args: number[]): void;
 }
 
 /** The kernels that split their work by output rows ({@linkcode KernelPool.runRows}). */
-export type RowKernel = "dw_run" | "cv_run";
+export type RowKernel = "dw_run" | "cv_run" | "q8_quant";
+
+/** The GEMM kernels ({@linkcode KernelPool.run}): float32, or int8 (same arguments). */
+export type GemmKernel = "pw_run" | "q8_run";
+
+const ROW_OPS: Record<RowKernel, number> = { dw_run: 1, cv_run: 2, q8_quant: 4 };
 
 /** The arguments of one GEMM that every chunk shares. */
 export interface PoolJob {
@@ -324,12 +332,18 @@ export class KernelPool {
   /**
    * Runs the GEMM `job` cut as `chunks` on the calling thread and `workers` workers (at most
    * {@linkcode KernelPool.size}), each taking chunks until none is left, and returns when all
-   * are done. `kernel` is the caller's instance. Call only once {@linkcode KernelPool.ready} has
-   * resolved.
+   * are done. `kernel` is the caller's instance; `fn` the GEMM (`q8_run`: the int8 one). Call
+   * only once {@linkcode KernelPool.ready} has resolved.
    *
    * @throws {Error} when a chunk trapped (out-of-bounds pointers).
    */
-  run(job: PoolJob, chunks: Chunking, workers: number, kernel: PoolKernel): void {
+  run(
+    job: PoolJob,
+    chunks: Chunking,
+    workers: number,
+    kernel: PoolKernel,
+    fn: GemmKernel = "pw_run",
+  ): void {
     this.#i32.set([
       job.a,
       job.packed,
@@ -344,7 +358,7 @@ export class KernelPool {
       chunks.panelChunks,
       chunks.panelCount,
     ], JOB);
-    const header = { op: 0, argc: 12, count: chunks.count, rows: 0, per: 0 };
+    const header = { op: fn === "q8_run" ? 3 : 0, argc: 12, count: chunks.count, rows: 0, per: 0 };
     this.#post({ ...header, lo: job.lo, hi: job.hi }, workers, kernel);
   }
 
@@ -366,7 +380,7 @@ export class KernelPool {
   ): void {
     this.#i32.set(lead, JOB);
     const header = {
-      op: fn === "dw_run" ? 1 : 2,
+      op: ROW_OPS[fn],
       argc: lead.length,
       count: Math.ceil(rows / rowsPerChunk),
       rows,

@@ -1,8 +1,8 @@
 /**
- * Packed filters, once per filter tensor: the first pointwise convolution with a filter packs it
- * into column panels (`pw_pack`) in memory allocated with the backend's own `_malloc`; later
- * ones reuse the panels. The block is freed when the backend releases the filter's data
- * (`disposeData`), or when the cache is cleared.
+ * Packed filters, once per filter tensor and packing: the first pointwise convolution with a
+ * filter packs it into column panels (`pw_pack`, or an int8 packing such as `q8_pack`) in memory
+ * allocated with the backend's own `_malloc`; later ones reuse the panels. The blocks are freed
+ * when the backend releases the filter's data (`disposeData`), or when the cache is cleared.
  *
  * @module
  */
@@ -16,11 +16,21 @@ export interface WasmHeap {
   disposeData(dataId: object, force?: boolean): boolean;
 }
 
-/** Packed filters by the filter tensor's `dataId`. */
+/** How a filter is packed: the float32 one of `pw_pack` by default. */
+export interface Packer {
+  /** Names the packing: a filter packed two ways keeps both blocks. */
+  readonly key: string;
+  /** Bytes of the block for a `[k, n]` filter. */
+  bytes(k: number, n: number): number;
+  /** Packs the row-major float32 `[k, n]` filter at `filter` into the block at `packed`. */
+  pack(filter: number, packed: number, k: number, n: number): void;
+}
+
+/** Packed filters by the filter tensor's `dataId`, then by packing. */
 export class PackedWeights {
   readonly #backend: WasmHeap;
-  readonly #kernel: KernelExports;
-  readonly #packed = new Map<object, { pointer: number; bytes: number }>();
+  readonly #float: Packer;
+  readonly #packed = new Map<object, Map<string, { pointer: number; bytes: number }>>();
   readonly #wrapped: WasmHeap["disposeData"];
   readonly #restore: () => void;
   #bytes = 0;
@@ -31,7 +41,11 @@ export class PackedWeights {
    */
   constructor(backend: WasmHeap, kernel: KernelExports) {
     this.#backend = backend;
-    this.#kernel = kernel;
+    this.#float = {
+      key: "float32",
+      bytes: (k, n) => kernel.pw_packed_floats(k, n) * 4,
+      pack: (filter, packed, k, n) => kernel.pw_pack(filter, packed, k, n),
+    };
     const own = Object.hasOwn(backend, "disposeData") ? backend.disposeData : undefined;
     const original = backend.disposeData;
     this.#wrapped = (dataId: object, force?: boolean): boolean => {
@@ -47,9 +61,11 @@ export class PackedWeights {
     };
   }
 
-  /** Filters packed now. */
+  /** Blocks packed now (a filter packed two ways counts twice). */
   get size(): number {
-    return this.#packed.size;
+    let count = 0;
+    for (const blocks of this.#packed.values()) count += blocks.size;
+    return count;
   }
 
   /** Bytes of packed panels held now. */
@@ -59,28 +75,32 @@ export class PackedWeights {
 
   /**
    * The panels of the filter `dataId` (a row-major `[k, n]` float32 block at `filter`),
-   * packed on first use.
+   * packed by `packer` (default: `pw_pack`) on first use.
    *
    * @throws {Error} when `_malloc` fails.
    */
-  get(dataId: object, filter: number, k: number, n: number): number {
-    const found = this.#packed.get(dataId);
+  get(dataId: object, filter: number, k: number, n: number, packer: Packer = this.#float): number {
+    let blocks = this.#packed.get(dataId);
+    const found = blocks?.get(packer.key);
     if (found) return found.pointer;
-    const bytes = this.#kernel.pw_packed_floats(k, n) * 4;
+    const bytes = packer.bytes(k, n);
     const pointer = this.#backend.wasm._malloc(bytes) >>> 0;
     if (pointer === 0) throw new Error(`cannot allocate ${bytes} bytes for packed weights`);
-    this.#kernel.pw_pack(filter, pointer, k, n);
-    this.#packed.set(dataId, { pointer, bytes });
+    packer.pack(filter, pointer, k, n);
+    if (!blocks) this.#packed.set(dataId, blocks = new Map());
+    blocks.set(packer.key, { pointer, bytes });
     this.#bytes += bytes;
     return pointer;
   }
 
   #free(dataId: object): void {
-    const entry = this.#packed.get(dataId);
-    if (!entry) return;
+    const blocks = this.#packed.get(dataId);
+    if (!blocks) return;
     this.#packed.delete(dataId);
-    this.#bytes -= entry.bytes;
-    this.#backend.wasm._free(entry.pointer);
+    for (const entry of blocks.values()) {
+      this.#bytes -= entry.bytes;
+      this.#backend.wasm._free(entry.pointer);
+    }
   }
 
   /**
@@ -89,7 +109,9 @@ export class PackedWeights {
    */
   clear(release = true): void {
     if (release) {
-      for (const { pointer } of this.#packed.values()) this.#backend.wasm._free(pointer);
+      for (const blocks of this.#packed.values()) {
+        for (const { pointer } of blocks.values()) this.#backend.wasm._free(pointer);
+      }
     }
     this.#packed.clear();
     this.#bytes = 0;

@@ -1,0 +1,133 @@
+/**
+ * Is int8 as accurate as float32? Scores both precisions of each bundled model on labelled
+ * photos that calibration never saw (`../shared/imagenet-eval` and `../shared/imagenet-more`,
+ * 398 photos; the bundled calibration used `../shared/imagenet`), through the shipped image path
+ * (`classifyDetailed(bytes)`, default resize). Prints, per model: top-1 of each precision with
+ * 95% Wilson intervals, their difference in points with McNemar's exact test, the photos where
+ * both give the same top-1 (with its interval), and the largest difference of the top class's
+ * probability.
+ *
+ * `--ablation` adds two int8 variants built from the same weights with `createMobileNet`: the
+ * calibrated scales without the means (no bias correction), and no calibration at all (ReLU6's
+ * whole range, no means): what each part of the scheme is worth. `--calibration-set` scores the
+ * 41 calibration photos too (apart).
+ *
+ * Run: deno run --allow-read --allow-env bench/int8_eval.ts [--shared DIR]
+ *      [--models 0.75_224,0.25_224] [--ablation] [--calibration-set]
+ *
+ * @module
+ */
+import { createMobileNet, loadMobileNet, type MobileNet } from "../mod.ts";
+import { parseArgs } from "../src/cli/parse_args.ts";
+import { loadWeights } from "../src/weights/loader.ts";
+import { resolveModel } from "../src/bundled.ts";
+import { architectureOptions } from "../src/weights/fit.ts";
+import { mcnemarExact, type Photo, readSet, wilson } from "./crop_eval.ts";
+import { markdownTable } from "./_table.ts";
+
+/** What one model variant answered on one photo. */
+interface Answer {
+  top1: number;
+  probability: number;
+}
+
+async function answers(model: MobileNet, root: URL, photos: Photo[]): Promise<Answer[]> {
+  const out: Answer[] = [];
+  for (const photo of photos) {
+    const bytes = await Deno.readFile(new URL(`${photo.set}/images/${photo.file}`, root));
+    const { predictions } = await model.classifyDetailed(bytes, { topK: 1 });
+    out.push({ top1: predictions[0].index, probability: predictions[0].probability });
+  }
+  return out;
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+const interval = (k: number, n: number) => {
+  const [lo, hi] = wilson(k, n);
+  return `${k}/${n} ${pct(k / n)} [${pct(lo)}, ${pct(hi)}]`;
+};
+
+/** The int8 variants of `name`: the shipped one, and with `ablation` the two reduced ones. */
+async function variants(name: string, ablation: boolean): Promise<[string, MobileNet][]> {
+  const shipped = await loadMobileNet({ model: name, precision: "int8" });
+  const out: [string, MobileNet][] = [[`int8 (${shipped.precision})`, shipped]];
+  if (!ablation) return out;
+  const { manifest, tensors } = await loadWeights(resolveModel(name));
+  const options = { ...architectureOptions(manifest.model), precision: "int8" as const };
+  const scales = manifest.int8?.scales;
+  if (scales) {
+    const model = await createMobileNet(tensors, { ...options, int8: { scales } });
+    out.push(["int8, no bias correction", model]);
+  }
+  out.push(["int8, uncalibrated", await createMobileNet(tensors, options)]);
+  return out;
+}
+
+async function evaluate(name: string, root: URL, photos: Photo[], ablation: boolean) {
+  const float = await loadMobileNet({ model: name });
+  const reference = await answers(float, root, photos);
+  const correct = (a: Answer[]) => a.filter((x, i) => x.top1 === photos[i].index).length;
+  const n = photos.length;
+  const rows: string[][] = [["float32", interval(correct(reference), n), "-", "-", "-", "-"]];
+  for (const [label, model] of await variants(name, ablation)) {
+    const got = await answers(model, root, photos);
+    await model.dispose();
+    const same = got.filter((a, i) => a.top1 === reference[i].top1).length;
+    const onlyFloat = got.filter((a, i) =>
+      reference[i].top1 === photos[i].index && a.top1 !== photos[i].index
+    ).length;
+    const onlyInt8 = got.filter((a, i) =>
+      reference[i].top1 !== photos[i].index && a.top1 === photos[i].index
+    ).length;
+    const points = (100 * (correct(got) - correct(reference))) / n;
+    const diff = Math.max(
+      ...got.map((a, i) =>
+        a.top1 === reference[i].top1 ? Math.abs(a.probability - reference[i].probability) : 0
+      ),
+    );
+    rows.push([
+      label,
+      interval(correct(got), n),
+      `${points >= 0 ? "+" : ""}${points.toFixed(1)} (${onlyInt8} / ${onlyFloat}, p ${
+        mcnemarExact(onlyInt8, onlyFloat).toFixed(2)
+      })`,
+      interval(same, n),
+      diff.toFixed(3),
+      same / n >= 0.97 && Math.abs(points) <= 1 ? "yes" : "no",
+    ]);
+  }
+  await float.dispose();
+  return markdownTable([
+    "precision",
+    "top-1 [95% Wilson]",
+    "points vs float (only int8 / only float right, McNemar p)",
+    "same top-1 as float [95% Wilson]",
+    "max |dp| top class (same top-1)",
+    "targets met",
+  ], rows);
+}
+
+const args = parseArgs(Deno.args, {
+  string: ["shared", "models"],
+  boolean: ["ablation", "calibration-set"],
+});
+const dir = (args.shared as string | undefined) ??
+  new URL("../../shared/", import.meta.url).pathname;
+const root = new URL(`file://${dir.replace(/\/?$/, "/")}`);
+const models = ((args.models as string | undefined) ?? "0.75_224,0.25_224").split(",");
+const sets: [string, Photo[]][] = [[
+  "imagenet-eval + imagenet-more (never calibrated on)",
+  [...await readSet(root, "imagenet-eval"), ...await readSet(root, "imagenet-more")],
+]];
+if (args["calibration-set"]) {
+  sets.push(["imagenet (the calibration photos)", await readSet(root, "imagenet")]);
+}
+console.log(`uptime: ${Deno.loadavg().map((x) => x.toFixed(2)).join(" ")} (load average)`);
+for (const name of models) {
+  for (const [label, photos] of sets) {
+    const t0 = performance.now();
+    const table = await evaluate(name, root, photos, args.ablation === true);
+    const seconds = ((performance.now() - t0) / 1000).toFixed(0);
+    console.log(`\n### ${name}, ${label}: ${photos.length} photos (${seconds} s)\n\n${table}`);
+  }
+}
