@@ -4,9 +4,9 @@
  *
  * Run with `--allow-read` (tfjs' WASM binaries in Deno's npm cache, the bundled weights, your
  * images). `--allow-env` is optional (without it the defaults apply): the library reads
- * `MOBILENET_EDGE_THREADS`, `MOBILENET_EDGE_SIMD`, `MOBILENET_EDGE_KERNELS` and
- * `MOBILENET_EDGE_SMALL_BOARD` (defaults for `threads`, `simd`, the kernels and the small-board
- * preset), and imagescript's GIF and lenient-JPEG decoders read `IMAGESCRIPT_WASM_SIMD` when
+ * `MOBILENET_EDGE_THREADS`, `MOBILENET_EDGE_SIMD`, `MOBILENET_EDGE_KERNELS`,
+ * `MOBILENET_EDGE_PRECISION` and `MOBILENET_EDGE_SMALL_BOARD` (defaults for `threads`, `simd`,
+ * the kernels, `precision` and the small-board preset), and imagescript's GIF and lenient-JPEG decoders read `IMAGESCRIPT_WASM_SIMD` when
  * first used. Add `--allow-net=<host>` when the module, and so its bundled weights, come from a
  * URL or JSR. Camera ingest (sources, sinks, the latest-frame loop) is the `./ingest` entry.
  *

@@ -8,6 +8,7 @@
  * | `MOBILENET_EDGE_MODEL`              | `0.75_224`   | bundled model (`0.75_224`, `0.25_224`) or a path  |
  * | `MOBILENET_EDGE_HEADS`              | (none)       | a directory of head files `NAME.json` (c)         |
  * | `MOBILENET_EDGE_RESIZE`             | center-crop  | how images are fitted: a library resize mode (d)  |
+ * | `MOBILENET_EDGE_PRECISION`          | `float32`    | `float32` or `int8` (the library's `precision`)   |
  * | `MOBILENET_EDGE_WEIGHTS_URL`        | (none)       | `http(s):` weights dir/manifest; wins over MODEL  |
  * | `MOBILENET_EDGE_MAX_BODY_BYTES`     | 10485760     | largest request body (413 beyond)                 |
  * | `MOBILENET_EDGE_MAX_BUFFERED_BYTES` | 33554432 (a) | bytes all bodies hold at once (503 beyond)        |
@@ -48,6 +49,11 @@ export interface EdgeConfig {
    * otherwise. @default {"center-crop"}
    */
   resize: ResizeMode;
+  /**
+   * What the 1x1 convolutions and the classifier compute in (`precision` of `loadMobileNet`).
+   * @default {"float32"}
+   */
+  precision: "float32" | "int8";
   /** An `http(s):` URL of a weights directory or manifest; wins over `model`. */
   weightsUrl?: string;
   /** Largest accepted request body in bytes. @default {10485760} */
@@ -96,6 +102,7 @@ export const CONFIG_ENV = {
   model: "MOBILENET_EDGE_MODEL",
   heads: "MOBILENET_EDGE_HEADS",
   resize: "MOBILENET_EDGE_RESIZE",
+  precision: "MOBILENET_EDGE_PRECISION",
   weightsUrl: "MOBILENET_EDGE_WEIGHTS_URL",
   maxBodyBytes: "MOBILENET_EDGE_MAX_BODY_BYTES",
   maxBufferedBytes: "MOBILENET_EDGE_MAX_BUFFERED_BYTES",
@@ -114,6 +121,7 @@ export const CONFIG_ENV = {
 export const DEFAULT_CONFIG: Readonly<EdgeConfig> = Object.freeze({
   model: "0.75_224",
   resize: DEFAULT_RESIZE,
+  precision: "float32",
   maxBodyBytes: 10 * 1024 * 1024,
   maxBufferedBytes: 32 * 1024 * 1024,
   bodyIdleMs: 10_000,
@@ -195,6 +203,16 @@ function weightsUrl(env: EnvReader): string | undefined {
   return url.href;
 }
 
+function precision(env: EnvReader): "float32" | "int8" {
+  const raw = env(CONFIG_ENV.precision)?.trim() || DEFAULT_CONFIG.precision;
+  if (raw !== "float32" && raw !== "int8") {
+    throw new RangeError(
+      `${CONFIG_ENV.precision} must be float32 or int8, got ${JSON.stringify(raw)}`,
+    );
+  }
+  return raw;
+}
+
 function decodeMode(env: EnvReader): DecodeMode {
   const raw = env(CONFIG_ENV.decode)?.trim() || DEFAULT_CONFIG.decode;
   if (raw !== "worker" && raw !== "inline") {
@@ -246,6 +264,7 @@ export function readConfig(env: EnvReader = readEnv): EdgeConfig {
     model: model(env),
     heads: env(CONFIG_ENV.heads)?.trim() || undefined,
     resize: resize(env),
+    precision: precision(env),
     weightsUrl: weightsUrl(env),
     maxBodyBytes,
     maxBufferedBytes: maxBufferedBytes(env, maxBodyBytes),

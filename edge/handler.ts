@@ -206,8 +206,8 @@ function memorySummary() {
 function backendSummary() {
   const info = backendInfo();
   if (!info) return undefined;
-  const { binary, simd, threads, maxThreads, reason } = info;
-  return { binary, simd, threads, maxThreads, reason };
+  const { binary, simd, threads, maxThreads, kernels, int8, reason } = info;
+  return { binary, simd, threads, maxThreads, kernels, int8: int8?.kernels, reason };
 }
 
 async function models(_request: Request, _url: URL, ctx: Context): Promise<Response> {
@@ -225,6 +225,7 @@ async function models(_request: Request, _url: URL, ctx: Context): Promise<Respo
       classes: c.includeTop ? c.classes : 0,
       labelSet: c.includeTop && c.classes === 1000 ? "imagenet" : "none",
       featureSize: model.featureSize,
+      precision: model.precision,
       resize: model.resize,
       resizeModes: RESIZE_NAMES,
       params: summary.totalParams,

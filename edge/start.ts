@@ -102,6 +102,7 @@ export async function startEdge(options: StartOptions = {}): Promise<Edge> {
           model: source,
           maxPixels: config.maxPixels,
           resize: config.resize,
+          precision: config.precision,
           threads: options.threads,
         }),
       );

@@ -19,7 +19,7 @@ import { architectureOptions, checkShapes } from "./weights/fit.ts";
 import { applyPreset } from "./presets.ts";
 import { weightsId } from "./weights/identity.ts";
 import { Head, type HeadJson } from "./head/head.ts";
-import { mark } from "./_util.ts";
+import { mark, readEnv } from "./_util.ts";
 import { ModelDisposedError } from "./errors.ts";
 import { preloadJpegDecoder } from "./image/jpeg/mod.ts";
 
@@ -111,13 +111,17 @@ export interface LoadMobileNetOptions extends Omit<LoadWeightsOptions, "only"> {
    * What the 1x1 convolutions and the classifier (95% of the work) compute in: "float32", or
    * "int8": weights quantized per output channel, activations to 7 bits with the per-layer
    * scales calibrated into the weights' manifest (`deno task calibrate`; weights without them
-   * use ReLU6's whole range, and a layer the calibration left out stays float32), integer sums. Where the backend has no int8 kernels (no WASM
-   * SIMD, or `MOBILENET_EDGE_KERNELS=xnnpack`) the model runs float32: `model.precision` says
-   * what runs, `backendInfo().int8` why.
+   * use ReLU6's whole range, and a layer the calibration left out stays float32), integer sums.
+   * Where the backend has no int8 kernels (no WASM SIMD, or `MOBILENET_EDGE_KERNELS=xnnpack`)
+   * the model runs float32: `model.precision` says what runs, `backendInfo().int8` why. When
+   * absent, {@linkcode PRECISION_ENV} (`MOBILENET_EDGE_PRECISION`) decides, then "float32".
    * @default {"float32"}
    */
   precision?: "float32" | "int8";
 }
+
+/** The environment variable that gives `precision` when the option is absent. */
+export const PRECISION_ENV = "MOBILENET_EDGE_PRECISION";
 
 /** Options of {@linkcode createMobileNet}. */
 export interface CreateMobileNetOptions extends ArchitectureOptions {
@@ -319,10 +323,15 @@ export async function createMobileNet(
  * @throws {RangeError} for anything but "float32", "int8" or undefined.
  */
 function checkPrecision(precision: unknown): "float32" | "int8" {
-  if (precision === undefined || precision === "float32" || precision === "int8") {
-    return precision ?? "float32";
+  if (precision === "float32" || precision === "int8") return precision;
+  if (precision !== undefined) {
+    throw new RangeError(`precision must be "float32" or "int8", got ${JSON.stringify(precision)}`);
   }
-  throw new RangeError(`precision must be "float32" or "int8", got ${JSON.stringify(precision)}`);
+  const env = readEnv(PRECISION_ENV)?.trim();
+  if (env === undefined || env === "" || env === "float32" || env === "int8") {
+    return (env || "float32") as "float32" | "int8";
+  }
+  throw new RangeError(`${PRECISION_ENV} must be float32 or int8, got ${JSON.stringify(env)}`);
 }
 
 /**

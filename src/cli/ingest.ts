@@ -12,7 +12,14 @@ import { parseArgs } from "./parse_args.ts";
 import { loadMobileNet } from "../load.ts";
 import type { MobileNet } from "../mobilenet.ts";
 import type { ResizeMode } from "../image/preprocess.ts";
-import { checkTopForModel, resizeFlag, threadsFlag, topFlag, zoneFlag } from "./flag_values.ts";
+import {
+  checkTopForModel,
+  precisionFlag,
+  resizeFlag,
+  threadsFlag,
+  topFlag,
+  zoneFlag,
+} from "./flag_values.ts";
 import {
   type CameraSpec,
   cameraSpecs,
@@ -60,6 +67,8 @@ options:
   --embed                add the pooled features ("embedding") to each event
   --model M              bundled model (0.75_224 default, 0.25_224), weights dir, or URL
   --threads N|auto       threads per inference (default auto)
+  --precision P          float32 (default) or int8 (the 1x1 layers and the classifier in int8;
+                         also MOBILENET_EDGE_PRECISION)
   --small-board          512 MB boards: 0.25_224, 1 thread, one shard at a time (explicit
                          --model/--threads win; also MOBILENET_EDGE_SMALL_BOARD=1)
   --resize MODE          stretch (default for cameras) or center-crop (a head's own mode wins)
@@ -96,7 +105,18 @@ type Args = ReturnType<typeof parseArgs>;
 /** The flags, for `parseArgs`. */
 const FLAGS = {
   string: [
-    ...["every", "user", "token", "group", "min-change", "top", "model", "threads", "resize"],
+    ...[
+      "every",
+      "user",
+      "token",
+      "group",
+      "min-change",
+      "top",
+      "model",
+      "threads",
+      "resize",
+      "precision",
+    ],
     ...["webhook", "mqtt-out", "ha-discovery", "connect-timeout", "read-timeout"],
     ...["backoff-min", "backoff-max", "settle", "name", "head", "zone", "confirm", "collect"],
     ...["collect-max", "collect-max-mb", "collect-distance"],
@@ -125,6 +145,7 @@ interface Command {
   minChange: number;
   resize: ResizeMode;
   threads?: number | "auto";
+  precision?: "float32" | "int8";
   collect: CollectLimits;
 }
 
@@ -174,6 +195,7 @@ function parseCommand(args: string[]): Command | "help" {
     minChange,
     resize: resizeFlag(flags.resize) ?? INGEST_RESIZE,
     threads: threadsFlag(flags.threads),
+    precision: precisionFlag(flags.precision),
     collect: {
       maxFrames: confirmFlag(flags["collect-max"], "--collect-max"),
       maxBytes: maxMb === undefined ? undefined : Math.round(maxMb * 2 ** 20),
@@ -250,6 +272,7 @@ async function start(command: Command, io: Io): Promise<{ model: MobileNet; came
     preset: flags["small-board"] ? "small-board" : undefined,
     model: userModel(flags.model as string | undefined) ?? heads.model,
     threads: command.threads,
+    precision: command.precision,
     resize: command.resize,
     headless: false,
   });

@@ -92,8 +92,8 @@ Deno.test("edge handler on a loopback server", async (t) => {
         ["0.75_224", [224, 224, 3], 1000, "imagenet", 768],
       );
       assertEquals(
-        [model.resize, model.resizeModes],
-        ["center-crop", ["center-crop", "stretch", "center-crop-87.5"]],
+        [model.resize, model.resizeModes, model.precision],
+        ["center-crop", ["center-crop", "stretch", "center-crop-87.5"], "float32"],
       );
       assertEquals(body.bundled, ["0.75_224", "0.25_224"]);
       assertEquals(body.heads, []);

@@ -68,13 +68,19 @@ Deno.test("serve: the server works under the task's least-privilege flags, with 
   }
 });
 
-Deno.test("serve: MOBILENET_EDGE_THREADS=1 runs single-thread SIMD (no workers)", async () => {
-  const server = await startServe({ MOBILENET_EDGE_THREADS: "1" });
+Deno.test("serve: MOBILENET_EDGE_THREADS=1 runs single-thread SIMD (no workers), PRECISION=int8 int8", async () => {
+  const server = await startServe({
+    MOBILENET_EDGE_THREADS: "1",
+    MOBILENET_EDGE_PRECISION: "int8",
+  });
   try {
     const health = await waitReady(server.url);
     const backend = health.backend as Record<string, unknown>;
     assertEquals([backend.binary, backend.threads], ["tfjs-backend-wasm-simd.wasm", 1]);
     assert(String(backend.reason).includes("MOBILENET_EDGE_THREADS=1"), String(backend.reason));
+    assert(["relaxed-dot", "simd-dot16"].includes(String(backend.int8)), String(backend.int8));
+    const models = await (await fetch(`${server.url}/v1/models`)).json();
+    assertStrictEquals(models.models[0].precision, "int8");
     const result = await classify(server.url, photo, "image/jpeg");
     assertStrictEquals((result.body.predictions as { label: string }[])[0].label, ELEPHANT_LABEL);
   } finally {

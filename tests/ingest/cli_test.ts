@@ -44,13 +44,14 @@ Deno.test("the CLI refuses bad arguments with exit code 2", async () => {
   assertEquals(printed.every((p) => p.includes("usage: deno task ingest")), true);
 });
 
-Deno.test("the CLI checks --threads and --resize before loading, --top against the model", async () => {
+Deno.test("the CLI checks --threads, --resize and --precision before loading, --top against the model", async () => {
   const printed = await refusals([
     ["-", "--threads", "abc"],
     ["-", "--threads", "9"],
     ["-", "--resize", "squash"],
+    ["-", "--precision", "int4"],
   ]);
-  assertEquals(printed.length, 3);
+  assertEquals(printed.length, 4);
   assertEquals(printed.every((p) => p.includes("usage: deno task ingest")), true);
   // the bound of --top is the model's class count: refused once the model is loaded
   assertEquals(await refusals([["-", "--top", "1001", "--model", "0.25_224"]]), [

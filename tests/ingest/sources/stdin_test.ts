@@ -54,20 +54,22 @@ Deno.test("stdin: each piped JPEG gives an event with its label; end of input en
   }
 });
 
-Deno.test("stdin: `cat a.jpg b.jpg c.jpg | deno task ingest -` classifies every image, in order", async () => {
-  const photos = (await readPhotos()).slice(0, 4);
-  const child = spawnIngest(["-", "--top", "1"]);
-  const stderr = new Response(child.stderr).text();
-  const writer = child.stdin.getWriter();
-  await writer.write(concat(...photos.map((p) => p.bytes)));
-  await writer.close();
-  const events = (await new LineReader(child.stdout).rest()).map((l) =>
-    JSON.parse(l) as IngestEvent
-  );
-  assertEquals((await child.status).code, 0, await stderr);
-  assertEquals(events.map((e) => e.predictions[0].label), photos.map((p) => p.label));
-  assertEquals(events.map((e) => e.dropped), [0, 0, 0, 0]);
-});
+for (const precision of ["float32", "int8"]) {
+  Deno.test(`stdin: \`cat a.jpg b.jpg c.jpg | deno task ingest -\` classifies every image, in order (${precision})`, async () => {
+    const photos = (await readPhotos()).slice(0, 4);
+    const child = spawnIngest(["-", "--top", "1", "--precision", precision]);
+    const stderr = new Response(child.stderr).text();
+    const writer = child.stdin.getWriter();
+    await writer.write(concat(...photos.map((p) => p.bytes)));
+    await writer.close();
+    const events = (await new LineReader(child.stdout).rest()).map((l) =>
+      JSON.parse(l) as IngestEvent
+    );
+    assertEquals((await child.status).code, 0, await stderr);
+    assertEquals(events.map((e) => e.predictions[0].label), photos.map((p) => p.label));
+    assertEquals(events.map((e) => e.dropped), [0, 0, 0, 0]);
+  });
+}
 
 Deno.test("stdin: an input still read after finiteMs is live: the frames held are dropped for the newest", async () => {
   const [a, b, c] = await readPhotos();
