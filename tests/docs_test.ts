@@ -14,13 +14,14 @@
  * loopback port, started once the examples that teach heads have run, with the heads they
  * wrote in `MOBILENET_EDGE_HEADS`. Two examples run at a time.
  */
-import { assert, assertEquals } from "./_assert.ts";
+import { assert, assertEquals, assertRejects } from "./_assert.ts";
 import { anchors, type Example, examples, jsonValues, relativeLinks } from "./docs/_markdown.ts";
 import { compareJson, compareText, normalise } from "./docs/_compare.ts";
 import { png } from "./head/_frames.ts";
 import { sceneFrame } from "../bench/teach_scene.ts";
 import { type ServeProcess, startServe, waitReady } from "./edge/_serve.ts";
 import { freePort } from "./edge/_helpers.ts";
+import { request } from "./docs/_curl.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const DOCS = [
@@ -75,6 +76,8 @@ async function commands(dir: string): Promise<Record<string, string>> {
   );
   const env = Deno.env.toObject();
   delete env.INIT_CWD; // deno task sets it to the directory the command runs in
+  delete env.HOST; // the edge's defaults, as the docs show them
+  delete env.PORT;
   const hasCurl = await new Deno.Command("sh", { args: ["-c", "command -v curl"], stdout: "null" })
     .output().then((o) => o.success);
   if (!hasCurl) {
@@ -99,7 +102,10 @@ async function shell(command: string, merged: boolean, context: Context) {
   const child = new Deno.Command("setsid", {
     args: ["sh", "-c", merged ? `exec 2>&1\n${text}` : text],
     cwd: context.dir,
-    env: { ...context.env, PORT: String(freePort()) },
+    // A server that a stale example starts listens on loopback, on a port of its own.
+    env: text.includes("--print-flags")
+      ? context.env
+      : { ...context.env, HOST: "127.0.0.1", PORT: String(freePort()) },
     clearEnv: true,
     stdout: "piped",
     stderr: "piped",
@@ -254,7 +260,7 @@ Deno.test("the comparison ignores times and paths, and catches a changed answer"
   const now =
     "samples/african_elephant.jpg (500x375, 619.9 ms)\n   386  African elephant  0.8566\n";
   const found = compareText(normalise(shown), normalise(now));
-  assert(found?.includes("line 2 differs"), found);
+  assert(found?.includes("line 2 differs"), String(found));
   assertEquals(
     compareText(normalise(shown), normalise(now.replace("0.8566", "0.7025"))),
     undefined,
@@ -267,4 +273,26 @@ Deno.test("the comparison ignores times and paths, and catches a changed answer"
     undefined,
   );
   assert(compareJson({ predictions: [{ index: 386 }] }, { predictions: [{ index: 385 }] }));
+});
+
+Deno.test("the stand-in for curl sends what curl sends for the docs' flags", async () => {
+  const [url, init] = await request([
+    "-H",
+    "content-type: image/jpeg",
+    "--data-binary",
+    `@${ROOT}samples/african_elephant.jpg`,
+    "http://localhost:8000/v1/classify?top=3",
+  ]);
+  assertEquals([url, init.method], ["http://localhost:8000/v1/classify?top=3", "POST"]);
+  assertEquals(new Headers(init.headers).get("content-type"), "image/jpeg");
+  assertEquals((init.body as Uint8Array).length, 189739);
+  const [, form] = await request(["-F", `file=@${ROOT}samples/african_elephant.jpg`, "http://x/"]);
+  const file = (form.body as FormData).get("file") as File;
+  assertEquals([form.method, file.name, file.type, file.size], [
+    "POST",
+    "african_elephant.jpg",
+    "image/jpeg",
+    189739,
+  ]);
+  await assertRejects(() => request(["--insecure", "http://x/"]), Error, "unsupported curl flag");
 });
