@@ -155,8 +155,8 @@ export interface CreateMobileNetOptions extends ArchitectureOptions {
 
 /**
  * The resize mode used when none is given: "center-crop", the best for photos on 239 labelled
- * photos and on a held-out set of 363 (README, "Resize mode"). For wide camera frames, where
- * the subject may be anywhere, pass "stretch".
+ * photos and on a held-out set of 363 (docs/accuracy.md, "Resize modes"). For wide camera
+ * frames, where the subject may be anywhere, pass "stretch".
  */
 export const DEFAULT_RESIZE: ResizeMode = "center-crop";
 

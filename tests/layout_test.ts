@@ -1,6 +1,6 @@
 /**
  * The folders show the architecture, and this keeps it so: which folder may import which (the
- * README's "Layout"), and no import cycle in `src/`. Static and dynamic imports of our own files
+ * "Layout" of docs/architecture.md), and no import cycle in `src/`. Static and dynamic imports of our own files
  * are read from the source text.
  */
 import { assertEquals } from "./_assert.ts";
@@ -30,7 +30,7 @@ function breaches(prefix: string, allowed: (target: string) => boolean): string[
   );
 }
 
-Deno.test("layout: each folder imports only what the README says it may", () => {
+Deno.test("layout: each folder imports only what docs/architecture.md says it may", () => {
   const under = (...prefixes: string[]) => (t: string) =>
     prefixes.some((p) => (p.endsWith("/") ? t.startsWith(p) : t === p));
   // the leaf helpers import nothing of ours

@@ -1,7 +1,7 @@
 /**
  * Extra views of an example for teaching: a mirror image, darker and brighter light, and
  * smaller zones. Which ones `teach` uses by default was chosen on evidence
- * (`bench/teach_eval.ts`: README, "Custom classes").
+ * (`bench/teach_eval.ts`: docs/custom-classes.md, "Measured").
  *
  * @module
  */
