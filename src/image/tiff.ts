@@ -11,7 +11,7 @@
  */
 import { ImageDecodeError } from "../errors.ts";
 import { copyBytes } from "../_util.ts";
-import { checkBudget, checkWork } from "./budget.ts";
+import { checkBudget, WorkMeter } from "./budget.ts";
 import { checkSize, type Pixels } from "./pixels.ts";
 import { reductionFactor, RowReducer, rowsWork } from "./rows.ts";
 import { inflateInto, lzwDecode, packBitsDecode } from "./tiff_codecs.ts";
@@ -334,6 +334,8 @@ interface Source {
   info: TiffInfo;
   layout: Layout;
   table: ChunkTable;
+  /** The work budget, charged with what the inflater produces beyond a chunk's bytes. */
+  meter: WorkMeter;
 }
 
 /** Decodes strip or tile `k` into exactly `expected` bytes. */
@@ -356,9 +358,10 @@ async function decodeChunk(source: Source, k: number, expected: number): Promise
         ? lzwDecode(input, out)
         : info.compression === 32773
         ? packBitsDecode(input, out)
-        : await inflateInto(input, out);
+        : await inflateInto(input, out, source.meter);
     }
   } catch (error) {
+    if (error instanceof ImageDecodeError) throw error;
     throw new ImageDecodeError("CORRUPT", `corrupt TIFF: chunk ${k}: ${(error as Error).message}`, {
       cause: error,
     });
@@ -482,10 +485,10 @@ export async function decodeTiff(
   checkBudget("TIFF", layout.chunkWidth, layout.chunkHeight, maxPixels, kind);
   const count = layout.across * layout.down;
   const chunks = `${count} ${kind}s of ${layout.chunkWidth}x${layout.chunkHeight}`;
-  checkWork("TIFF", decodeWork(info, layout), maxPixels, chunks);
+  const meter = new WorkMeter("TIFF", maxPixels, chunks, decodeWork(info, layout));
   const table = readChunkTable(ifd, info, layout);
   checkCarried(bytes, info, layout, table);
-  const source = { bytes, info, layout, table };
+  const source = { bytes, info, layout, table, meter };
   const channels = outputChannels(info);
   const convert = rowConverter(info, ifd, channels);
   const factor = reductionFactor(info.width, info.height, options.minWidth, options.minHeight);

@@ -6,6 +6,7 @@
  * @module
  */
 import { inflateParts } from "./inflate.ts";
+import type { WorkMeter } from "./budget.ts";
 
 /** The LZW string table, shared by every call (the decoder is synchronous): where each string
  * starts in the output and its length. Entries are written before they are read. */
@@ -91,17 +92,25 @@ export function packBitsDecode(input: Uint8Array, out: Uint8Array): number {
 }
 
 /**
- * Inflates zlib data into `out`, stopping when it is full.
+ * Inflates zlib data into `out`, stopping when it is full. Bytes the inflater produced beyond
+ * what `out` holds (it inflates a whole piece of input at a time) are work done for nothing:
+ * they are added to `meter`, which throws once they take the decode over its work budget.
  *
  * @returns the number of bytes written
  * @throws {TypeError} for corrupt deflate data
+ * @throws {ImageDecodeError} `TOO_COMPLEX` from `meter`
  */
-export async function inflateInto(input: Uint8Array, out: Uint8Array): Promise<number> {
+export async function inflateInto(
+  input: Uint8Array,
+  out: Uint8Array,
+  meter?: WorkMeter,
+): Promise<number> {
   let o = 0;
   for await (const chunk of inflateParts([input])) {
     const take = Math.min(chunk.length, out.length - o);
     out.set(chunk.subarray(0, take), o);
     o += take;
+    meter?.add(chunk.length - take);
     if (o === out.length) break;
   }
   return o;

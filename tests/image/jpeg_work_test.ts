@@ -15,7 +15,13 @@ import {
   peekJpegFrame,
   readJpegInfo,
 } from "../../src/image/jpeg/mod.ts";
-import { countScan, scanBlocks, type ScanCounts } from "../../src/image/jpeg/work.ts";
+import {
+  countScan,
+  FALLBACK_WEIGHTS,
+  fallbackWork,
+  scanBlocks,
+  type ScanCounts,
+} from "../../src/image/jpeg/work.ts";
 
 const FIXTURES = new URL("./jpeg_fixtures/", import.meta.url);
 
@@ -80,4 +86,16 @@ Deno.test("checkJpegWork: the scan limit, then the work budget, both TOO_COMPLEX
   );
   assertEquals(heavy.code, "TOO_COMPLEX");
   assertMatch(heavy.message, /test image of 10 scans .* work budget/);
+});
+
+Deno.test("fallbackWork: a four-component frame's pixels cost more than a three-component one's", () => {
+  // The fuzz campaign's 32832x240 CMYK frame cost the fallback 0.56-0.72 s, twice what the
+  // three-component weight said.
+  const counts = { scans: 1, blockVisits: 0, refinedCoefficients: 0, dataBytes: 0 };
+  const rgb = { ...counts, frame: { sampling: [[1, 1], [1, 1], [1, 1]] } };
+  const cmyk = { ...counts, frame: { sampling: [[2, 2], [1, 1], [1, 1], [2, 2]] } };
+  const scan = FALLBACK_WEIGHTS.scan;
+  assertEquals(fallbackWork(rgb, 100, 10), scan + 1000 * FALLBACK_WEIGHTS.pixel);
+  assertEquals(fallbackWork(cmyk, 100, 10), scan + 1000 * FALLBACK_WEIGHTS.cmykPixel);
+  assertEquals(fallbackWork(counts, 100, 10), scan + 1000 * FALLBACK_WEIGHTS.pixel);
 });

@@ -128,6 +128,17 @@ Deno.test("17.8 TIFF: 4,194,304 deflate strips are over the work budget; a few t
   assertEquals(fine.data.every((v) => v === 0), true);
 });
 
+Deno.test("fuzz campaign: strips whose shared deflate stream inflates far past a row hit the work meter", async () => {
+  // 20,000 one-row strips of 400 pixels all point at one ~1 KB stream of 1 MB of zeros: the
+  // header's count (20,000 chunks and 8 MB of rows) fits the budget, but each strip made the
+  // inflater produce 1 MB for its 400 bytes: 1.3-1.5 s before, now refused part way through.
+  const amplified = tiffManyStrips(20_000, 400, 1 << 20);
+  const error = await refused(amplified, "TOO_COMPLEX");
+  assertEquals(error.message.includes("cost more than"), true, error.message);
+  const fine = await decodeImage(tiffManyStrips(20_000, 400));
+  assertEquals([fine.width, fine.height], [400, 20_000]);
+});
+
 Deno.test("17.8 PNG: IDAT data in 1-byte or empty chunks decodes as one chunk does", async () => {
   const whole = await decodeImage(pngSplitIdat(256, 128, 1 << 30));
   for (const [size, empty] of [[1, 0], [7, 0], [1 << 30, 50_000], [3, 1000]]) {
