@@ -27,6 +27,8 @@ import {
 import { mobileNetLike } from "./_workload.ts";
 import { liveKernelWorkers } from "../../src/backend/pointwise/pool.ts";
 
+const CYCLES_CHILD = new URL("./_cycles_child.ts", import.meta.url);
+
 const THREADED = "tfjs-backend-wasm-threaded-simd.wasm";
 const SIMD = "tfjs-backend-wasm-simd.wasm";
 const PLAIN = "tfjs-backend-wasm.wasm";
@@ -200,36 +202,20 @@ Deno.test("200 inferences on 2 threads leave no tensor behind", async () => {
   });
 });
 
-/** OS threads of this process, read by `cat` (Deno needs --allow-all to read /proc itself). */
-async function osThreads(): Promise<number> {
-  const { stdout } = await new Deno.Command("cat", { args: [`/proc/${Deno.pid}/status`] })
-    .output();
-  return Number(/^Threads:\s+(\d+)$/m.exec(new TextDecoder().decode(stdout))![1]);
-}
-
 Deno.test("init/shutdown 10 times in one process leaves no live worker", async () => {
-  // One cycle first, so that runtime pools (V8, tokio) have started before counting.
-  await initBackend({ threads: 2 });
-  await shutdownBackend();
-  const threadsBefore = await osThreads();
-  let started = 0;
-  for (let i = 0; i < 10; i++) {
-    const info = await initBackend({ threads: 2 });
-    assertStrictEquals(info.threads, 2);
-    started += liveWorkerCount();
-    const w = mobileNetLike();
-    w.values();
-    w.dispose();
-    await shutdownBackend();
-    assertStrictEquals(liveWorkerCount(), 0, `after cycle ${i + 1}`);
-  }
+  // In a child: the OS threads of this process include those of the modules running beside it.
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", CYCLES_CHILD.pathname, "10"],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  assertStrictEquals(code, 0, dec.decode(stderr));
+  const { before, after, started, live } = JSON.parse(dec.decode(stdout));
+  assertStrictEquals(live, 0);
   assertStrictEquals(started, 10, "one worker per cycle");
   // Each cycle started an OS thread for its worker; a leak would leave up to 10 more.
-  const threadsAfter = await osThreads();
-  assert(
-    threadsAfter <= threadsBefore + 2,
-    `OS threads ${threadsBefore} before, ${threadsAfter} after 10 cycles`,
-  );
+  assert(after <= before + 2, `OS threads ${before} before, ${after} after 10 cycles`);
 });
 
 Deno.test("the start restores globalThis.Worker and process listeners", async () => {

@@ -71,12 +71,16 @@ Deno.test("--embed adds the pooled features; a source that throws is restarted, 
 Deno.test("cameras sharing the model take turns: a flooding stream does not starve a snapshot camera", async () => {
   const photos = await readPhotos();
   const [flood, slow] = [photos[1], photos[2]];
+  // Four frames in each chunk: however slowly this machine pulls, three of every four are
+  // replaced before they can be inferred (latest frame wins).
+  const burst = new Uint8Array(flood.bytes.length * 4);
+  for (let i = 0; i < 4; i++) burst.set(flood.bytes, i * flood.bytes.length);
   let stop = false;
   const readable = new ReadableStream<Uint8Array>({
     async pull(controller) {
       await new Promise((resolve) => setTimeout(resolve, 2));
       if (stop) controller.close();
-      else controller.enqueue(flood.bytes); // far faster than inference
+      else controller.enqueue(burst); // far faster than inference
     },
   });
   const camera: Source = {
