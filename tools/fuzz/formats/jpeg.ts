@@ -95,7 +95,7 @@ function segmentEdit(bytes: Uint8Array, ctx: MutationContext): Mutation | undefi
   const cut = replaceRange(bytes, s.at, s.end - s.at);
   if (op === "delete") return { bytes: cut, note: `delete ${s.marker.toString(16)}@${s.at}` };
   const rest = parseJpeg(cut);
-  const to = rest.length > 1 ? rng.pick(rest.slice(1)).at : 2;
+  const to = rest.length > 1 ? rng.pick(rest.slice(1)).at : Math.min(2, cut.length);
   return { bytes: replaceRange(cut, to, 0, part), note: `move ${s.marker.toString(16)} to ${to}` };
 }
 
