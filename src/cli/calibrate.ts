@@ -15,6 +15,7 @@ import { architectureOptions } from "../weights/fit.ts";
 import { calibrateWeights, type Int8Calibration, manifestText } from "../int8/calibrate.ts";
 import { DEFAULT_RESIZE } from "../load.ts";
 import { errorMessage } from "../_util.ts";
+import { parseOrExit } from "./command.ts";
 
 const USAGE = `usage: deno task calibrate <weights> <photos> [options]
 
@@ -92,17 +93,8 @@ function summary(int8: Int8Calibration): string {
 
 /** Runs the command with `args`; returns the process exit code (0 ok, 1 failed, 2 usage). */
 export async function main(args: string[]): Promise<number> {
-  let command;
-  try {
-    command = parseCommand(args);
-  } catch (error) {
-    console.error(`calibrate: ${errorMessage(error)}\n\n${USAGE}`);
-    return 2;
-  }
-  if (command === "help") {
-    console.log(USAGE);
-    return 0;
-  }
+  const command = parseOrExit("calibrate", args, parseCommand, USAGE);
+  if (typeof command === "number") return command;
   try {
     const int8 = await measure(command);
     console.log(`${int8.calibration}\n${summary(int8)}`);

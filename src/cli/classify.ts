@@ -32,6 +32,7 @@ import {
 } from "./flag_values.ts";
 import { formatProgress, type LoadProgressEvent } from "../weights/progress.ts";
 import { expandImageArguments, type ImageArgument, userModel, userPath } from "./paths.ts";
+import { parseOrExit } from "./command.ts";
 
 /** The photo classified when no image is named. */
 export const SAMPLE_IMAGE = new URL("../../samples/african_elephant.jpg", import.meta.url);
@@ -343,17 +344,8 @@ function printFinished(): void {
  * load.
  */
 export async function main(args: string[]): Promise<number> {
-  let command;
-  try {
-    command = parseCommand(args);
-  } catch (error) {
-    console.error(`classify: ${errorMessage(error)}\n\n${USAGE}`);
-    return 2;
-  }
-  if (command === "help") {
-    console.log(USAGE);
-    return 0;
-  }
+  const command = parseOrExit("classify", args, parseCommand, USAGE);
+  if (typeof command === "number") return command;
   const started = performance.now();
   // folders become their images, and what is skipped is said before the model loads
   const files = await expandImageArguments(

@@ -26,6 +26,7 @@ import { int8Storage } from "../int8/storage.ts";
 import { architectureOptions } from "../weights/fit.ts";
 import { buildArchitecture } from "../model/architecture.ts";
 import { DEFAULT_RESIZE } from "../load.ts";
+import { parseOrExit } from "./command.ts";
 
 const USAGE = `usage: deno task convert <input> <outdir> [options]
 
@@ -186,17 +187,8 @@ async function convert(command: Command): Promise<string> {
 
 /** Runs the command with `args`; returns the process exit code (0 ok, 1 failed, 2 usage). */
 export async function main(args: string[]): Promise<number> {
-  let command;
-  try {
-    command = parseCommand(args);
-  } catch (error) {
-    console.error(`convert: ${errorMessage(error)}\n\n${USAGE}`);
-    return 2;
-  }
-  if (command === "help") {
-    console.log(USAGE);
-    return 0;
-  }
+  const command = parseOrExit("convert", args, parseCommand, USAGE);
+  if (typeof command === "number") return command;
   try {
     console.log(await convert(command));
     return 0;

@@ -42,6 +42,7 @@ import type { Sink } from "../ingest/sinks/sink.ts";
 import type { Source } from "../ingest/types.ts";
 import { TOKEN_ENV, USER_ENV } from "../ingest/auth/credentials.ts";
 import { userModel, userPath } from "./paths.ts";
+import { parseOrExit } from "./command.ts";
 
 const USAGE = `usage: deno task ingest <source...> [options]
 
@@ -323,14 +324,10 @@ async function run(command: Command, io: Io, model: MobileNet, cameras: Camera[]
  * model or head that cannot load, or a head taught on another model (one line on stderr).
  */
 export async function main(args: string[]): Promise<number> {
-  let command;
+  const command = parseOrExit("ingest", args, parseCommand, USAGE);
+  if (typeof command === "number") return command;
   let io: Io;
   try {
-    command = parseCommand(args);
-    if (command === "help") {
-      console.log(USAGE);
-      return 0;
-    }
     io = openIo(command);
   } catch (error) {
     console.error(`ingest: ${errorMessage(error)}\n\n${USAGE}`);

@@ -18,6 +18,7 @@ import { type Augmentation, AUGMENTATIONS } from "../head/augment.ts";
 import { checkResizeMode, type ResizeMode, type Zone } from "../image/preprocess.ts";
 import { errorMessage } from "../_util.ts";
 import { userModel, userPath } from "./paths.ts";
+import { parseOrExit } from "./command.ts";
 
 const USAGE = `usage: deno task teach DIR --out HEAD [options]
        deno task teach --categories NAME,NAME,... --out HEAD [--threshold T]
@@ -165,17 +166,8 @@ function printTaught(head: Head, seconds: number): void {
 
 /** Runs the command with `args`; returns the exit code: 0 done, 2 bad arguments or examples, 1 other failures. */
 export async function main(args: string[]): Promise<number> {
-  let command;
-  try {
-    command = parseCommand(args);
-  } catch (error) {
-    console.error(`teach: ${errorMessage(error)}\n\n${USAGE}`);
-    return 2;
-  }
-  if (command === "help") {
-    console.log(USAGE);
-    return 0;
-  }
+  const command = parseOrExit("teach", args, parseCommand, USAGE);
+  if (typeof command === "number") return command;
   try {
     const head = command.categories
       ? await Head.fromCategories(command.categories, { threshold: command.threshold })

@@ -9,7 +9,6 @@
  * @module
  */
 import { parseArgs } from "../../src/cli/parse_args.ts";
-import { errorMessage } from "../../src/_util.ts";
 import { buildCorpus } from "./corpus.ts";
 import { type CampaignOptions, runCampaign } from "./campaign.ts";
 import { makeInput } from "./generate.ts";
@@ -18,6 +17,7 @@ import { type Format, IMAGE_FORMATS, STREAM_FORMATS } from "./mutator.ts";
 import { DEFAULT_BOUNDS, killAllChildren } from "./runner.ts";
 import { formatSummary } from "./summary.ts";
 import { replay } from "./replay.ts";
+import { parseOrExit } from "../../src/cli/command.ts";
 
 const USAGE = `usage: deno task fuzz [options]
 
@@ -161,17 +161,8 @@ async function emit(options: CampaignOptions, dir: string): Promise<void> {
 }
 
 async function main(argv: string[]): Promise<number> {
-  let command;
-  try {
-    command = parseCommand(argv);
-  } catch (error) {
-    console.error(`fuzz: ${errorMessage(error)}\n\n${USAGE}`);
-    return 2;
-  }
-  if (command === "help") {
-    console.log(USAGE);
-    return 0;
-  }
+  const command = parseOrExit("fuzz", argv, parseCommand, USAGE);
+  if (typeof command === "number") return command;
   if (command.replay) {
     const { bounds, slowMs, targetModule } = command.options;
     const results = await replay(command.replay, bounds, slowMs, targetModule);
