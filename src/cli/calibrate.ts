@@ -97,7 +97,7 @@ async function write(manifest: URL, int8: Int8Calibration): Promise<void> {
 function summary(int8: Int8Calibration): string {
   return Object.entries(int8.scales).map(([layer, scale]) => {
     const levels = int8.levels?.[layer] ?? 127;
-    const clip = `clip ${(scale * levels).toFixed(3)}${levels === 127 ? "" : ", 0..254"}`;
+    const clip = `clip ${(scale * 127).toFixed(3)}${levels === 127 ? "" : ", 0..254"}`;
     return `${layer.padEnd(11)} scale ${scale.toPrecision(6)} (${clip})`;
   }).join("\n");
 }

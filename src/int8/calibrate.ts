@@ -7,7 +7,9 @@
  *   average), so in [0, 6]; they are gathered in a histogram of {@linkcode HISTOGRAM_BINS} bins,
  *   and the scale is `clip / 127` for the clip that minimizes the mean squared error of
  *   quantizing them to `min(127, round(x / scale)) * scale` ({@linkcode bestClip}); for a wide
- *   layer (8-bit activations, `levels` 254), `clip / 254` and `min(254, ...)`.
+ *   layer (8-bit activations, `levels` 254) the clip of least error onto `min(254, ...)`, whose
+ *   step `clip / 254` is written doubled, as a 0..127 scale (so that a reader that ignores
+ *   `levels` runs the layer in 7 bits with a sound scale).
  * - `means`: the mean of each input channel of each layer. The kernel subtracts from each output
  *   channel's bias the mean error its quantized weights make on such inputs (bias correction,
  *   Nagel et al. 2019, "Data-Free Quantization"): on 0.75/224 it takes the logits' mean squared
@@ -184,7 +186,9 @@ export async function calibrateNetwork(
   const levels: Record<string, number> = {};
   for (const [layer, s] of stats) {
     const top = wide.includes(layer) ? WIDE_LEVELS : LEVELS;
-    scales[layer] = round(bestClip(s.histogram, 200, top) / top, 6);
+    // a wide layer's step (clip / 254, rounded) doubled: written as a 0..127 scale
+    const step = round(bestClip(s.histogram, 200, top) / top, 6);
+    scales[layer] = top === WIDE_LEVELS ? 2 * step : step;
     means[layer] = s.means().map((m) => round(m, 4));
     if (top !== LEVELS) levels[layer] = top;
   }

@@ -42,7 +42,8 @@ export interface Int8Options {
   /**
    * The largest quantized input of each int8 layer, by Keras layer name: 127 (7 bits, the
    * default) or 254 (8 bits, split into two 7-bit bytes: two integer dot products where one is
-   * used, for the layers 7 bits hurt).
+   * used, for the layers 7 bits hurt). A layer with 254 quantizes with half its scale's step
+   * (`x ~ q * scale / 2`, q in 0..254): the same range, twice as finely.
    */
   levels?: Readonly<Record<string, number>>;
 }
@@ -331,8 +332,10 @@ export class MobileNetNetwork {
   /** The attributes of an int8 layer's kernel. */
   #int8Attrs(layer: string, activation: string): NamedAttrMap {
     const int8 = this.#int8!;
-    const levels = int8.levels?.[layer];
-    return { scale: int8.scales[layer], activation, ...(levels ? { levels } : {}) };
+    const scale = int8.scales[layer];
+    return int8.levels?.[layer] === 254
+      ? { scale: scale / 2, activation, levels: 254 }
+      : { scale, activation };
   }
 
   /** The `mean` input of an int8 layer's kernel, if it has means. */

@@ -333,6 +333,8 @@ Deno.test("the choice of int8 kernels follows the float32 build, and says why it
 });
 
 const MODEL = "0.75_224";
+/** The bundled int8 models: 0.75/224 (7-bit activations) and 0.25/224 (8-bit on 9 layers). */
+const MODELS = ["0.75_224", "0.25_224"] as const;
 
 /** Top-1 index. */
 const argmax = (p: ArrayLike<number>) => {
@@ -342,37 +344,50 @@ const argmax = (p: ArrayLike<number>) => {
 };
 
 for (const [kernels, int8] of [["relaxed-simd", "relaxed-dot"], ["simd-muladd", "simd-dot16"]]) {
-  Deno.test(`${int8}: int8 ${MODEL} against float32 on the stored inputs, 1 and 2 threads`, async () => {
-    const reference = (await readReference(MODEL)).filter((e) => e.probs);
-    const inputs = await Promise.all(reference.map((e) => readInput(e.file)));
-    const results: Float32Array[][] = [];
-    for (const threads of [1, 2]) {
-      await withKernels(kernels, threads, async (info) => {
-        assertEquals(info.int8?.kernels, int8, info.reason);
-        assertMatch(info.reason, new RegExp(`int8: ${int8}`));
-        const float = await loadMobileNet({ model: MODEL, threads });
-        const model = await loadMobileNet({ model: MODEL, threads, precision: "int8" });
-        assertEquals([float.precision, model.precision], ["float32", "int8"]);
-        const probs: Float32Array[] = [];
-        for (const [i, data] of inputs.entries()) {
-          const p = model.predict({ data, shape: [1, 224, 224, 3] });
-          const q = float.predict({ data, shape: [1, 224, 224, 3] });
-          // Tolerance: the same top-1, probabilities within 0.08 (measured at most 0.053, on
-          // grace_hopper; on 398 photos the same top-1 on 98%, bench/int8_eval.ts)
-          const what = `${int8} ${threads}T ${reference[i].file}`;
-          assertEquals(argmax(p), argmax(q), what);
-          assert(p.every((v, j) => Math.abs(v - q[j]) <= 0.08), what);
-          probs.push(p);
-        }
-        results.push(probs);
-        if (threads === 2) assert(activeKernels()!.workerChunks > 0, "the worker took part");
-        await float.dispose();
-        await model.dispose();
-      });
-    }
-    // integer sums and float32 kernels that do not depend on the split: the same bits
-    assertEquals(results[1].map((p) => Array.from(p)), results[0].map((p) => Array.from(p)));
+  Deno.test(`${int8}: int8 models against float32 on the stored inputs, 1 and 2 threads`, async () => {
+    for (const model of MODELS) await againstFloat(model, kernels, int8);
   });
+}
+
+/** The bundled int8 `MODEL` against float32 on the reference inputs, 1 and 2 threads. */
+async function againstFloat(
+  MODEL: (typeof MODELS)[number],
+  kernels: string,
+  int8: string,
+): Promise<void> {
+  const reference = (await readReference(MODEL)).filter((e) => e.probs);
+  const inputs = await Promise.all(reference.map((e) => readInput(e.file)));
+  const results: Float32Array[][] = [];
+  let worst = 0;
+  for (const threads of [1, 2]) {
+    await withKernels(kernels, threads, async (info) => {
+      assertEquals(info.int8?.kernels, int8, info.reason);
+      assertMatch(info.reason, new RegExp(`int8: ${int8}`));
+      const float = await loadMobileNet({ model: MODEL, threads });
+      const model = await loadMobileNet({ model: MODEL, threads, precision: "int8" });
+      assertEquals([float.precision, model.precision], ["float32", "int8"]);
+      const probs: Float32Array[] = [];
+      for (const [i, data] of inputs.entries()) {
+        const p = model.predict({ data, shape: [1, 224, 224, 3] });
+        const q = float.predict({ data, shape: [1, 224, 224, 3] });
+        // Tolerance: the same top-1, probabilities within 0.08 (measured at most 0.053 on
+        // 0.75/224, grace_hopper, and MAX_025 on 0.25/224; on 398 photos the same top-1 on
+        // 98% and 97.5%, bench/int8_eval.ts)
+        const what = `${MODEL} ${int8} ${threads}T ${reference[i].file}`;
+        worst = Math.max(worst, ...p.map((v, j) => Math.abs(v - q[j])));
+        assertEquals(argmax(p), argmax(q), what);
+        assert(p.every((v, j) => Math.abs(v - q[j]) <= 0.08), what);
+        probs.push(p);
+      }
+      results.push(probs);
+      if (threads === 2) assert(activeKernels()!.workerChunks > 0, "the worker took part");
+      await float.dispose();
+      await model.dispose();
+    });
+  }
+  // integer sums and float32 kernels that do not depend on the split: the same bits
+  assertEquals(results[1].map((p) => Array.from(p)), results[0].map((p) => Array.from(p)));
+  console.log(`${MODEL} ${int8}: largest probability difference ${worst.toFixed(4)}`);
 }
 
 Deno.test("no int8 kernels (XNNPACK forced, or no SIMD): int8 models run float32, and say so", async () => {
