@@ -1,7 +1,8 @@
 /**
  * Peak RSS (VmHWM) of the classify command on the sample photo, for 0.25/224 and 0.75/224 on 1
- * and 2 threads (and int8 for 0.25 on 1 thread and 0.75 on 2), the small-board mode, and the small-board mode with the process settings of
- * the systemd unit (`MALLOC_ARENA_MAX=1`, `--v8-flags=--max-semi-space-size=1`). Each row is
+ * and 2 threads (and int8 for 0.25 on 1 thread, also with the process settings the classify
+ * tasks use, and for 0.75 on 2), the small-board mode, and the small-board mode with the process
+ * settings of the systemd unit (`MALLOC_ARENA_MAX=1`, `--v8-flags=--max-semi-space-size=1`). Each row is
  * the median of `--runs` fresh processes (the command reads its own VmHWM with `--verbose`).
  *
  * Run: `deno run -A bench/rss_classify.ts [--runs 5] [--root DIR]` (`--root`: another checkout,
@@ -31,6 +32,12 @@ const ROWS: Row[] = [
   {
     name: "0.25/224, 1 thread, int8",
     flags: ["--model", "0.25_224", "--threads", "1", "--precision", "int8"],
+  },
+  {
+    name: "0.25/224, 1 thread, int8 + classify task's process settings",
+    flags: ["--model", "0.25_224", "--threads", "1", "--precision", "int8"],
+    v8: "--max-semi-space-size=1",
+    env: { MALLOC_ARENA_MAX: "1" },
   },
   { name: "0.25/224, 2 threads", flags: ["--model", "0.25_224", "--threads", "2"] },
   { name: "0.75/224, 1 thread", flags: ["--model", "0.75_224", "--threads", "1"] },

@@ -144,12 +144,14 @@ export interface CreateMobileNetOptions extends ArchitectureOptions {
   /**
    * With `precision: "int8"`: the calibration a manifest's `int8` field holds (`deno task
    * calibrate`): the input scale of each int8 layer (`conv_pw_1` ... `conv_pw_13`,
-   * `conv_preds`), and the means of their input channels (for bias correction).
+   * `conv_preds`), the means of their input channels (for bias correction), and the layers
+   * whose inputs are quantized to 0..254 instead of 0..127 (`levels`, 254: 8-bit activations).
    * @default {scales 6 / 127 for every layer (ReLU6's whole range), no means: uncalibrated}
    */
   int8?: {
     scales: Readonly<Record<string, number>>;
     means?: Readonly<Record<string, ArrayLike<number>>>;
+    levels?: Readonly<Record<string, number>>;
   };
 }
 
@@ -343,18 +345,20 @@ function int8Options(
   precision: "float32" | "int8",
   lease: BackendLease,
   arch: ReturnType<typeof buildArchitecture>,
-  calibration: Pick<Int8Options, "scales" | "means"> | undefined,
+  calibration: Pick<Int8Options, "scales" | "means" | "levels"> | undefined,
 ): Int8Options | undefined {
   const kernels = lease.info.int8?.kernels;
   if (precision !== "int8" || kernels === undefined || kernels === "none") return undefined;
   const scales = calibration?.scales ??
     Object.fromEntries(int8Layers(arch).map((l) => [l, RELU6_SCALE]));
   const means = calibration?.means ?? {};
+  const levels = calibration?.levels ?? {};
   const layers = int8Layers(arch).filter((l) => scales[l] !== undefined);
   return {
     kernel: INT8_KERNEL,
     scales: Object.fromEntries(layers.map((l) => [l, scales[l]])),
     means: Object.fromEntries(layers.filter((l) => means[l]).map((l) => [l, means[l]])),
+    levels: Object.fromEntries(layers.filter((l) => levels[l]).map((l) => [l, levels[l]])),
   };
 }
 

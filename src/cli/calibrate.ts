@@ -14,6 +14,8 @@ import { loadWeights } from "../weights/loader.ts";
 import { architectureOptions } from "../weights/fit.ts";
 import { calibrateWeights, type Int8Calibration, manifestText } from "../int8/calibrate.ts";
 import { DEFAULT_RESIZE } from "../load.ts";
+import { int8Layers } from "../model/mobilenet.ts";
+import { buildArchitecture } from "../model/architecture.ts";
 import { errorMessage } from "../_util.ts";
 import { parseOrExit } from "./command.ts";
 
@@ -25,6 +27,8 @@ const USAGE = `usage: deno task calibrate <weights> <photos> [options]
 options:
   --limit N        use the first N photos by name (default: all)
   --float LAYERS   leave these layers float32 (comma-separated, e.g. conv_pw_1)
+  --wide LAYERS    8-bit activations (0..254, two integer dot products) for these layers
+                   (comma-separated, or "all")
   --resize MODE    how photos are fitted, as classify does (default ${DEFAULT_RESIZE})
   --dry-run        print the calibration, do not write the manifest
   -h, --help       this text`;
@@ -35,6 +39,7 @@ interface Command {
   photos: string;
   limit: number;
   float: string[];
+  wide: string[] | "all";
   resize: NonNullable<ReturnType<typeof resizeFlag>>;
   dryRun: boolean;
 }
@@ -47,7 +52,7 @@ interface Command {
  */
 function parseCommand(args: string[]): Command | "help" {
   const parsed = parseArgs(args, {
-    string: ["limit", "resize", "float"],
+    string: ["limit", "resize", "float", "wide"],
     boolean: ["help", "dry-run"],
     alias: { h: "help" },
   });
@@ -63,17 +68,22 @@ function parseCommand(args: string[]): Command | "help" {
   const manifest = resolveModel(weights);
   if (manifest.protocol !== "file:") throw new RangeError(`${weights} is not a local file`);
   const resize = resizeFlag(parsed.resize) ?? DEFAULT_RESIZE;
-  const float = typeof parsed.float === "string" ? parsed.float.split(",").filter(Boolean) : [];
-  return { manifest, photos, limit, float, resize, dryRun: parsed["dry-run"] === true };
+  const list = (v: unknown) => typeof v === "string" ? v.split(",").filter(Boolean) : [];
+  const float = list(parsed.float);
+  const wide = parsed.wide === "all" ? "all" : list(parsed.wide);
+  return { manifest, photos, limit, float, wide, resize, dryRun: parsed["dry-run"] === true };
 }
 
 /** Runs the float32 model on the photos and returns the calibration. */
 async function measure(command: Command): Promise<Int8Calibration> {
   const { manifest, tensors } = await loadWeights(command.manifest);
-  return await calibrateWeights(architectureOptions(manifest.model), tensors, command.photos, {
+  const options = architectureOptions(manifest.model);
+  const wide = command.wide === "all" ? int8Layers(buildArchitecture(options)) : command.wide;
+  return await calibrateWeights(options, tensors, command.photos, {
     limit: command.limit,
     resize: command.resize,
     float: command.float,
+    wide,
     tool: "deno task calibrate",
   });
 }
@@ -86,9 +96,11 @@ async function write(manifest: URL, int8: Int8Calibration): Promise<void> {
 
 /** One line per layer: its scale and clip. */
 function summary(int8: Int8Calibration): string {
-  return Object.entries(int8.scales).map(([layer, scale]) =>
-    `${layer.padEnd(11)} scale ${scale.toPrecision(6)} (clip ${(scale * 127).toFixed(3)})`
-  ).join("\n");
+  return Object.entries(int8.scales).map(([layer, scale]) => {
+    const levels = int8.levels?.[layer] ?? 127;
+    const clip = `clip ${(scale * 127).toFixed(3)}${levels === 127 ? "" : ", 0..254"}`;
+    return `${layer.padEnd(11)} scale ${scale.toPrecision(6)} (${clip})`;
+  }).join("\n");
 }
 
 /** Runs the command with `args`; returns the process exit code (0 ok, 1 failed, 2 usage). */

@@ -6,7 +6,10 @@
  * - `scales`: each layer's input scale. Its inputs are ReLU6 outputs (the classifier's: their
  *   average), so in [0, 6]; they are gathered in a histogram of {@linkcode HISTOGRAM_BINS} bins,
  *   and the scale is `clip / 127` for the clip that minimizes the mean squared error of
- *   quantizing them to `min(127, round(x / scale)) * scale` ({@linkcode bestClip}).
+ *   quantizing them to `min(127, round(x / scale)) * scale` ({@linkcode bestClip}); for a wide
+ *   layer (8-bit activations, `levels` 254) the clip of least error onto `min(254, ...)`, whose
+ *   step `clip / 254` is written doubled, as a 0..127 scale (so that a reader that ignores
+ *   `levels` runs the layer in 7 bits with a sound scale).
  * - `means`: the mean of each input channel of each layer. The kernel subtracts from each output
  *   channel's bias the mean error its quantized weights make on such inputs (bias correction,
  *   Nagel et al. 2019, "Data-Free Quantization"): on 0.75/224 it takes the logits' mean squared
@@ -28,6 +31,8 @@ export const HISTOGRAM_MAX = 6;
 export const HISTOGRAM_BINS = 60_000;
 /** Largest 7-bit activation. */
 const LEVELS = 127;
+/** Largest activation of a wide layer (8 bits as two 7-bit bytes). */
+const WIDE_LEVELS = 254;
 
 /** The distribution of one layer's input values. */
 export class ActivationHistogram {
@@ -55,18 +60,18 @@ export class ActivationHistogram {
   }
 
   /**
-   * Mean squared error of quantizing the values with `clip` onto 0..127 (each bin's values taken
-   * at its centre): `x -> min(127, round(x * 127 / clip)) * clip / 127`.
+   * Mean squared error of quantizing the values with `clip` onto 0..`levels` (each bin's values
+   * taken at its centre): `x -> min(levels, round(x * levels / clip)) * clip / levels`.
    */
-  error(clip: number): number {
-    const step = clip / LEVELS;
+  error(clip: number, levels = LEVELS): number {
+    const step = clip / levels;
     const width = HISTOGRAM_MAX / HISTOGRAM_BINS;
     let sum = 0;
     for (let b = 0; b < HISTOGRAM_BINS; b++) {
       const n = this.counts[b];
       if (n === 0) continue;
       const x = (b + 0.5) * width;
-      const q = Math.min(LEVELS, Math.round(x / step)) * step;
+      const q = Math.min(levels, Math.round(x / step)) * step;
       sum += n * (x - q) * (x - q);
     }
     return this.total ? sum / this.total : 0;
@@ -74,17 +79,21 @@ export class ActivationHistogram {
 }
 
 /**
- * The clip of least {@linkcode ActivationHistogram.error}, among the largest value seen and
- * `candidates - 1` values below it down to a tenth of it (at least one quantization step of
- * ReLU6's range for an all-zero layer).
+ * The clip of least {@linkcode ActivationHistogram.error} onto 0..`levels`, among the largest
+ * value seen and `candidates - 1` values below it down to a tenth of it (at least one
+ * quantization step of ReLU6's range for an all-zero layer).
  */
-export function bestClip(histogram: ActivationHistogram, candidates = 200): number {
-  const top = Math.max(histogram.max, HISTOGRAM_MAX / LEVELS);
+export function bestClip(
+  histogram: ActivationHistogram,
+  candidates = 200,
+  levels = LEVELS,
+): number {
+  const top = Math.max(histogram.max, HISTOGRAM_MAX / levels);
   let best = top;
-  let bestError = histogram.error(top);
+  let bestError = histogram.error(top, levels);
   for (let i = 1; i < candidates; i++) {
     const clip = top * (1 - (0.9 * i) / (candidates - 1));
-    const error = histogram.error(clip);
+    const error = histogram.error(clip, levels);
     if (error < bestError) [best, bestError] = [clip, error];
   }
   return best;
@@ -132,6 +141,8 @@ export interface Int8Calibration {
   scales: Record<string, number>;
   /** Mean of each input channel of each int8 layer. */
   means: Record<string, number[]>;
+  /** The wide layers (8-bit activations): 254 (absent: 127). */
+  levels?: Record<string, number>;
   /** How it was measured. */
   calibration: string;
 }
@@ -145,7 +156,7 @@ const round = (v: number, digits: number) => Number(v.toPrecision(digits));
 /**
  * Runs the float32 `network` on each input (NHWC float32, one image at the network's
  * resolution) and returns the calibration of its int8 layers; `calibration` describes the
- * inputs.
+ * inputs, and the layers of `wide` get 8-bit activations (scales onto 0..254, `levels` 254).
  *
  * @throws {RangeError} when no input is given or the network is int8 (calibrate float32).
  */
@@ -153,6 +164,7 @@ export async function calibrateNetwork(
   network: MobileNetNetwork,
   inputs: Iterable<Float32Array> | AsyncIterable<Float32Array>,
   calibration: string,
+  wide: readonly string[] = [],
 ): Promise<Int8Calibration> {
   if (network.precision !== "float32") throw new RangeError("calibrate a float32 network");
   const arch = network.architecture;
@@ -171,11 +183,16 @@ export async function calibrateNetwork(
   if (images === 0) throw new RangeError("calibration needs at least one image");
   const scales: Record<string, number> = {};
   const means: Record<string, number[]> = {};
+  const levels: Record<string, number> = {};
   for (const [layer, s] of stats) {
-    scales[layer] = round(bestClip(s.histogram) / LEVELS, 6);
+    const top = wide.includes(layer) ? WIDE_LEVELS : LEVELS;
+    // a wide layer's step (clip / 254, rounded) doubled: written as a 0..127 scale
+    const step = round(bestClip(s.histogram, 200, top) / top, 6);
+    scales[layer] = top === WIDE_LEVELS ? 2 * step : step;
     means[layer] = s.means().map((m) => round(m, 4));
+    if (top !== LEVELS) levels[layer] = top;
   }
-  return { scales, means, calibration };
+  return { scales, means, ...(wide.length ? { levels } : {}), calibration };
 }
 
 /** File names calibration reads from a folder: JPEG and PNG. */
@@ -214,6 +231,8 @@ export interface CalibrateOptions {
   resize: ResizeMode;
   /** Layers to leave float32 (no scale, no means). @default {[]} */
   float?: readonly string[];
+  /** Layers to give 8-bit activations (0..254, two dot products). @default {[]} */
+  wide?: readonly string[];
   /** Who calibrates, for the description (e.g. `deno task calibrate`). */
   tool: string;
 }
@@ -233,7 +252,8 @@ export async function calibrateWeights(
   const arch = buildArchitecture(options);
   const known = int8Layers(arch);
   const float = how.float ?? [];
-  for (const layer of float) {
+  const wide = how.wide ?? [];
+  for (const layer of [...float, ...wide]) {
     if (!known.includes(layer)) throw new RangeError(`${layer} is not one of ${known.join(", ")}`);
   }
   const lease = await acquireBackend({});
@@ -249,16 +269,19 @@ export async function calibrateWeights(
         yield input;
       }
     };
-    const result = await calibrateNetwork(network, inputs(), "");
+    const result = await calibrateNetwork(network, inputs(), "", wide);
     for (const layer of float) {
       delete result.scales[layer];
       delete result.means[layer];
+      delete result.levels?.[layer];
     }
     const folder = photos.replace(/\/+$/, "").split("/").slice(-2).join("/");
     const kept = float.length ? `; float32: ${float.join(", ")}` : "";
+    const eight = wide.filter((l) => !float.includes(l));
+    const bits = eight.length ? `; 0..254 (8-bit): ${eight.join(", ")}` : "";
     result.calibration = `${how.tool}: ${count} photos of ${folder} (${how.resize}), float32; ` +
       "scales: least-squared-error clip of each layer's inputs over 0..127; " +
-      `means: each input channel's, for bias correction${kept}`;
+      `means: each input channel's, for bias correction${kept}${bits}`;
     return result;
   } finally {
     network.dispose();

@@ -9,6 +9,7 @@
  * @module
  */
 import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
+import type { NamedAttrMap } from "npm:@tensorflow/tfjs-core@4.22.0";
 import {
   type Architecture,
   BATCH_NORM_EPSILON,
@@ -38,6 +39,13 @@ export interface Int8Options {
    * weights. A layer without means gets no correction.
    */
   means?: Readonly<Record<string, ArrayLike<number>>>;
+  /**
+   * The largest quantized input of each int8 layer, by Keras layer name: 127 (7 bits, the
+   * default) or 254 (8 bits, split into two 7-bit bytes: two integer dot products where one is
+   * used, for the layers 7 bits hurt). A layer with 254 quantizes with half its scale's step
+   * (`x ~ q * scale / 2`, q in 0..254): the same range, twice as finely.
+   */
+  levels?: Readonly<Record<string, number>>;
 }
 
 /** Options of {@linkcode MobileNetNetwork}. */
@@ -133,8 +141,8 @@ export class MobileNetNetwork {
    * Creates an empty network for `architecture`; no weight tensor exists until weights arrive
    * (only the int8 means, when given).
    *
-   * @throws {RangeError} for `int8` without `fused`, with an invalid scale, or with means that do
-   * not fit their layer.
+   * @throws {RangeError} for `int8` without `fused`, with an invalid scale or levels, or with
+   * means that do not fit their layer.
    */
   constructor(architecture: Architecture, options: NetworkOptions = {}) {
     this.architecture = architecture;
@@ -145,6 +153,12 @@ export class MobileNetNetwork {
         const scale = options.int8.scales[layer];
         if (scale !== undefined && !isInt8Scale(scale)) {
           throw new RangeError(`int8 scale of ${layer} must be a positive number, got ${scale}`);
+        }
+      }
+      for (const [layer, levels] of Object.entries(options.int8.levels ?? {})) {
+        inputChannels(architecture, layer); // an int8 layer
+        if (levels !== 127 && levels !== 254) {
+          throw new RangeError(`int8 levels of ${layer} must be 127 or 254, got ${levels}`);
         }
       }
     }
@@ -315,6 +329,15 @@ export class MobileNetNetwork {
     }
   }
 
+  /** The attributes of an int8 layer's kernel. */
+  #int8Attrs(layer: string, activation: string): NamedAttrMap {
+    const int8 = this.#int8!;
+    const scale = int8.scales[layer];
+    return int8.levels?.[layer] === 254
+      ? { scale: scale / 2, activation, levels: 254 }
+      : { scale, activation };
+  }
+
   /** The `mean` input of an int8 layer's kernel, if it has means. */
   #meanOf(layer: string): { mean?: tf.Tensor1D } {
     const mean = this.#means.get(layer);
@@ -339,7 +362,7 @@ export class MobileNetNetwork {
     const int8 = this.#int8;
     if (int8?.scales[step.name] !== undefined && t.bias) {
       const inputs = { x, filter: t.filter, bias: t.bias, ...this.#meanOf(step.name) };
-      const attrs = { scale: int8.scales[step.name], activation: "relu6" };
+      const attrs = this.#int8Attrs(step.name, "relu6");
       return tf.engine().runKernel(int8.kernel, inputs, attrs) as tf.Tensor4D;
     }
     if (t.bias) {
@@ -390,7 +413,7 @@ export class MobileNetNetwork {
         bias: top.bias,
         ...this.#meanOf("conv_preds"),
       };
-      const attrs = { scale: this.#int8!.scales.conv_preds, activation: "linear" };
+      const attrs = this.#int8Attrs("conv_preds", "linear");
       logits = tf.engine().runKernel(this.#int8.kernel, inputs, attrs) as tf.Tensor2D;
     } else if (this.fused) {
       logits = tf.fused.matMul({ a: pooled, b: top.kernel, bias: top.bias }) as tf.Tensor2D;

@@ -114,7 +114,12 @@ export interface WeightsManifest {
    * correction); and how it was calibrated (free text). Readers that do not know it ignore it
    * (no format version).
    */
-  int8?: { scales: Record<string, number>; means?: Record<string, number[]>; calibration?: string };
+  int8?: {
+    scales: Record<string, number>;
+    means?: Record<string, number[]>;
+    levels?: Record<string, number>;
+    calibration?: string;
+  };
 }
 
 /** Bytes per stored element of each storage type. */
@@ -256,7 +261,7 @@ function checkTensors(tensors: TensorEntry[], shards: ShardEntry[], formatVersio
   });
 }
 
-/** Checks the optional `int8` field: an object of positive scales, and a text. */
+/** Checks the optional `int8` field: an object of positive scales, means, levels, and a text. */
 function checkInt8(int8: Record<string, unknown>): void {
   if (typeof int8 !== "object" || int8 === null) bad("int8 must be an object");
   const scales = int8.scales as Record<string, unknown>;
@@ -274,6 +279,13 @@ function checkInt8(int8: Record<string, unknown>): void {
     if (!Array.isArray(list) || !list.every((v) => typeof v === "number" && Number.isFinite(v))) {
       bad(`int8.means.${layer} must be a list of finite numbers`);
     }
+  }
+  const levels = int8.levels as Record<string, unknown> | undefined;
+  if (levels !== undefined && (typeof levels !== "object" || levels === null)) {
+    bad("int8.levels must be an object of layer names to 127 or 254");
+  }
+  for (const [layer, value] of Object.entries(levels ?? {})) {
+    if (value !== 127 && value !== 254) bad(`int8.levels.${layer} must be 127 or 254`);
   }
   if (int8.calibration !== undefined && typeof int8.calibration !== "string") {
     bad("int8.calibration must be a string");

@@ -98,6 +98,31 @@ Deno.test("a network's calibration covers every int8 layer, and an int8 network 
   delete partial.conv_pw_1;
   assertEquals(new MobileNetNetwork(arch, { int8: { kernel, scales: partial } }).precision, "int8");
   assertEquals(new MobileNetNetwork(arch, { int8: { kernel, scales: {} } }).precision, "float32");
+  // 8-bit layers: levels 254, the scale still a 0..127 one (twice the rounded step)
+  const wide = await calibrateNetwork(network, inputs, "", ["conv_pw_2", "conv_preds"]);
+  assertEquals(wide.levels, { conv_pw_2: 254, conv_preds: 254 });
+  assertEquals(wide.scales.conv_pw_1, result.scales.conv_pw_1);
+  for (const layer of ["conv_pw_2", "conv_preds"]) {
+    const step = wide.scales[layer] / 2;
+    assertEquals(step, Number(step.toPrecision(6)), layer);
+    assert(Math.abs(step * 254 - result.scales[layer] * 127) < 0.1 * result.scales[layer] * 127);
+  }
+  const eight = new MobileNetNetwork(arch, { int8: { kernel, ...wide } });
+  for (const [name, data] of randomWeights(options, 3)) eight.addWeight(name, data);
+  const input2 = tf.tensor4d(inputs[1], [1, 128, 128, 3]);
+  assertAllClose(eight.run(input2).dataSync() as Float32Array, q, 0.05, "8-bit layers");
+  input2.dispose();
+  eight.dispose();
+  for (const levels of [255, 128, 0]) {
+    assertThrows(
+      () =>
+        new MobileNetNetwork(arch, {
+          int8: { kernel, scales: partial, levels: { conv_pw_3: levels } },
+        }),
+      RangeError,
+      "127 or 254",
+    );
+  }
   assertThrows(
     () => new MobileNetNetwork(arch, { fused: false, int8: { kernel, scales: partial } }),
     RangeError,

@@ -2,6 +2,12 @@
  * Int8 pointwise (1x1) convolution for mobilenet-edge: C = clamp(scale * (A x B) + bias), where
  *   A = the input [M rows, Kp] as unsigned bytes 0..127 (q8_quant writes it from float32 ReLU6
  *       activations: q = min(127, max(0, nearest(x / s_a))), Kp = K rounded up to 4, zeros past K),
+ *       or, for a wide layer (8-bit activations, `levels` 254), q = min(254, ...) split into two
+ *       bytes 0..127, t1 = min(q, 127) and t2 = q - t1, as rows of 2 Kp bytes: each group of 4 k
+ *       as t1's 4 bytes then t2's. The filter is then packed as a [2 Kp, N] one whose rows repeat
+ *       the same pattern (group g's 4 rows twice), so the unchanged GEMM sums w (t1 + t2) = w q:
+ *       two dot products where one is used, each with its second operand in 0..127, so exact on
+ *       every lowering,
  *   B = the filter [K, N] quantized per output channel, symmetric (q8_pack: w = q * s_w[n],
  *       q in -127..127), packed into column panels of NR,
  *   C = the float32 output [M, N], scale[n] = s_a * s_w[n] (float32), bias float32.
@@ -81,17 +87,23 @@ EXPORT(q8_bias_offset) int q8_bias_offset(int K, int N) {
 
 static inline float absf(float x) { return x < 0.0f ? -x : x; }
 
+/* The row of the [K, N] filter that row kv of a wide layer's [2 Kp, N] packing repeats. */
+static inline int wide_row(int kv) { return (kv >> 3) * 4 + (kv & 3); }
+
 /*
  * Quantizes the row-major float32 [K, N] filter w per output channel and packs it at `packed`:
  * s_w[n] = max_k |w[k, n]| / 127, q = nearest(w * (127 / max)) (ties to even; 0 for a column of
  * zeros), scale[n] = a_scale * s_w[n]. The block's bias is bias[n] (0 when bias is 0) minus, when
  * `mean` (the mean of each input channel, measured at calibration) is given, the mean error of
  * the quantized column: sum over k of mean[k] * (q[k, n] * s_w[n] - w[k, n]), in k order.
+ * `wide` (8-bit activations): packs the [2 Kp, N] filter of the split input (see the top), whose
+ * block is q8_packed_bytes(2 Kp, N) bytes; its scales and biases are the same.
  */
 EXPORT(q8_pack)
 void q8_pack(const float *w, i8 *packed, int K, int N, float a_scale, const float *mean,
-             const float *bias) {
-  const int Kp = round4(K);
+             const float *bias, int wide) {
+  const int Kv = wide ? 2 * round4(K) : K;
+  const int Kp = round4(Kv);
   const int panels = (N + Q8_NR - 1) / Q8_NR;
   float *scales = (float *)(packed + (long)panels * Q8_NR * Kp);
   float *biases = scales + panels * Q8_NR;
@@ -110,59 +122,87 @@ void q8_pack(const float *w, i8 *packed, int K, int N, float a_scale, const floa
       scales[n] = n < N ? a_scale * s_w : 0.0f;
       float correction = 0.0f;
       i8 *col = packed + (long)p * Q8_NR * Kp + j * Q8_G;
-      for (int k = 0; k < Kp; k++) {
+      for (int kv = 0; kv < Kp; kv++) {
+        const int k = wide ? wide_row(kv) : kv;
         float q = 0.0f;
-        if (n < N && k < K) {
+        if (n < N && k < K && kv < Kv) {
           const float v = w[(long)k * N + n];
           q = __builtin_rintf(v * inv);
           if (q > 127.0f) q = 127.0f;
           if (q < -127.0f) q = -127.0f;
-          if (mean) correction += mean[k] * (q * s_w - v);
+          /* each k once, in k order (a wide packing's second copy is skipped) */
+          if (mean && !(wide && (kv & 4))) correction += mean[k] * (q * s_w - v);
         }
-        col[(long)(k / Q8_G) * Q8_NR * Q8_G + k % Q8_G] = (i8)(int)q;
+        col[(long)(kv / Q8_G) * Q8_NR * Q8_G + kv % Q8_G] = (i8)(int)q;
       }
       biases[n] = n < N ? (bias ? bias[n] : 0.0f) - correction : 0.0f;
     }
   }
 }
 
-/* Bytes 0..127 of 16 floats: min(127, max(0, nearest(x * inv))) (NaN: 0). */
-static inline v128_t quant16(const float *x, v128_t inv) {
+/* Bytes 0..`top` of 16 floats: min(top, max(0, nearest(x * inv))) (NaN: 0), top <= 254. */
+static inline v128_t quant16(const float *x, v128_t inv, int top) {
   const v128_t q0 = wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_nearest(wasm_f32x4_mul(wasm_v128_load(x), inv)));
   const v128_t q1 = wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_nearest(wasm_f32x4_mul(wasm_v128_load(x + 4), inv)));
   const v128_t q2 = wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_nearest(wasm_f32x4_mul(wasm_v128_load(x + 8), inv)));
   const v128_t q3 = wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_nearest(wasm_f32x4_mul(wasm_v128_load(x + 12), inv)));
   const v128_t h = wasm_u8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(q0, q1), wasm_i16x8_narrow_i32x4(q2, q3));
-  return wasm_u8x16_min(h, wasm_u8x16_splat(127));
+  return wasm_u8x16_min(h, wasm_u8x16_splat(top));
 }
 
 /* One value as quant16 computes it. */
-static inline u8 quant1(float x, float inv) {
+static inline u8 quant1(float x, float inv, int top) {
   const float r = __builtin_rintf(x * inv);
   if (!(r > 0.0f)) return 0; /* also NaN */
-  return r >= 127.0f ? 127 : (u8)(int)r;
+  return r >= (float)top ? (u8)top : (u8)(int)r;
+}
+
+/* Row r of a wide layer's split input (see the top): 2 Kp bytes. */
+static void quant_wide_row(const float *xr, u8 *qr, int K, float inv_f, v128_t inv) {
+  const int Kp = round4(K);
+  int k = 0;
+  for (; k + 16 <= K; k += 16) {
+    const v128_t q = quant16(xr + k, inv, 254);
+    const v128_t t1 = wasm_u8x16_min(q, wasm_u8x16_splat(127));
+    const v128_t t2 = wasm_i8x16_sub(q, t1);
+    wasm_v128_store(qr + 2 * k, wasm_i8x16_shuffle(t1, t2, 0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7,
+                                                   20, 21, 22, 23));
+    wasm_v128_store(qr + 2 * k + 16, wasm_i8x16_shuffle(t1, t2, 8, 9, 10, 11, 24, 25, 26, 27, 12,
+                                                        13, 14, 15, 28, 29, 30, 31));
+  }
+  for (; k < Kp; k++) {
+    const u8 q = k < K ? quant1(xr[k], inv_f, 254) : 0;
+    const u8 t1 = q < 127 ? q : 127;
+    u8 *at = qr + (k >> 2) * 8 + (k & 3);
+    at[0] = t1;
+    at[4] = (u8)(q - t1);
+  }
 }
 
 /*
  * Quantizes rows [r0, r1) of the float32 [M, K] activations x into the bytes q [M, Kp]
- * (Kp = K rounded up to 4, zeros past K): q = min(127, max(0, nearest(x * inv))).
- * (`unused` keeps the pool's row-kernel signature: leading arguments, rows, two floats.)
+ * (Kp = K rounded up to 4, zeros past K): q = min(127, max(0, nearest(x * inv))). With
+ * `levels` 254 (a wide layer), q = min(254, ...) split into rows of 2 Kp bytes (see the top).
+ * (`levels` is a float to keep the pool's row-kernel signature: leading arguments, rows, two
+ * floats.)
  */
 EXPORT(q8_quant)
-void q8_quant(const float *x, u8 *q, int K, int r0, int r1, float inv_f, float unused) {
-  (void)unused;
+void q8_quant(const float *x, u8 *q, int K, int r0, int r1, float inv_f, float levels) {
   const int Kp = round4(K);
   const v128_t inv = wasm_f32x4_splat(inv_f);
+  if (levels > 127.0f) {
+    for (int r = r0; r < r1; r++) quant_wide_row(x + (long)r * K, q + (long)r * 2 * Kp, K, inv_f, inv);
+    return;
+  }
   for (int r = r0; r < r1; r++) {
     const float *xr = x + (long)r * K;
     u8 *qr = q + (long)r * Kp;
     int k = 0;
-    for (; k + 16 <= K; k += 16) wasm_v128_store(qr + k, quant16(xr + k, inv));
-    for (; k < K; k++) qr[k] = quant1(xr[k], inv_f);
+    for (; k + 16 <= K; k += 16) wasm_v128_store(qr + k, quant16(xr + k, inv, 127));
+    for (; k < K; k++) qr[k] = quant1(xr[k], inv_f, 127);
     for (; k < Kp; k++) qr[k] = 0;
   }
 }
-
 
 /*
  * One mr x NR tile: rows a[i] (byte pointers) times panel bp, sums in int32, then the epilogue

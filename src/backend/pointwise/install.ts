@@ -61,6 +61,7 @@ import { PackedWeights } from "./weights.ts";
 import { warmUp } from "./warm.ts";
 import {
   INT8_KERNEL,
+  int8Depth,
   type Int8Job,
   int8Kernel,
   type Int8Kernels,
@@ -312,15 +313,15 @@ class Runner implements GemmRunner, Int8Runner {
     packing: Int8Packing,
   ): { packed: number; bias: number } {
     const packed = this.weights.get(dataId, filter, k, n, int8Packer(this.kernel, packing));
-    return { packed, bias: packed + this.kernel.q8_bias_offset(k, n) };
+    return { packed, bias: packed + this.kernel.q8_bias_offset(int8Depth(k, packing.levels), n) };
   }
 
   int8(job: Int8Job): void {
-    const { x, packed, bias, c, m, k, n, inv, lo, hi } = job;
-    const kp = quantizedRow(k);
+    const { x, packed, bias, c, m, k, n, inv, levels, lo, hi } = job;
+    const kp = quantizedRow(int8Depth(k, levels)); // bytes of a quantized row
     const q = this.#scratchFor(m * kp);
     const threads = this.#threads();
-    this.#rows("q8_quant", [x, q, k], { rows: m, lo: inv, hi: 0 }, threads);
+    this.#rows("q8_quant", [x, q, k], { rows: m, lo: inv, hi: levels }, threads);
     const { mr, nr, blockBytes } = this.int8Tiling;
     const mc = Math.max(mr, Math.floor(blockBytes / kp / mr) * mr); // rows of kp bytes
     if (threads <= 1) {

@@ -11,7 +11,10 @@
  *   come with the call; the block is freed with the filter tensor;
  * - the input, a ReLU6 (or average-pooled ReLU6) activation, so never negative, is quantized at
  *   each call with the layer's calibrated scale `s_a` to bytes 0..127 (`q8_quant`): the 7-bit
- *   operand of relaxed SIMD's dot product, exact on every lowering of it;
+ *   operand of relaxed SIMD's dot product, exact on every lowering of it. With the attribute
+ *   `levels: 254` (8-bit activations, for layers 7 bits hurt), to 0..254, each value split into
+ *   two bytes 0..127 whose dot products add up (two dot products where one is used, still exact
+ *   everywhere);
  * - products are summed in int32; bias, activation and the scale `s_a * s_w[n]` are applied in
  *   float32 in the GEMM's epilogue (`q8_run`). The output is float32.
  *
@@ -47,12 +50,35 @@ const CLAMPS: Record<string, [number, number]> = {
 export interface Int8Job extends Omit<GemmJob, "a"> {
   x: number;
   inv: number;
+  /** The largest quantized activation: 127, or 254 (wide: the input split in two). */
+  levels: Int8Levels;
+}
+
+/**
+ * The largest quantized activation of an int8 layer: 127 (7 bits, one dot product) or 254 (8 bits
+ * split into two 0..127 bytes, two dot products).
+ */
+export type Int8Levels = 127 | 254;
+
+/** Whether `levels` is an {@linkcode Int8Levels}. */
+export function isInt8Levels(levels: unknown): levels is Int8Levels {
+  return levels === 127 || levels === 254;
+}
+
+/**
+ * The length of the GEMM's inner dimension for `k` input channels: `k` (7 bits), or the split
+ * input's `2 * quantizedRow(k)` (254 levels).
+ */
+export function int8Depth(k: number, levels: Int8Levels): number {
+  return levels === 254 ? 2 * quantizedRow(k) : k;
 }
 
 /** How a filter is packed for int8: its input scale, and its bias and input means (0: none). */
 export interface Int8Packing {
   /** The input's scale. */
   scale: number;
+  /** The largest quantized activation. */
+  levels: Int8Levels;
   /** The bias `[n]` (memory offset), or 0. */
   bias: number;
   /** The input channels' means `[k]` (memory offset), or 0: no bias correction. */
@@ -83,9 +109,9 @@ export function int8Packer(kernel: KernelExports, packing: Int8Packing): Packer 
   const s = Math.fround(packing.scale);
   return {
     key: `int8/${packing.key}`,
-    bytes: (k, n) => kernel.q8_packed_bytes(k, n),
+    bytes: (k, n) => kernel.q8_packed_bytes(int8Depth(k, packing.levels), n),
     pack: (filter, packed, k, n) =>
-      kernel.q8_pack(filter, packed, k, n, s, packing.mean, packing.bias),
+      kernel.q8_pack(filter, packed, k, n, s, packing.mean, packing.bias, +(packing.levels > 127)),
   };
 }
 
@@ -115,20 +141,31 @@ type Int8Inputs = {
 /**
  * The GEMM of an int8 kernel call, or undefined for a call it cannot run: `x` float32 `[..., k]`,
  * `filter` float32 `[1, ..., 1, k, n]` (a 1x1 convolution's or a matrix), optional float32 bias
- * `[n]` and input means `mean` `[k]`; attributes `scale` (the input's, see `isInt8Scale`) and
- * `activation` (`linear`, `relu`, `relu6`; default `linear`).
+ * `[n]` and input means `mean` `[k]`; attributes `scale` (the input's, see `isInt8Scale`),
+ * `activation` (`linear`, `relu`, `relu6`; default `linear`) and `levels`
+ * ({@linkcode Int8Levels}; default 127).
  */
 export function planInt8(
   inputs: Int8Inputs,
   attrs: NamedAttrMap,
 ):
-  | { m: number; k: number; n: number; scale: number; lo: number; hi: number; outShape: number[] }
+  | {
+    m: number;
+    k: number;
+    n: number;
+    scale: number;
+    levels: Int8Levels;
+    lo: number;
+    hi: number;
+    outShape: number[];
+  }
   | undefined {
   const { x, filter, bias, mean } = inputs;
   const clamp = CLAMPS[(attrs.activation as string | undefined) ?? "linear"];
   const scale = attrs.scale;
   if (!x || !filter || !clamp || x.dtype !== "float32" || filter.dtype !== "float32") return;
-  if (!isInt8Scale(scale)) return;
+  const levels = attrs.levels ?? 127;
+  if (!isInt8Scale(scale) || !isInt8Levels(levels)) return;
   const fs = filter.shape;
   if (fs.length < 2 || fs.slice(0, -2).some((d) => d !== 1) || x.shape.length < 1) return;
   const [k, n] = fs.slice(-2);
@@ -138,7 +175,8 @@ export function planInt8(
   if (!vector(bias, n) || !vector(mean, k)) return;
   const m = x.shape.slice(0, -1).reduce((a, b) => a * b, 1);
   if (m === 0) return;
-  return { m, k, n, scale, lo: clamp[0], hi: clamp[1], outShape: [...x.shape.slice(0, -1), n] };
+  const outShape = [...x.shape.slice(0, -1), n];
+  return { m, k, n, scale, levels, lo: clamp[0], hi: clamp[1], outShape };
 }
 
 /**
@@ -156,15 +194,16 @@ export function int8Kernel(runner: Int8Runner): KernelFunc {
     }
     const backend = args.backend as WasmBackendLike;
     const data = backend.dataIdMap;
-    const { m, k, n, scale, lo, hi, outShape } = plan;
+    const { m, k, n, scale, levels, lo, hi, outShape } = plan;
     const filter = inputs.filter!;
     const out = backend.makeOutput(outShape, "float32");
     const { bias, mean } = inputs;
     const packing = {
       scale,
+      levels,
       bias: bias ? data.get(bias.dataId).memoryOffset : 0,
       mean: mean ? data.get(mean.dataId).memoryOffset : 0,
-      key: `${Math.fround(scale)}/${idOf(bias?.dataId)}/${idOf(mean?.dataId)}`,
+      key: `${Math.fround(scale)}/${levels}/${idOf(bias?.dataId)}/${idOf(mean?.dataId)}`,
     };
     const filterAt = data.get(filter.dataId).memoryOffset;
     const block = runner.packInt8(filter.dataId, filterAt, k, n, packing);
@@ -177,6 +216,7 @@ export function int8Kernel(runner: Int8Runner): KernelFunc {
       k,
       n,
       inv: Math.fround(1 / Math.fround(scale)),
+      levels,
       lo,
       hi,
     });

@@ -108,7 +108,8 @@ export interface KernelExports {
    * Quantizes the row-major float32 `[k, n]` filter at `w` per output channel (symmetric,
    * -127..127) and packs it at `packed`, with each column's scale times `aScale` (the input's
    * scale) and its bias (`bias`, 0: none) corrected by the input channels' means (`mean`, 0:
-   * no correction).
+   * no correction). `wide` (1): for 8-bit activations, the `[2 kp, n]` packing of the split
+   * input (`q8_packed_bytes(2 kp, n)` bytes, kp = k rounded up to 4).
    */
   q8_pack(
     w: number,
@@ -118,10 +119,12 @@ export interface KernelExports {
     aScale: number,
     mean: number,
     bias: number,
+    wide: number,
   ): void;
   /**
    * Quantizes rows `[r0, r1)` of the float32 `[m, k]` activations at `x` into bytes 0..127 at `q`
-   * (rows of `k` rounded up to 4 bytes): `min(127, max(0, nearest(x * inv)))`.
+   * (rows of `k` rounded up to 4 bytes): `min(127, max(0, nearest(x * inv)))`; with `levels`
+   * 254, `min(254, ...)` split into two bytes 0..127 (rows of twice as many bytes).
    */
   q8_quant(
     x: number,
@@ -130,7 +133,7 @@ export interface KernelExports {
     r0: number,
     r1: number,
     inv: number,
-    unused: number,
+    levels: number,
   ): void;
   /**
    * The int8 GEMM: rows `[m0, m1)` and panels `[p0, p1)` of `c = clamp(scale * (q x packed) +
