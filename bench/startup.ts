@@ -181,7 +181,7 @@ async function classifySection(roots: string[], names: string[]): Promise<void> 
   const runs = await alternate(roots, coldClassify);
   const phases: [string, (r: ClassifyRun) => number][] = [
     ["module graph loaded", (r) => r.imported],
-    ["every weight in (the CLI streams: the image runs meanwhile)", (r) => r.loaded],
+    ["model ready (loadMobileNet resolved)", (r) => r.loaded],
     ["results printed", (r) => r.printed],
     ["process exit (spawn to exit, wall)", (r) => r.exit],
     ["CPU time of the process", (r) => r.cpuMs],

@@ -253,9 +253,6 @@ async function loadModel(command: Command): Promise<MobileNet> {
       resize: command.resize,
       head,
       onProgress: bar?.onProgress,
-      // Without a progress bar, the load streams: the first image is decoded and its first
-      // layers run while the later shards load (a failed load still exits 2, see main).
-      stream: bar === undefined,
     });
     try {
       // a head answers in its own classes: --top counts at most those
@@ -318,32 +315,15 @@ function printFailure(file: string, error: unknown, json: boolean): void {
   }
 }
 
-/**
- * Classifies one file and prints the result (once `before` has settled) or the failure; returns
- * whether it worked.
- *
- * @throws the load's error when the model's streamed weights failed to load.
- */
-async function classifyFile(
-  model: MobileNet,
-  { name, path }: ImageArgument,
-  command: Command,
-  before: Promise<void>,
-) {
+/** Classifies one file and prints the result or the failure; returns whether it worked. */
+async function classifyFile(model: MobileNet, { name, path }: ImageArgument, command: Command) {
   try {
     const bytes = await Deno.readFile(path);
     const result = await model.classifyDetailed(bytes, { topK: command.topK });
-    await before;
     if (command.json) printJson(name, result);
     else printText(name, result);
     return true;
   } catch (error) {
-    // a streamed load that failed is the model's failure, not this image's
-    const loadError = await model.loaded.then(
-      () => undefined,
-      (reason: unknown) => reason ?? error,
-    );
-    if (loadError !== undefined) throw loadError;
     printFailure(name, error, command.json);
     return false;
   }
@@ -387,21 +367,10 @@ export async function main(args: string[]): Promise<number> {
     console.error(`classify: ${errorMessage(error)}`);
     return 2;
   }
-  // --verbose: the load's line once every weight is in (the first image may be running by then),
-  // printed before any result
-  const loaded = command.verbose
-    ? model.loaded.then(() => printLoaded(model, started), () => {})
-    : Promise.resolve();
+  if (command.verbose) printLoaded(model, started);
   let failures = 0;
   for (const file of files) {
-    try {
-      if (!(await classifyFile(model, file, command, loaded))) failures++;
-    } catch (error) {
-      // the streamed weights failed: the model did not load
-      console.error(`classify: ${errorMessage(error)}`);
-      await model.dispose();
-      return 2;
-    }
+    if (!(await classifyFile(model, file, command))) failures++;
   }
   if (command.verbose) printFinished();
   await model.dispose(); // the last model: ends the backend's worker threads too
