@@ -2,7 +2,7 @@
  * Reads weights in the project's format from a directory, a `file:` URL, an `http(s):` URL or
  * through a user's `fetch`: the manifest first, then the shards in network order, several in
  * flight at once (bounded) but handed on strictly in order. Every shard is checked against its
- * length and sha256 (WebCrypto) before any of its bytes are used, verified shards of remote
+ * length and sha256 (`node:crypto`) before any of its bytes are used, verified shards of remote
  * weights are cached by hash, and each tensor is handed on as soon as its last byte has arrived,
  * so at most `concurrency` shards, never the whole model, are held in JS memory.
  *
