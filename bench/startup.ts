@@ -5,7 +5,8 @@
  *    in fresh processes: when the module graph was loaded, the model was ready, the results were
  *    printed and the process exited (ms since the process started; exit is spawn to exit, wall),
  *    the process's CPU time, and each performance mark the library sets (`mobilenet-edge:*`,
- *    phase by phase: backend, WASM compile, kernels, manifest, weights, first inference).
+ *    phase by phase: backend, WASM compile, kernels, manifest, weights; the first image
+ *    decoded, preprocessed and classified).
  * 2. `deno task serve` (`sh edge/serve.sh`, its least-privilege flags): process spawn to the
  *    port accepting connections, and to the first 200 of `POST /v1/classify` (sent as soon as the
  *    port accepts, it waits for the model).

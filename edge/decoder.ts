@@ -125,22 +125,31 @@ export class WorkerDecoder implements ImageDecoder {
   #nextId = 1;
   readonly #queue: Job[] = [];
   #current?: Job;
+  #startTimer?: ReturnType<typeof setTimeout>;
 
   /**
-   * Starts the worker, at once or when `startAfter` settles. `url` is the worker module (tests
-   * give a stand-in).
+   * Starts the worker, at once or when `startAfter` settles, `startDelayMs` later (0 by
+   * default). `url` is the worker module (tests give a stand-in).
    *
-   * @throws {RangeError} unless `timeoutMs` is a positive number.
+   * @throws {RangeError} unless `timeoutMs` is a positive number and `startDelayMs` is 0 or more.
    */
-  constructor(options: { timeoutMs: number; url?: URL; startAfter?: Promise<unknown> }) {
+  constructor(
+    options: { timeoutMs: number; url?: URL; startAfter?: Promise<unknown>; startDelayMs?: number },
+  ) {
     if (!(options.timeoutMs > 0)) {
       throw new RangeError(`timeoutMs must be positive, got ${options.timeoutMs}`);
     }
+    const delayMs = options.startDelayMs ?? 0;
+    if (!(delayMs >= 0)) throw new RangeError(`startDelayMs must be 0 or more, got ${delayMs}`);
     this.#timeoutMs = options.timeoutMs;
     this.#url = options.url ?? WORKER_URL;
     const start = () => this.#closed || this.#start();
-    if (options.startAfter) options.startAfter.then(start, start);
-    else start();
+    const later = () => {
+      if (delayMs === 0) return start();
+      if (!this.#closed) this.#startTimer = setTimeout(start, delayMs);
+    };
+    if (options.startAfter) options.startAfter.then(later, later);
+    else later();
   }
 
   /** `"worker"` once the worker has said it is ready (and until it cannot run), else `"inline"`. */
@@ -161,6 +170,7 @@ export class WorkerDecoder implements ImageDecoder {
   /** Ends the worker; the image in it fails, images waiting are decoded inline. */
   close(): void {
     this.#closed = true;
+    clearTimeout(this.#startTimer);
     this.#fail(new HttpError(503, "SHUTTING_DOWN", "the server is stopping; try again"));
     this.#drainInline();
   }
@@ -275,14 +285,16 @@ export class InlineDecoder implements ImageDecoder {
 }
 
 /**
- * The decoder `mode` asks for: a {@linkcode WorkerDecoder} (started when `startAfter` settles),
- * or an {@linkcode InlineDecoder} for `"inline"` and where the runtime has no `Worker`.
+ * The decoder `mode` asks for: a {@linkcode WorkerDecoder} (started `startDelayMs` after
+ * `startAfter` settles), or an {@linkcode InlineDecoder} for `"inline"` and where the runtime
+ * has no `Worker`.
  */
 export function createDecoder(
   mode: DecodeMode,
   timeoutMs: number,
   startAfter?: Promise<unknown>,
+  startDelayMs?: number,
 ): ImageDecoder {
   if (mode === "inline" || typeof Worker !== "function") return new InlineDecoder();
-  return new WorkerDecoder({ timeoutMs, startAfter });
+  return new WorkerDecoder({ timeoutMs, startAfter, startDelayMs });
 }

@@ -268,7 +268,7 @@ export function parseResize(raw: string | null): ResizeMode | undefined {
 /** Checks the request's headers, then waits for the model (a wait that takes no slot). */
 async function modelFor(request: Request, ctx: Context): Promise<MobileNet> {
   checkHeaders(request, ctx.config.maxBodyBytes);
-  return await ctx.models.get();
+  return await ctx.models.forWork();
 }
 
 /** What a route does with the decoded image. */

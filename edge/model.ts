@@ -32,6 +32,7 @@ export class ModelHolder {
   #reason = "";
   readonly #startedAt = performance.now();
   #loadMs?: number;
+  #workWaiting = 0;
 
   /** Starts `load` at once. */
   constructor(id: string, load: () => Promise<MobileNet>) {
@@ -63,6 +64,26 @@ export class ModelHolder {
   /** Milliseconds from start to ready. */
   get loadMs(): number | undefined {
     return this.#loadMs;
+  }
+
+  /** Requests waiting for the load to run an image on the model (see {@linkcode forWork}). */
+  get workWaiting(): number {
+    return this.#workWaiting;
+  }
+
+  /**
+   * The model for a request that runs an image on it: as {@linkcode get}, counted in
+   * {@linkcode workWaiting} while it waits for the load.
+   *
+   * @throws {HttpError} 503 `MODEL_UNAVAILABLE` with the reason when the load failed.
+   */
+  async forWork(): Promise<MobileNet> {
+    this.#workWaiting++;
+    try {
+      return await this.get();
+    } finally {
+      this.#workWaiting--;
+    }
   }
 
   /**

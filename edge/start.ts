@@ -21,6 +21,13 @@ import { createHandler, type Handler } from "./handler.ts";
 import { type HeadSet, loadHeads } from "./heads.ts";
 import { ModelHolder, warmUp } from "./model.ts";
 
+/**
+ * Milliseconds between the end of the model's load and the decode worker's start: creating it
+ * blocks the event loop for tens of milliseconds, which the requests that waited for the load
+ * should not wait for too (they decode inline until the worker is ready).
+ */
+export const DECODER_DELAY_MS = 250;
+
 /** A started endpoint. */
 export interface Edge {
   /** The settings. */
@@ -97,15 +104,16 @@ export async function startEdge(options: StartOptions = {}): Promise<Edge> {
   const source = config.weightsUrl ?? config.model;
   const models = new ModelHolder(source, async () => {
     try {
-      const model = warmUp(
-        await loadMobileNet({
-          model: source,
-          maxPixels: config.maxPixels,
-          resize: config.resize,
-          precision: config.precision,
-          threads: options.threads,
-        }),
-      );
+      const model = await loadMobileNet({
+        model: source,
+        maxPixels: config.maxPixels,
+        resize: config.resize,
+        precision: config.precision,
+        threads: options.threads,
+      });
+      // A request already waiting runs the first inference itself: a warm-up first would only
+      // make it wait for one more inference.
+      if (models.workWaiting === 0) warmUp(model);
       try {
         heads.attach(model);
       } catch (error) {
@@ -118,9 +126,10 @@ export async function startEdge(options: StartOptions = {}): Promise<Edge> {
       throw error;
     }
   });
-  // The worker starts once the load has settled, either way (a failed load is not unhandled).
+  // The worker starts DECODER_DELAY_MS after the load has settled, either way (a failed load is
+  // not unhandled).
   const settled = models.get().then(() => {}, () => {});
-  const decoder = createDecoder(config.decode, config.decodeTimeoutMs, settled);
+  const decoder = createDecoder(config.decode, config.decodeTimeoutMs, settled, DECODER_DELAY_MS);
   return {
     config,
     heads,

@@ -166,6 +166,18 @@ export function mark(name: string): void {
   performance.mark(`mobilenet-edge:${name}`);
 }
 
+const marked = new Set<string>();
+
+/**
+ * {@linkcode mark}, the first time only: a phase of every call whose first one is on the cold
+ * path (a server's timeline gets one entry, not one per request).
+ */
+export function markFirst(name: string): void {
+  if (marked.has(name)) return;
+  marked.add(name);
+  mark(name);
+}
+
 /** Lets the process exit while `timer` is pending (where the runtime can; else nothing). */
 export function unrefTimer(timer: ReturnType<typeof setTimeout>): void {
   (globalThis as { Deno?: { unrefTimer?(id: number): void } }).Deno?.unrefTimer?.(

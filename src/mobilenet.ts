@@ -26,7 +26,7 @@ import type { WeightsManifest } from "./weights/manifest.ts";
 import type { BackendLease } from "./backend/lease.ts";
 import { timeInference } from "./backend/wasm.ts";
 import { ModelDisposedError } from "./errors.ts";
-import { sizeOf } from "./_util.ts";
+import { markFirst, sizeOf } from "./_util.ts";
 import { IMAGENET_LABELS } from "./labels/imagenet.ts";
 
 /** Raw pixels: `width * height` pixels of RGBA (4 bytes), RGB (3) or gray (1), row-major. */
@@ -437,6 +437,7 @@ export class MobileNet {
       return { input, decodeMs: 0, preprocessMs: performance.now() - t0, width, height };
     }
     const pixels = await this.#pixels(image, mode, zone);
+    markFirst("image:decoded");
     const t1 = performance.now();
     // dispose() ran while decoding: the weights (and maybe the backend) are gone.
     this.#check();
@@ -446,6 +447,7 @@ export class MobileNet {
     root.#scratch ??= new Float32Array(size * size * 3);
     const data = preprocessPixels(pixels, size, mode, root.#scratch, 0, zone);
     const input = tf.tensor4d(data, [1, size, size, 3]);
+    markFirst("image:preprocessed");
     return {
       input,
       decodeMs: t1 - t0,
@@ -534,6 +536,7 @@ export class MobileNet {
     const { probs, embedding } = options.embedding || head
       ? await this.#probabilitiesAndFeatures(input)
       : { probs: await this.#run(input, "probabilities"), embedding: undefined };
+    markFirst("image:classified");
     const end = performance.now();
     const imagenet = topK(probs, k, this.#init.labels);
     return {

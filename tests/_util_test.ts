@@ -4,6 +4,7 @@ import {
   concatBytes,
   decodeBase64,
   errorMessage,
+  markFirst,
   median,
   mediaType,
   sizeOf,
@@ -67,4 +68,15 @@ Deno.test("decodeBase64: the runtime's decoder and the atob fallback agree, whit
   } finally {
     if (native) Object.defineProperty(holder, "fromBase64", native);
   }
+});
+
+Deno.test("markFirst marks a phase the first time only", () => {
+  const name = `test:first-${crypto.randomUUID()}`;
+  const entries = () => performance.getEntriesByName(`mobilenet-edge:${name}`, "mark");
+  markFirst(name);
+  const first = entries();
+  markFirst(name);
+  markFirst(name);
+  assertEquals([first.length, entries().length], [1, 1]);
+  performance.clearMarks(`mobilenet-edge:${name}`);
 });

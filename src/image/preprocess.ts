@@ -174,6 +174,8 @@ export function preprocessPixels(
   const ys = axis(rect.y, rect.height, size);
   const xs = axis(rect.x, rect.width, size);
   const rowStride = width * channels;
+  // An indexed loop over the three colors (not for-of): the first call of a cold process runs
+  // in V8's interpreter, where an iterator per pixel cost about 20 ms of a 224 x 224 image.
   const colors = channels === 1 ? [0, 0, 0] : [0, 1, 2];
   let o = offset;
   for (let y = 0; y < size; y++) {
@@ -184,7 +186,8 @@ export function preprocessPixels(
       const left = xs.lo[x] * channels;
       const right = xs.hi[x] * channels;
       const dx = xs.frac[x];
-      for (const c of colors) {
+      for (let i = 0; i < 3; i++) {
+        const c = colors[i];
         const tl = data[top + left + c];
         const tr = data[top + right + c];
         const bl = data[bottom + left + c];

@@ -253,9 +253,10 @@ export class MobileNetNetwork {
       const [kernel, gamma, beta, mean, variance] = names.map((n) => this.#raw.get(n)!);
       const shape = this.#specs.get(names[0])!.shape as [number, number, number, number];
       if (this.fused) {
-        // tfjs copies the values into the backend at once: one scratch array serves every
-        // layer, so a load touches no fresh memory for the folded kernels.
-        if (this.#scratch.length < kernel.length) this.#scratch = new Float32Array(kernel.length);
+        // tfjs copies the values into the backend at once: one scratch array, of the largest
+        // kernel's size from the start, serves every layer, so a load touches no fresh memory
+        // for the folded kernels but that array (growing it layer by layer touched twice that).
+        if (this.#scratch.length < kernel.length) this.#scratch = new Float32Array(this.#largest());
         const folded = foldBatchNorm(
           kernel,
           { gamma, beta, mean, variance },
@@ -295,6 +296,13 @@ export class MobileNetNetwork {
         this.#wake(steps.length);
       }
     }
+  }
+
+  /** Values of the largest convolution kernel. */
+  #largest(): number {
+    return Math.max(
+      ...this.architecture.steps.map((step) => sizeOf(this.#specs.get(kernelName(step))!.shape)),
+    );
   }
 
   #wake(stage: number): void {

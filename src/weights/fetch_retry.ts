@@ -137,6 +137,12 @@ export interface RetryInfo {
 export interface FetchHooks {
   /** Bytes the file must have; a response with more or fewer is wrong content. */
   expectedLength?: number;
+  /**
+   * Where the bytes go, with `expectedLength`: an array of that many bytes (a part of a larger
+   * buffer, say), filled in place of a fresh one and returned. A failed attempt may have written
+   * to it.
+   */
+  into?: Uint8Array;
   /** Called with the bytes received so far in the current attempt (0 when one starts). */
   onBytes?: (received: number) => void;
   /** Called before each retry. */
@@ -292,7 +298,7 @@ async function readBody(
   const reader = response.body?.getReader();
   if (!reader) return new Uint8Array(0);
   const chunks: Uint8Array[] = [];
-  const out = expected !== undefined ? new Uint8Array(expected) : undefined;
+  const out = expected !== undefined ? target(hooks, expected) : undefined;
   let received = 0;
   try {
     while (true) {
@@ -318,25 +324,43 @@ async function readBody(
   return concatBytes(chunks);
 }
 
+/** The array a body of `expected` bytes is read into: the caller's `into`, else a fresh one. */
+function target(hooks: FetchHooks, expected: number): Uint8Array {
+  if (hooks.into === undefined) return new Uint8Array(expected);
+  if (hooks.into.byteLength !== expected) {
+    throw new RangeError(`into holds ${hooks.into.byteLength} bytes, expected ${expected}`);
+  }
+  return hooks.into;
+}
+
 /**
- * Reads a local file of `expected` bytes into one array allocated here: a cold start reads its
- * shards into memory the process already has where it can (`Deno.readFile` fills a fresh buffer
- * on a runtime thread per file, and each new page costs a fault: 14-20 MB of faults for the 10
- * MB of 0.75/224's shards, against 10 MB). One byte more is read, so that a longer file shows.
+ * Reads a local file of `expected` bytes into `out` (`expected` bytes long): a cold start reads
+ * its shards into memory the process already has where it can (`Deno.readFile` fills a fresh
+ * buffer on a runtime thread per file, and each new page costs a fault: 14-20 MB of faults for
+ * the 10 MB of 0.75/224's shards, against 10 MB). Returns the bytes read, a longer file's first
+ * `expected + 1` (one byte more is read, into a byte of its own, so that a longer file shows).
  */
-async function readFileInto(url: URL, expected: number, signal: AbortSignal): Promise<Uint8Array> {
+async function readFileInto(
+  url: URL,
+  out: Uint8Array,
+  signal: AbortSignal,
+): Promise<Uint8Array> {
   signal.throwIfAborted();
   using file = await Deno.open(url);
-  const bytes = new Uint8Array(expected + 1);
   let received = 0;
-  for (;;) {
+  while (received < out.byteLength) {
     signal.throwIfAborted();
-    const n = await file.read(bytes.subarray(received));
-    if (n === null) break;
+    const n = await file.read(out.subarray(received));
+    if (n === null) return out.subarray(0, received);
     received += n;
-    if (received > expected) break;
   }
-  return bytes.subarray(0, received);
+  const more = new Uint8Array(1);
+  signal.throwIfAborted();
+  if ((await file.read(more)) === null) return out;
+  const longer = new Uint8Array(received + 1);
+  longer.set(out);
+  longer.set(more, received);
+  return longer;
 }
 
 /** One request: the bytes, unchecked but for their length; throws an AttemptFailure. */
@@ -351,7 +375,7 @@ async function read(
     // Deno's fetch of file: URLs works but reads about half as fast as readFile.
     const bytes = hooks.expectedLength === undefined
       ? await Deno.readFile(url, { signal })
-      : await readFileInto(url, hooks.expectedLength, signal);
+      : await readFileInto(url, target(hooks, hooks.expectedLength), signal);
     hooks.onBytes?.(bytes.byteLength);
     return bytes;
   }

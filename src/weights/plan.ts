@@ -78,7 +78,7 @@ export async function* sliceTensors(
   shards: AsyncIterable<ShardBytes>,
 ): AsyncGenerator<LoadedTensor> {
   let next = 0;
-  let partial: { bytes: Uint8Array; filled: number } | undefined;
+  let partial: Partial | undefined;
   for await (const { index, bytes } of shards) {
     const shardStart = plan.starts[index];
     const shardEnd = shardStart + bytes.byteLength;
@@ -92,9 +92,7 @@ export async function* sliceTensors(
       if (start >= shardStart && end <= shardEnd) {
         yield { entry, data: decode(entry, piece) };
       } else {
-        partial ??= { bytes: new Uint8Array(entry.byteLength), filled: 0 };
-        partial.bytes.set(piece, partial.filled);
-        partial.filled += piece.byteLength;
+        partial = extend(partial, piece, entry.byteLength);
         if (end > shardEnd) break;
         yield { entry, data: decode(entry, partial.bytes) };
         partial = undefined;
@@ -102,6 +100,37 @@ export async function* sliceTensors(
       next++;
     }
   }
+}
+
+/** The bytes of a tensor that spans shards, so far: a view, or a copy of its own. */
+interface Partial {
+  bytes: Uint8Array;
+  filled: number;
+  owned: boolean;
+}
+
+/**
+ * A tensor that spans shards, with `piece` (its next bytes) added: a view across the shards as
+ * long as they lie one after the other in one buffer (the loader reads them so), else a copy.
+ */
+function extend(partial: Partial | undefined, piece: Uint8Array, size: number): Partial {
+  if (!partial) return { bytes: piece, filled: piece.byteLength, owned: false };
+  const { bytes, filled } = partial;
+  const total = filled + piece.byteLength;
+  if (
+    !partial.owned && piece.buffer === bytes.buffer &&
+    piece.byteOffset === bytes.byteOffset + filled
+  ) {
+    return {
+      bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, total),
+      filled: total,
+      owned: false,
+    };
+  }
+  const out = partial.owned ? bytes : new Uint8Array(size);
+  if (!partial.owned) out.set(bytes.subarray(0, filled));
+  out.set(piece, filled);
+  return { bytes: out, filled: total, owned: true };
 }
 
 function decode(entry: TensorEntry, bytes: Uint8Array): Float32Array {

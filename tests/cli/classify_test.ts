@@ -152,3 +152,24 @@ Deno.test("relative paths are the user's: from DIR, `deno task classify FILE FOL
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("corrupt weights exit 2 with the reason, no line for the image", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "mobilenet-corrupt-" });
+  try {
+    const source = new URL("../../weights/mobilenet_v1_0.25_224/", import.meta.url);
+    for (const file of ["manifest.json", "shard-000.bin", "shard-001.bin"]) {
+      await Deno.copyFile(new URL(file, source), `${dir}/${file}`);
+    }
+    const last = await Deno.readFile(`${dir}/shard-001.bin`);
+    last[1000] ^= 0xff;
+    await Deno.writeFile(`${dir}/shard-001.bin`, last);
+    const { code, stdout, stderr } = await classify("--json", "--model", dir, `${IMAGES}dog.jpg`);
+    assertEquals([code, stdout], [2, ""]);
+    assertMatch(
+      stderr,
+      /^classify: shard shard-001\.bin has sha256 [0-9a-f]{64}, the manifest says/m,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -115,3 +115,24 @@ Deno.test("decoder: without Worker (Supabase's runtime, Deno Deploy) decoding is
   }
   assert(createDecoder("inline", 30_000) instanceof InlineDecoder);
 });
+
+Deno.test("decoder: startDelayMs holds the worker back after startAfter (inline until then); close() in the wait starts none", async () => {
+  const gate = Promise.withResolvers<void>();
+  const decoder = new WorkerDecoder({
+    timeoutMs: 60_000,
+    startAfter: gate.promise,
+    startDelayMs: 200,
+  });
+  try {
+    gate.resolve();
+    await new Promise((r) => setTimeout(r, 20));
+    const { pixels } = await decoder.decode(photo.slice(), OPTIONS);
+    assertEquals([pixels.width, pixels.height, decoder.where], [500, 375, "inline"]);
+    await ready(decoder);
+  } finally {
+    decoder.close();
+  }
+  const closed = new WorkerDecoder({ timeoutMs: 60_000, startDelayMs: 10_000 });
+  closed.close(); // the timer goes with it: the test's sanitizer sees no timer left
+  assertStrictEquals(closed.where, "inline");
+});

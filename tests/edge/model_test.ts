@@ -52,6 +52,37 @@ Deno.test("model: 503 while loading, the first request waits, then 200", async (
   }
 });
 
+Deno.test("model: workWaiting counts the image requests waiting for the load, so the load can skip its warm-up", async () => {
+  const gate = Promise.withResolvers<void>();
+  const seen: number[] = [];
+  const models = new ModelHolder("0.25_224", async () => {
+    await gate.promise;
+    const model = await loadMobileNet({ model: "0.25_224", threads: 1 });
+    seen.push(models.workWaiting);
+    return model;
+  });
+  const handler = createHandler({ config, models });
+  try {
+    const info = handler(new Request("http://edge.test/v1/models")); // waits, runs no image
+    const first = handler(classifyRequest(await Deno.readFile(ELEPHANT)));
+    const second = handler(classifyRequest(await Deno.readFile(ELEPHANT)));
+    await new Promise((r) => setTimeout(r, 20));
+    assertStrictEquals(models.workWaiting, 2);
+    gate.resolve();
+    const results = await Promise.all([info, first, second].map(async (r) => readJson(await r)));
+    assertStrictEquals(seen[0], 2, "the load saw the two image requests waiting");
+    assertStrictEquals(models.workWaiting, 0);
+    assert(results.every((r) => r.status === 200));
+    const labels = results.slice(1).map((r) =>
+      (r.body.predictions as { label: string }[])[0].label
+    );
+    assertStrictEquals(labels[0], labels[1]);
+  } finally {
+    gate.resolve();
+    await models.dispose();
+  }
+});
+
 Deno.test("model: weights that fail to load give 503 with the reason, on every route", async () => {
   const log = console.error;
   console.error = () => {};

@@ -286,3 +286,39 @@ Deno.test("the caller's abort ends a backoff wait with its reason; verify's own 
   assertEquals(await assertRejects(() => clock.run(verifying)), bug);
   assertEquals(ok.state.calls, 1);
 });
+
+Deno.test("into: the body is read into the caller's array, from a file: URL or over fetch; a longer or shorter file is wrong content", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "mobilenet-into-" });
+  try {
+    const file = new URL(`file://${dir}/shard.bin`);
+    await Deno.writeFile(file, BYTES);
+    const whole = new Uint8Array(1200);
+    const part = whole.subarray(100, 1100);
+    const options = resolveRequestOptions({});
+    const local = await fetchWithRetry(file, options, { expectedLength: 1000, into: part });
+    assert(local === part, "the caller's array, filled");
+    assertEquals([...whole.subarray(100, 1100)], [...BYTES]);
+    assertEquals([whole[99], whole[1100]], [0, 0], "nothing written beside it");
+    const { fetch } = fakeFetch(() => new Response(BYTES));
+    const into = new Uint8Array(1000);
+    const fetched = await fetchWithRetry(URL_A, resolveRequestOptions({ fetch }), {
+      expectedLength: 1000,
+      into,
+    });
+    assert(fetched === into);
+    assertEquals([...into], [...BYTES]);
+    for (const [length, code] of [[999, "HASH_MISMATCH"], [1001, "TRUNCATED"]] as const) {
+      const error = await assertRejects(
+        () =>
+          fetchWithRetry(file, options, {
+            expectedLength: length,
+            into: whole.subarray(0, length),
+          }),
+        WeightsError,
+      );
+      assertEquals(error.code, code, `expected ${length}`);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

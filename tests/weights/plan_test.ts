@@ -2,7 +2,7 @@
  * Shard planning and tensor slicing on their own, without I/O: which shards a load reads for
  * which tensors, and tensors cut out of shards (also across a shard boundary) exactly.
  */
-import { assertEquals, assertRejects } from "../_assert.ts";
+import { assert, assertEquals, assertRejects } from "../_assert.ts";
 import { planShards, type ShardBytes, sliceTensors } from "../../src/weights/plan.ts";
 import type { TensorEntry, WeightsManifest } from "../../src/weights/manifest.ts";
 import { WeightsError } from "../../src/errors.ts";
@@ -73,6 +73,32 @@ Deno.test("sliceTensors: each tensor's values exactly, also one that spans two s
   const { out: skipping } = await collect((n) => n === "a" || n === "d");
   assertEquals([...skipping.keys()], ["a", "d"]);
   assertEquals(skipping.get("d"), range(50, 25));
+});
+
+Deno.test("sliceTensors: a tensor spanning shards that lie one after the other in one buffer is a view, not a copy", async () => {
+  const plan = planShards(MANIFEST);
+  const whole = ALL.slice();
+  async function* adjacent(): AsyncGenerator<ShardBytes> {
+    for (const index of plan.shards) {
+      yield { index, bytes: whole.subarray(index * 100, index * 100 + 100) };
+    }
+  }
+  const got = new Map<string, Float32Array>();
+  for await (const { entry, data } of sliceTensors(plan, adjacent())) got.set(entry.name, data);
+  assertEquals([...got.get("b")!], range(10, 25));
+  assert(got.get("b")!.buffer === whole.buffer, "b is a view of the shards' buffer");
+  assertEquals(got.get("b")!.byteOffset, 40);
+  // shards in separate buffers (a cached shard, say): b is assembled in a copy of its own
+  async function* mixed(): AsyncGenerator<ShardBytes> {
+    yield { index: 0, bytes: whole.subarray(0, 100) };
+    yield { index: 1, bytes: ALL.slice(100, 200) };
+    yield { index: 2, bytes: whole.subarray(200, 300) };
+  }
+  const copied = new Map<string, Float32Array>();
+  for await (const { entry, data } of sliceTensors(plan, mixed())) copied.set(entry.name, data);
+  assertEquals([...copied.get("b")!], range(10, 25));
+  assert(copied.get("b")!.buffer !== whole.buffer, "b is a copy");
+  assertEquals([...copied.get("c")!], range(35, 15));
 });
 
 Deno.test("sliceTensors: bytes that do not fit a tensor's shape are BAD_MANIFEST naming it", async () => {
