@@ -95,7 +95,9 @@ Deno.test("cameras sharing the model take turns: a flooding stream does not star
   await withModel(async (model) => {
     const run = await ingestUntil({
       model,
-      sources: [new StreamSource({ readable, name: "flood" }), camera],
+      // finiteMs 0: a live camera from its first frame (a pipe is otherwise taken as a finite
+      // list of files for its first second, every frame kept: on a slow machine, most of this run)
+      sources: [new StreamSource({ readable, name: "flood", finiteMs: 0 }), camera],
       until: (r) => r.events.filter((e) => e.source === "snapshot").length >= 6,
     });
     stop = true;
