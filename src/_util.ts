@@ -145,12 +145,32 @@ export async function readAtMost(
 /** Reads one environment variable, or `undefined` when unset or not permitted. */
 export type EnvReader = (name: string) => string | undefined;
 
+/** Values {@linkcode readEnv} gives instead of the environment's, in this isolate only. */
+const envOverrides = new Map<string, string | undefined>();
+
+/**
+ * Makes {@linkcode readEnv} in this isolate (this worker, this test module) see `value` for
+ * `name` (`undefined`: unset) until the returned function is called. For tests: `Deno.env` is
+ * the whole process's, so a test that set it would change what test modules running beside it
+ * (`deno test --parallel`) and their child processes see.
+ */
+export function overrideEnv(name: string, value: string | undefined): () => void {
+  const had = envOverrides.has(name);
+  const saved = envOverrides.get(name);
+  envOverrides.set(name, value);
+  return () => {
+    if (had) envOverrides.set(name, saved);
+    else envOverrides.delete(name);
+  };
+}
+
 /**
  * Reads an environment variable if `--allow-env` already grants it: never prompts, never throws;
  * `undefined` when it is unset, not granted, or there is no `Deno` namespace. Where the runtime
  * has no permission query (some edge runtimes), it just tries to read.
  */
 export function readEnv(name: string): string | undefined {
+  if (envOverrides.has(name)) return envOverrides.get(name);
   if (typeof Deno === "undefined") return undefined;
   try {
     const status = Deno.permissions?.querySync?.({ name: "env", variable: name });

@@ -7,6 +7,8 @@ import {
   markFirst,
   median,
   mediaType,
+  overrideEnv,
+  readEnv,
   sizeOf,
   withTimeout,
 } from "../src/_util.ts";
@@ -79,4 +81,23 @@ Deno.test("markFirst marks a phase the first time only", () => {
   markFirst(name);
   assertEquals([first.length, entries().length], [1, 1]);
   performance.clearMarks(`mobilenet-edge:${name}`);
+});
+
+Deno.test("overrideEnv: readEnv sees the value (or unset) in this isolate only, until undone", () => {
+  const name = "MOBILENET_EDGE_TEST_OVERRIDE";
+  assertEquals(readEnv(name), undefined);
+  const undo = overrideEnv(name, "7");
+  assertEquals(readEnv(name), "7");
+  assertEquals(Deno.env.get(name), undefined, "the process's environment is not touched");
+  const undoInner = overrideEnv(name, undefined);
+  assertEquals(readEnv(name), undefined);
+  undoInner();
+  assertEquals(readEnv(name), "7");
+  undo();
+  assertEquals(readEnv(name), undefined);
+  const home = Deno.env.get("HOME");
+  const undoHome = overrideEnv("HOME", undefined);
+  assertEquals(readEnv("HOME"), undefined, "an override can unset a variable that is set");
+  undoHome();
+  assertEquals(readEnv("HOME"), home);
 });

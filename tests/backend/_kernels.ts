@@ -6,24 +6,25 @@
  */
 import { assertEquals } from "../_assert.ts";
 import { KERNELS_ENV } from "../../src/backend/flags.ts";
+import { overrideEnv } from "../../src/_util.ts";
 import { activeKernels } from "../../src/backend/wasm.ts";
 import { liveKernelWorkers } from "../../src/backend/pointwise/pool.ts";
 import { type BackendInfo, initBackend, shutdownBackend } from "../../src/backend/wasm.ts";
 
-/** Sets an environment variable for the duration of `fn`. */
+/**
+ * Sets environment variables (`undefined`: unset) as the library reads them, for the duration of
+ * `fn`, in this test module only (`overrideEnv`: never the process's environment, which the test
+ * modules running beside this one share).
+ */
 export async function withEnv<T>(
-  name: string,
-  value: string | undefined,
+  vars: Record<string, string | undefined>,
   fn: () => Promise<T>,
 ): Promise<T> {
-  const saved = Deno.env.get(name);
-  if (value === undefined) Deno.env.delete(name);
-  else Deno.env.set(name, value);
+  const restore = Object.entries(vars).map(([name, value]) => overrideEnv(name, value));
   try {
     return await fn();
   } finally {
-    if (saved === undefined) Deno.env.delete(name);
-    else Deno.env.set(name, saved);
+    for (const undo of restore.reverse()) undo();
   }
 }
 
@@ -33,7 +34,7 @@ export async function withKernels(
   threads: number,
   fn: (info: BackendInfo) => Promise<void> | void,
 ): Promise<void> {
-  await withEnv(KERNELS_ENV, kernels, async () => {
+  await withEnv({ [KERNELS_ENV]: kernels }, async () => {
     await shutdownBackend();
     try {
       const info = await initBackend({ threads, adaptive: false });

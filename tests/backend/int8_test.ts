@@ -399,7 +399,7 @@ Deno.test("no int8 kernels (XNNPACK forced, or no SIMD): int8 models run float32
     assertEquals(model.precision, "float32");
     await model.dispose();
   });
-  await withEnv(KERNELS_ENV, undefined, async () => {
+  await withEnv({ [KERNELS_ENV]: undefined }, async () => {
     await shutdownBackend();
     try {
       const info = await initBackend({ simd: false, threads: 1 });

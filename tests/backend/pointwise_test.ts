@@ -558,7 +558,7 @@ Deno.test("MOBILENET_EDGE_KERNELS=xnnpack and simd: false keep XNNPACK's kernels
     assertStrictEquals(tf.getKernel("FusedConv2D", "wasm").kernelFunc, original);
     assertEquals(activeKernels(), undefined);
   });
-  await withEnv(KERNELS_ENV, undefined, async () => {
+  await withEnv({ [KERNELS_ENV]: undefined }, async () => {
     try {
       const info = await initBackend({ simd: false, threads: 1 });
       assertEquals(info.kernels, "xnnpack");

@@ -25,6 +25,7 @@ import {
   timeInference,
 } from "../../src/backend/wasm.ts";
 import { mobileNetLike } from "./_workload.ts";
+import { withEnv } from "./_kernels.ts";
 import { liveKernelWorkers } from "../../src/backend/pointwise/pool.ts";
 
 const CYCLES_CHILD = new URL("./_cycles_child.ts", import.meta.url);
@@ -43,20 +44,6 @@ async function withBackend<T>(
   } finally {
     await shutdownBackend();
     assertStrictEquals(liveWorkerCount(), 0, "no pthread worker outlives shutdownBackend()");
-  }
-}
-
-/** Sets environment variables for the duration of `fn`. */
-async function withEnv<T>(vars: Record<string, string>, fn: () => Promise<T>): Promise<T> {
-  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, Deno.env.get(k)]));
-  for (const [k, v] of Object.entries(vars)) Deno.env.set(k, v);
-  try {
-    return await fn();
-  } finally {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) Deno.env.delete(k);
-      else Deno.env.set(k, v);
-    }
   }
 }
 
