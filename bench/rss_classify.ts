@@ -1,8 +1,9 @@
 /**
  * Peak RSS (VmHWM) of the classify command on the sample photo, for 0.25/224 and 0.75/224 on 1
- * and 2 threads (and int8 for 0.25 on 1 thread, also with the process settings the classify
- * tasks use, and for 0.75 on 2), the small-board mode, and the small-board mode with the process
- * settings of the systemd unit (`MALLOC_ARENA_MAX=1`, `--v8-flags=--max-semi-space-size=1`). Each row is
+ * and 2 threads (and int8 for 0.25 on 1 thread, also with the process settings of the systemd unit
+ * (`MALLOC_ARENA_MAX=1`, `--v8-flags=--max-semi-space-size=1`) and with those of the `classify`
+ * task (its V8 flags read from deno.json), and for 0.75 on 2), the small-board mode, and the
+ * small-board mode with the unit's process settings. Each row is
  * the median of `--runs` fresh processes (the command reads its own VmHWM with `--verbose`).
  *
  * Run: `deno run -A bench/rss_classify.ts [--runs 5] [--root DIR]` (`--root`: another checkout,
@@ -27,6 +28,14 @@ interface Row {
   env?: Record<string, string>;
 }
 
+/** The V8 flags of the `classify` task in the root's deno.json (what `deno task classify` runs). */
+function classifyTaskV8Flags(): string {
+  const config = JSON.parse(Deno.readTextFileSync(`${ROOT}deno.json`));
+  const flags = /--v8-flags=(\S+)/.exec(config.tasks?.classify ?? "")?.[1];
+  if (!flags) throw new Error(`no --v8-flags in the classify task of ${ROOT}deno.json`);
+  return flags;
+}
+
 const ROWS: Row[] = [
   { name: "0.25/224, 1 thread", flags: ["--model", "0.25_224", "--threads", "1"] },
   {
@@ -34,9 +43,15 @@ const ROWS: Row[] = [
     flags: ["--model", "0.25_224", "--threads", "1", "--precision", "int8"],
   },
   {
-    name: "0.25/224, 1 thread, int8 + classify task's process settings",
+    name: "0.25/224, 1 thread, int8 + unit's process settings",
     flags: ["--model", "0.25_224", "--threads", "1", "--precision", "int8"],
     v8: "--max-semi-space-size=1",
+    env: { MALLOC_ARENA_MAX: "1" },
+  },
+  {
+    name: "0.25/224, 1 thread, int8 + classify task's process settings",
+    flags: ["--model", "0.25_224", "--threads", "1", "--precision", "int8"],
+    v8: classifyTaskV8Flags(),
     env: { MALLOC_ARENA_MAX: "1" },
   },
   { name: "0.25/224, 2 threads", flags: ["--model", "0.25_224", "--threads", "2"] },

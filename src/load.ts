@@ -257,6 +257,7 @@ async function assemble(
     }
     mark("load:weights");
     network.checkComplete(url.href);
+    opened.release(); // the backend holds copies of every weight
   };
   const init = {
     stop: (reason: Error) => stop.abort(reason),

@@ -115,6 +115,13 @@ export interface WeightsStream {
    * in network order, as soon as its bytes are in and verified. Call it once.
    */
   tensors(only?: (name: string) => boolean): AsyncGenerator<LoadedTensor>;
+  /**
+   * Frees the buffer the shards were read into, for a consumer that has copied every tensor it
+   * kept (as `loadMobileNet` does onto the backend): its memory goes back at once, not at the
+   * next full garbage collection (which a cold start's first classification does not reach).
+   * The values of every tensor yielded from it are gone (empty views) afterwards.
+   */
+  release(): void;
 }
 
 /**
@@ -221,6 +228,7 @@ export async function openWeights(
   const tracker = new ProgressTracker(resolved.onProgress);
   const { manifest, fromCache } = await fetchManifest(url, resolved, tracker);
   let opened = false;
+  const buffers: ArrayBuffer[] = [];
   return {
     manifest,
     url,
@@ -236,7 +244,12 @@ export async function openWeights(
         options: resolved,
         tracker,
         manifestFromCache: fromCache,
+        buffers,
       });
+    },
+    release() {
+      // Detaching a buffer frees its bytes now.
+      for (const buffer of buffers.splice(0)) buffer.transfer(0);
     },
   };
 }
@@ -249,6 +262,8 @@ interface StreamContext {
   options: ResolvedLoadOptions;
   tracker: ProgressTracker;
   manifestFromCache: boolean;
+  /** Receives the buffers the loader allocates for shards (see `WeightsStream.release`). */
+  buffers: ArrayBuffer[];
 }
 
 /**
@@ -315,6 +330,7 @@ function shardReader(
   // shards is then one view across them, never a copy (more than half of 0.75/224's bytes), and
   // a cold start touches 10 MB of fresh pages for its shards, not 17.
   const whole = new Uint8Array(plan.totalBytes);
+  context.buffers.push(whole.buffer);
   const parts = new Map<number, Uint8Array>();
   let at = 0;
   for (const i of plan.shards) {

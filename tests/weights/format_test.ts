@@ -7,7 +7,7 @@ import { liveTensors } from "../_tensors.ts";
 import { assert, assertEquals, assertRejects } from "../_assert.ts";
 import { readTfjsLayers } from "../../src/weights/convert/tfjs_layers.ts";
 import { writeWeights } from "../../src/weights/writer.ts";
-import { loadWeights } from "../../src/weights/loader.ts";
+import { loadWeights, openWeights } from "../../src/weights/loader.ts";
 import {
   FORMAT_VERSION,
   FORMAT_VERSION_FLOAT32,
@@ -73,6 +73,17 @@ Deno.test("TF.js layers -> our format -> loaded tensors are bit-identical, in ne
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("release() frees the shards' buffer: the tensors yielded before are empty after it", async () => {
+  const opened = await openWeights(BUNDLED);
+  const seen: Float32Array[] = [];
+  for await (const { data } of opened.tensors()) seen.push(data);
+  assertEquals(seen.length, 137);
+  assertEquals(seen.reduce((n, d) => n + d.length, 0), 475544);
+  opened.release();
+  assert(seen.every((d) => d.length === 0 && d.buffer.byteLength === 0));
+  opened.release(); // a second release does nothing
 });
 
 Deno.test("the bundled weights equal a fresh conversion of the TF.js files", async () => {
