@@ -2,8 +2,9 @@
  * Peak RSS (VmHWM) of the classify command on the sample photo, for 0.25/224 and 0.75/224 on 1
  * and 2 threads (and int8 for 0.25 on 1 thread, also with the process settings of the systemd unit
  * (`MALLOC_ARENA_MAX=1`, `--v8-flags=--max-semi-space-size=1`) and with those of the `classify`
- * task (its V8 flags read from deno.json), and for 0.75 on 2), the small-board mode, and the
- * small-board mode with the unit's process settings. Each row is
+ * task (its V8 flags read from deno.json), and for 0.75 on 2), the small-board mode, with the
+ * `classify:small-board` task's settings (also in int8: issue 19's configuration) and with the
+ * unit's. Each row is
  * the median of `--runs` fresh processes (the command reads its own VmHWM with `--verbose`).
  *
  * Run: `deno run -A bench/rss_classify.ts [--runs 5] [--root DIR]` (`--root`: another checkout,
@@ -28,11 +29,11 @@ interface Row {
   env?: Record<string, string>;
 }
 
-/** The V8 flags of the `classify` task in the root's deno.json (what `deno task classify` runs). */
-function classifyTaskV8Flags(): string {
+/** The V8 flags of `task` in the root's deno.json (what `deno task <task>` runs). */
+function taskV8Flags(task: string): string {
   const config = JSON.parse(Deno.readTextFileSync(`${ROOT}deno.json`));
-  const flags = /--v8-flags=(\S+)/.exec(config.tasks?.classify ?? "")?.[1];
-  if (!flags) throw new Error(`no --v8-flags in the classify task of ${ROOT}deno.json`);
+  const flags = /--v8-flags=(\S+)/.exec(config.tasks?.[task] ?? "")?.[1];
+  if (!flags) throw new Error(`no --v8-flags in the ${task} task of ${ROOT}deno.json`);
   return flags;
 }
 
@@ -51,7 +52,14 @@ const ROWS: Row[] = [
   {
     name: "0.25/224, 1 thread, int8 + classify task's process settings",
     flags: ["--model", "0.25_224", "--threads", "1", "--precision", "int8"],
-    v8: classifyTaskV8Flags(),
+    v8: taskV8Flags("classify"),
+    env: { MALLOC_ARENA_MAX: "1" },
+  },
+  {
+    // classify:small-board --precision int8: 0.25/224, 1 thread, one shard at a time
+    name: "classify:small-board --precision int8 (0.25/224, 1 thread, the task's settings)",
+    flags: ["--small-board", "--precision", "int8"],
+    v8: taskV8Flags("classify:small-board"),
     env: { MALLOC_ARENA_MAX: "1" },
   },
   { name: "0.25/224, 2 threads", flags: ["--model", "0.25_224", "--threads", "2"] },
@@ -62,6 +70,12 @@ const ROWS: Row[] = [
     flags: ["--model", "0.75_224", "--threads", "2", "--precision", "int8"],
   },
   { name: "--small-board", flags: ["--small-board"] },
+  {
+    name: "classify:small-board (the task's settings)",
+    flags: ["--small-board"],
+    v8: taskV8Flags("classify:small-board"),
+    env: { MALLOC_ARENA_MAX: "1" },
+  },
   {
     name: "--small-board + unit's process settings",
     flags: ["--small-board"],
