@@ -12,10 +12,13 @@ import { resizeFlag } from "./flag_values.ts";
 import { resolveModel } from "../bundled.ts";
 import { loadWeights } from "../weights/loader.ts";
 import { architectureOptions } from "../weights/fit.ts";
-import { calibrateWeights, type Int8Calibration, manifestText } from "../int8/calibrate.ts";
+import {
+  calibrateWeights,
+  type Int8Calibration,
+  layerFlags,
+  manifestText,
+} from "../int8/calibrate.ts";
 import { DEFAULT_RESIZE } from "../load.ts";
-import { int8Layers } from "../model/mobilenet.ts";
-import { buildArchitecture } from "../model/architecture.ts";
 import { errorMessage } from "../_util.ts";
 import { parseOrExit } from "./command.ts";
 
@@ -68,22 +71,18 @@ function parseCommand(args: string[]): Command | "help" {
   const manifest = resolveModel(weights);
   if (manifest.protocol !== "file:") throw new RangeError(`${weights} is not a local file`);
   const resize = resizeFlag(parsed.resize) ?? DEFAULT_RESIZE;
-  const list = (v: unknown) => typeof v === "string" ? v.split(",").filter(Boolean) : [];
-  const float = list(parsed.float);
-  const wide = parsed.wide === "all" ? "all" : list(parsed.wide);
+  const { float, wide } = layerFlags(parsed.float, parsed.wide);
   return { manifest, photos, limit, float, wide, resize, dryRun: parsed["dry-run"] === true };
 }
 
 /** Runs the float32 model on the photos and returns the calibration. */
 async function measure(command: Command): Promise<Int8Calibration> {
   const { manifest, tensors } = await loadWeights(command.manifest);
-  const options = architectureOptions(manifest.model);
-  const wide = command.wide === "all" ? int8Layers(buildArchitecture(options)) : command.wide;
-  return await calibrateWeights(options, tensors, command.photos, {
+  return await calibrateWeights(architectureOptions(manifest.model), tensors, command.photos, {
     limit: command.limit,
     resize: command.resize,
     float: command.float,
-    wide,
+    wide: command.wide,
     tool: "deno task calibrate",
   });
 }

@@ -1,6 +1,6 @@
 /**
  * `deno task convert <input> <outdir> [--shard-size N] [--dtype float32|float16|uint8]
- * [--per-channel] [--resolution N] [--int8 PHOTOS]`: converts a Keras MobileNet v1, saved as Keras HDF5
+ * [--per-channel] [--resolution N] [--int8 PHOTOS [--float LAYERS] [--wide LAYERS|all]]`: converts a Keras MobileNet v1, saved as Keras HDF5
  * (`mobilenet_1_0_224_tf.h5`, with or without the top) or as TF.js layers files (`model.json`
  * and its weight files), into the project's sharded weights format (`weights/FORMAT.md`) and
  * writes `manifest.json` and the shards to `outdir`. Alpha, depth multiplier, classes and the top
@@ -21,7 +21,7 @@ import type { QuantizeDtype } from "../weights/quantize.ts";
 import { WeightsError } from "../errors.ts";
 import { errorMessage } from "../_util.ts";
 import { userPath } from "./paths.ts";
-import { calibrateWeights, manifestText } from "../int8/calibrate.ts";
+import { calibrateWeights, layerFlags, manifestText } from "../int8/calibrate.ts";
 import { int8Storage } from "../int8/storage.ts";
 import { architectureOptions } from "../weights/fit.ts";
 import { buildArchitecture } from "../model/architecture.ts";
@@ -39,6 +39,8 @@ options:
   --int8 PHOTOS        calibrate int8 on the photos of a folder (not ones you evaluate on) and
                        store the 1x1 and classifier kernels as int8, bias-corrected (a quarter
                        of the bytes); --dtype applies to the other kernels
+  --float LAYERS       with --int8: leave these layers float32 (comma-separated, e.g. conv_pw_1)
+  --wide LAYERS|all    with --int8: 8-bit activations (two integer dot products) for these layers
   --resolution N       input size of HDF5 weights (default: from a Keras file name, else 224)
   -h, --help           this text`;
 
@@ -81,6 +83,8 @@ interface Command {
   dtype: QuantizeDtype;
   perChannel: boolean;
   int8: string | undefined;
+  /** With `int8`: layers left float32, and layers with 8-bit activations. */
+  layers: { float: string[]; wide: string[] | "all" };
   resolution: number | undefined;
 }
 
@@ -92,7 +96,7 @@ interface Command {
  */
 function parseCommand(args: string[]): Command | "help" {
   const parsed = parseArgs(args, {
-    string: ["shard-size", "dtype", "resolution", "int8"],
+    string: ["shard-size", "dtype", "resolution", "int8", "float", "wide"],
     boolean: ["help", "per-channel"],
     alias: { h: "help" },
   });
@@ -113,7 +117,11 @@ function parseCommand(args: string[]): Command | "help" {
   // paths are the user's: relative to where `deno task` was run (INIT_CWD)
   const [input, outdir] = parsed._.map((path) => userPath(path));
   const int8 = parsed.int8 === undefined ? undefined : userPath(parsed.int8 as string);
-  return { input, outdir, shardSize, dtype, perChannel, resolution, int8 };
+  const layers = layerFlags(parsed.float, parsed.wide);
+  if (int8 === undefined && (parsed.float !== undefined || parsed.wide !== undefined)) {
+    throw new RangeError("--float and --wide need --int8 PHOTOS");
+  }
+  return { input, outdir, shardSize, dtype, perChannel, resolution, int8, layers };
 }
 
 /** Reads the input model: Keras HDF5 by its signature, else TF.js layers files. */
@@ -143,7 +151,7 @@ async function readModel(command: Command) {
 async function int8Parts(command: Command, model: Awaited<ReturnType<typeof readModel>>): Promise<{
   tensors: NamedTensor[];
   encodings?: Map<string, { bytes: Uint8Array; quantization: Quantization }>;
-  int8?: { scales: Record<string, number>; calibration: string };
+  int8?: { scales: Record<string, number>; levels?: Record<string, number>; calibration: string };
 }> {
   if (command.int8 === undefined) return { tensors: model.tensors };
   const options = architectureOptions(model.config);
@@ -151,11 +159,12 @@ async function int8Parts(command: Command, model: Awaited<ReturnType<typeof read
     options,
     model.tensors.map((t) => [t.name, t.data]),
     command.int8,
-    { resize: DEFAULT_RESIZE, tool: "deno task convert --int8" },
+    { resize: DEFAULT_RESIZE, tool: "deno task convert --int8", ...command.layers },
   );
   const stored = int8Storage(buildArchitecture(options), model.tensors, calibration);
-  // the kernels now hold the bias correction: the scales alone go into the manifest
-  const int8 = { scales: calibration.scales, calibration: calibration.calibration };
+  // the kernels now hold the bias correction: the scales (and levels) alone go into the manifest
+  const { scales, levels } = calibration;
+  const int8 = { scales, ...(levels ? { levels } : {}), calibration: calibration.calibration };
   return { ...stored, int8 };
 }
 

@@ -231,10 +231,22 @@ export interface CalibrateOptions {
   resize: ResizeMode;
   /** Layers to leave float32 (no scale, no means). @default {[]} */
   float?: readonly string[];
-  /** Layers to give 8-bit activations (0..254, two dot products). @default {[]} */
-  wide?: readonly string[];
+  /** Layers to give 8-bit activations (0..254, two dot products), or all of them. @default {[]} */
+  wide?: readonly string[] | "all";
   /** Who calibrates, for the description (e.g. `deno task calibrate`). */
   tool: string;
+}
+
+/**
+ * The `--float LAYERS` and `--wide LAYERS|all` flags of `calibrate` and `convert --int8`:
+ * comma-separated layer names (checked by {@linkcode calibrateWeights}).
+ */
+export function layerFlags(
+  float: unknown,
+  wide: unknown,
+): { float: string[]; wide: string[] | "all" } {
+  const list = (v: unknown) => typeof v === "string" ? v.split(",").filter(Boolean) : [];
+  return { float: list(float), wide: wide === "all" ? "all" : list(wide) };
 }
 
 /**
@@ -252,7 +264,7 @@ export async function calibrateWeights(
   const arch = buildArchitecture(options);
   const known = int8Layers(arch);
   const float = how.float ?? [];
-  const wide = how.wide ?? [];
+  const wide = how.wide === "all" ? known : how.wide ?? [];
   for (const layer of [...float, ...wide]) {
     if (!known.includes(layer)) throw new RangeError(`${layer} is not one of ${known.join(", ")}`);
   }

@@ -82,9 +82,11 @@ Deno.test("int8Storage moves the bias correction into BatchNorm's beta and conv_
   }
 });
 
-Deno.test("convert --int8 calibrates, stores the int8 kernels, and loads as an int8 model", async () => {
-  const tfjs = new URL("../fixtures/tfjs_layers/mobilenet_v1_0.25_224/", import.meta.url);
-  const dir = await Deno.makeTempDir({ prefix: "int8_convert_" });
+const TFJS_025 = new URL("../fixtures/tfjs_layers/mobilenet_v1_0.25_224/", import.meta.url);
+
+/** A temporary folder with two random 48x48 photos in `photos/`. */
+async function photoDir(prefix: string): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix });
   const random = mulberry32(4);
   await Deno.mkdir(`${dir}/photos`);
   for (let i = 0; i < 2; i++) {
@@ -94,17 +96,41 @@ Deno.test("convert --int8 calibrates, stores the int8 kernels, and loads as an i
     );
     await Deno.writeFile(`${dir}/photos/${i}.png`, await encodePng(rgba, 48, 48));
   }
+  return dir;
+}
+
+/** Runs `deno task convert` in-process with `args`; returns its exit code and printed lines. */
+async function runConvert(args: string[]): Promise<{ code: number; lines: string[] }> {
   const { log, error } = console;
   const lines: string[] = [];
   console.log = (...a: unknown[]) => lines.push(a.join(" "));
   console.error = (...a: unknown[]) => lines.push(a.join(" "));
   try {
-    const code = await convert([tfjs.pathname, `${dir}/out`, "--int8", `${dir}/photos`]);
-    assertEquals(code, 0, lines.join("\n"));
+    return { code: await convert(args), lines };
   } finally {
     console.log = log;
     console.error = error;
   }
+}
+
+/** The converted weights in `dir` load as an int8 model whose probabilities sum to 1. */
+async function assertLoadsAsInt8(dir: string): Promise<void> {
+  const model = await loadMobileNet({ model: dir, precision: "int8", threads: 1 });
+  assertEquals(model.precision, "int8");
+  const probs = model.predict({ data: new Float32Array(224 * 224 * 3), shape: [1, 224, 224, 3] });
+  assertAllClose([probs.reduce((a, b) => a + b, 0)], [1], 1e-4);
+  await model.dispose();
+}
+
+Deno.test("convert --int8 calibrates, stores the int8 kernels, and loads as an int8 model", async () => {
+  const dir = await photoDir("int8_convert_");
+  const { code, lines } = await runConvert([
+    TFJS_025.pathname,
+    `${dir}/out`,
+    "--int8",
+    `${dir}/photos`,
+  ]);
+  assertEquals(code, 0, lines.join("\n"));
   try {
     const manifest = JSON.parse(await Deno.readTextFile(`${dir}/out/manifest.json`));
     assertEquals(manifest.formatVersion, 2);
@@ -118,11 +144,38 @@ Deno.test("convert --int8 calibrates, stores the int8 kernels, and loads as an i
       t.name === "conv_dw_7/depthwise_kernel"
     );
     assertEquals(dw.quantization, undefined, "depthwise kernels stay float32");
-    const model = await loadMobileNet({ model: `${dir}/out/`, precision: "int8", threads: 1 });
-    assertEquals(model.precision, "int8");
-    const probs = model.predict({ data: new Float32Array(224 * 224 * 3), shape: [1, 224, 224, 3] });
-    assertAllClose([probs.reduce((a, b) => a + b, 0)], [1], 1e-4);
-    await model.dispose();
+    await assertLoadsAsInt8(`${dir}/out/`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("convert --int8 --float --wide: layers left float32 stay float32 in the shards, wide ones get levels 254", async () => {
+  const dir = await photoDir("int8_convert_layers_");
+  try {
+    const refused = await runConvert([TFJS_025.pathname, `${dir}/x`, "--wide", "all"]);
+    assertEquals(refused.code, 2);
+    assert(refused.lines[0].includes("--float and --wide need --int8"), refused.lines[0]);
+    const { code, lines } = await runConvert([
+      TFJS_025.pathname,
+      `${dir}/out`,
+      ..."--int8 PHOTOS --float conv_pw_1,conv_pw_2 --wide all".split(" ")
+        .map((a) => a === "PHOTOS" ? `${dir}/photos` : a),
+    ]);
+    assertEquals(code, 0, lines.join("\n"));
+    const manifest = JSON.parse(await Deno.readTextFile(`${dir}/out/manifest.json`));
+    assertEquals(Object.keys(manifest.int8.scales).length, 12);
+    assertEquals(manifest.int8.scales.conv_pw_1, undefined);
+    assertEquals(
+      Object.keys(manifest.int8.levels).sort(),
+      Object.keys(manifest.int8.scales).sort(),
+    );
+    assert(Object.values(manifest.int8.levels).every((l) => l === 254));
+    const kernel = (name: string) =>
+      manifest.tensors.find((t: { name: string }) => t.name === `${name}/kernel`);
+    assertEquals(kernel("conv_pw_1").quantization, undefined, "left float32");
+    assertEquals(kernel("conv_pw_3").byteLength, 32 * 32, "stored as int8: 32 -> 32 at 0.25");
+    await assertLoadsAsInt8(`${dir}/out/`);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
