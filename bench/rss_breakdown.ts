@@ -5,7 +5,7 @@
  * the backend's start, the model's load, the first classification) and reads VmRSS, RssAnon and
  * RssFile from `/proc/self/status` after each. Two such processes run, one plain and one with
  * the systemd unit's process settings (`MALLOC_ARENA_MAX=1`, `--v8-flags=--max-semi-space-size=1`; the
- * classify task adds `--liftoff-only --no-concurrent-recompilation` to them),
+ * classify:small-board task adds `--liftoff-only --no-concurrent-recompilation` to them),
  * each `--runs` times; the table gives the medians.
  *
  * RssFile is mostly the pages of the Deno executable itself (file-backed: shared with other Deno
