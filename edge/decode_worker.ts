@@ -12,21 +12,23 @@
  * bodies and returns pixels would hold tens of MiB of dead buffers (and the receiving isolate is
  * as slow to free buffers transferred to it). So small pixels go back through one reused shared
  * buffer, large ones (rare, and where a copy would cost most) are transferred, and once the bodies
- * and pixels it
- * has handled since the last time pass {@linkcode COLLECT_EVERY_BYTES}, the worker collects its
- * garbage, when the process runs with `--v8-flags=--expose-gc` (`edge/serve.sh` does). A full
- * collection takes a few ms on this thread (after every image, it cost 10-20 ms of CPU per
- * request on 2 cores).
+ * and pixels it has handled since the last time pass {@linkcode COLLECT_EVERY_BYTES}, the worker
+ * runs a minor collection (a scavenge, which frees dead young buffers), when the process runs
+ * with `--v8-flags=--expose-gc` (`edge/serve.sh` does). Measured with 0.25/224, one thread, 16
+ * concurrent requests over five rounds of 600 (`bench/edge_load.ts`): a full collection every
+ * 8 MiB let the peak reach 174-186 MiB; a minor one every 2 MiB keeps it at 138 MiB, flat from the
+ * first round, for about the same CPU per request (a full one every 2 MiB cost 5 ms more each).
+ * The worker imports the decode-only entry (`src/image/mod.ts`), so its isolate loads no tfjs.
  *
  * @module
  */
-import { decodeImage, type DecodeOptions, ImageDecodeError } from "../mod.ts";
+import { decodeImage, type DecodeOptions, ImageDecodeError } from "../src/image/mod.ts";
 
 /** The shared buffer kept between images; larger pixels are transferred. */
 const SHARED_BYTES = 4 * 1024 * 1024;
 
-/** Bytes of bodies and pixels handled between two garbage collections. */
-export const COLLECT_EVERY_BYTES = 8 * 1024 * 1024;
+/** Bytes of bodies and pixels handled between two (minor) garbage collections. */
+export const COLLECT_EVERY_BYTES = 2 * 1024 * 1024;
 
 interface WorkerScope {
   postMessage(message: unknown, transfer?: Transferable[]): void;
@@ -64,7 +66,7 @@ async function decode(id: number, bytes: Uint8Array, options: DecodeOptions): Pr
 function collect(): void {
   if (handled < COLLECT_EVERY_BYTES) return;
   handled = 0;
-  (globalThis as { gc?: () => void }).gc?.();
+  (globalThis as { gc?: (o?: { type: string }) => void }).gc?.({ type: "minor" });
 }
 
 scope.onmessage = (event) => {

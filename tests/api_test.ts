@@ -8,6 +8,7 @@
 import { assert, assertEquals } from "./_assert.ts";
 import * as core from "../mod.ts";
 import * as ingest from "../src/ingest/mod.ts";
+import * as image from "../src/image/mod.ts";
 
 const ROOT = new URL("../", import.meta.url);
 
@@ -57,7 +58,11 @@ Deno.test("api: mod.ts is small, loadMobileNet first, the camera stack elsewhere
 
 Deno.test("api: the ./ingest entry has the loop, sources and sinks, not their internals", async () => {
   const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT)));
-  assertEquals(config.exports, { ".": "./mod.ts", "./ingest": "./src/ingest/mod.ts" });
+  assertEquals(config.exports, {
+    ".": "./mod.ts",
+    "./ingest": "./src/ingest/mod.ts",
+    "./image": "./src/image/mod.ts",
+  });
   const { names } = await docOf("src/ingest/mod.ts");
   for (const name of ["runIngest", "createSource", "HttpSource", "JsonLinesSink", "MqttSink"]) {
     assert(names.includes(name), name);
@@ -65,6 +70,31 @@ Deno.test("api: the ./ingest entry has the loop, sources and sinks, not their in
   // Redactor is exported as a type only (an option's type); no internal is a value here
   for (const name of INGEST_INTERNALS) assert(!(name in ingest), name);
   assert(!("loadMobileNet" in ingest), "the model comes from mod.ts");
+});
+
+Deno.test("api: the ./image entry decodes images and loads neither tfjs nor the network", async () => {
+  const { names } = await docOf("src/image/mod.ts");
+  assertEquals(names.sort(), [
+    "CodedError",
+    "DecodeOptions",
+    "ImageDecodeError",
+    "ImageDecodeErrorCode",
+    "OrientationMode",
+    "Pixels",
+    "decodeImage",
+  ]);
+  assertEquals(image.decodeImage, core.decodeImage, "the same function as mod.ts's");
+  const { stdout } = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", "src/image/mod.ts"],
+    cwd: ROOT,
+    stdout: "piped",
+  }).output();
+  const graph = JSON.parse(new TextDecoder().decode(stdout));
+  const specifiers: string[] = graph.modules.map((m: { specifier: string }) => m.specifier);
+  assert(specifiers.some((s) => s.endsWith("src/image/decode.ts")));
+  for (const s of specifiers) {
+    assert(!s.includes("tfjs") && !s.includes("src/model/") && !s.includes("src/backend/"), s);
+  }
 });
 
 Deno.test("api: the module doc's --allow-env list is what the library reads", async () => {
