@@ -40,6 +40,13 @@ Deno.test("serve: the server works under the task's least-privilege flags, with 
   try {
     const health = await waitReady(server.url);
     assertStrictEquals(health.model, "0.75_224");
+    // the process settings its start-up and memory figures rely on (edge/serve.sh, issue 18)
+    // (Deno reads /proc/<pid>/environ only with --allow-all; cat may read it)
+    const cat = await new Deno.Command("cat", { args: [`/proc/${server.pid}/environ`] }).output();
+    const environ = new Set(new TextDecoder().decode(cat.stdout).split("\0"));
+    for (const setting of ["GLIBC_TUNABLES=glibc.malloc.hugetlb=1", "MALLOC_ARENA_MAX=1"]) {
+      assert(environ.has(setting), `the server runs without ${setting}`);
+    }
     const jpeg = await classify(server.url, photo, "image/jpeg");
     assertStrictEquals(jpeg.status, 200, JSON.stringify(jpeg.body));
     assertStrictEquals((jpeg.body.predictions as { label: string }[])[0].label, ELEPHANT_LABEL);
