@@ -9,6 +9,7 @@ import { int8Layers, type Int8Options, MobileNetNetwork, RELU6_SCALE } from "./m
 import { INT8_KERNEL } from "./backend/pointwise/int8.ts";
 import { MobileNet } from "./mobilenet.ts";
 import { acquireBackend, type BackendLease } from "./backend/lease.ts";
+import { activeKernels } from "./backend/wasm.ts";
 import { checkResizeMode, type ResizeMode } from "./image/preprocess.ts";
 import { checkMaxPixels } from "./image/budget.ts";
 import { checkOrientationMode, type OrientationMode } from "./image/orientation.ts";
@@ -245,7 +246,7 @@ async function assemble(
     pooling: options.pooling,
   });
   const int8 = int8Options(checked.precision, lease, arch, manifest.int8);
-  const network = new MobileNetNetwork(arch, { fused: options.fused, int8 });
+  const network = new MobileNetNetwork(arch, networkOptions(options.fused, int8));
   // Only the shards holding tensors this network uses are read (a headless model skips the top).
   const used = new Set(arch.weights.map((w) => w.name));
   const feed = async () => {
@@ -303,7 +304,7 @@ export async function createMobileNet(
   let network: MobileNetNetwork | undefined;
   try {
     const int8 = int8Options(precision, lease, arch, options.int8);
-    network = new MobileNetNetwork(arch, { fused: options.fused, int8 });
+    network = new MobileNetNetwork(arch, networkOptions(options.fused, int8));
     for (const [name, data] of weights) network.addWeight(name, data);
     network.checkComplete("the weights given");
   } catch (error) {
@@ -318,6 +319,15 @@ export async function createMobileNet(
     loaded: Promise.resolve(),
     image,
   });
+}
+
+/**
+ * A network's options: the float32 1x1 filters uploaded in the panel order of our kernels
+ * (when they run) and adopted as their packed copies, so the load writes them once and the
+ * first inference packs nothing.
+ */
+function networkOptions(fused: boolean | undefined, int8: Int8Options | undefined) {
+  return { fused, int8, packing: activeKernels()?.filterPacking };
 }
 
 /**

@@ -45,21 +45,11 @@ export function foldBatchNorm(
   out?: Float32Array,
 ): FoldedConv {
   const channels = bn.gamma.length;
-  for (const key of ["beta", "mean", "variance"] as const) {
-    if (bn[key].length !== channels) {
-      throw new RangeError(`BatchNorm ${key} has ${bn[key].length} values, gamma has ${channels}`);
-    }
-  }
+  const { scale, bias } = foldScale(bn, epsilon);
   if (kernel.length % channels !== 0) {
     throw new RangeError(
       `kernel of ${kernel.length} values does not divide into ${channels} output channels`,
     );
-  }
-  const scale = new Float64Array(channels);
-  const bias = new Float32Array(channels);
-  for (let c = 0; c < channels; c++) {
-    scale[c] = bn.gamma[c] / Math.sqrt(bn.variance[c] + epsilon);
-    bias[c] = bn.beta[c] - bn.mean[c] * scale[c];
   }
   if (out && out.length < kernel.length) {
     throw new RangeError(`out holds ${out.length} values, the kernel ${kernel.length}`);
@@ -70,4 +60,29 @@ export function foldBatchNorm(
     for (let c = 0; c < channels; c++) folded[row + c] = kernel[row + c] * scale[c];
   }
   return { kernel: folded, bias };
+}
+
+/**
+ * The per-channel factors of a fold: `scale = gamma / sqrt(variance + epsilon)` (float64) and
+ * the folded `bias = beta - mean * scale`; the kernel's values are then `kernel * scale`.
+ *
+ * @throws {RangeError} when the four vectors differ in length.
+ */
+export function foldScale(
+  bn: BatchNormParams,
+  epsilon: number = BATCH_NORM_EPSILON,
+): { scale: Float64Array; bias: Float32Array } {
+  const channels = bn.gamma.length;
+  for (const key of ["beta", "mean", "variance"] as const) {
+    if (bn[key].length !== channels) {
+      throw new RangeError(`BatchNorm ${key} has ${bn[key].length} values, gamma has ${channels}`);
+    }
+  }
+  const scale = new Float64Array(channels);
+  const bias = new Float32Array(channels);
+  for (let c = 0; c < channels; c++) {
+    scale[c] = bn.gamma[c] / Math.sqrt(bn.variance[c] + epsilon);
+    bias[c] = bn.beta[c] - bn.mean[c] * scale[c];
+  }
+  return { scale, bias };
 }

@@ -16,7 +16,8 @@ import {
   type ConvStep,
   type WeightSpec,
 } from "./architecture.ts";
-import { foldBatchNorm } from "./batch_norm.ts";
+import { foldBatchNorm, foldScale } from "./batch_norm.ts";
+import { panelOrder } from "./panels.ts";
 import { WeightsError } from "../errors.ts";
 import { isInt8Scale, sizeOf } from "../_util.ts";
 
@@ -61,6 +62,20 @@ export interface NetworkOptions {
    * absent: float32.
    */
   int8?: Int8Options;
+  /**
+   * Upload the float32 1x1 filters and the classifier's matrix in the backend's panel order and
+   * hand them to its kernels as their packed copies (the backend's `FilterPacking`; needs
+   * `fused`). Absent: row-major uploads, packed by the kernels on first use.
+   */
+  packing?: FilterPacking;
+}
+
+/** How the backend takes filters uploaded in its panel order (see `src/model/panels.ts`). */
+export interface FilterPacking {
+  /** Columns per panel. */
+  readonly panel: number;
+  /** Hands the uploaded `[k, n]` filter `dataId` to the kernels as their panels. */
+  adopt(dataId: object, k: number, n: number): void;
 }
 
 /**
@@ -126,6 +141,7 @@ export class MobileNetNetwork {
   /** What the 1x1 convolutions and the classifier compute in. */
   readonly precision: "float32" | "int8";
   readonly #int8: Int8Options | undefined;
+  readonly #packing: FilterPacking | undefined;
   readonly #means = new Map<string, tf.Tensor1D>();
   readonly #specs: Map<string, WeightSpec>;
   readonly #raw = new Map<string, Float32Array>();
@@ -163,6 +179,7 @@ export class MobileNetNetwork {
       }
     }
     this.#int8 = options.int8;
+    this.#packing = this.fused ? options.packing : undefined;
     const int8 = int8Layers(architecture).some((l) => options.int8?.scales[l] !== undefined);
     this.precision = int8 ? "int8" : "float32";
     for (const [layer, means] of Object.entries(options.int8?.means ?? {})) {
@@ -257,16 +274,7 @@ export class MobileNetNetwork {
         // kernel's size from the start, serves every layer, so a load touches no fresh memory
         // for the folded kernels but that array (growing it layer by layer touched twice that).
         if (this.#scratch.length < kernel.length) this.#scratch = new Float32Array(this.#largest());
-        const folded = foldBatchNorm(
-          kernel,
-          { gamma, beta, mean, variance },
-          undefined,
-          this.#scratch,
-        );
-        this.#steps[i] = {
-          filter: tf.tensor4d(folded.kernel, shape),
-          bias: tf.tensor1d(folded.bias),
-        };
+        this.#steps[i] = this.#foldedStep(step, shape, kernel, { gamma, beta, mean, variance });
       } else {
         this.#steps[i] = {
           filter: tf.tensor4d(kernel, shape),
@@ -281,26 +289,70 @@ export class MobileNetNetwork {
       names.forEach((n) => this.#raw.delete(n));
       this.#wake(i);
     }
-    if (this.#steps.every((s) => s !== undefined)) this.#scratch = new Float32Array(0);
     const { includeTop, classes } = this.architecture.config;
     if (includeTop && !this.#top) {
       const kernel = this.#raw.get("conv_preds/kernel");
       const bias = this.#raw.get("conv_preds/bias");
       if (kernel && bias) {
-        this.#top = {
-          kernel: tf.tensor2d(kernel, [this.architecture.featureSize, classes]),
-          bias: tf.tensor1d(bias),
-        };
+        const k = this.architecture.featureSize;
+        const packed = this.#packable("conv_preds", classes);
+        if (packed && this.#scratch.length < kernel.length) {
+          this.#scratch = new Float32Array(this.#largest());
+        }
+        const values = packed
+          ? panelOrder(kernel, k, classes, packed.panel, this.#scratch)
+          : kernel;
+        const matrix = tf.tensor2d(values, [k, classes]);
+        packed?.adopt(matrix.dataId, k, classes);
+        this.#top = { kernel: matrix, bias: tf.tensor1d(bias) };
         this.#raw.delete("conv_preds/kernel");
         this.#raw.delete("conv_preds/bias");
         this.#wake(steps.length);
       }
     }
+    if (this.isComplete) this.#scratch = new Float32Array(0);
   }
 
-  /** Values of the largest convolution kernel. */
+  /**
+   * The folded filter and bias of a convolution step: in panel order and adopted by the
+   * backend's kernels for a 1x1 convolution that runs float32 (see {@linkcode #packable}),
+   * row-major otherwise. The values go through `#scratch`.
+   */
+  #foldedStep(
+    step: ConvStep,
+    shape: [number, number, number, number],
+    kernel: Float32Array,
+    bn: { gamma: Float32Array; beta: Float32Array; mean: Float32Array; variance: Float32Array },
+  ): StepTensors {
+    const [kh, kw, k, n] = shape;
+    const packed = step.kind === "conv2d" && kh === 1 && kw === 1
+      ? this.#packable(step.name, n)
+      : undefined;
+    if (!packed) {
+      const folded = foldBatchNorm(kernel, bn, undefined, this.#scratch);
+      return { filter: tf.tensor4d(folded.kernel, shape), bias: tf.tensor1d(folded.bias) };
+    }
+    const { scale, bias } = foldScale(bn);
+    const filter = tf.tensor4d(panelOrder(kernel, k, n, packed.panel, this.#scratch, scale), shape);
+    packed.adopt(filter.dataId, k, n);
+    return { filter, bias: tf.tensor1d(bias) };
+  }
+
+  /** The packing for a float32 layer of `n` outputs, when the backend takes one. */
+  #packable(layer: string, n: number): FilterPacking | undefined {
+    const packing = this.#packing;
+    if (!packing || n % packing.panel !== 0) return undefined;
+    return this.#int8?.scales[layer] === undefined ? packing : undefined;
+  }
+
+  /** Values of the largest kernel that goes through `#scratch` (the classifier's, when packed). */
   #largest(): number {
+    const { includeTop, classes } = this.architecture.config;
+    const top = includeTop && this.#packable("conv_preds", classes)
+      ? this.architecture.featureSize * classes
+      : 0;
     return Math.max(
+      top,
       ...this.architecture.steps.map((step) => sizeOf(this.#specs.get(kernelName(step))!.shape)),
     );
   }

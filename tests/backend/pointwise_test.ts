@@ -605,3 +605,53 @@ for (const kernels of ["relaxed-simd", "simd-muladd", "xnnpack"]) {
     }
   });
 }
+
+Deno.test("adopted filters: uploaded in panel order, the same outputs, nothing packed, XNNPACK still right", async () => {
+  const { manifest, tensors } = await loadWeights(
+    new URL("../../weights/mobilenet_v1_0.25_224/", import.meta.url),
+  );
+  const [entry] = (await readReference("0.25_224")).filter((e) => e.logits);
+  await withKernels("relaxed-simd", 2, async () => {
+    const kernels = activeKernels()!;
+    const packing = kernels.filterPacking!;
+    assertEquals(packing.panel, 8);
+    const arch = buildArchitecture({ alpha: manifest.model.alpha });
+    const build = (adopt: boolean) => {
+      const network = new MobileNetNetwork(arch, adopt ? { packing } : {});
+      for (const [name, data] of tensors) network.addWeight(name, data);
+      return network;
+    };
+    const input = tf.tensor4d(await readInput(entry.file), [1, 224, 224, 3]);
+    const logits = (network: MobileNetNetwork) =>
+      tf.tidy(() => network.run(input, "logits").dataSync());
+    const plain = build(false);
+    const expected = logits(plain);
+    const packedByPlain = kernels.packedBytes;
+    assert(packedByPlain > 0, "packed on first use");
+    plain.dispose();
+    assertEquals(kernels.packedBytes, 0);
+    const adopted = build(true);
+    try {
+      assertEquals(logits(adopted), expected, "bit for bit the same logits");
+      // only the first 3x3 convolution's panels ([27, 8] floats), packed on first use: the 1x1
+      // filters and the classifier are their own panels
+      assertEquals(kernels.packedBytes, 27 * 8 * 4);
+      assertAllClose(expected, entry.logits!, 5e-3, "reference logits");
+      // XNNPACK reads filters row-major: disable() gives them back, their panels copied out
+      kernels.disable();
+      assertEquals(kernels.filterPacking, undefined, "no adoption while XNNPACK's kernels run");
+      assertEquals(kernels.packedBytes, packedByPlain, "every adopted filter's panels copied out");
+      assertAllClose(logits(adopted), expected, 5e-3, "XNNPACK on the row-major filters");
+      kernels.enable();
+      assertEquals(logits(adopted), expected, "ours again, on the copied panels");
+      assertThrows(() => packing.adopt({}, 4, 8), RangeError, "not a float32 [4, 8] tensor");
+      const odd = tf.zeros([4, 12]);
+      assertThrows(() => packing.adopt(odd.dataId, 4, 12), RangeError, "panels of 8");
+      odd.dispose();
+    } finally {
+      adopted.dispose();
+      input.dispose();
+    }
+    assertEquals(kernels.packedBytes, 0, "the copied panels went with their tensors");
+  });
+});

@@ -122,6 +122,23 @@ export interface PointwiseHost {
   workerClass?: WorkerClass;
 }
 
+/**
+ * Filters uploaded in the panel order of our float32 GEMM: `panel` columns per panel (the
+ * layout of `pw_pack`, which `src/model/panels.ts` writes); `adopt` hands such a tensor (by its `dataId`, a `[k,
+ * n]` matrix or `[1, 1, k, n]` filter) to our kernels, whose panels it then is. Only our kernels
+ * read such a tensor correctly: `disable()` turns adopted filters back into row-major ones.
+ */
+export interface FilterPacking {
+  /** Columns per panel; `n` must be a multiple of it. */
+  readonly panel: number;
+  /**
+   * Takes the filter `dataId` (uploaded in panel order) as its own panels.
+   *
+   * @throws {RangeError} when `n` is not a multiple of the panel.
+   */
+  adopt(dataId: object, k: number, n: number): void;
+}
+
 /** Our kernels on a running backend. */
 export interface PointwiseKernels {
   /** Which kernels run the pointwise convolutions. */
@@ -132,8 +149,13 @@ export interface PointwiseKernels {
   readonly int8: Int8Kernels;
   /** Why those int8 kernels (or why none). */
   readonly int8Reason: string;
-  /** Bytes of packed filters held now. */
+  /** Bytes of packed filters held now (adopted filters, being their tensors' memory, not counted). */
   readonly packedBytes: number;
+  /**
+   * How a model may upload its float32 1x1 filters already packed (see {@linkcode FilterPacking}),
+   * or undefined while our float32 kernels are not the ones registered.
+   */
+  readonly filterPacking: FilterPacking | undefined;
   /**
    * Resolves when our workers are ready or have failed (at once without workers, or while they
    * are deferred).
@@ -278,6 +300,21 @@ class Runner implements GemmRunner, Int8Runner {
 
   pack(dataId: object, filter: number, k: number, n: number): number {
     return this.weights.get(dataId, filter, k, n);
+  }
+
+  /** {@linkcode FilterPacking.adopt} on the backend's tensor `dataId`. */
+  adopt(dataId: object, k: number, n: number): void {
+    const map = this.#host.backend.dataIdMap;
+    const data = map.has(dataId) ? map.get(dataId) : undefined;
+    if (!data || data.dtype !== "float32" || data.shape.reduce((a, b) => a * b, 1) !== k * n) {
+      throw new RangeError(`adopt: not a float32 [${k}, ${n}] tensor of this backend`);
+    }
+    this.weights.adopt(dataId, data.memoryOffset, k, n);
+  }
+
+  /** Adopted filters back to row-major (see {@linkcode PackedWeights.unadopt}). */
+  unadopt(): void {
+    this.weights.unadopt(() => new Float32Array(this.#host.memory.buffer));
   }
 
   run(job: GemmJob): void {
@@ -513,6 +550,7 @@ function xnnpackOnly(reason: string, int8Why: string): PointwiseKernels {
     int8: "none",
     int8Reason: int8Why,
     packedBytes: 0,
+    filterPacking: undefined,
     enabled: false,
     ready: Promise.resolve(),
     workers: "none",
@@ -574,6 +612,13 @@ function registered(
     get packedBytes() {
       return runner.weights.bytes;
     },
+    get filterPacking() {
+      if (!enabled || fixed.kernels === "xnnpack") return undefined;
+      return {
+        panel: runner.weights.panel,
+        adopt: (dataId: object, k: number, n: number) => runner.adopt(dataId, k, n),
+      };
+    },
     get enabled() {
       return enabled;
     },
@@ -600,6 +645,7 @@ function registered(
     disable() {
       runner.delegate();
       if (enabled) register(originals);
+      if (enabled) runner.unadopt(); // XNNPACK reads filters row-major
       enabled = false;
     },
     enable() {

@@ -98,7 +98,10 @@ export interface GemmRunner {
 /** The part of tfjs' `BackendWasm` a kernel uses. */
 export interface WasmBackendLike extends WasmHeap {
   /** Tensor data by dataId: the memory offset in the backend's heap. */
-  dataIdMap: { get(dataId: object): { memoryOffset: number; shape: number[]; dtype: string } };
+  dataIdMap: {
+    get(dataId: object): { memoryOffset: number; shape: number[]; dtype: string };
+    has(dataId: object): boolean;
+  };
   /** Allocates an output tensor in the backend's heap. */
   makeOutput(shape: number[], dtype: "float32"): TensorInfo;
 }
