@@ -324,10 +324,12 @@ export async function createMobileNet(
 /**
  * A network's options: the float32 1x1 filters uploaded in the panel order of our kernels
  * (when they run) and adopted as their packed copies, so the load writes them once and the
- * first inference packs nothing.
+ * first inference packs nothing; and each depthwise-separable block as one call of our block
+ * kernel.
  */
 function networkOptions(fused: boolean | undefined, int8: Int8Options | undefined) {
-  return { fused, int8, packing: activeKernels()?.filterPacking };
+  const kernels = activeKernels();
+  return { fused, int8, packing: kernels?.filterPacking, separable: kernels?.separable };
 }
 
 /**

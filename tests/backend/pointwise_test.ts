@@ -606,7 +606,7 @@ for (const kernels of ["relaxed-simd", "simd-muladd", "xnnpack"]) {
   });
 }
 
-Deno.test("adopted filters: uploaded in panel order, the same outputs, nothing packed, XNNPACK still right", async () => {
+Deno.test("adopted filters and block kernels: the same outputs, nothing packed, XNNPACK still right", async () => {
   const { manifest, tensors } = await loadWeights(
     new URL("../../weights/mobilenet_v1_0.25_224/", import.meta.url),
   );
@@ -617,7 +617,8 @@ Deno.test("adopted filters: uploaded in panel order, the same outputs, nothing p
     assertEquals(packing.panel, 8);
     const arch = buildArchitecture({ alpha: manifest.model.alpha });
     const build = (adopt: boolean) => {
-      const network = new MobileNetNetwork(arch, adopt ? { packing } : {});
+      const options = adopt ? { packing, separable: kernels.separable } : {};
+      const network = new MobileNetNetwork(arch, options);
       for (const [name, data] of tensors) network.addWeight(name, data);
       return network;
     };

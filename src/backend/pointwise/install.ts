@@ -39,6 +39,8 @@ import {
   matMulKernel,
   meanKernel,
   pointwiseKernel,
+  SEPARABLE_KERNEL,
+  separableKernel,
   type SpatialJob,
   type WasmBackendLike,
 } from "./kernel.ts";
@@ -139,6 +141,24 @@ export interface FilterPacking {
   adopt(dataId: object, k: number, n: number): void;
 }
 
+/**
+ * Rows of a depthwise output per thread below which a separable block runs as two jobs (see
+ * `Runner.separable`): banded, 7 rows on 2 threads would split 4 to 3.
+ */
+const SEPARABLE_ROWS_PER_THREAD = 4;
+
+/** How separable blocks are cut into bands ({@linkcode PointwiseKernels.bands}). */
+export interface Bands {
+  /** Bands per thread (0: from the block's shape). */
+  perThread: number;
+  /** Output rows per thread a block needs to run banded (else as two jobs). */
+  minRows: number;
+  /** How the bands are shared between the threads. */
+  scheduling: Scheduling;
+  /** Whether a block of few rows per thread is cut in column groups (else: two jobs). */
+  groups: boolean;
+}
+
 /** Our kernels on a running backend. */
 export interface PointwiseKernels {
   /** Which kernels run the pointwise convolutions. */
@@ -156,6 +176,17 @@ export interface PointwiseKernels {
    * or undefined while our float32 kernels are not the ones registered.
    */
   readonly filterPacking: FilterPacking | undefined;
+  /**
+   * The name of our kernel for a depthwise 3x3 and a 1x1 convolution as one call (inputs `x`,
+   * `dwFilter`, `dwBias`, `pwFilter`, `pwBias`; attributes `strides`, `pad`, `dwActivation`,
+   * `activation`) while our float32 kernels are registered, else undefined.
+   */
+  readonly separable: string | undefined;
+  /**
+   * How separable blocks are cut (for benches): `perThread` bands per thread (0: from the
+   * block's shape) when a block has at least `minRows` output rows per thread (else two jobs).
+   */
+  bands: Bands;
   /**
    * Resolves when our workers are ready or have failed (at once without workers, or while they
    * are deferred).
@@ -244,6 +275,20 @@ class Runner implements GemmRunner, Int8Runner {
   readonly #host: PointwiseHost;
   /** Bytes for the quantized input of the int8 GEMM (grown as needed, freed at uninstall). */
   #scratch = { pointer: 0, bytes: 0 };
+  /** Bands of a separable job per thread; 0: from the job's shape (see `separable`). */
+  bandsPerThread = 0;
+  /**
+   * Whether blocks of few rows are cut in column groups (else: two jobs). Off: on this
+   * project's VM no faster than two jobs, and slower when the second core is contended (two
+   * coarse chunks).
+   */
+  bandGroups = false;
+  /** How a separable job's bands are shared. */
+  bandScheduling: Scheduling = "affinity";
+  /** Separable jobs with at least this many rows per thread run banded. */
+  bandRows = SEPARABLE_ROWS_PER_THREAD;
+  /** The middle activation of separable jobs (grown as needed, freed at uninstall). */
+  #middle = { pointer: 0, bytes: 0 };
   #pool?: KernelPool;
   #starting?: KernelPool;
   #onStarted?: () => void;
@@ -330,10 +375,64 @@ class Runner implements GemmRunner, Int8Runner {
     this.#pool!.run({ a, packed, bias, c, k, n, lo, hi, mc }, chunks, threads - 1, kernel);
   }
 
-  depthwise(job: DepthwiseJob): void {
+  depthwise(job: DepthwiseJob, threads = this.#threads()): void {
     const { x, w, bias, y, h, width, channels, oh, ow, stride, padTop, padLeft } = job;
     const lead = [x, w, bias, y, h, width, channels, oh, ow, stride, padTop, padLeft];
-    this.#rows("dw_run", lead, job);
+    this.#rows("dw_run", lead, job, threads);
+  }
+
+  separable(dw: Omit<DepthwiseJob, "y">, pw: Omit<GemmJob, "a">): void {
+    const threads = this.#threads();
+    const banded = threads <= 1 || dw.rows < 2 ? undefined : this.#bands(dw.rows, pw, threads);
+    const cut = banded && (banded.groups === 1 || this.bandGroups) ? banded : undefined;
+    // 16-byte aligned middles, one per group of columns
+    const middleBytes = Math.ceil((dw.rows * dw.ow * dw.channels * 4) / 16) * 16;
+    const y = this.middle(middleBytes * (cut?.groups ?? 1));
+    if (!cut) {
+      this.depthwise({ ...dw, y }, threads);
+      this.run({ ...pw, a: y });
+      return;
+    }
+    const { x, w, bias, h, width, channels, oh, ow, stride, padTop, padLeft } = dw;
+    const lead = [x, w, bias, y, h, width, channels, oh, ow, stride, padTop, padLeft];
+    const gemm = {
+      packed: pw.packed,
+      bias: pw.bias,
+      c: pw.c,
+      panels: Math.ceil(pw.n / this.tiling.nr),
+      n: pw.n,
+      mc: rowBlock(pw.k, this.tiling),
+    };
+    const clamps = { lo: dw.lo, hi: dw.hi, pwLo: pw.lo, pwHi: pw.hi };
+    const kernel = this.kernel as unknown as PoolKernel;
+    const pool = this.#pool!;
+    pool.runSeparable(
+      lead,
+      gemm,
+      clamps,
+      { ...cut, middleBytes },
+      threads - 1,
+      kernel,
+      this.bandScheduling,
+    );
+  }
+
+  /**
+   * How a separable block is cut: every band reads the whole 1x1 filter, so a thread takes as
+   * many bands as its pixels outnumber the filter's columns (at most CHUNKS_PER_THREAD); with
+   * fewer than one, or too few rows, one band and a group of columns per thread.
+   */
+  #bands(
+    rows: number,
+    pw: Omit<GemmJob, "a">,
+    threads: number,
+  ): { rows: number; rowsPerChunk: number; groups: number } {
+    const perThread = this.bandsPerThread ||
+      Math.min(CHUNKS_PER_THREAD, Math.floor(pw.m / pw.n / threads));
+    if (perThread < 1 || rows < this.bandRows * threads) {
+      return { rows, rowsPerChunk: rows, groups: threads };
+    }
+    return { rows, rowsPerChunk: Math.ceil(rows / Math.min(rows, perThread * threads)), groups: 1 };
   }
 
   conv(job: ConvJob): void {
@@ -375,22 +474,35 @@ class Runner implements GemmRunner, Int8Runner {
     );
   }
 
-  /** The scratch block, at least `bytes` long. */
+  /** The int8 scratch block, at least `bytes` long. */
   #scratchFor(bytes: number): number {
-    if (this.#scratch.bytes >= bytes) return this.#scratch.pointer;
-    const heap = this.#host.backend.wasm;
-    if (this.#scratch.pointer) heap._free(this.#scratch.pointer);
-    this.#scratch = { pointer: 0, bytes: 0 };
-    const pointer = heap._malloc(bytes) >>> 0;
-    if (pointer === 0) throw new Error(`cannot allocate ${bytes} bytes for int8 activations`);
-    this.#scratch = { pointer, bytes };
-    return pointer;
+    this.#scratch = this.#grown(this.#scratch, bytes, "int8 activations");
+    return this.#scratch.pointer;
   }
 
-  /** Frees the scratch block (the backend stays). */
+  /** The middle activations of separable jobs: a block of at least `bytes`, reused. */
+  middle(bytes: number): number {
+    this.#middle = this.#grown(this.#middle, bytes, "a separable block's middle activation");
+    return this.#middle.pointer;
+  }
+
+  /** `block`, or a new one of `bytes` when it is shorter (the old one freed). */
+  #grown(block: { pointer: number; bytes: number }, bytes: number, what: string) {
+    if (block.bytes >= bytes) return block;
+    const heap = this.#host.backend.wasm;
+    if (block.pointer) heap._free(block.pointer);
+    const pointer = heap._malloc(bytes) >>> 0;
+    if (pointer === 0) throw new Error(`cannot allocate ${bytes} bytes for ${what}`);
+    return { pointer, bytes };
+  }
+
+  /** Frees the scratch blocks (the backend stays). */
   freeScratch(): void {
-    if (this.#scratch.pointer) this.#host.backend.wasm._free(this.#scratch.pointer);
+    for (const block of [this.#scratch, this.#middle]) {
+      if (block.pointer) this.#host.backend.wasm._free(block.pointer);
+    }
     this.#scratch = { pointer: 0, bytes: 0 };
+    this.#middle = { pointer: 0, bytes: 0 };
   }
 
   /**
@@ -551,6 +663,8 @@ function xnnpackOnly(reason: string, int8Why: string): PointwiseKernels {
     int8Reason: int8Why,
     packedBytes: 0,
     filterPacking: undefined,
+    separable: undefined,
+    bands: { perThread: 0, minRows: 0, scheduling: DEFAULT_SCHEDULING, groups: false },
     enabled: false,
     ready: Promise.resolve(),
     workers: "none",
@@ -598,6 +712,12 @@ function registered(
     backendName: "wasm",
     kernelFunc: int8Kernel(runner),
   };
+  // our float32 kernels only: the block kernel has no original to fall back to
+  const extra: KernelConfig[] = fixed.kernels === "xnnpack" ? [] : [{
+    kernelName: SEPARABLE_KERNEL,
+    backendName: "wasm",
+    kernelFunc: separableKernel(runner),
+  }];
   let enabled = false;
   let installed = true;
   const state: PointwiseKernels = {
@@ -642,15 +762,31 @@ function registered(
       const p = pool();
       if (p) p.scheduling = mode;
     },
+    get bands() {
+      const { bandsPerThread: perThread, bandRows: minRows, bandScheduling: scheduling } = runner;
+      return { perThread, minRows, scheduling, groups: runner.bandGroups };
+    },
+    set bands(value: Bands) {
+      runner.bandsPerThread = value.perThread;
+      runner.bandRows = value.minRows;
+      runner.bandScheduling = value.scheduling;
+      runner.bandGroups = value.groups;
+    },
+    get separable() {
+      return enabled && extra.length > 0 ? SEPARABLE_KERNEL : undefined;
+    },
     disable() {
       runner.delegate();
-      if (enabled) register(originals);
-      if (enabled) runner.unadopt(); // XNNPACK reads filters row-major
+      if (enabled) {
+        register(originals);
+        for (const { kernelName } of extra) tf.unregisterKernel(kernelName, "wasm");
+        runner.unadopt(); // XNNPACK reads filters row-major
+      }
       enabled = false;
     },
     enable() {
       if (!installed) return;
-      if (!enabled) register([...ours, int8]);
+      if (!enabled) register([...ours, int8, ...extra]);
       enabled = true;
     },
     async uninstall() {

@@ -6,16 +6,19 @@
  * first layer, see {@linkcode planConv3x3}) runs as the same GEMM with its inputs read in place.
  * `FusedDepthwiseConv2D` and `DepthwiseConv2dNative`: a 3x3 depthwise convolution (see
  * {@linkcode planDepthwise}). `_FusedMatMul`: a matrix product with a constant right operand (see
- * {@linkcode planMatMul}). `Mean` over the pixels of NHWC images (see {@linkcode planMean}).
+ * {@linkcode planMatMul}). `Mean` over the pixels of NHWC images (see {@linkcode planMean}). And
+ * our own {@linkcode SEPARABLE_KERNEL}: a depthwise 3x3 and a 1x1 convolution as one call.
  * Every other call goes to the kernel registered before.
  *
  * @module
  */
+import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
 import { backend_util, util } from "npm:@tensorflow/tfjs-core@4.22.0";
 import type {
   KernelConfig,
   KernelFunc,
   NamedAttrMap,
+  NamedTensorInfoMap,
   TensorInfo,
 } from "npm:@tensorflow/tfjs-core@4.22.0";
 import type { WasmHeap } from "./weights.ts";
@@ -87,6 +90,12 @@ export interface GemmRunner {
   run(job: GemmJob): void;
   /** Runs one depthwise 3x3 convolution (on as many threads as are active). */
   depthwise(job: DepthwiseJob): void;
+  /**
+   * Runs a depthwise 3x3 convolution (`dw`) and the 1x1 convolution of its output (`pw`), in
+   * row bands and column groups on as many threads as are active, or one after the other; the
+   * middle activation lives in the runner's own memory.
+   */
+  separable(dw: Omit<DepthwiseJob, "y">, pw: Omit<GemmJob, "a">): void;
   /** Runs one 3x3 convolution of few input channels (on as many threads as are active). */
   conv(job: ConvJob): void;
   /** Means over the `pixels` pixels of `images` NHWC images at `x` into `[images, channels]`. */
@@ -405,6 +414,80 @@ export function depthwiseKernel(original: KernelConfig, runner: GemmRunner): Ker
     });
     return out;
   });
+}
+
+/** The kernel of a depthwise-separable block: see {@linkcode separableKernel}. */
+export const SEPARABLE_KERNEL = "MobileNetEdgeSeparable";
+
+/** The inputs of {@linkcode SEPARABLE_KERNEL}. */
+type SeparableInputs = {
+  x?: TensorInfo;
+  dwFilter?: TensorInfo;
+  dwBias?: TensorInfo;
+  pwFilter?: TensorInfo;
+  pwBias?: TensorInfo;
+};
+
+/**
+ * Our kernel {@linkcode SEPARABLE_KERNEL}: a depthwise 3x3 convolution (`dwFilter`, `dwBias`,
+ * attributes `strides`, `pad`, `dwActivation`) and the 1x1 convolution of its output
+ * (`pwFilter`, `pwBias`, `activation`), as one call: the same values as the two kernels one
+ * after the other, with one hand-off to our workers instead of two, each thread making the rows
+ * it then consumes. What our kernels do not take runs as those two kernels (whichever are
+ * registered).
+ */
+export function separableKernel(runner: GemmRunner): KernelFunc {
+  return (args) => {
+    const { x, dwFilter, dwBias, pwFilter, pwBias } = args.inputs as SeparableInputs;
+    const backend = args.backend as WasmBackendLike;
+    const a = args.attrs ?? {};
+    const dwAttrs = { strides: a.strides, pad: a.pad, dilations: 1, activation: a.dwActivation };
+    const pwAttrs = { strides: 1, pad: "valid", dilations: 1, activation: a.activation };
+    const dw = planDepthwise({ x, filter: dwFilter, bias: dwBias }, dwAttrs);
+    const middle = dw && ({ dataId: {}, shape: dw.outShape, dtype: "float32" } as TensorInfo);
+    const pw = middle && planPointwise({ x: middle, filter: pwFilter, bias: pwBias }, pwAttrs);
+    if (!dw || !pw) return twoKernels(args.inputs as SeparableInputs, dwAttrs, pwAttrs, backend);
+    const data = backend.dataIdMap;
+    const { outShape: _, ...dwJob } = dw;
+    const out = backend.makeOutput(pw.outShape, "float32");
+    const offset = (t: TensorInfo | undefined) => (t ? data.get(t.dataId).memoryOffset : 0);
+    runner.separable({ ...dwJob, x: offset(x), w: offset(dwFilter), bias: offset(dwBias) }, {
+      packed: runner.pack(pwFilter!.dataId, offset(pwFilter), pw.k, pw.n),
+      bias: offset(pwBias),
+      c: offset(out),
+      m: pw.m,
+      k: pw.k,
+      n: pw.n,
+      lo: pw.lo,
+      hi: pw.hi,
+    });
+    return out;
+  };
+}
+
+/** {@linkcode SEPARABLE_KERNEL}'s call as the two registered kernels, one after the other. */
+function twoKernels(
+  inputs: SeparableInputs,
+  dwAttrs: NamedAttrMap,
+  pwAttrs: NamedAttrMap,
+  backend: WasmBackendLike,
+): TensorInfo {
+  const run = (name: string, i: Record<string, TensorInfo | undefined>, attrs: NamedAttrMap) =>
+    tf.getKernel(name, "wasm")!.kernelFunc({
+      inputs: i as NamedTensorInfoMap,
+      attrs: { dataFormat: "NHWC", ...attrs },
+      backend: backend as unknown as tf.KernelBackend,
+    }) as TensorInfo;
+  const middle = run("FusedDepthwiseConv2D", {
+    x: inputs.x,
+    filter: inputs.dwFilter,
+    bias: inputs.dwBias,
+  }, dwAttrs);
+  try {
+    return run("FusedConv2D", { x: middle, filter: inputs.pwFilter, bias: inputs.pwBias }, pwAttrs);
+  } finally {
+    backend.disposeData(middle.dataId);
+  }
 }
 
 /**

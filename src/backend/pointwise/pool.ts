@@ -31,10 +31,13 @@ const STARTED = SPIN + 1; // workers that have instantiated the kernel (before t
 const SCHED = STARTED + 1; // how chunks are shared: 0 dynamic, 1 affinity, 2 static
 const RANGES = SCHED + 1; // affinity/static: (tag << 10) | next chunk of each thread's range
 const MAX_TEAM = 8; // the caller and at most 7 workers (MAX_THREADS)
-const WORDS = RANGES + MAX_TEAM;
+// A separable job's 1x1 half (see KernelPool.runSeparable): packed, bias, c, panels, n, mc,
+// its clamp (float32 lo, hi), then the column groups and the bytes between their middles
+const EXTRA = RANGES + MAX_TEAM;
+const WORDS = EXTRA + 10;
 // claimIndex and claimChunks run in the workers from their source text, with these words as
 // numbers: keep them in step.
-if (NEXT !== 3 || LIMIT !== 5 || SCHED !== 30 || RANGES !== 31) {
+if (NEXT !== 3 || LIMIT !== 5 || SCHED !== 30 || RANGES !== 31 || EXTRA !== 39) {
   throw new Error("pool.ts: the control block's word numbers changed; update claimIndex");
 }
 const TAG_MASK = 0x3fffff; // 22 bits of generation in NEXT
@@ -103,10 +106,12 @@ function claimIndex(i32: Int32Array, tag: number, count: number, me: number): nu
  * left. Compiled twice: in the workers from its source text, and here.
  *
  * Job words (from JOB): 0-12 the kernel's arguments, 13 how many of them, 14 chunks, 15 the
- * kernel (0: `pw_run`, 1: `dw_run`, 2: `cv_run`, 3: `q8_run`, 4: `q8_quant`), 16 rows in all and
- * 17 rows per chunk (row kernels), 18 and 19 the clamp (float32). A GEMM's arguments (`pw_run`'s,
- * and the int8 `q8_run`'s) are a, packed, bias, c, m, k, n, mc, rows, panels, panelChunks,
- * panelCount; a row kernel's are its leading ones, before the row range `[r0, r1)` and the clamp.
+ * kernel (0: `pw_run`, 1: `dw_run`, 2: `cv_run`, 3: `q8_run`, 4: `q8_quant`, 5: separable), 16
+ * rows in all and 17 rows per chunk (row kernels), 18 and 19 the clamp (float32). A GEMM's
+ * arguments (`pw_run`'s, and the int8 `q8_run`'s) are a, packed, bias, c, m, k, n, mc, rows,
+ * panels, panelChunks, panelCount; a row kernel's are its leading ones, before the row range
+ * `[r0, r1)` and the clamp. A separable chunk runs `dw_run` on its rows, then `pw_run` on the
+ * pixels of those rows (`dw_run`'s output, its `y`) with the words from EXTRA (39).
  */
 function claimChunks(
   i32: Int32Array,
@@ -127,7 +132,20 @@ function claimChunks(
     const index = claimIndex(i32, tag, count, me);
     if (index < 0) return;
     try {
-      if (op === 0 || op === 3) {
+      if (op === 5) {
+        // chunk = (band of rows, group of columns); each group has a middle of its own
+        const groups = i32[47], panels = i32[42];
+        const band = Math.floor(index / groups), group = index - band * groups;
+        const r0 = band * per, r1 = Math.min(total, r0 + per);
+        const p0 = Math.floor((group * panels) / groups);
+        const p1 = Math.floor(((group + 1) * panels) / groups);
+        const y = args[3] + group * i32[48];
+        const [x, w, b, , h, width, channels, oh, ow, stride, padTop, padLeft] = args;
+        k.dw_run(x, w, b, y, h, width, channels, oh, ow, stride, padTop, padLeft, r0, r1, lo, hi);
+        // pw_run(a, packed, bias, c, m0, m1, p0, p1, k, n, lo, hi, mc) over the chunk's pixels
+        const [packed, bias, c, , n, mc] = [i32[39], i32[40], i32[41], 0, i32[43], i32[44]];
+        k.pw_run(y, packed, bias, c, r0 * ow, r1 * ow, p0, p1, channels, n, f32[45], f32[46], mc);
+      } else if (op === 0 || op === 3) {
         const r = Math.floor(index / panelChunks);
         const m0 = r * rows;
         const q0 = (index - r * panelChunks) * panels;
@@ -389,6 +407,38 @@ export class KernelPool {
     this.#post({ ...header, ...clamp }, workers, kernel);
   }
 
+  /**
+   * A depthwise 3x3 convolution and the 1x1 convolution of its output, chunk by chunk: a chunk
+   * is a band of `rowsPerChunk` output rows and a group of the 1x1 convolution's column panels
+   * (`groups` groups); it runs `dw_run(...lead, r0, r1, dw.lo, dw.hi)` on its band into its
+   * group's middle (`lead`'s `y` plus `group * middleBytes`), then `pw_run` on the pixels of
+   * the band and the panels of the group. So a thread consumes the rows it has just made, one
+   * job does the work of two, and a layer of few rows is still cut in two (each group then
+   * makes the whole depthwise output, which is small beside its share of the 1x1 one).
+   * `scheduling` is this job's (default the pool's).
+   *
+   * @throws {Error} when a chunk trapped (out-of-bounds pointers).
+   */
+  runSeparable(
+    lead: readonly number[],
+    pw: { packed: number; bias: number; c: number; panels: number; n: number; mc: number },
+    clamps: { lo: number; hi: number; pwLo: number; pwHi: number },
+    cut: { rows: number; rowsPerChunk: number; groups: number; middleBytes: number },
+    workers: number,
+    kernel: PoolKernel,
+    scheduling: Scheduling = this.scheduling,
+  ): void {
+    const { rows, rowsPerChunk, groups, middleBytes } = cut;
+    this.#i32.set(lead, JOB);
+    this.#i32.set([pw.packed, pw.bias, pw.c, pw.panels, pw.n, pw.mc], EXTRA);
+    this.#f32[EXTRA + 6] = clamps.pwLo;
+    this.#f32[EXTRA + 7] = clamps.pwHi;
+    this.#i32.set([groups, middleBytes], EXTRA + 8);
+    const count = Math.ceil(rows / rowsPerChunk) * groups;
+    const header = { op: 5, argc: lead.length, count, rows, per: rowsPerChunk };
+    this.#post({ ...header, lo: clamps.lo, hi: clamps.hi }, workers, kernel, scheduling);
+  }
+
   /** Writes the job's header (its arguments are written), runs it, waits for every chunk. */
   #post(
     job: {
@@ -402,20 +452,22 @@ export class KernelPool {
     },
     workers: number,
     kernel: PoolKernel,
+    scheduling: Scheduling = this.scheduling,
   ): void {
     const i32 = this.#i32;
     const f32 = this.#f32;
     const { count } = job;
+    const mode = SCHEDULINGS.indexOf(scheduling);
     i32.set([job.argc, count, job.op, job.rows, job.per], JOB + 13);
     f32[JOB + 18] = job.lo;
     f32[JOB + 19] = job.hi;
     const gen = (this.#gen = (this.#gen + 1) | 0);
     const tag = gen & TAG_MASK;
-    Atomics.store(i32, SCHED, this.#scheduling);
+    Atomics.store(i32, SCHED, mode);
     Atomics.store(i32, LIMIT, workers);
     Atomics.store(i32, DONE, 0);
     Atomics.store(i32, NEXT, tag << 10);
-    if (this.#scheduling !== 0) {
+    if (mode !== 0) {
       for (let r = 0; r <= workers; r++) {
         Atomics.store(i32, RANGES + r, (tag << 10) | Math.floor((r * count) / (workers + 1)));
       }

@@ -1,0 +1,107 @@
+/**
+ * Our depthwise-separable block kernel (`SEPARABLE_KERNEL`): bit for bit what the depthwise and
+ * the 1x1 kernels give one after the other, however it is cut (bands, column groups, two jobs),
+ * on 1 and 2 threads; what it does not take runs as those two kernels; it goes and comes back
+ * with `disable()`/`enable()`.
+ */
+import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
+import { assert, assertEquals, assertStrictEquals } from "../_assert.ts";
+import { activeKernels } from "../../src/backend/wasm.ts";
+import { SEPARABLE_KERNEL } from "../../src/backend/pointwise/kernel.ts";
+import type { Bands } from "../../src/backend/pointwise/install.ts";
+import { withKernels } from "./_kernels.ts";
+
+/** [x shape, 1x1 output channels, stride] */
+const CASES: [[number, number, number, number], number, 1 | 2][] = [
+  [[1, 112, 112, 24], 48, 1], // many rows: bands
+  [[1, 28, 28, 64], 32, 2],
+  [[2, 14, 14, 32], 64, 1], // a batch of two
+  [[1, 7, 7, 64], 128, 1], // few rows per thread: two jobs (or column groups)
+  [[1, 9, 11, 8], 16, 2], // odd sizes
+  [[1, 5, 5, 6], 12, 1], // 6 channels: not ours, the two registered kernels
+];
+
+const CUTS: Bands[] = [
+  { perThread: 0, minRows: 4, scheduling: "affinity", groups: false }, // the default
+  { perThread: 4, minRows: 1, scheduling: "dynamic", groups: false },
+  { perThread: 1, minRows: 1, scheduling: "static", groups: false },
+  { perThread: 0, minRows: 4, scheduling: "dynamic", groups: true },
+];
+
+function block(shape: [number, number, number, number], n: number, stride: 1 | 2, seed: number) {
+  const c = shape[3];
+  return {
+    x: tf.randomUniform(shape, -1, 2, "float32", seed),
+    dwFilter: tf.randomNormal([3, 3, c, 1], 0, 0.5, "float32", seed + 1),
+    dwBias: tf.randomNormal([c], 0, 1, "float32", seed + 2),
+    pwFilter: tf.randomNormal([1, 1, c, n], 0, 1 / Math.sqrt(c), "float32", seed + 3),
+    pwBias: tf.randomNormal([n], 0, 1, "float32", seed + 4),
+    stride,
+  };
+}
+
+for (const threads of [1, 2]) {
+  Deno.test(`separable block kernel, ${threads} thread(s): the two kernels' values, however cut`, async () => {
+    await withKernels("relaxed-simd", threads, () => {
+      const kernels = activeKernels()!;
+      assertStrictEquals(kernels.separable, SEPARABLE_KERNEL);
+      const before = tf.engine().state.numTensors;
+      const chunks = kernels.workerChunks;
+      CASES.forEach(([shape, n, stride], i) => {
+        tf.tidy(() => {
+          const b = block(shape, n, stride, 10 * i);
+          const two = tf.fused.conv2d({
+            x: tf.fused.depthwiseConv2d({
+              x: b.x as tf.Tensor4D,
+              filter: b.dwFilter as tf.Tensor4D,
+              bias: b.dwBias,
+              strides: stride,
+              pad: "same",
+              activation: "relu6",
+            }),
+            filter: b.pwFilter as tf.Tensor4D,
+            bias: b.pwBias,
+            strides: 1,
+            pad: "same",
+            activation: "relu6",
+          }).dataSync();
+          const { stride: _, ...inputs } = b;
+          const attrs = {
+            strides: stride,
+            pad: "same",
+            dwActivation: "relu6",
+            activation: "relu6",
+          };
+          for (const cut of CUTS) {
+            kernels.bands = cut;
+            const one = tf.engine().runKernel(SEPARABLE_KERNEL, inputs, attrs) as tf.Tensor;
+            const [batch, h, w] = shape;
+            assertEquals(one.shape, [batch, Math.ceil(h / stride), Math.ceil(w / stride), n]);
+            assertEquals(
+              one.dataSync(),
+              two,
+              `[${shape}] -> ${n} s${stride} ${JSON.stringify(cut)}`,
+            );
+          }
+        });
+      });
+      kernels.bands = CUTS[0];
+      assertEquals(tf.engine().state.numTensors, before, "no tensor left behind");
+      if (threads > 1) assert(kernels.workerChunks > chunks, "the worker took chunks");
+    });
+  });
+}
+
+Deno.test("separable block kernel: unregistered while XNNPACK's kernels run, back with ours", async () => {
+  await withKernels("relaxed-simd", 2, () => {
+    const kernels = activeKernels()!;
+    assert(tf.getKernel(SEPARABLE_KERNEL, "wasm") !== undefined);
+    kernels.disable();
+    assertEquals(tf.getKernel(SEPARABLE_KERNEL, "wasm"), undefined);
+    assertEquals(kernels.separable, undefined);
+    kernels.enable();
+    assertStrictEquals(kernels.separable, SEPARABLE_KERNEL);
+    assert(tf.getKernel(SEPARABLE_KERNEL, "wasm") !== undefined);
+  });
+  assertEquals(tf.getKernel(SEPARABLE_KERNEL, "wasm"), undefined, "gone with the backend");
+});
