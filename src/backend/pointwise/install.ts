@@ -419,8 +419,9 @@ class Runner implements GemmRunner, Int8Runner {
 
   /**
    * How a separable block is cut: every band reads the whole 1x1 filter, so a thread takes as
-   * many bands as its pixels outnumber the filter's columns (at most CHUNKS_PER_THREAD); with
-   * fewer than one, or too few rows, one band and a group of columns per thread.
+   * many bands as its pixels outnumber the filter's columns (at least one, at most
+   * CHUNKS_PER_THREAD). With too few rows (fewer than `bandRows` a thread: a 7x7 block), one
+   * band and a group of columns per thread (or, unless `bandGroups`, two jobs).
    */
   #bands(
     rows: number,
@@ -428,8 +429,8 @@ class Runner implements GemmRunner, Int8Runner {
     threads: number,
   ): { rows: number; rowsPerChunk: number; groups: number } {
     const perThread = this.bandsPerThread ||
-      Math.min(CHUNKS_PER_THREAD, Math.floor(pw.m / pw.n / threads));
-    if (perThread < 1 || rows < this.bandRows * threads) {
+      Math.min(CHUNKS_PER_THREAD, Math.max(1, Math.floor(pw.m / pw.n / threads)));
+    if (rows < this.bandRows * threads) {
       return { rows, rowsPerChunk: rows, groups: threads };
     }
     return { rows, rowsPerChunk: Math.ceil(rows / Math.min(rows, perThread * threads)), groups: 1 };
