@@ -439,7 +439,8 @@ class Runner implements GemmRunner, Int8Runner {
   conv(job: ConvJob): void {
     const { x, packed, bias, y, h, width, cin, n, oh, ow, stride, padTop, padLeft } = job;
     const lead = [x, packed, bias, y, h, width, cin, n, oh, ow, stride, padTop, padLeft];
-    this.#rows("cv_run", lead, job);
+    // shared like the blocks' bands: the first block reads the rows its thread made
+    this.#rows("cv_run", lead, job, undefined, this.bandScheduling);
   }
 
   packInt8(
@@ -515,12 +516,13 @@ class Runner implements GemmRunner, Int8Runner {
     lead: number[],
     job: Pick<SpatialJob, "rows" | "lo" | "hi">,
     threads = this.#threads(),
+    scheduling?: Scheduling,
   ): void {
     const { rows, lo, hi } = job;
     const kernel = this.kernel as unknown as PoolKernel;
     if (threads <= 1 || rows < 2) return kernel[fn](...lead, 0, rows, lo, hi);
     const per = Math.ceil(rows / Math.min(rows, CHUNKS_PER_THREAD * threads));
-    this.#pool!.runRows(fn, lead, rows, per, job, threads - 1, kernel);
+    this.#pool!.runRows(fn, lead, rows, per, job, threads - 1, kernel, scheduling);
   }
 
   mean(x: number, y: number, images: number, pixels: number, channels: number): void {

@@ -395,6 +395,7 @@ export class KernelPool {
     clamp: { lo: number; hi: number },
     workers: number,
     kernel: PoolKernel,
+    scheduling: Scheduling = this.scheduling,
   ): void {
     this.#i32.set(lead, JOB);
     const header = {
@@ -404,7 +405,7 @@ export class KernelPool {
       rows,
       per: rowsPerChunk,
     };
-    this.#post({ ...header, ...clamp }, workers, kernel);
+    this.#post({ ...header, ...clamp }, workers, kernel, scheduling);
   }
 
   /**
