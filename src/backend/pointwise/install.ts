@@ -287,8 +287,6 @@ class Runner implements GemmRunner, Int8Runner {
   bandScheduling: Scheduling = "affinity";
   /** Separable jobs with at least this many rows per thread run banded. */
   bandRows = SEPARABLE_ROWS_PER_THREAD;
-  /** The middle activation of separable jobs (grown as needed, freed at uninstall). */
-  #middle = { pointer: 0, bytes: 0 };
   #pool?: KernelPool;
   #starting?: KernelPool;
   #onStarted?: () => void;
@@ -385,14 +383,31 @@ class Runner implements GemmRunner, Int8Runner {
     const threads = this.#threads();
     const banded = threads <= 1 || dw.rows < 2 ? undefined : this.#bands(dw.rows, pw, threads);
     const cut = banded && (banded.groups === 1 || this.bandGroups) ? banded : undefined;
-    // 16-byte aligned middles, one per group of columns
+    // 16-byte aligned middles, one per group of columns, for this call only (as tfjs' own
+    // outputs: the freed block serves the next, and nothing stays held between inferences)
     const middleBytes = Math.ceil((dw.rows * dw.ow * dw.channels * 4) / 16) * 16;
-    const y = this.middle(middleBytes * (cut?.groups ?? 1));
-    if (!cut) {
-      this.depthwise({ ...dw, y }, threads);
-      this.run({ ...pw, a: y });
-      return;
+    const heap = this.#host.backend.wasm;
+    const y = heap._malloc(middleBytes * (cut?.groups ?? 1)) >>> 0;
+    if (y === 0) throw new Error("cannot allocate a separable block's middle activation");
+    try {
+      if (cut) this.#banded(dw, y, pw, { ...cut, middleBytes }, threads);
+      else {
+        this.depthwise({ ...dw, y }, threads);
+        this.run({ ...pw, a: y });
+      }
+    } finally {
+      heap._free(y);
     }
+  }
+
+  /** {@linkcode Runner.separable} in bands (and column groups) on our workers. */
+  #banded(
+    dw: Omit<DepthwiseJob, "y">,
+    y: number,
+    pw: Omit<GemmJob, "a">,
+    cut: { rows: number; rowsPerChunk: number; groups: number; middleBytes: number },
+    threads: number,
+  ): void {
     const { x, w, bias, h, width, channels, oh, ow, stride, padTop, padLeft } = dw;
     const lead = [x, w, bias, y, h, width, channels, oh, ow, stride, padTop, padLeft];
     const gemm = {
@@ -406,15 +421,7 @@ class Runner implements GemmRunner, Int8Runner {
     const clamps = { lo: dw.lo, hi: dw.hi, pwLo: pw.lo, pwHi: pw.hi };
     const kernel = this.kernel as unknown as PoolKernel;
     const pool = this.#pool!;
-    pool.runSeparable(
-      lead,
-      gemm,
-      clamps,
-      { ...cut, middleBytes },
-      threads - 1,
-      kernel,
-      this.bandScheduling,
-    );
+    pool.runSeparable(lead, gemm, clamps, cut, threads - 1, kernel, this.bandScheduling);
   }
 
   /**
@@ -476,35 +483,22 @@ class Runner implements GemmRunner, Int8Runner {
     );
   }
 
-  /** The int8 scratch block, at least `bytes` long. */
+  /** The scratch block, at least `bytes` long. */
   #scratchFor(bytes: number): number {
-    this.#scratch = this.#grown(this.#scratch, bytes, "int8 activations");
-    return this.#scratch.pointer;
-  }
-
-  /** The middle activations of separable jobs: a block of at least `bytes`, reused. */
-  middle(bytes: number): number {
-    this.#middle = this.#grown(this.#middle, bytes, "a separable block's middle activation");
-    return this.#middle.pointer;
-  }
-
-  /** `block`, or a new one of `bytes` when it is shorter (the old one freed). */
-  #grown(block: { pointer: number; bytes: number }, bytes: number, what: string) {
-    if (block.bytes >= bytes) return block;
+    if (this.#scratch.bytes >= bytes) return this.#scratch.pointer;
     const heap = this.#host.backend.wasm;
-    if (block.pointer) heap._free(block.pointer);
+    if (this.#scratch.pointer) heap._free(this.#scratch.pointer);
+    this.#scratch = { pointer: 0, bytes: 0 };
     const pointer = heap._malloc(bytes) >>> 0;
-    if (pointer === 0) throw new Error(`cannot allocate ${bytes} bytes for ${what}`);
-    return { pointer, bytes };
+    if (pointer === 0) throw new Error(`cannot allocate ${bytes} bytes for int8 activations`);
+    this.#scratch = { pointer, bytes };
+    return pointer;
   }
 
-  /** Frees the scratch blocks (the backend stays). */
+  /** Frees the scratch block (the backend stays). */
   freeScratch(): void {
-    for (const block of [this.#scratch, this.#middle]) {
-      if (block.pointer) this.#host.backend.wasm._free(block.pointer);
-    }
+    if (this.#scratch.pointer) this.#host.backend.wasm._free(this.#scratch.pointer);
     this.#scratch = { pointer: 0, bytes: 0 };
-    this.#middle = { pointer: 0, bytes: 0 };
   }
 
   /**
