@@ -7,7 +7,7 @@
  *
  * @module
  */
-import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
+import * as tf from "./vendor/tfjs.js";
 import { type Architecture, formatSummary, type LayerSpec } from "./model/architecture.ts";
 import type { MobileNetNetwork, NetworkOutput } from "./model/mobilenet.ts";
 import { checkSize, decodeImage, type DecodeOptions } from "./image/decode.ts";
@@ -43,9 +43,10 @@ export interface RawImage {
 
 /**
  * A TensorFlow.js tensor, as this API sees it: every `tf.Tensor` of `@tensorflow/tfjs-core`
- * satisfies it. At run time only real tensors of the tfjs-core this package uses
- * (`npm:@tensorflow/tfjs-core@4.22.0`, shared with your code when you import the same version)
- * are accepted (`instanceof tf.Tensor`); anything else throws a {@linkcode TypeError}.
+ * satisfies it. At run time only real tensors of tfjs-core 4.22.0 are accepted (this package
+ * bundles it as `src/vendor/tfjs.js`; your own `npm:@tensorflow/tfjs-core@4.22.0` shares its
+ * engine, so your tensors work here, and ours in your code); anything else throws a
+ * {@linkcode TypeError}.
  */
 export interface TensorLike {
   /** Number of axes. */

@@ -36,10 +36,16 @@ Deno.test("layout: each folder imports only what docs/architecture.md says it ma
   // the leaf helpers import nothing of ours
   assertEquals(breaches("src/_util.ts", () => false), []);
   assertEquals(breaches("src/errors.ts", () => false), []);
+  // tfjs, bundled (src/vendor/tfjs.js): nothing of ours
+  assertEquals(breaches("src/vendor/", under("src/vendor/")), []);
   // the model: tfjs ops, errors and the leaf helpers only
-  assertEquals(breaches("src/model/", under("src/model/", "src/errors.ts", "src/_util.ts")), []);
-  // the backend: nothing of ours but the leaf helpers
-  assertEquals(breaches("src/backend/", under("src/backend/", "src/_util.ts")), []);
+  const tfjs = "src/vendor/tfjs.js";
+  assertEquals(
+    breaches("src/model/", under("src/model/", "src/errors.ts", "src/_util.ts", tfjs)),
+    [],
+  );
+  // the backend: nothing of ours but the leaf helpers (and tfjs)
+  assertEquals(breaches("src/backend/", under("src/backend/", "src/_util.ts", tfjs)), []);
   // the core never imports its adapters (the CLI, the edge endpoint)
   assertEquals(
     breaches("src/", (t) => !t.startsWith("edge/") && !t.startsWith("src/cli/")).filter(

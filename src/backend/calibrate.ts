@@ -6,7 +6,7 @@
  *
  * @module
  */
-import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
+import * as tf from "../vendor/tfjs.js";
 import type { PoolSwitch } from "./pools.ts";
 import { median } from "../_util.ts";
 

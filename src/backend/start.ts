@@ -12,8 +12,8 @@
  *
  * @module
  */
-import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
-import { BackendWasm, setThreadsCount } from "npm:@tensorflow/tfjs-backend-wasm@4.22.0";
+import * as tf from "../vendor/tfjs.js";
+import { BackendWasm, setThreadsCount } from "../vendor/tfjs.js";
 import { calibrate, type Calibration } from "./calibrate.ts";
 import { ThreadController, type ThreadsChange } from "./watchdog.ts";
 import { MAX_THREADS, type ResolvedOptions, SIMD_ENV, THREADS_ENV } from "./flags.ts";

@@ -28,7 +28,7 @@
  *
  * @module
  */
-import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
+import * as tf from "../vendor/tfjs.js";
 import { checkReport, type ThreadsChange } from "./watchdog.ts";
 import { type BackendOptions, type ResolvedOptions, resolveOptions } from "./flags.ts";
 import { type BackendInfo, grow, type LeaseEntry, type Running, start } from "./start.ts";

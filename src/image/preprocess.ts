@@ -10,7 +10,7 @@
  *
  * @module
  */
-import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
+import * as tf from "../vendor/tfjs.js";
 import type { Pixels } from "./pixels.ts";
 
 /**

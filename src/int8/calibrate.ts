@@ -18,7 +18,7 @@
  *
  * @module
  */
-import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
+import * as tf from "../vendor/tfjs.js";
 import { inputChannels, int8Layers, MobileNetNetwork } from "../model/mobilenet.ts";
 import { type ArchitectureOptions, buildArchitecture } from "../model/architecture.ts";
 import { acquireBackend } from "../backend/lease.ts";

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
+import * as tf from "../vendor/tfjs.js";
 import type { NamedAttrMap } from "npm:@tensorflow/tfjs-core@4.22.0";
 import {
   type Architecture,

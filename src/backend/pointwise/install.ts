@@ -23,7 +23,7 @@
  *
  * @module
  */
-import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
+import * as tf from "../../vendor/tfjs.js";
 import type { KernelConfig } from "npm:@tensorflow/tfjs-core@4.22.0";
 import { errorMessage, unrefTimer } from "../../_util.ts";
 import type { LoadedModule } from "../emscripten_module.ts";

@@ -12,8 +12,8 @@
  *
  * @module
  */
-import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
-import { backend_util, util } from "npm:@tensorflow/tfjs-core@4.22.0";
+import * as tf from "../../vendor/tfjs.js";
+import { backend_util, util } from "../../vendor/tfjs.js";
 import type {
   KernelConfig,
   KernelFunc,
