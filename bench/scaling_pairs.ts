@@ -1,13 +1,14 @@
 /**
- * Two threads against one, as a user gets them: fresh processes alternate `threads: 1` (the
- * single-thread SIMD binary) and `threads: 2` (the threaded one, two threads pinned), each
- * loading the bundled 0.75/224 (or `--model`) and timing `predict` on one fixed input (model
- * only: no decoding) after a warm-up; prints each process's median, each pair's ratio and the
- * median ratio. Pairs, not one process switching its pool, because the two builds differ and
- * because this VM drifts by tens of percent within minutes: a pair runs within seconds.
+ * Two threads against one, as a user gets them: two processes, `threads: 1` (the single-thread
+ * SIMD binary) and `threads: 2` (the threaded one, two threads pinned), each loading the bundled
+ * 0.75/224 (or `--model`) and timing `predict` on one fixed input (model only: no decoding). The
+ * two take turns: the parent lets one run a burst of `--burst` inferences, then the other, round
+ * after round, so a change in the machine's speed (this VM drifts by tens of percent within
+ * seconds) falls on both alike. Prints each round's medians and ratio, and the median ratio.
+ * With `--sequential`, the old way: one whole process after the other, in `--pairs` pairs.
  *
- * Run: `deno run -A bench/scaling_pairs.ts [--pairs 5] [--runs 100] [--warmup 30] [--model
- * 0.75_224]`
+ * Run: `deno run -A bench/scaling_pairs.ts [--rounds 15] [--burst 10] [--warmup 30] [--model
+ * 0.75_224] [--sequential [--pairs 5] [--runs 100]]`
  *
  * @module
  */
@@ -16,79 +17,158 @@ import { median } from "../src/_util.ts";
 import { markdownTable } from "./_table.ts";
 
 const args = parseArgs(Deno.args, {
-  string: ["pairs", "runs", "warmup", "model", "child"],
+  string: ["pairs", "runs", "warmup", "model", "child", "rounds", "burst"],
+  boolean: ["sequential"],
 });
+const MODEL = String(args.model ?? "0.75_224");
+const WARMUP = Number(args.warmup ?? 30);
 
-if (args.child !== undefined) {
-  // One process: load, warm up, time.
+/** Child: load, warm up; then per line on stdin, `N` inferences timed (or exit on `end`). */
+async function child(threads: number): Promise<void> {
   const { loadMobileNet } = await import("../mod.ts");
-  const model = await loadMobileNet({
-    model: String(args.model ?? "0.75_224"),
-    threads: Number(args.child),
-  });
+  const model = await loadMobileNet({ model: MODEL, threads });
   const r = model.architecture.config.resolution;
   const data = new Float32Array(r * r * 3).map((_, i) => Math.sin(i) * 0.9);
   const input = { data, shape: [1, r, r, 3] as [number, number, number, number] };
-  for (let i = 0; i < Number(args.warmup ?? 30); i++) model.predict(input);
-  const times: number[] = [];
-  for (let i = 0; i < Number(args.runs ?? 100); i++) {
-    const t0 = performance.now();
-    model.predict(input);
-    times.push(performance.now() - t0);
+  for (let i = 0; i < WARMUP; i++) model.predict(input);
+  const encoder = new TextEncoder();
+  await Deno.stdout.write(encoder.encode("ready\n"));
+  const lines = Deno.stdin.readable.pipeThrough(new TextDecoderStream());
+  let pending = "";
+  for await (const chunk of lines) {
+    pending += chunk;
+    for (let nl = pending.indexOf("\n"); nl >= 0; nl = pending.indexOf("\n")) {
+      const line = pending.slice(0, nl).trim();
+      pending = pending.slice(nl + 1);
+      if (line === "end") {
+        await model.dispose();
+        Deno.exit(0);
+      }
+      const times: number[] = [];
+      for (let i = 0; i < Number(line); i++) {
+        const t0 = performance.now();
+        model.predict(input);
+        times.push(performance.now() - t0);
+      }
+      await Deno.stdout.write(encoder.encode(`${JSON.stringify(times)}\n`));
+    }
   }
+}
+
+/** A child process that answers bursts. */
+class Runner {
+  readonly #process: Deno.ChildProcess;
+  readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
+  readonly #reader: ReadableStreamDefaultReader<string>;
+  #pending = "";
+
+  constructor(threads: number) {
+    const forwarded = ["warmup", "model"].flatMap((k) =>
+      args[k] === undefined ? [] : [`--${k}`, String(args[k])]
+    );
+    this.#process = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        new URL(import.meta.url).pathname,
+        "--child",
+        String(threads),
+        ...forwarded,
+      ],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    this.#writer = this.#process.stdin.getWriter();
+    this.#reader = this.#process.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  }
+
+  async line(): Promise<string> {
+    for (;;) {
+      const nl = this.#pending.indexOf("\n");
+      if (nl >= 0) {
+        const line = this.#pending.slice(0, nl);
+        this.#pending = this.#pending.slice(nl + 1);
+        return line;
+      }
+      const { value, done } = await this.#reader.read();
+      if (done) throw new Error("a benchmark child ended early");
+      this.#pending += value;
+    }
+  }
+
+  async burst(n: number): Promise<number[]> {
+    await this.#writer.write(new TextEncoder().encode(`${n}\n`));
+    return JSON.parse(await this.line());
+  }
+
+  async close(): Promise<void> {
+    await this.#writer.write(new TextEncoder().encode("end\n"));
+    await this.#writer.close();
+    await this.#reader.cancel();
+    await this.#process.status;
+  }
+}
+
+async function turns(): Promise<void> {
+  const rounds = Number(args.rounds ?? 15);
+  const burst = Number(args.burst ?? 10);
+  // one at a time: a loading process must not share the cores with the other's warm-up
+  const one = new Runner(1);
+  await one.line();
+  const two = new Runner(2);
+  await two.line();
+  const rows: (string | number)[][] = [];
+  const ratios: number[] = [];
+  const all = { one: [] as number[], two: [] as number[] };
+  for (let r = 0; r < rounds; r++) {
+    const order = r % 2 ? [two, one] : [one, two];
+    const times = new Map<Runner, number[]>();
+    for (const runner of order) times.set(runner, await runner.burst(burst));
+    const [a, b] = [median(times.get(one)!), median(times.get(two)!)];
+    all.one.push(...times.get(one)!);
+    all.two.push(...times.get(two)!);
+    ratios.push(a / b);
+    rows.push([r + 1, a.toFixed(2), b.toFixed(2), `${(a / b).toFixed(2)}x`]);
+  }
+  await Promise.all([one.close(), two.close()]);
   console.log(
-    JSON.stringify({
-      ms: median(times),
-      reason: (await import("../mod.ts")).backendInfo()?.reason,
-    }),
+    `\n## ${MODEL}: 2 threads against 1 (model only; two processes taking turns, ` +
+      `${rounds} rounds of ${burst} inferences each, after ${WARMUP} warm-up)\n`,
   );
-  await model.dispose();
-  Deno.exit(0);
+  console.log(markdownTable(["round", "1 thread ms", "2 threads ms", "speed-up"], rows));
+  const [a, b] = [median(all.one), median(all.two)];
+  console.log(
+    `\nmedian of the rounds' speed-ups ${median(ratios).toFixed(2)}x (rounds ` +
+      `${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}x); all inferences: ` +
+      `${a.toFixed(2)} against ${b.toFixed(2)} ms, ${(a / b).toFixed(2)}x`,
+  );
 }
 
-async function child(threads: number): Promise<number> {
-  const forwarded = ["runs", "warmup", "model"].flatMap((k) =>
-    args[k] === undefined ? [] : [`--${k}`, String(args[k])]
-  );
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      new URL(import.meta.url).pathname,
-      "--child",
-      String(threads),
-      ...forwarded,
-    ],
-    stdout: "piped",
-    stderr: "inherit",
-  }).output();
-  if (!out.success) throw new Error(`the ${threads}-thread process failed`);
-  return JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").at(-1)!).ms;
-}
-
-const pairs = Number(args.pairs ?? 5);
-const rows: (string | number)[][] = [];
-const ratios: number[] = [];
-for (let p = 0; p < pairs; p++) {
-  // which count runs first alternates
-  let one: number, two: number;
-  if (p % 2) {
-    two = await child(2);
-    one = await child(1);
-  } else {
-    one = await child(1);
-    two = await child(2);
+/** The old way: whole processes, one after the other (`--sequential`). */
+async function sequential(): Promise<void> {
+  const runs = Number(args.runs ?? 100);
+  const processMedian = async (threads: number) => {
+    const runner = new Runner(threads);
+    await runner.line();
+    const times = await runner.burst(runs);
+    await runner.close();
+    return median(times);
+  };
+  const ratios: number[] = [];
+  const rows: (string | number)[][] = [];
+  for (let p = 0; p < Number(args.pairs ?? 5); p++) {
+    const [a, b] = p % 2
+      ? [await processMedian(2), await processMedian(1)].reverse()
+      : [await processMedian(1), await processMedian(2)];
+    ratios.push(a / b);
+    rows.push([p + 1, a.toFixed(2), b.toFixed(2), `${(a / b).toFixed(2)}x`]);
   }
-  ratios.push(one / two);
-  rows.push([p + 1, one.toFixed(2), two.toFixed(2), `${(one / two).toFixed(2)}x`]);
+  console.log(`\n## ${MODEL}: 2 threads against 1 (model only, whole processes in pairs)\n`);
+  console.log(markdownTable(["pair", "1 thread ms", "2 threads ms", "speed-up"], rows));
+  console.log(`\nmedian speed-up ${median(ratios).toFixed(2)}x`);
 }
-console.log(
-  `\n## ${args.model ?? "0.75_224"}: 2 threads against 1 (model only, fresh processes, ` +
-    `${args.runs ?? 100} runs after ${args.warmup ?? 30} warm-up)\n`,
-);
-console.log(markdownTable(["pair", "1 thread ms", "2 threads ms", "speed-up"], rows));
-console.log(
-  `\nmedian speed-up ${median(ratios).toFixed(2)}x (pairs ${Math.min(...ratios).toFixed(2)}-${
-    Math.max(...ratios).toFixed(2)
-  }x)`,
-);
+
+if (args.child !== undefined) await child(Number(args.child));
+else if (args.sequential) await sequential();
+else await turns();
