@@ -209,6 +209,7 @@ export function reportInferenceTime(ms: number, key = "default"): void {
  */
 export function timeInference<T>(fn: () => T, key = "default"): T {
   const current = running;
+  current?.kernels?.wake();
   const controller = current?.controller;
   if (!controller?.running) {
     const result = fn();

@@ -182,6 +182,8 @@ export interface PointwiseKernels {
    * `activation`) while our float32 kernels are registered, else undefined.
    */
   readonly separable: string | undefined;
+  /** Wakes our sleeping workers ahead of an inference (they spin until its first job). */
+  wake(): void;
   /**
    * How separable blocks are cut (for benches): `perThread` bands per thread (0: from the
    * block's shape) when a block has at least `minRows` output rows per thread (else two jobs).
@@ -339,6 +341,15 @@ class Runner implements GemmRunner, Int8Runner {
 
   delegate(): void {
     this.#pool?.park();
+  }
+
+  /**
+   * Wakes our workers ahead of an inference when it will run on more than one thread: between
+   * inferences they sleep (the gap outlasts their spin), and waking one from a job's own notify
+   * costs tens of microseconds on a VM, at every inference's first layer.
+   */
+  wake(): void {
+    if (this.#threads() > 1) this.#pool?.wake();
   }
 
   pack(dataId: object, filter: number, k: number, n: number): number {
@@ -661,6 +672,7 @@ function xnnpackOnly(reason: string, int8Why: string): PointwiseKernels {
     packedBytes: 0,
     filterPacking: undefined,
     separable: undefined,
+    wake() {},
     bands: { perThread: 0, minRows: 0, scheduling: DEFAULT_SCHEDULING, groups: false },
     enabled: false,
     ready: Promise.resolve(),
@@ -768,6 +780,9 @@ function registered(
       runner.bandRows = value.minRows;
       runner.bandScheduling = value.scheduling;
       runner.bandGroups = value.groups;
+    },
+    wake() {
+      runner.wake();
     },
     get separable() {
       return enabled && extra.length > 0 ? SEPARABLE_KERNEL : undefined;

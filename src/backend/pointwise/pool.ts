@@ -191,6 +191,7 @@ work: for (;;) {
   while (Atomics.load(i32, ${GEN}) === gen) {
     if (Atomics.load(i32, ${QUIT})) break work;
     Atomics.wait(i32, ${GEN}, gen);
+    spin(); // woken without a job (wake()): one is coming, wait for it awake
   }
   gen = Atomics.load(i32, ${GEN});
   if (Atomics.load(i32, ${QUIT})) break;
@@ -485,6 +486,11 @@ export class KernelPool {
     Atomics.store(i32, NEXT, (tag << 10) | 1023);
     for (let r = 0; r < MAX_TEAM; r++) Atomics.store(i32, RANGES + r, (tag << 10) | 1023);
     if (Atomics.exchange(i32, FAILED, 0)) throw new Error("a pointwise kernel chunk trapped");
+  }
+
+  /** Wakes sleeping workers to spin for a job that is about to come (the next inference). */
+  wake(): void {
+    if (!this.#closed) Atomics.notify(this.#i32, GEN);
   }
 
   /**
