@@ -93,7 +93,7 @@ export interface GemmRunner {
   /**
    * Runs a depthwise 3x3 convolution (`dw`) and the 1x1 convolution of its output (`pw`), in
    * row bands and column groups on as many threads as are active, or one after the other; the
-   * middle activation lives in the runner's own memory.
+   * runner allocates the middle activation for the call.
    */
   separable(dw: Omit<DepthwiseJob, "y">, pw: Omit<GemmJob, "a">): void;
   /** Runs one 3x3 convolution of few input channels (on as many threads as are active). */

@@ -146,9 +146,24 @@ function claimChunks(
         const y = args[3] + group * i32[48];
         const [x, w, b, , h, width, channels, oh, ow, stride, padTop, padLeft] = args;
         k.dw_run(x, w, b, y, h, width, channels, oh, ow, stride, padTop, padLeft, r0, r1, lo, hi);
-        // pw_run(a, packed, bias, c, m0, m1, p0, p1, k, n, lo, hi, mc) over the chunk's pixels
-        const [packed, bias, c, , n, mc] = [i32[39], i32[40], i32[41], 0, i32[43], i32[44]];
-        k.pw_run(y, packed, bias, c, r0 * ow, r1 * ow, p0, p1, channels, n, f32[45], f32[46], mc);
+        // pw_run(a, packed, bias, c, m0, m1, p0, p1, k, n, lo, hi, mc) over the chunk's pixels,
+        // from EXTRA: 39 packed, 40 bias, 41 c, 43 n, 44 mc, 45-46 the clamp
+        const m0 = r0 * ow, m1 = r1 * ow;
+        k.pw_run(
+          y,
+          i32[39],
+          i32[40],
+          i32[41],
+          m0,
+          m1,
+          p0,
+          p1,
+          channels,
+          i32[43],
+          f32[45],
+          f32[46],
+          i32[44],
+        );
       } else if (op === 0 || op === 3) {
         const r = Math.floor(index / panelChunks);
         const m0 = r * rows;

@@ -125,10 +125,10 @@ export class PackedWeights {
     if (n % this.#panel !== 0) {
       throw new RangeError(`${n} columns do not split into panels of ${this.#panel}`);
     }
-    if (this.#packed.get(dataId)?.has(this.#float.key)) {
+    let blocks = this.#packed.get(dataId);
+    if (blocks?.has(this.#float.key)) {
       throw new RangeError("this filter has float32 panels already");
     }
-    let blocks = this.#packed.get(dataId);
     if (!blocks) this.#packed.set(dataId, blocks = new Map());
     blocks.set(this.#float.key, { pointer, bytes: k * n * 4, adopted: { k, n } });
   }
