@@ -49,7 +49,8 @@ const variants: [string, () => Float32Array | Int32Array | Uint8Array][] = [
   ["block kernel (default cut)", cut({})],
   ["block kernel, dynamic bands", cut({ scheduling: "dynamic" })],
   ["block kernel, column groups", cut({ groups: true })],
-  ["block kernel, 4 bands a thread", cut({ perThread: 4 })],
+  ["block kernel, 1 band a thread", cut({ perThread: 1 })],
+  ["block kernel, 2 bands a thread", cut({ perThread: 2 })],
 ];
 const reference = run(two);
 for (const [name, fn] of variants) {

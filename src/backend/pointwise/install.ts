@@ -57,6 +57,7 @@ import {
   type PoolKernel,
   type RowKernel,
   type Scheduling,
+  type SeparableCut,
   type WorkerClass,
 } from "./pool.ts";
 import { PackedWeights } from "./weights.ts";
@@ -149,7 +150,7 @@ const SEPARABLE_ROWS_PER_THREAD = 4;
 
 /** How separable blocks are cut into bands ({@linkcode PointwiseKernels.bands}). */
 export interface Bands {
-  /** Bands per thread (0: from the block's shape). */
+  /** Bands per thread (0: the default, four). */
   perThread: number;
   /** Output rows per thread a block needs to run banded (else as two jobs). */
   minRows: number;
@@ -185,8 +186,8 @@ export interface PointwiseKernels {
   /** Wakes our sleeping workers ahead of an inference (they spin until its first job). */
   wake(): void;
   /**
-   * How separable blocks are cut (for benches): `perThread` bands per thread (0: from the
-   * block's shape) when a block has at least `minRows` output rows per thread (else two jobs).
+   * How separable blocks are cut (for benches): `perThread` bands per thread (0: the default,
+   * four) when a block has at least `minRows` output rows per thread (else two jobs).
    */
   bands: Bands;
   /**
@@ -392,7 +393,7 @@ class Runner implements GemmRunner, Int8Runner {
 
   separable(dw: Omit<DepthwiseJob, "y">, pw: Omit<GemmJob, "a">): void {
     const threads = this.#threads();
-    const banded = threads <= 1 || dw.rows < 2 ? undefined : this.#bands(dw.rows, pw, threads);
+    const banded = threads <= 1 || dw.rows < 2 ? undefined : this.#bands(dw.rows, threads);
     const cut = banded && (banded.groups === 1 || this.bandGroups) ? banded : undefined;
     // 16-byte aligned middles, one per group of columns, for this call only (as tfjs' own
     // outputs: the freed block serves the next, and nothing stays held between inferences)
@@ -416,7 +417,7 @@ class Runner implements GemmRunner, Int8Runner {
     dw: Omit<DepthwiseJob, "y">,
     y: number,
     pw: Omit<GemmJob, "a">,
-    cut: { rows: number; rowsPerChunk: number; groups: number; middleBytes: number },
+    cut: SeparableCut,
     threads: number,
   ): void {
     const { x, w, bias, h, width, channels, oh, ow, stride, padTop, padLeft } = dw;
@@ -436,22 +437,22 @@ class Runner implements GemmRunner, Int8Runner {
   }
 
   /**
-   * How a separable block is cut: every band reads the whole 1x1 filter, so a thread takes as
-   * many bands as its pixels outnumber the filter's columns (at least one, at most
-   * CHUNKS_PER_THREAD). With too few rows (fewer than `bandRows` a thread: a 7x7 block), one
-   * band and a group of columns per thread (or, unless `bandGroups`, two jobs).
+   * How a separable block is cut: the rows into one even range a thread, each range into
+   * CHUNKS_PER_THREAD bands (or `bandsPerThread`), shared by affinity. Each band reads the whole
+   * 1x1 filter (from L2: cheap), and bands this small let the faster thread take the slower
+   * one's last bands: on this project's VM, whose two cores often differ in speed by 10-40% for
+   * minutes, four bands a thread made the 2-thread network 1.12-1.21x faster than one band a
+   * thread at 14x14 (the shape's old rule), and the same within 2% on a quiet machine. With
+   * too few rows (fewer than `bandRows` a thread: a 7x7 block), one band and a group of columns
+   * per thread (or, unless `bandGroups`, two jobs, each cut finely).
    */
-  #bands(
-    rows: number,
-    pw: Omit<GemmJob, "a">,
-    threads: number,
-  ): { rows: number; rowsPerChunk: number; groups: number } {
-    const perThread = this.bandsPerThread ||
-      Math.min(CHUNKS_PER_THREAD, Math.max(1, Math.floor(pw.m / pw.n / threads)));
+  #bands(rows: number, threads: number): Omit<SeparableCut, "middleBytes"> {
     if (rows < this.bandRows * threads) {
       return { rows, rowsPerChunk: rows, groups: threads };
     }
-    return { rows, rowsPerChunk: Math.ceil(rows / Math.min(rows, perThread * threads)), groups: 1 };
+    const perThread = this.bandsPerThread || CHUNKS_PER_THREAD;
+    const rowsPerChunk = Math.ceil(Math.ceil(rows / threads) / perThread);
+    return { rows, rowsPerChunk, groups: 1, ranges: threads };
   }
 
   conv(job: ConvJob): void {

@@ -32,9 +32,10 @@ const SCHED = STARTED + 1; // how chunks are shared: 0 dynamic, 1 affinity, 2 st
 const RANGES = SCHED + 1; // affinity/static: (tag << 10) | next chunk of each thread's range
 const MAX_TEAM = 8; // the caller and at most 7 workers (MAX_THREADS)
 // A separable job's 1x1 half (see KernelPool.runSeparable): packed, bias, c, panels, n, mc,
-// its clamp (float32 lo, hi), then the column groups and the bytes between their middles
+// its clamp (float32 lo, hi), the column groups, the bytes between their middles, and the row
+// ranges (see separableChunk)
 const EXTRA = RANGES + MAX_TEAM;
-const WORDS = EXTRA + 10;
+const WORDS = EXTRA + 11;
 // claimIndex and claimChunks run in the workers from their source text, with these words as
 // numbers: keep them in step.
 if (NEXT !== 3 || LIMIT !== 5 || SCHED !== 30 || RANGES !== 31 || EXTRA !== 39) {
@@ -137,33 +138,7 @@ function claimChunks(
     if (index < 0) return;
     try {
       if (op === 5) {
-        // chunk = (band of rows, group of columns); each group has a middle of its own
-        const groups = i32[47], panels = i32[42];
-        const band = Math.floor(index / groups), group = index - band * groups;
-        const r0 = band * per, r1 = Math.min(total, r0 + per);
-        const p0 = Math.floor((group * panels) / groups);
-        const p1 = Math.floor(((group + 1) * panels) / groups);
-        const y = args[3] + group * i32[48];
-        const [x, w, b, , h, width, channels, oh, ow, stride, padTop, padLeft] = args;
-        k.dw_run(x, w, b, y, h, width, channels, oh, ow, stride, padTop, padLeft, r0, r1, lo, hi);
-        // pw_run(a, packed, bias, c, m0, m1, p0, p1, k, n, lo, hi, mc) over the chunk's pixels,
-        // from EXTRA: 39 packed, 40 bias, 41 c, 43 n, 44 mc, 45-46 the clamp
-        const m0 = r0 * ow, m1 = r1 * ow;
-        k.pw_run(
-          y,
-          i32[39],
-          i32[40],
-          i32[41],
-          m0,
-          m1,
-          p0,
-          p1,
-          channels,
-          i32[43],
-          f32[45],
-          f32[46],
-          i32[44],
-        );
+        separableChunk(i32, f32, k, args, index, count, total, per, lo, hi);
       } else if (op === 0 || op === 3) {
         const r = Math.floor(index / panelChunks);
         const m0 = r * rows;
@@ -182,6 +157,56 @@ function claimChunks(
   }
 }
 
+/**
+ * Runs chunk `index` of a separable job (kernel 5): `dw_run` on its band of rows into its group's
+ * middle, then `pw_run` on the pixels of the band and the panels of the group, with the words
+ * from EXTRA (39 packed, 40 bias, 41 c, 42 panels, 43 n, 44 mc, 45-46 the clamp, 47 groups, 48
+ * the bytes between middles, 49 ranges). A chunk is (band, group); the rows are first cut into
+ * `ranges` even ranges (one a thread), then each range into bands of `per` rows, the last one
+ * shorter (or empty, when a range has fewer rows than another). Compiled twice, like
+ * {@linkcode claimChunks}.
+ */
+function separableChunk(
+  i32: Int32Array,
+  f32: Float32Array,
+  k: PoolKernel,
+  args: number[],
+  index: number,
+  count: number,
+  total: number,
+  per: number,
+  lo: number,
+  hi: number,
+): void {
+  const groups = i32[47], panels = i32[42], ranges = i32[49];
+  const band = Math.floor(index / groups), group = index - band * groups;
+  const inRange = count / groups / ranges, range = Math.floor(band / inRange);
+  const r0 = Math.floor((range * total) / ranges) + (band - range * inRange) * per;
+  const r1 = Math.min(Math.floor(((range + 1) * total) / ranges), r0 + per);
+  if (r0 >= r1) return;
+  const p0 = Math.floor((group * panels) / groups);
+  const p1 = Math.floor(((group + 1) * panels) / groups);
+  const y = args[3] + group * i32[48];
+  const [x, w, b, , h, width, channels, oh, ow, stride, padTop, padLeft] = args;
+  k.dw_run(x, w, b, y, h, width, channels, oh, ow, stride, padTop, padLeft, r0, r1, lo, hi);
+  const m0 = r0 * ow, m1 = r1 * ow;
+  k.pw_run(
+    y,
+    i32[39],
+    i32[40],
+    i32[41],
+    m0,
+    m1,
+    p0,
+    p1,
+    channels,
+    i32[43],
+    f32[45],
+    f32[46],
+    i32[44],
+  );
+}
+
 const WORKER_SOURCE = `"use strict";
 const { parentPort, workerData } = require("node:worker_threads");
 const process = require("node:process");
@@ -190,6 +215,7 @@ const k = new WebAssembly.Instance(kernel, { env: { memory } }).exports;
 const i32 = new Int32Array(control);
 const f32 = new Float32Array(control);
 const claimIndex = ${claimIndex.toString()};
+const separableChunk = ${separableChunk.toString()};
 const claimChunks = ${claimChunks.toString()};
 let gen = Atomics.load(i32, ${GEN});
 Atomics.add(i32, ${STARTED}, 1);
@@ -246,6 +272,20 @@ export type RowKernel = "dw_run" | "cv_run" | "q8_quant";
 export type GemmKernel = "pw_run" | "q8_run";
 
 const ROW_OPS: Record<RowKernel, number> = { dw_run: 1, cv_run: 2, q8_quant: 4 };
+
+/** How {@linkcode KernelPool.runSeparable} cuts a block. */
+export interface SeparableCut {
+  /** Output rows. */
+  rows: number;
+  /** Rows of a band, at most. */
+  rowsPerChunk: number;
+  /** Groups of the 1x1 convolution's column panels. */
+  groups: number;
+  /** Bytes between the middles of two groups. */
+  middleBytes: number;
+  /** Even ranges the rows are cut into before bands (one a thread). @default {1} */
+  ranges?: number;
+}
 
 /** The arguments of one GEMM that every chunk shares. */
 export interface PoolJob {
@@ -430,8 +470,10 @@ export class KernelPool {
 
   /**
    * A depthwise 3x3 convolution and the 1x1 convolution of its output, chunk by chunk: a chunk
-   * is a band of `rowsPerChunk` output rows and a group of the 1x1 convolution's column panels
-   * (`groups` groups); it runs `dw_run(...lead, r0, r1, dw.lo, dw.hi)` on its band into its
+   * is a band of at most `rowsPerChunk` output rows and a group of the 1x1 convolution's column
+   * panels (`groups` groups). The rows are first cut into `ranges` even ranges (default 1; give
+   * one a thread, so that affinity hands each thread a range of the same size), then each range
+   * into bands. A chunk runs `dw_run(...lead, r0, r1, dw.lo, dw.hi)` on its band into its
    * group's middle (`lead`'s `y` plus `group * middleBytes`), then `pw_run` on the pixels of
    * the band and the panels of the group. So a thread consumes the rows it has just made, one
    * job does the work of two, and a layer of few rows is still cut in two (each group then
@@ -444,18 +486,21 @@ export class KernelPool {
     lead: readonly number[],
     pw: { packed: number; bias: number; c: number; panels: number; n: number; mc: number },
     clamps: { lo: number; hi: number; pwLo: number; pwHi: number },
-    cut: { rows: number; rowsPerChunk: number; groups: number; middleBytes: number },
+    cut: SeparableCut,
     workers: number,
     kernel: PoolKernel,
     scheduling: Scheduling = this.scheduling,
   ): void {
-    const { rows, rowsPerChunk, groups, middleBytes } = cut;
+    const { rows, rowsPerChunk, groups, middleBytes, ranges = 1 } = cut;
+    if (!Number.isInteger(ranges) || ranges < 1 || ranges > rows) {
+      throw new RangeError(`a separable job needs 1 to ${rows} row ranges, got ${ranges}`);
+    }
     this.#i32.set(lead, JOB);
     this.#i32.set([pw.packed, pw.bias, pw.c, pw.panels, pw.n, pw.mc], EXTRA);
     this.#f32[EXTRA + 6] = clamps.pwLo;
     this.#f32[EXTRA + 7] = clamps.pwHi;
-    this.#i32.set([groups, middleBytes], EXTRA + 8);
-    const count = Math.ceil(rows / rowsPerChunk) * groups;
+    this.#i32.set([groups, middleBytes, ranges], EXTRA + 8);
+    const count = ranges * Math.ceil(Math.ceil(rows / ranges) / rowsPerChunk) * groups;
     const header = { op: 5, argc: lead.length, count, rows, per: rowsPerChunk };
     this.#post({ ...header, lo: clamps.lo, hi: clamps.hi }, workers, kernel, scheduling);
   }
