@@ -1,14 +1,18 @@
 /**
- * Two threads against one, as a user gets them: two processes, `threads: 1` (the single-thread
+ * Two threads against one, as a user gets them: processes with `threads: 1` (the single-thread
  * SIMD binary) and `threads: 2` (the threaded one, two threads pinned), each loading the bundled
- * 0.75/224 (or `--model`) and timing `predict` on one fixed input (model only: no decoding). The
- * two take turns: the parent lets one run a burst of `--burst` inferences, then the other, round
+ * 0.75/224 (or `--model`) and timing `predict` on one fixed input (model only: no decoding).
+ * They take turns: the parent lets one run a burst of `--burst` inferences, then the next, round
  * after round, so a change in the machine's speed (this VM drifts by tens of percent within
- * seconds) falls on both alike. Prints each round's medians and ratio, and the median ratio.
- * With `--sequential`, the old way: one whole process after the other, in `--pairs` pairs.
+ * seconds) falls on all alike. This VM's two cores also often differ in speed by 10-40% for
+ * minutes, so a single-thread process is as fast as the core it lands on: there is one
+ * single-thread process pinned to each core (`taskset -c`, unless `--unpinned` or without
+ * `taskset`), and the 1-thread time is the mean of theirs, what a process placed at random gets.
+ * Prints each round's medians and ratio, and the median ratio. With `--sequential`, the old way:
+ * one whole process after the other (unpinned), in `--pairs` pairs.
  *
  * Run: `deno run -A bench/scaling_pairs.ts [--rounds 15] [--burst 10] [--warmup 30] [--model
- * 0.75_224] [--sequential [--pairs 5] [--runs 100]]`
+ * 0.75_224] [--unpinned] [--sequential [--pairs 5] [--runs 100]]`
  *
  * @module
  */
@@ -18,7 +22,7 @@ import { markdownTable } from "./_table.ts";
 
 const args = parseArgs(Deno.args, {
   string: ["pairs", "runs", "warmup", "model", "child", "rounds", "burst"],
-  boolean: ["sequential"],
+  boolean: ["sequential", "unpinned"],
 });
 const MODEL = String(args.model ?? "0.75_224");
 const WARMUP = Number(args.warmup ?? 30);
@@ -62,12 +66,15 @@ class Runner {
   readonly #reader: ReadableStreamDefaultReader<string>;
   #pending = "";
 
-  constructor(threads: number) {
+  /** `cpu`: pin the process to that core (`taskset -c`). */
+  constructor(threads: number, cpu?: number) {
     const forwarded = ["warmup", "model"].flatMap((k) =>
       args[k] === undefined ? [] : [`--${k}`, String(args[k])]
     );
-    this.#process = new Deno.Command(Deno.execPath(), {
+    const pin = cpu === undefined ? [] : ["-c", String(cpu), Deno.execPath()];
+    this.#process = new Deno.Command(cpu === undefined ? Deno.execPath() : "taskset", {
       args: [
+        ...pin,
         "run",
         "-A",
         new URL(import.meta.url).pathname,
@@ -110,38 +117,60 @@ class Runner {
   }
 }
 
+/** Each core's single-thread runner, pinned with `taskset` (or one unpinned runner without it). */
+async function singleRunners(): Promise<Runner[]> {
+  const cores = navigator.hardwareConcurrency;
+  const canPin = !args.unpinned && cores >= 2 &&
+    (await new Deno.Command("taskset", { args: ["-c", "0", "true"] }).output().catch(() => null))
+      ?.success;
+  const ones = canPin ? [...Array(cores).keys()].map((cpu) => new Runner(1, cpu)) : [new Runner(1)];
+  // one at a time: a loading process must not share the cores with another's warm-up
+  for (const one of ones) await one.line();
+  return ones;
+}
+
 async function turns(): Promise<void> {
   const rounds = Number(args.rounds ?? 15);
   const burst = Number(args.burst ?? 10);
-  // one at a time: a loading process must not share the cores with the other's warm-up
-  const one = new Runner(1);
-  await one.line();
+  const ones = await singleRunners();
   const two = new Runner(2);
   await two.line();
   const rows: (string | number)[][] = [];
   const ratios: number[] = [];
-  const all = { one: [] as number[], two: [] as number[] };
+  const all = { ones: ones.map(() => [] as number[]), two: [] as number[] };
   for (let r = 0; r < rounds; r++) {
-    const order = r % 2 ? [two, one] : [one, two];
+    const runners = [...ones, two];
+    const order = [...runners.slice(r % runners.length), ...runners.slice(0, r % runners.length)];
     const times = new Map<Runner, number[]>();
     for (const runner of order) times.set(runner, await runner.burst(burst));
-    const [a, b] = [median(times.get(one)!), median(times.get(two)!)];
-    all.one.push(...times.get(one)!);
+    ones.forEach((one, i) => all.ones[i].push(...times.get(one)!));
     all.two.push(...times.get(two)!);
+    const each = ones.map((one) => median(times.get(one)!));
+    const b = median(times.get(two)!);
+    const a = each.reduce((x, y) => x + y) / each.length;
     ratios.push(a / b);
-    rows.push([r + 1, a.toFixed(2), b.toFixed(2), `${(a / b).toFixed(2)}x`]);
+    rows.push([
+      String(r + 1),
+      ...each.map((t) => t.toFixed(2)),
+      b.toFixed(2),
+      `${(a / b).toFixed(2)}x`,
+    ]);
   }
-  await Promise.all([one.close(), two.close()]);
+  await Promise.all([...ones, two].map((runner) => runner.close()));
+  const heads = ones.length > 1 ? ones.map((_, i) => `1 thread on core ${i} ms`) : ["1 thread ms"];
   console.log(
-    `\n## ${MODEL}: 2 threads against 1 (model only; two processes taking turns, ` +
-      `${rounds} rounds of ${burst} inferences each, after ${WARMUP} warm-up)\n`,
+    `\n## ${MODEL}: 2 threads against 1 (model only; processes taking turns, ${rounds} rounds ` +
+      `of ${burst} inferences each, after ${WARMUP} warm-up; 1 thread: the mean of its ` +
+      `processes${ones.length > 1 ? ", one pinned to each core" : ""})\n`,
   );
-  console.log(markdownTable(["round", "1 thread ms", "2 threads ms", "speed-up"], rows));
-  const [a, b] = [median(all.one), median(all.two)];
+  console.log(markdownTable(["round", ...heads, "2 threads ms", "speed-up"], rows));
+  const each = all.ones.map(median), b = median(all.two);
+  const a = each.reduce((x, y) => x + y) / each.length;
   console.log(
     `\nmedian of the rounds' speed-ups ${median(ratios).toFixed(2)}x (rounds ` +
       `${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}x); all inferences: ` +
-      `${a.toFixed(2)} against ${b.toFixed(2)} ms, ${(a / b).toFixed(2)}x`,
+      `1 thread ${each.map((t) => t.toFixed(2)).join(" and ")} ms, 2 threads ${b.toFixed(2)} ms, ` +
+      `${(a / b).toFixed(2)}x`,
   );
 }
 

@@ -46,11 +46,11 @@ const cut = (bands: Partial<Bands>) => () => {
 };
 const variants: [string, () => Float32Array | Int32Array | Uint8Array][] = [
   ["two kernels per block", () => run(two)],
-  ["block kernel (default cut)", cut({})],
+  ["block kernel (default: halving bands)", cut({})],
   ["block kernel, dynamic bands", cut({ scheduling: "dynamic" })],
   ["block kernel, column groups", cut({ groups: true })],
   ["block kernel, 1 band a thread", cut({ perThread: 1 })],
-  ["block kernel, 2 bands a thread", cut({ perThread: 2 })],
+  ["block kernel, 4 bands a thread", cut({ perThread: 4 })],
 ];
 const reference = run(two);
 for (const [name, fn] of variants) {

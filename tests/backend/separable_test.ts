@@ -25,8 +25,9 @@ const CUTS: Bands[] = [
   { perThread: 0, minRows: 4, scheduling: "affinity", groups: false }, // the default
   { perThread: 4, minRows: 1, scheduling: "dynamic", groups: false },
   { perThread: 1, minRows: 1, scheduling: "static", groups: false },
-  // uneven ranges (3 and 4 rows of a 7-row block): bands of 1 row, and an empty one
+  // uneven ranges (3 and 4 rows of a 7-row block): even bands of 1 row, and an empty one
   { perThread: 4, minRows: 1, scheduling: "affinity", groups: false },
+  { perThread: 0, minRows: 1, scheduling: "affinity", groups: false }, // halving bands of those
   { perThread: 0, minRows: 4, scheduling: "dynamic", groups: true },
 ];
 

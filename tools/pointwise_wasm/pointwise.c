@@ -74,9 +74,8 @@ static inline __attribute__((always_inline)) void store_row(float *c, const v128
 }
 
 /*
- * One mr x NR tile (mr <= PW_MR, a constant after inlining): rows a[i] (pointers, possibly
- * repeated for the last tile) times panel bp, into c[i] columns n .. n+NR-1 (only `cols` of them
- * stored). The K = segs * len values of row i are `segs` runs of `len` contiguous floats, run s
+ * One mr x NR tile (mr <= PW_MR, a constant after inlining): rows a[i] (pointers) times panel
+ * bp, into c[i] columns n .. n+NR-1 (only `cols` of them stored). The K = segs * len values of row i are `segs` runs of `len` contiguous floats, run s
  * at a[i] + s * seg_stride: one run for a 1x1 convolution (segs 1 after inlining), one per filter
  * row for a 3x3 convolution of few channels (each run is three pixels' channels).
  */
@@ -110,17 +109,47 @@ tile_rows(int mr, const float *const a[PW_MR], float *const c[PW_MR], const floa
   for (int i = 0; i < mr; i++) store_row(c[i] + n, acc[i], cols, lo, hi);
 }
 
-/* Rows left over at the end of a range: up to this many go one by one through a 1-row tile
- * (each reads the panel again); more make one full tile that repeats the last row. A GEMM of one
- * row (the classifier head, batch 1) then does no wasted work. */
-#define PW_SINGLE_ROWS (PW_MR / 3)
+/* The last tile of a block of rows, with `left` rows (1 .. PW_MR - 1): a tile of exactly that
+ * many rows (a constant in each case), so a band of few pixels wastes no work on repeated rows
+ * and a GEMM of one row (the classifier head, batch 1) does none either. */
+static inline __attribute__((always_inline)) void
+tile_left(int left, const float *const a[PW_MR], float *const c[PW_MR], const float *bp,
+          const float *bias, int n, int cols, int K, v128_t lo, v128_t hi) {
+#define PW_LEFT(r) \
+  case r: tile_rows(r, a, c, bp, bias, n, cols, K, 1, 0, lo, hi); break;
+  switch (left) {
+    PW_LEFT(1)
+#if PW_MR > 2
+    PW_LEFT(2)
+#endif
+#if PW_MR > 3
+    PW_LEFT(3)
+#endif
+#if PW_MR > 4
+    PW_LEFT(4)
+#endif
+#if PW_MR > 5
+    PW_LEFT(5)
+#endif
+#if PW_MR > 6
+    PW_LEFT(6)
+#endif
+#if PW_MR > 7
+    PW_LEFT(7)
+#endif
+  default: break;
+  }
+#undef PW_LEFT
+}
+
+_Static_assert(PW_MR <= 8, "tile_left handles tiles of at most 8 rows");
 
 /*
  * Computes rows [m0, m1) and column panels [p0, p1) of C = clamp(A x B + bias, lo, hi).
  * Rows go in blocks of mc (a multiple of MR, so that a block of A stays in cache while every
- * panel of the range passes over it); within a block, panel by panel, tile by tile. The last
- * tile of a range repeats its last row (same values written twice by the same thread), unless
- * it has at most PW_SINGLE_ROWS rows. bias may be 0 (no bias).
+ * panel of the range passes over it); within a block, panel by panel, tile by tile, the last
+ * tile of a block as many rows as are left (tile_left). Each row's sums are the same, in the
+ * same order, whatever its tile. bias may be 0 (no bias).
  */
 EXPORT(pw_run)
 void pw_run(const float *A, const float *packed, const float *bias, float *C, int m0, int m1,
@@ -137,21 +166,15 @@ void pw_run(const float *A, const float *packed, const float *bias, float *C, in
       for (int m = mb; m < me; m += PW_MR) {
         const float *a[PW_MR];
         float *c[PW_MR];
-        if (me - m <= PW_SINGLE_ROWS) {
-          for (int r = m; r < me; r++) {
-            a[0] = A + (long)r * K;
-            c[0] = C + (long)r * N;
-            tile_rows(1, a, c, bp, bias, n, cols, K, 1, 0, lo, hi);
-          }
-          break;
-        }
+        const int rows = me - m < PW_MR ? me - m : PW_MR;
 #pragma clang loop unroll(full)
         for (int i = 0; i < PW_MR; i++) {
-          const int r = m + i < me ? m + i : me - 1;
+          const int r = m + (i < rows ? i : rows - 1);
           a[i] = A + (long)r * K;
           c[i] = C + (long)r * N;
         }
-        tile_rows(PW_MR, a, c, bp, bias, n, cols, K, 1, 0, lo, hi);
+        if (rows < PW_MR) tile_left(rows, a, c, bp, bias, n, cols, K, lo, hi);
+        else tile_rows(PW_MR, a, c, bp, bias, n, cols, K, 1, 0, lo, hi);
       }
     }
   }

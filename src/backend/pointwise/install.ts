@@ -150,7 +150,7 @@ const SEPARABLE_ROWS_PER_THREAD = 4;
 
 /** How separable blocks are cut into bands ({@linkcode PointwiseKernels.bands}). */
 export interface Bands {
-  /** Bands per thread (0: the default, four). */
+  /** Even bands per thread (0: the default, halving bands). */
   perThread: number;
   /** Output rows per thread a block needs to run banded (else as two jobs). */
   minRows: number;
@@ -186,8 +186,8 @@ export interface PointwiseKernels {
   /** Wakes our sleeping workers ahead of an inference (they spin until its first job). */
   wake(): void;
   /**
-   * How separable blocks are cut (for benches): `perThread` bands per thread (0: the default,
-   * four) when a block has at least `minRows` output rows per thread (else two jobs).
+   * How separable blocks are cut (for benches): `perThread` even bands per thread (0: the
+   * default, halving bands) when a block has at least `minRows` output rows per thread (else two jobs).
    */
   bands: Bands;
   /**
@@ -437,21 +437,24 @@ class Runner implements GemmRunner, Int8Runner {
   }
 
   /**
-   * How a separable block is cut: the rows into one even range a thread, each range into
-   * CHUNKS_PER_THREAD bands (or `bandsPerThread`), shared by affinity. Each band reads the whole
-   * 1x1 filter (from L2: cheap), and bands this small let the faster thread take the slower
-   * one's last bands: on this project's VM, whose two cores often differ in speed by 10-40% for
-   * minutes, four bands a thread made the 2-thread network 1.12-1.21x faster than one band a
-   * thread at 14x14 (the shape's old rule), and the same within 2% on a quiet machine. With
-   * too few rows (fewer than `bandRows` a thread: a 7x7 block), one band and a group of columns
-   * per thread (or, unless `bandGroups`, two jobs, each cut finely).
+   * How a separable block is cut: the rows into one even range a thread, shared by affinity,
+   * and each range into halving bands (7 rows: 4, 2, 1; 56 rows: 28, 14, 7, 4, 2, 1), or into
+   * `bandsPerThread` even bands. A thread runs its own bands big first, and the faster thread
+   * then takes the slower one's last, small bands: this VM's two cores often differ in speed by
+   * 10-40% for minutes, and one band a thread (the old cut at 14x14) then left the faster one
+   * idle, 1.12-1.21x slower than four even bands. Each band reads the whole 1x1 filter (from
+   * L2 after the first), and a band's last tile is exactly its rows (`tile_left`), so small
+   * bands cost little: on a quiet machine, halving bands measured 1.01-1.04x faster than one
+   * band a thread, four even bands 0.97-1.00x. With too few rows (fewer than `bandRows` a
+   * thread: a 7x7 block), one band and a group of columns per thread (or, unless `bandGroups`,
+   * two jobs, each cut finely).
    */
   #bands(rows: number, threads: number): Omit<SeparableCut, "middleBytes"> {
     if (rows < this.bandRows * threads) {
       return { rows, rowsPerChunk: rows, groups: threads };
     }
-    const perThread = this.bandsPerThread || CHUNKS_PER_THREAD;
-    const rowsPerChunk = Math.ceil(Math.ceil(rows / threads) / perThread);
+    const perThread = this.bandsPerThread;
+    const rowsPerChunk = perThread ? Math.ceil(Math.ceil(rows / threads) / perThread) : 0;
     return { rows, rowsPerChunk, groups: 1, ranges: threads };
   }
 

@@ -163,8 +163,8 @@ function claimChunks(
  * from EXTRA (39 packed, 40 bias, 41 c, 42 panels, 43 n, 44 mc, 45-46 the clamp, 47 groups, 48
  * the bytes between middles, 49 ranges). A chunk is (band, group); the rows are first cut into
  * `ranges` even ranges (one a thread), then each range into bands of `per` rows, the last one
- * shorter (or empty, when a range has fewer rows than another). Compiled twice, like
- * {@linkcode claimChunks}.
+ * shorter, or (`per` 0) into halving bands; a band is empty when its range is shorter than
+ * another. Compiled twice, like {@linkcode claimChunks}.
  */
 function separableChunk(
   i32: Int32Array,
@@ -181,8 +181,11 @@ function separableChunk(
   const groups = i32[47], panels = i32[42], ranges = i32[49];
   const band = Math.floor(index / groups), group = index - band * groups;
   const inRange = count / groups / ranges, range = Math.floor(band / inRange);
-  const r0 = Math.floor((range * total) / ranges) + (band - range * inRange) * per;
-  const r1 = Math.min(Math.floor(((range + 1) * total) / ranges), r0 + per);
+  const j = band - range * inRange, start = Math.floor((range * total) / ranges);
+  const size = Math.floor(((range + 1) * total) / ranges) - start;
+  // per 0: halving bands (7 rows: 4, 2, 1), else bands of per rows
+  const r0 = per ? start + j * per : start + size - (size >> j);
+  const r1 = per ? Math.min(start + size, r0 + per) : start + size - (size >> (j + 1));
   if (r0 >= r1) return;
   const p0 = Math.floor((group * panels) / groups);
   const p1 = Math.floor(((group + 1) * panels) / groups);
@@ -277,7 +280,7 @@ const ROW_OPS: Record<RowKernel, number> = { dw_run: 1, cv_run: 2, q8_quant: 4 }
 export interface SeparableCut {
   /** Output rows. */
   rows: number;
-  /** Rows of a band, at most. */
+  /** Rows of a band, at most; 0: halving bands (7 rows: 4, 2, 1). */
   rowsPerChunk: number;
   /** Groups of the 1x1 convolution's column panels. */
   groups: number;
@@ -470,10 +473,11 @@ export class KernelPool {
 
   /**
    * A depthwise 3x3 convolution and the 1x1 convolution of its output, chunk by chunk: a chunk
-   * is a band of at most `rowsPerChunk` output rows and a group of the 1x1 convolution's column
-   * panels (`groups` groups). The rows are first cut into `ranges` even ranges (default 1; give
-   * one a thread, so that affinity hands each thread a range of the same size), then each range
-   * into bands. A chunk runs `dw_run(...lead, r0, r1, dw.lo, dw.hi)` on its band into its
+   * is a band of output rows and a group of the 1x1 convolution's column panels (`groups`
+   * groups). The rows are first cut into `ranges` even ranges (default 1; give one a thread, so
+   * that affinity hands each thread a range of the same size), then each range into bands of
+   * `rowsPerChunk` rows, or (`rowsPerChunk` 0) into halving bands: 7 rows as 4, 2, 1. A chunk
+   * runs `dw_run(...lead, r0, r1, dw.lo, dw.hi)` on its band into its
    * group's middle (`lead`'s `y` plus `group * middleBytes`), then `pw_run` on the pixels of
    * the band and the panels of the group. So a thread consumes the rows it has just made, one
    * job does the work of two, and a layer of few rows is still cut in two (each group then
@@ -500,7 +504,9 @@ export class KernelPool {
     this.#f32[EXTRA + 6] = clamps.pwLo;
     this.#f32[EXTRA + 7] = clamps.pwHi;
     this.#i32.set([groups, middleBytes, ranges], EXTRA + 8);
-    const count = ranges * Math.ceil(Math.ceil(rows / ranges) / rowsPerChunk) * groups;
+    const most = Math.ceil(rows / ranges); // rows of the longest range
+    const inRange = rowsPerChunk ? Math.ceil(most / rowsPerChunk) : 32 - Math.clz32(most);
+    const count = ranges * inRange * groups;
     const header = { op: 5, argc: lead.length, count, rows, per: rowsPerChunk };
     this.#post({ ...header, lo: clamps.lo, hi: clamps.hi }, workers, kernel, scheduling);
   }
