@@ -87,10 +87,11 @@ interface ClassifyRun {
 }
 
 /**
- * What a checkout's `classify` task sets: its leading `NAME=value` environment and its
- * `--v8-flags=...`, so the instrumented child runs as the task does.
+ * What a checkout's `classify` task sets: its leading `NAME=value` environment, its
+ * `--v8-flags=...` and its permissions (`--allow-*`), so the instrumented child runs as the task
+ * does (`--allow-ffi`, for one, turns huge pages on).
  */
-function taskSettings(root: string): { env: Record<string, string>; v8Flags: string[] } {
+function taskSettings(root: string): { env: Record<string, string>; flags: string[] } {
   const config = JSON.parse(Deno.readTextFileSync(`${root}deno.json`));
   const words = String(config.tasks?.classify ?? "").split(/\s+/);
   const env: Record<string, string> = {};
@@ -99,7 +100,7 @@ function taskSettings(root: string): { env: Record<string, string>; v8Flags: str
     if (!assignment) break;
     env[assignment[1]] = assignment[2];
   }
-  return { env, v8Flags: words.filter((w) => w.startsWith("--v8-flags=")) };
+  return { env, flags: words.filter((w) => /^--(v8-flags=|allow-)/.test(w)) };
 }
 
 /** One cold `deno task classify` as users run it, spawn to exit (wall), output discarded. */
@@ -116,10 +117,10 @@ async function taskClassify(root: string): Promise<number> {
 }
 
 async function coldClassify(root: string): Promise<ClassifyRun> {
-  const { env, v8Flags } = taskSettings(root);
+  const { env, flags } = taskSettings(root);
   const t0 = performance.now();
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", ...v8Flags, CHILD, `file://${root}`, ...classifyFlags()],
+    args: ["run", ...flags, CHILD, `file://${root}`, ...classifyFlags()],
     cwd: root,
     env,
     stdout: "null",

@@ -11,6 +11,7 @@
  * @module
  */
 import process from "node:process";
+import { adviseHugePages } from "./huge_pages.ts";
 import threadedFactory from "npm:@tensorflow/tfjs-backend-wasm@4.22.0/wasm-out/tfjs-backend-wasm-threaded-simd.js";
 import singleFactory from "npm:@tensorflow/tfjs-backend-wasm@4.22.0/wasm-out/tfjs-backend-wasm.js";
 import type {
@@ -59,6 +60,8 @@ export interface LoadedModule {
   bridge?: PthreadBridge;
   /** Most threads the module's pthreadpool may get (1 for single-thread binaries). */
   maxThreads: number;
+  /** Whether the memory was advised to use transparent huge pages, or why not. */
+  hugePages: string;
 }
 
 /** Options of {@linkcode loadModule}. */
@@ -169,6 +172,7 @@ export async function loadModule(options: LoadOptions): Promise<LoadedModule> {
   const { promise: failed, reject: fail } = Promise.withResolvers<never>();
   failed.catch(() => {});
   let memory: WebAssembly.Memory | undefined;
+  let hugePages = "off: not started";
   let instance: WebAssembly.Instance | undefined;
   let directory = "";
   const config: WasmFactoryConfig & Record<string, unknown> = {
@@ -184,6 +188,8 @@ export async function loadModule(options: LoadOptions): Promise<LoadedModule> {
           instance = await WebAssembly.instantiate(compiledModule, imports);
           mark("wasm:instantiated");
           memory = (threaded ? imports.env.memory : instance.exports.memory) as WebAssembly.Memory;
+          // before the runtime starts: its heap's pages come in 2 MiB at a time from the first
+          hugePages = adviseHugePages(memory);
           receive(instance, compiledModule);
         })
         .catch((error) => fail(new Error(`cannot start ${binary}: ${message(error)}`)));
@@ -218,6 +224,7 @@ export async function loadModule(options: LoadOptions): Promise<LoadedModule> {
       pthreads,
       bridge,
       maxThreads: threaded ? maxThreads : 1,
+      hugePages,
     };
   } catch (error) {
     await bridge?.terminate();

@@ -55,6 +55,11 @@ export interface BackendInfo {
    * or none (int8 models run float32), and why (`reason` repeats it).
    */
   int8?: { kernels: "relaxed-dot" | "simd-dot16" | "none"; reason: string };
+  /**
+   * Whether the WASM memory was advised to use transparent huge pages (Linux, with
+   * `--allow-ffi`: fewer, cheaper page faults on a cold start), or why not.
+   */
+  hugePages: string;
 }
 
 /**
@@ -217,6 +222,7 @@ async function startBinary(
       maxThreads: loaded.maxThreads,
       adaptive: false,
       startupMs: 0,
+      hugePages: loaded.hugePages,
     };
     const current: Running = {
       info,

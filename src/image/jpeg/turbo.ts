@@ -21,6 +21,7 @@
 import { JpegError } from "./errors.ts";
 import { JPEG_TURBO_WASM_BASE64 } from "./turbo_wasm.ts";
 import { decodeBase64 } from "../../_util.ts";
+import { adviseHugePages } from "../../backend/huge_pages.ts";
 
 /** TurboJPEG pixel format: 3 bytes per pixel, R G B. */
 export const TJPF_RGB = 0;
@@ -117,6 +118,8 @@ function getTurbo(): Promise<TurboExports> {
       turboImports(() => holder.exports!.memory),
     );
     holder.exports = result.exports as unknown as TurboExports;
+    // a first decode writes a megabyte or more of fresh pages (see huge_pages.ts)
+    adviseHugePages(holder.exports.memory);
     return holder.exports;
   })();
   created.catch(() => {
