@@ -11,7 +11,7 @@
  * @module
  */
 import process from "node:process";
-import { adviseHugePages } from "./huge_pages.ts";
+import { adviseHugePages } from "../huge_pages.ts";
 import threadedFactory from "npm:@tensorflow/tfjs-backend-wasm@4.22.0/wasm-out/tfjs-backend-wasm-threaded-simd.js";
 import singleFactory from "npm:@tensorflow/tfjs-backend-wasm@4.22.0/wasm-out/tfjs-backend-wasm.js";
 import type {

@@ -21,7 +21,7 @@
 import { JpegError } from "./errors.ts";
 import { JPEG_TURBO_WASM_BASE64 } from "./turbo_wasm.ts";
 import { decodeBase64 } from "../../_util.ts";
-import { adviseHugePages } from "../../backend/huge_pages.ts";
+import { adviseHugePages } from "../../huge_pages.ts";
 
 /** TurboJPEG pixel format: 3 bytes per pixel, R G B. */
 export const TJPF_RGB = 0;

@@ -6,8 +6,8 @@
  *
  * @module
  */
-import { adviseHugePages } from "../../src/backend/huge_pages.ts";
-import { backendInfo, loadMobileNet } from "../../mod.ts";
+import { adviseHugePages } from "../src/huge_pages.ts";
+import { backendInfo, loadMobileNet } from "../mod.ts";
 
 const memory = new WebAssembly.Memory({ initial: 256 });
 const said = adviseHugePages(memory);

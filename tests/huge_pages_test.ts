@@ -3,8 +3,8 @@
  * advised WASM memory gets 2 MiB pages, the backend reports it, and the model's answers are bit
  * for bit those of a process without it.
  */
-import { assert, assertEquals } from "../_assert.ts";
-import { adviseHugePages } from "../../src/backend/huge_pages.ts";
+import { assert, assertEquals } from "./_assert.ts";
+import { adviseHugePages } from "../src/huge_pages.ts";
 
 const CHILD = new URL("./_huge_pages_child.ts", import.meta.url).pathname;
 
