@@ -8,11 +8,13 @@
  * minutes, so a single-thread process is as fast as the core it lands on: there is one
  * single-thread process pinned to each core (`taskset -c`, unless `--unpinned` or without
  * `taskset`), and the 1-thread time is the mean of theirs, what a process placed at random gets.
- * Prints each round's medians and ratio, and the median ratio. With `--sequential`, the old way:
- * one whole process after the other (unpinned), in `--pairs` pairs.
+ * Prints each round's medians and ratio, and the median ratio. `--base DIR` adds another
+ * checkout's processes (its `mod.ts`) to the same turns, so the two are compared round by round
+ * under the same drift. With `--sequential`, the old way: one whole process after the other
+ * (unpinned), in `--pairs` pairs.
  *
  * Run: `deno run -A bench/scaling_pairs.ts [--rounds 15] [--burst 10] [--warmup 30] [--model
- * 0.75_224] [--unpinned] [--sequential [--pairs 5] [--runs 100]]`
+ * 0.75_224] [--unpinned] [--base DIR] [--sequential [--pairs 5] [--runs 100]]`
  *
  * @module
  */
@@ -21,15 +23,19 @@ import { median } from "../src/_util.ts";
 import { markdownTable } from "./_table.ts";
 
 const args = parseArgs(Deno.args, {
-  string: ["pairs", "runs", "warmup", "model", "child", "rounds", "burst"],
+  string: ["pairs", "runs", "warmup", "model", "child", "rounds", "burst", "root", "base"],
   boolean: ["sequential", "unpinned"],
 });
 const MODEL = String(args.model ?? "0.75_224");
 const WARMUP = Number(args.warmup ?? 30);
 
-/** Child: load, warm up; then per line on stdin, `N` inferences timed (or exit on `end`). */
-async function child(threads: number): Promise<void> {
-  const { loadMobileNet } = await import("../mod.ts");
+/**
+ * Child: load (the library of the checkout `root`, default this one), warm up; then per line on
+ * stdin, `N` inferences timed (or exit on `end`).
+ */
+async function child(threads: number, root?: string): Promise<void> {
+  const library = root ? new URL("mod.ts", `file://${root.replace(/\/?$/, "/")}`) : "../mod.ts";
+  const { loadMobileNet } = await import(String(library));
   const model = await loadMobileNet({ model: MODEL, threads });
   const r = model.architecture.config.resolution;
   const data = new Float32Array(r * r * 3).map((_, i) => Math.sin(i) * 0.9);
@@ -66,11 +72,12 @@ class Runner {
   readonly #reader: ReadableStreamDefaultReader<string>;
   #pending = "";
 
-  /** `cpu`: pin the process to that core (`taskset -c`). */
-  constructor(threads: number, cpu?: number) {
+  /** `cpu`: pin the process to that core (`taskset -c`); `root`: the checkout to load. */
+  constructor(threads: number, cpu?: number, root?: string) {
     const forwarded = ["warmup", "model"].flatMap((k) =>
       args[k] === undefined ? [] : [`--${k}`, String(args[k])]
     );
+    if (root) forwarded.push("--root", root);
     const pin = cpu === undefined ? [] : ["-c", String(cpu), Deno.execPath()];
     this.#process = new Deno.Command(cpu === undefined ? Deno.execPath() : "taskset", {
       args: [
@@ -117,61 +124,86 @@ class Runner {
   }
 }
 
-/** Each core's single-thread runner, pinned with `taskset` (or one unpinned runner without it). */
-async function singleRunners(): Promise<Runner[]> {
+/** One checkout's processes: a single-thread one pinned to each core (or one), and a 2-thread one. */
+interface Team {
+  name: string;
+  ones: Runner[];
+  two: Runner;
+  ratios: number[];
+  rows: string[][];
+  all: { ones: number[][]; two: number[] };
+}
+
+/** Starts a checkout's processes, one at a time (a loading process must not share the cores). */
+async function startTeam(name: string, root?: string): Promise<Team> {
   const cores = navigator.hardwareConcurrency;
   const canPin = !args.unpinned && cores >= 2 &&
     (await new Deno.Command("taskset", { args: ["-c", "0", "true"] }).output().catch(() => null))
       ?.success;
-  const ones = canPin ? [...Array(cores).keys()].map((cpu) => new Runner(1, cpu)) : [new Runner(1)];
-  // one at a time: a loading process must not share the cores with another's warm-up
-  for (const one of ones) await one.line();
-  return ones;
+  const cpus = canPin ? [...Array(cores).keys()] : [undefined];
+  const ones: Runner[] = [];
+  for (const cpu of cpus) {
+    ones.push(new Runner(1, cpu, root));
+    await ones.at(-1)!.line();
+  }
+  const two = new Runner(2, undefined, root);
+  await two.line();
+  const all = { ones: ones.map(() => [] as number[]), two: [] as number[] };
+  return { name, ones, two, ratios: [], rows: [], all };
 }
 
-async function turns(): Promise<void> {
-  const rounds = Number(args.rounds ?? 15);
-  const burst = Number(args.burst ?? 10);
-  const ones = await singleRunners();
-  const two = new Runner(2);
-  await two.line();
-  const rows: (string | number)[][] = [];
-  const ratios: number[] = [];
-  const all = { ones: ones.map(() => [] as number[]), two: [] as number[] };
-  for (let r = 0; r < rounds; r++) {
-    const runners = [...ones, two];
-    const order = [...runners.slice(r % runners.length), ...runners.slice(0, r % runners.length)];
-    const times = new Map<Runner, number[]>();
-    for (const runner of order) times.set(runner, await runner.burst(burst));
-    ones.forEach((one, i) => all.ones[i].push(...times.get(one)!));
-    all.two.push(...times.get(two)!);
-    const each = ones.map((one) => median(times.get(one)!));
-    const b = median(times.get(two)!);
+/** Round `r`: every process of every team runs a burst, in an order that rotates. */
+async function round(teams: Team[], r: number, burst: number): Promise<void> {
+  const runners = teams.flatMap((t) => [...t.ones, t.two]);
+  const k = r % runners.length;
+  const times = new Map<Runner, number[]>();
+  for (const runner of [...runners.slice(k), ...runners.slice(0, k)]) {
+    times.set(runner, await runner.burst(burst));
+  }
+  for (const team of teams) {
+    team.ones.forEach((one, i) => team.all.ones[i].push(...times.get(one)!));
+    team.all.two.push(...times.get(team.two)!);
+    const each = team.ones.map((one) => median(times.get(one)!));
+    const b = median(times.get(team.two)!);
     const a = each.reduce((x, y) => x + y) / each.length;
-    ratios.push(a / b);
-    rows.push([
+    team.ratios.push(a / b);
+    team.rows.push([
       String(r + 1),
       ...each.map((t) => t.toFixed(2)),
       b.toFixed(2),
       `${(a / b).toFixed(2)}x`,
     ]);
   }
-  await Promise.all([...ones, two].map((runner) => runner.close()));
+}
+
+function report(team: Team, rounds: number, burst: number): void {
+  const { ones, ratios, all } = team;
   const heads = ones.length > 1 ? ones.map((_, i) => `1 thread on core ${i} ms`) : ["1 thread ms"];
   console.log(
-    `\n## ${MODEL}: 2 threads against 1 (model only; processes taking turns, ${rounds} rounds ` +
-      `of ${burst} inferences each, after ${WARMUP} warm-up; 1 thread: the mean of its ` +
-      `processes${ones.length > 1 ? ", one pinned to each core" : ""})\n`,
+    `\n## ${MODEL}, ${team.name}: 2 threads against 1 (model only; processes taking turns, ` +
+      `${rounds} rounds of ${burst} inferences each, after ${WARMUP} warm-up; 1 thread: the mean ` +
+      `of its processes${ones.length > 1 ? ", one pinned to each core" : ""})\n`,
   );
-  console.log(markdownTable(["round", ...heads, "2 threads ms", "speed-up"], rows));
+  console.log(markdownTable(["round", ...heads, "2 threads ms", "speed-up"], team.rows));
   const each = all.ones.map(median), b = median(all.two);
   const a = each.reduce((x, y) => x + y) / each.length;
   console.log(
-    `\nmedian of the rounds' speed-ups ${median(ratios).toFixed(2)}x (rounds ` +
+    `\n${team.name}: median of the rounds' speed-ups ${median(ratios).toFixed(2)}x (rounds ` +
       `${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}x); all inferences: ` +
       `1 thread ${each.map((t) => t.toFixed(2)).join(" and ")} ms, 2 threads ${b.toFixed(2)} ms, ` +
       `${(a / b).toFixed(2)}x`,
   );
+}
+
+/** The processes of this checkout (and of `--base`'s) taking turns, round after round. */
+async function turns(): Promise<void> {
+  const rounds = Number(args.rounds ?? 15);
+  const burst = Number(args.burst ?? 10);
+  const teams = [await startTeam("this checkout")];
+  if (args.base) teams.push(await startTeam(`--base ${args.base}`, String(args.base)));
+  for (let r = 0; r < rounds; r++) await round(teams, r, burst);
+  await Promise.all(teams.flatMap((t) => [...t.ones, t.two]).map((runner) => runner.close()));
+  for (const team of teams) report(team, rounds, burst);
 }
 
 /** The old way: whole processes, one after the other (`--sequential`). */
@@ -198,6 +230,6 @@ async function sequential(): Promise<void> {
   console.log(`\nmedian speed-up ${median(ratios).toFixed(2)}x`);
 }
 
-if (args.child !== undefined) await child(Number(args.child));
+if (args.child !== undefined) await child(Number(args.child), args.root as string | undefined);
 else if (args.sequential) await sequential();
 else await turns();
