@@ -6,8 +6,9 @@
  * images). `--allow-env` is optional (without it the defaults apply): the library reads
  * `MOBILENET_EDGE_THREADS`, `MOBILENET_EDGE_SIMD`, `MOBILENET_EDGE_KERNELS`,
  * `MOBILENET_EDGE_PRECISION` and `MOBILENET_EDGE_SMALL_BOARD` (defaults for `threads`, `simd`,
- * the kernels, `precision` and the small-board preset), and imagescript's GIF and lenient-JPEG decoders read `IMAGESCRIPT_WASM_SIMD` when
- * first used. Add `--allow-net=<host>` when the module, and so its bundled weights, come from a
+ * the kernels, `precision` and the small-board preset) and `MOBILENET_EDGE_HUGE_PAGES` (`0`: no
+ * transparent huge pages for the WASM memories, which it asks Linux for only with `--allow-ffi`),
+ * and imagescript's GIF and lenient-JPEG decoders read `IMAGESCRIPT_WASM_SIMD` when first used. Add `--allow-net=<host>` when the module, and so its bundled weights, come from a
  * URL or JSR. Camera ingest (sources, sinks, the latest-frame loop) is the `./ingest` entry.
  *
  * @example Classify a photo

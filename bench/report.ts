@@ -11,7 +11,7 @@
  * 5. The cold path phase by phase, for `deno task classify` and `deno task serve`'s first 200
  *    (`bench/startup.ts`; pass `--base REV` to it alone for before and after).
  * 6. 1 against 2 threads per layer type, with each way of sharing a job (`bench/scaling_bench.ts`),
- *    0.75/224's 2 threads against 1 in two processes taking turns (`bench/scaling_pairs.ts`), and our
+ *    0.75/224's 2 threads against 1 in processes taking turns (`bench/scaling_pairs.ts`), and our
  *    block kernel against two kernels per depthwise-separable block (`bench/separable_bench.ts`).
  * 7. Our pointwise kernels against XNNPACK's, layer by layer (`bench/pointwise_bench.ts`).
  * 8. Model only against onnxruntime-web and native onnxruntime (`bench/ort_compare.ts`).
@@ -212,6 +212,8 @@ async function coldStart(): Promise<void> {
           "--verbose",
           ...flags,
         ],
+        // -A grants FFI as the classify task does; the small-board task has no huge pages
+        env: { MOBILENET_EDGE_HUGE_PAGES: flags.includes("--small-board") ? "0" : "" },
         stdout: "piped",
         stderr: "piped",
       }).output();

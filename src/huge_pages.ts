@@ -12,11 +12,16 @@
  * either way.
  *
  * It never prompts: without a granted `ffi` permission (edge functions, the least-privilege
- * `deno task serve`, `classify:small-board`), on another OS, or without `libc.so.6`, it does
+ * `deno task serve`, `classify:small-board`), on another OS, without `libc.so.6`, or with
+ * `MOBILENET_EDGE_HUGE_PAGES=0` (2 MiB pages can raise the peak RSS by a few MiB), it does
  * nothing and says why.
  *
  * @module
  */
+import { readEnv } from "./_util.ts";
+
+/** Set to `0` to keep 4 KiB pages even with `--allow-ffi`. */
+export const HUGE_PAGES_ENV = "MOBILENET_EDGE_HUGE_PAGES";
 
 /** `madvise` advice: back the range with transparent huge pages where possible. */
 const MADV_HUGEPAGE = 14;
@@ -51,6 +56,7 @@ let libc: Deno.DynamicLibrary<typeof SYMBOLS> | undefined;
 export function adviseHugePages(memory: WebAssembly.Memory): string {
   const deno = (globalThis as { Deno?: typeof Deno }).Deno;
   if (deno?.build?.os !== "linux") return "off: not Linux";
+  if (readEnv(HUGE_PAGES_ENV) === "0") return `off: ${HUGE_PAGES_ENV}=0`;
   let granted = false;
   try {
     granted = deno.permissions.querySync({ name: "ffi" }).state === "granted";
