@@ -134,13 +134,21 @@ interface Team {
   all: { ones: number[][]; two: number[] };
 }
 
-/** Starts a checkout's processes, one at a time (a loading process must not share the cores). */
-async function startTeam(name: string, root?: string): Promise<Team> {
+/** The cores to pin single-thread processes to, or `[undefined]` (unpinned, one process). */
+async function pinnedCores(): Promise<(number | undefined)[]> {
   const cores = navigator.hardwareConcurrency;
   const canPin = !args.unpinned && cores >= 2 &&
     (await new Deno.Command("taskset", { args: ["-c", "0", "true"] }).output().catch(() => null))
       ?.success;
-  const cpus = canPin ? [...Array(cores).keys()] : [undefined];
+  return canPin ? [...Array(cores).keys()] : [undefined];
+}
+
+/** Starts a checkout's processes, one at a time (a loading process must not share the cores). */
+async function startTeam(
+  name: string,
+  cpus: (number | undefined)[],
+  root?: string,
+): Promise<Team> {
   const ones: Runner[] = [];
   for (const cpu of cpus) {
     ones.push(new Runner(1, cpu, root));
@@ -199,8 +207,9 @@ function report(team: Team, rounds: number, burst: number): void {
 async function turns(): Promise<void> {
   const rounds = Number(args.rounds ?? 15);
   const burst = Number(args.burst ?? 10);
-  const teams = [await startTeam("this checkout")];
-  if (args.base) teams.push(await startTeam(`--base ${args.base}`, String(args.base)));
+  const cpus = await pinnedCores();
+  const teams = [await startTeam("this checkout", cpus)];
+  if (args.base) teams.push(await startTeam(`--base ${args.base}`, cpus, String(args.base)));
   for (let r = 0; r < rounds; r++) await round(teams, r, burst);
   await Promise.all(teams.flatMap((t) => [...t.ones, t.two]).map((runner) => runner.close()));
   for (const team of teams) report(team, rounds, burst);

@@ -75,9 +75,10 @@ static inline __attribute__((always_inline)) void store_row(float *c, const v128
 
 /*
  * One mr x NR tile (mr <= PW_MR, a constant after inlining): rows a[i] (pointers) times panel
- * bp, into c[i] columns n .. n+NR-1 (only `cols` of them stored). The K = segs * len values of row i are `segs` runs of `len` contiguous floats, run s
- * at a[i] + s * seg_stride: one run for a 1x1 convolution (segs 1 after inlining), one per filter
- * row for a 3x3 convolution of few channels (each run is three pixels' channels).
+ * bp, into c[i] columns n .. n+NR-1 (only `cols` of them stored). The K = segs * len values of
+ * row i are `segs` runs of `len` contiguous floats, run s at a[i] + s * seg_stride: one run for a
+ * 1x1 convolution (segs 1 after inlining), one per filter row for a 3x3 convolution of few
+ * channels (each run is three pixels' channels).
  */
 static inline __attribute__((always_inline)) void
 tile_rows(int mr, const float *const a[PW_MR], float *const c[PW_MR], const float *bp,
