@@ -40,13 +40,22 @@ const build = (separable: boolean) => {
 const [two, one] = [build(false), build(true)];
 const input = tf.randomUniform([1, 224, 224, 3], -1, 1, "float32", 1) as tf.Tensor4D;
 const run = (network: MobileNetNetwork) => tf.tidy(() => network.run(input, "logits").dataSync());
+const DEFAULT_CUT: Bands = {
+  perThread: 0,
+  minRows: 4,
+  scheduling: "affinity",
+  groups: false,
+  chunkMacs: 0,
+};
 const cut = (bands: Partial<Bands>) => () => {
-  kernels.bands = { perThread: 0, minRows: 4, scheduling: "affinity", groups: false, ...bands };
+  kernels.bands = { ...DEFAULT_CUT, ...bands };
   return run(one);
 };
 const variants: [string, () => Float32Array | Int32Array | Uint8Array][] = [
   ["two kernels per block", () => run(two)],
-  ["block kernel (default: halving bands)", cut({})],
+  ["block kernel (default: halving bands of pixels, to 0.5M multiply-adds)", cut({})],
+  ["block kernel, halving bands to 0.15M multiply-adds", cut({ chunkMacs: 150_000 })],
+  ["block kernel, halving bands to 2M multiply-adds", cut({ chunkMacs: 2_000_000 })],
   ["block kernel, dynamic bands", cut({ scheduling: "dynamic" })],
   ["block kernel, column groups", cut({ groups: true })],
   ["block kernel, 1 band a thread", cut({ perThread: 1 })],
@@ -65,7 +74,7 @@ for (let round = 0; round < Number(args.rounds ?? 25); round++) {
     times[i].push((performance.now() - t0) / 10);
   });
 }
-kernels.bands = { perThread: 0, minRows: 4, scheduling: "affinity", groups: false };
+kernels.bands = DEFAULT_CUT;
 const base = median(times[0]);
 console.log(`\n## ${model}, 2 threads: the block kernel against two kernels per block\n`);
 console.log(markdownTable(

@@ -21,14 +21,25 @@ const CASES: [[number, number, number, number], number, 1 | 2][] = [
   [[1, 5, 5, 6], 12, 1], // 6 channels: not ours, the two registered kernels
 ];
 
+const CUT: Bands = {
+  perThread: 0,
+  minRows: 4,
+  scheduling: "affinity",
+  groups: false,
+  chunkMacs: 0,
+};
 const CUTS: Bands[] = [
-  { perThread: 0, minRows: 4, scheduling: "affinity", groups: false }, // the default
-  { perThread: 4, minRows: 1, scheduling: "dynamic", groups: false },
-  { perThread: 1, minRows: 1, scheduling: "static", groups: false },
+  CUT, // the default: halving bands of pixels
+  { ...CUT, perThread: 4, minRows: 1, scheduling: "dynamic" },
+  { ...CUT, perThread: 1, minRows: 1, scheduling: "static" },
   // uneven ranges (3 and 4 rows of a 7-row block): even bands of 1 row, and an empty one
-  { perThread: 4, minRows: 1, scheduling: "affinity", groups: false },
-  { perThread: 0, minRows: 1, scheduling: "affinity", groups: false }, // halving bands of those
-  { perThread: 0, minRows: 4, scheduling: "dynamic", groups: true },
+  { ...CUT, perThread: 4, minRows: 1 },
+  // halving bands of pixels down to one pixel: bands that start and end inside rows, ranges
+  // that split a row (a 7x7 block: 24 and 25 pixels), empty bands
+  { ...CUT, minRows: 1, chunkMacs: 1 },
+  // one band a range, a range ending inside a row (9x11 at stride 2: 15 pixels a thread)
+  { ...CUT, minRows: 1, chunkMacs: 100_000 },
+  { ...CUT, scheduling: "dynamic", groups: true },
 ];
 
 function block(shape: [number, number, number, number], n: number, stride: 1 | 2, seed: number) {
@@ -88,7 +99,7 @@ for (const threads of [1, 2]) {
           }
         });
       });
-      kernels.bands = CUTS[0];
+      kernels.bands = CUT;
       assertEquals(tf.engine().state.numTensors, before, "no tensor left behind");
       if (threads > 1) assert(kernels.workerChunks > chunks, "the worker took chunks");
     });

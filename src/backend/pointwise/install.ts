@@ -148,6 +148,12 @@ export interface FilterPacking {
  */
 const SEPARABLE_ROWS_PER_THREAD = 4;
 
+/**
+ * Multiply-adds below which a separable block's halving bands stop (see `Runner.#bands`): the
+ * last band of a thread's range is at least this much work (and a pixel), about 20 us here.
+ */
+const SEPARABLE_CHUNK_MACS = 500_000;
+
 /** How separable blocks are cut into bands ({@linkcode PointwiseKernels.bands}). */
 export interface Bands {
   /** Even bands per thread (0: the default, halving bands). */
@@ -158,6 +164,11 @@ export interface Bands {
   scheduling: Scheduling;
   /** Whether a block of few rows per thread is cut in column groups (else: two jobs). */
   groups: boolean;
+  /**
+   * Halving bands stop at bands of about this many multiply-adds (0: the default, 500,000); a
+   * band can be part of a row.
+   */
+  chunkMacs: number;
 }
 
 /** Our kernels on a running backend. */
@@ -290,6 +301,8 @@ class Runner implements GemmRunner, Int8Runner {
   bandScheduling: Scheduling = "affinity";
   /** Separable jobs with at least this many rows per thread run banded. */
   bandRows = SEPARABLE_ROWS_PER_THREAD;
+  /** Multiply-adds of a separable job's smallest halving band, about. */
+  bandMacs = SEPARABLE_CHUNK_MACS;
   #pool?: KernelPool;
   #starting?: KernelPool;
   #onStarted?: () => void;
@@ -393,13 +406,16 @@ class Runner implements GemmRunner, Int8Runner {
 
   separable(dw: Omit<DepthwiseJob, "y">, pw: Omit<GemmJob, "a">): void {
     const threads = this.#threads();
-    const banded = threads <= 1 || dw.rows < 2 ? undefined : this.#bands(dw.rows, threads);
+    const banded = threads <= 1 || dw.rows < 2 ? undefined : this.#bands(dw, pw.n, threads);
     const cut = banded && (banded.groups === 1 || this.bandGroups) ? banded : undefined;
-    // 16-byte aligned middles, one per group of columns, for this call only (as tfjs' own
-    // outputs: the freed block serves the next, and nothing stays held between inferences)
-    const middleBytes = Math.ceil((dw.rows * dw.ow * dw.channels * 4) / 16) * 16;
+    // The middle activation, for this call only (as tfjs' own outputs: the freed block serves
+    // the next, and nothing stays held between inferences): the whole of it, or banded, one
+    // 16-byte aligned middle a thread, for a chunk at a time (at most a range's pixels), which
+    // stays in that thread's cache and is never written by the other one.
+    const pixels = cut ? this.#rangePixels(dw, cut) : dw.rows * dw.ow;
+    const middleBytes = Math.ceil((pixels * dw.channels * 4) / 16) * 16;
     const heap = this.#host.backend.wasm;
-    const y = heap._malloc(middleBytes * (cut?.groups ?? 1)) >>> 0;
+    const y = heap._malloc(middleBytes * (cut ? threads : 1)) >>> 0;
     if (y === 0) throw new Error("cannot allocate a separable block's middle activation");
     try {
       if (cut) this.#banded(dw, y, pw, { ...cut, middleBytes }, threads);
@@ -410,6 +426,13 @@ class Runner implements GemmRunner, Int8Runner {
     } finally {
       heap._free(y);
     }
+  }
+
+  /** The pixels of a cut's longest range (its largest chunk, at most). */
+  #rangePixels(dw: Omit<DepthwiseJob, "y">, cut: Omit<SeparableCut, "middleBytes">): number {
+    const ranges = cut.ranges ?? 1;
+    const units = cut.rowsPerChunk ? dw.rows : dw.rows * dw.ow;
+    return Math.ceil(units / ranges) * (cut.rowsPerChunk ? dw.ow : 1);
   }
 
   /** {@linkcode Runner.separable} in bands (and column groups) on our workers. */
@@ -429,6 +452,7 @@ class Runner implements GemmRunner, Int8Runner {
       panels: Math.ceil(pw.n / this.tiling.nr),
       n: pw.n,
       mc: rowBlock(pw.k, this.tiling),
+      mr: this.tiling.mr,
     };
     const clamps = { lo: dw.lo, hi: dw.hi, pwLo: pw.lo, pwHi: pw.hi };
     const kernel = this.kernel as unknown as PoolKernel;
@@ -437,25 +461,38 @@ class Runner implements GemmRunner, Int8Runner {
   }
 
   /**
-   * How a separable block is cut: the rows into one even range a thread, shared by affinity,
-   * and each range into halving bands (7 rows: 4, 2, 1; 56 rows: 28, 14, 7, 4, 2, 1), or into
-   * `bandsPerThread` even bands. A thread runs its own bands big first, and the faster thread
-   * then takes the slower one's last, small bands: this VM's two cores often differ in speed by
-   * 10-40% for minutes, and one band a thread (the old cut at 14x14) then left the faster one
-   * idle, 1.12-1.21x slower than four even bands. Each band reads the whole 1x1 filter (from
-   * L2 after the first), and a band's last tile is exactly its rows (`tile_left`), so small
-   * bands cost little: on a quiet machine, halving bands measured 1.01-1.04x faster than one
-   * band a thread, four even bands 0.97-1.00x. With too few rows (fewer than `bandRows` a
-   * thread: a 7x7 block), one band and a group of columns per thread (or, unless `bandGroups`,
-   * two jobs, each cut finely).
+   * How a separable block is cut: the output into one even range of pixels a thread, shared by
+   * affinity, and each range into halving bands of pixels, down to about `bandMacs`
+   * multiply-adds (14x14 at 0.75: 98 pixels a thread as 48, 24, 12, 6, 8, on whole tiles of 6), or into
+   * `bandsPerThread` even bands of rows. A thread runs its own bands big first, and the faster
+   * thread then takes the slower one's last, small bands: this VM's two cores often differ in
+   * speed by 10-40% for minutes, and one band a thread (the old cut at 14x14) then left the
+   * faster one idle, 1.12-1.21x slower than four even bands. The caller then waits only for
+   * the other thread's last band, at most `bandMacs` of work: halving rows down to one row left
+   * it waiting for up to a row, 1/14 of a 14x14 layer. Each band reads the whole 1x1 filter
+   * (from L2 after the first), and a band's last tile is exactly its rows (`tile_left`), so
+   * small bands cost little. With too few rows (fewer than `bandRows` a thread: a 7x7 block),
+   * one band and a group of columns per thread (or, unless `bandGroups`, two jobs, each cut
+   * finely).
    */
-  #bands(rows: number, threads: number): Omit<SeparableCut, "middleBytes"> {
+  #bands(
+    dw: Omit<DepthwiseJob, "y">,
+    n: number,
+    threads: number,
+  ): Omit<SeparableCut, "middleBytes"> {
+    const { rows, ow, channels } = dw;
     if (rows < this.bandRows * threads) {
       return { rows, rowsPerChunk: rows, groups: threads };
     }
     const perThread = this.bandsPerThread;
-    const rowsPerChunk = perThread ? Math.ceil(Math.ceil(rows / threads) / perThread) : 0;
-    return { rows, rowsPerChunk, groups: 1, ranges: threads };
+    if (perThread) {
+      const rowsPerChunk = Math.ceil(Math.ceil(rows / threads) / perThread);
+      return { rows, rowsPerChunk, groups: 1, ranges: threads };
+    }
+    const smallest = Math.floor((rows * ow) / threads); // pixels of the shortest range
+    const least = Math.max(1, Math.ceil(this.bandMacs / (channels * (9 + n))));
+    const bands = Math.max(1, Math.floor(Math.log2(smallest / least)) + 1);
+    return { rows, rowsPerChunk: 0, groups: 1, ranges: threads, bands: Math.min(bands, 16) };
   }
 
   conv(job: ConvJob): void {
@@ -677,7 +714,13 @@ function xnnpackOnly(reason: string, int8Why: string): PointwiseKernels {
     filterPacking: undefined,
     separable: undefined,
     wake() {},
-    bands: { perThread: 0, minRows: 0, scheduling: DEFAULT_SCHEDULING, groups: false },
+    bands: {
+      perThread: 0,
+      minRows: 0,
+      scheduling: DEFAULT_SCHEDULING,
+      groups: false,
+      chunkMacs: 0,
+    },
     enabled: false,
     ready: Promise.resolve(),
     workers: "none",
@@ -777,10 +820,17 @@ function registered(
     },
     get bands() {
       const { bandsPerThread: perThread, bandRows: minRows, bandScheduling: scheduling } = runner;
-      return { perThread, minRows, scheduling, groups: runner.bandGroups };
+      return {
+        perThread,
+        minRows,
+        scheduling,
+        groups: runner.bandGroups,
+        chunkMacs: runner.bandMacs,
+      };
     },
     set bands(value: Bands) {
       runner.bandsPerThread = value.perThread;
+      runner.bandMacs = value.chunkMacs || SEPARABLE_CHUNK_MACS;
       runner.bandRows = value.minRows;
       runner.bandScheduling = value.scheduling;
       runner.bandGroups = value.groups;

@@ -69,6 +69,29 @@ export interface KernelExports {
     hi: number,
   ): void;
   /**
+   * {@linkcode KernelExports.dw_run} on output pixels `[q0, q1)` of the batch, counted row after
+   * row (pixel `q` is row `q / ow`, column `q % ow`): a separable chunk that is part of a row, or
+   * does not start or end on one. Any cut gives the same values.
+   */
+  dw_px(
+    x: number,
+    w: number,
+    bias: number,
+    y: number,
+    h: number,
+    width: number,
+    channels: number,
+    oh: number,
+    ow: number,
+    stride: number,
+    padTop: number,
+    padLeft: number,
+    q0: number,
+    q1: number,
+    lo: number,
+    hi: number,
+  ): void;
+  /**
    * 3x3 convolution of few input channels (NHWC, filter packed by
    * {@linkcode KernelExports.pw_pack} as `[9 * cin, n]`): output rows `[r0, r1)` of the batch,
    * with bias (0: none) and clamp.

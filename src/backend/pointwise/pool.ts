@@ -32,10 +32,10 @@ const SCHED = STARTED + 1; // how chunks are shared: 0 dynamic, 1 affinity, 2 st
 const RANGES = SCHED + 1; // affinity/static: (tag << 10) | next chunk of each thread's range
 const MAX_TEAM = 8; // the caller and at most 7 workers (MAX_THREADS)
 // A separable job's 1x1 half (see KernelPool.runSeparable): packed, bias, c, panels, n, mc,
-// its clamp (float32 lo, hi), the column groups, the bytes between their middles, and the row
-// ranges (see separableChunk)
+// its clamp (float32 lo, hi), the column groups, the bytes of a thread's middle, the ranges,
+// and the GEMM's tile rows (see separableChunk)
 const EXTRA = RANGES + MAX_TEAM;
-const WORDS = EXTRA + 11;
+const WORDS = EXTRA + 12;
 // claimIndex and claimChunks run in the workers from their source text, with these words as
 // numbers: keep them in step.
 if (NEXT !== 3 || LIMIT !== 5 || SCHED !== 30 || RANGES !== 31 || EXTRA !== 39) {
@@ -138,7 +138,7 @@ function claimChunks(
     if (index < 0) return;
     try {
       if (op === 5) {
-        separableChunk(i32, f32, k, args, index, count, total, per, lo, hi);
+        separableChunk(i32, f32, k, args, index, count, total, per, lo, hi, me);
       } else if (op === 0 || op === 3) {
         const r = Math.floor(index / panelChunks);
         const m0 = r * rows;
@@ -158,13 +158,17 @@ function claimChunks(
 }
 
 /**
- * Runs chunk `index` of a separable job (kernel 5): `dw_run` on its band of rows into its group's
- * middle, then `pw_run` on the pixels of the band and the panels of the group, with the words
- * from EXTRA (39 packed, 40 bias, 41 c, 42 panels, 43 n, 44 mc, 45-46 the clamp, 47 groups, 48
- * the bytes between middles, 49 ranges). A chunk is (band, group); the rows are first cut into
- * `ranges` even ranges (one a thread), then each range into bands of `per` rows, the last one
- * shorter, or (`per` 0) into halving bands; a band is empty when its range is shorter than
- * another. Compiled twice, like {@linkcode claimChunks}.
+ * Runs chunk `index` of a separable job (kernel 5) on thread `me` (the caller 0, a worker its
+ * slot + 1): `dw_px` on its output pixels into the thread's own middle, then `pw_run` on those
+ * pixels and the panels of its group, with the words from EXTRA (39 packed, 40 bias, 41 c, 42
+ * panels, 43 n, 44 mc, 45-46 the clamp, 47 groups, 48 the bytes of a thread's middle, 49
+ * ranges, 50 the GEMM's tile rows). A chunk is (band, group). With `per` rows a band, the rows
+ * are cut into `ranges` even ranges (one a thread), and each range into bands of `per` rows,
+ * the last one shorter. With `per` 0, the pixels (row after row) are cut into `ranges` even
+ * ranges, and each range into as many halving bands as a range has chunks, their ends rounded
+ * to whole tiles: 98 pixels in 5, tiles of 6, as 48, 24, 12, 6, 8 (the last takes the rest). A
+ * band is empty when its range is shorter than another. Compiled twice, like
+ * {@linkcode claimChunks}.
  */
 function separableChunk(
   i32: Int32Array,
@@ -177,37 +181,34 @@ function separableChunk(
   per: number,
   lo: number,
   hi: number,
+  me: number,
 ): void {
   const groups = i32[47], panels = i32[42], ranges = i32[49];
   const band = Math.floor(index / groups), group = index - band * groups;
   const inRange = count / groups / ranges, range = Math.floor(band / inRange);
-  const j = band - range * inRange, start = Math.floor((range * total) / ranges);
-  const size = Math.floor(((range + 1) * total) / ranges) - start;
-  // per 0: halving bands (7 rows: 4, 2, 1), else bands of per rows
-  const r0 = per ? start + j * per : start + size - (size >> j);
-  const r1 = per ? Math.min(start + size, r0 + per) : start + size - (size >> (j + 1));
-  if (r0 >= r1) return;
+  const j = band - range * inRange;
+  const [x, w, b, , h, width, channels, oh, ow, stride, padTop, padLeft] = args;
+  const units = per ? total : total * ow; // rows, or pixels
+  const start = Math.floor((range * units) / ranges);
+  const size = Math.floor(((range + 1) * units) / ranges) - start;
+  let q0, q1;
+  if (per) {
+    q0 = Math.min(start + j * per, start + size) * ow;
+    q1 = Math.min(start + size, start + (j + 1) * per) * ow;
+  } else {
+    // the bands' ends, on whole tiles of the GEMM (`align` rows, word 50) from the range's start
+    const align = i32[50];
+    const end = (i: number) => Math.min(size, Math.round((size - (size >> i)) / align) * align);
+    q0 = start + end(j);
+    q1 = start + (j === inRange - 1 ? size : end(j + 1));
+  }
+  if (q0 >= q1) return;
   const p0 = Math.floor((group * panels) / groups);
   const p1 = Math.floor(((group + 1) * panels) / groups);
-  const y = args[3] + group * i32[48];
-  const [x, w, b, , h, width, channels, oh, ow, stride, padTop, padLeft] = args;
-  k.dw_run(x, w, b, y, h, width, channels, oh, ow, stride, padTop, padLeft, r0, r1, lo, hi);
-  const m0 = r0 * ow, m1 = r1 * ow;
-  k.pw_run(
-    y,
-    i32[39],
-    i32[40],
-    i32[41],
-    m0,
-    m1,
-    p0,
-    p1,
-    channels,
-    i32[43],
-    f32[45],
-    f32[46],
-    i32[44],
-  );
+  const y = args[3] + me * i32[48]; // this thread's middle: the band's pixels from its start
+  k.dw_px(x, w, b, y, h, width, channels, oh, ow, stride, padTop, padLeft, q0, q1, lo, hi);
+  const n = i32[43], c = i32[41] + q0 * n * 4;
+  k.pw_run(y, i32[39], i32[40], c, 0, q1 - q0, p0, p1, channels, n, f32[45], f32[46], i32[44]);
 }
 
 const WORKER_SOURCE = `"use strict";
@@ -263,6 +264,7 @@ export function liveKernelWorkers(): number {
 export interface PoolKernel {
   pw_run(...args: number[]): void;
   dw_run(...args: number[]): void;
+  dw_px(...args: number[]): void;
   cv_run(...args: number[]): void;
   q8_run(...args: number[]): void;
   q8_quant(...args: number[]): void;
@@ -280,14 +282,19 @@ const ROW_OPS: Record<RowKernel, number> = { dw_run: 1, cv_run: 2, q8_quant: 4 }
 export interface SeparableCut {
   /** Output rows. */
   rows: number;
-  /** Rows of a band, at most; 0: halving bands (7 rows: 4, 2, 1). */
+  /** Rows of a band, at most; 0: halving bands of pixels (see `bands`). */
   rowsPerChunk: number;
   /** Groups of the 1x1 convolution's column panels. */
   groups: number;
-  /** Bytes between the middles of two groups. */
+  /** Bytes of a thread's middle (the caller's first, then each worker's, by slot). */
   middleBytes: number;
   /** Even ranges the rows are cut into before bands (one a thread). @default {1} */
   ranges?: number;
+  /**
+   * With `rowsPerChunk` 0: the halving bands of each range (of pixels), at least 1. The range's
+   * last band is then `1 / 2 ** (bands - 1)` of it.
+   */
+  bands?: number;
 }
 
 /** The arguments of one GEMM that every chunk shares. */
@@ -473,39 +480,50 @@ export class KernelPool {
 
   /**
    * A depthwise 3x3 convolution and the 1x1 convolution of its output, chunk by chunk: a chunk
-   * is a band of output rows and a group of the 1x1 convolution's column panels (`groups`
-   * groups). The rows are first cut into `ranges` even ranges (default 1; give one a thread, so
-   * that affinity hands each thread a range of the same size), then each range into bands of
-   * `rowsPerChunk` rows, or (`rowsPerChunk` 0) into halving bands: 7 rows as 4, 2, 1. A chunk
-   * runs `dw_run(...lead, r0, r1, dw.lo, dw.hi)` on its band into its
-   * group's middle (`lead`'s `y` plus `group * middleBytes`), then `pw_run` on the pixels of
-   * the band and the panels of the group. So a thread consumes the rows it has just made, one
-   * job does the work of two, and a layer of few rows is still cut in two (each group then
-   * makes the whole depthwise output, which is small beside its share of the 1x1 one).
-   * `scheduling` is this job's (default the pool's).
+   * is a band of output pixels and a group of the 1x1 convolution's column panels (`groups`
+   * groups). The output is first cut into `ranges` even ranges (default 1; give one a thread,
+   * so that affinity hands each thread a range of the same size), of rows or (`rowsPerChunk` 0)
+   * of pixels, then each range into bands of `rowsPerChunk` rows, or into `bands` halving
+   * bands of pixels on whole GEMM tiles (`mr` rows): 98 pixels in 5 as 48, 24, 12, 6, 8. A
+   * chunk runs `dw_px` on its band into its thread's middle (`lead`'s `y` plus `slot *
+   * middleBytes`, the caller's slot 0), then `pw_run` on those pixels and the panels of its
+   * group. So a thread consumes the pixels it has just made, from its own cache, one job does
+   * the work of two, and a band can be smaller than a row (a row of a 14x14 layer is 1/14 of
+   * it). With groups, each chunk makes its band's whole depthwise output, which is small beside
+   * its share of the 1x1 one. `scheduling` is this job's (default the pool's).
    *
    * @throws {Error} when a chunk trapped (out-of-bounds pointers).
    */
   runSeparable(
     lead: readonly number[],
-    pw: { packed: number; bias: number; c: number; panels: number; n: number; mc: number },
+    pw: {
+      packed: number;
+      bias: number;
+      c: number;
+      panels: number;
+      n: number;
+      mc: number;
+      mr: number;
+    },
     clamps: { lo: number; hi: number; pwLo: number; pwHi: number },
     cut: SeparableCut,
     workers: number,
     kernel: PoolKernel,
     scheduling: Scheduling = this.scheduling,
   ): void {
-    const { rows, rowsPerChunk, groups, middleBytes, ranges = 1 } = cut;
+    const { rows, rowsPerChunk, groups, middleBytes, ranges = 1, bands = 1 } = cut;
     if (!Number.isInteger(ranges) || ranges < 1 || ranges > rows) {
       throw new RangeError(`a separable job needs 1 to ${rows} row ranges, got ${ranges}`);
+    }
+    if (!Number.isInteger(bands) || bands < 1 || ranges * bands * groups > 1023) {
+      throw new RangeError(`a separable job's ranges need 1 or more bands, got ${bands}`);
     }
     this.#i32.set(lead, JOB);
     this.#i32.set([pw.packed, pw.bias, pw.c, pw.panels, pw.n, pw.mc], EXTRA);
     this.#f32[EXTRA + 6] = clamps.pwLo;
     this.#f32[EXTRA + 7] = clamps.pwHi;
-    this.#i32.set([groups, middleBytes, ranges], EXTRA + 8);
-    const most = Math.ceil(rows / ranges); // rows of the longest range
-    const inRange = rowsPerChunk ? Math.ceil(most / rowsPerChunk) : 32 - Math.clz32(most);
+    this.#i32.set([groups, middleBytes, ranges, pw.mr], EXTRA + 8);
+    const inRange = rowsPerChunk ? Math.ceil(Math.ceil(rows / ranges) / rowsPerChunk) : bands;
     const count = ranges * inRange * groups;
     const header = { op: 5, argc: lead.length, count, rows, per: rowsPerChunk };
     this.#post({ ...header, lo: clamps.lo, hi: clamps.hi }, workers, kernel, scheduling);
