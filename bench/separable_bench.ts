@@ -55,6 +55,7 @@ const variants: [string, () => Float32Array | Int32Array | Uint8Array][] = [
   ["two kernels per block", () => run(two)],
   ["block kernel (default: halving bands of pixels, to 0.5M multiply-adds)", cut({})],
   ["block kernel, halving bands to 0.15M multiply-adds", cut({ chunkMacs: 150_000 })],
+  ["block kernel, halving bands to 1M multiply-adds", cut({ chunkMacs: 1_000_000 })],
   ["block kernel, halving bands to 2M multiply-adds", cut({ chunkMacs: 2_000_000 })],
   ["block kernel, dynamic bands", cut({ scheduling: "dynamic" })],
   ["block kernel, column groups", cut({ groups: true })],

@@ -16,31 +16,34 @@
 import type { Worker as NodeWorker } from "node:worker_threads";
 import type { Chunking } from "./gemm.ts";
 
-/** Control block layout (Int32 words). */
+/**
+ * Control block layout (Int32 words). A word that a thread writes for each chunk has a cache
+ * line (16 words) of its own, so that the other threads' reads of the job's words, and their
+ * own counters, do not miss on it: on this VM a line taken from the other core's cache costs
+ * hundreds of nanoseconds, several times a chunk.
+ */
+const LINE = 16;
 const GEN = 0; // job generation: bumped by the caller to post a job
 const QUIT = 1; // 1: leave the loop
 const FAILED = 2; // set by a worker whose chunk threw (a trap)
-const NEXT = 3; // (generation tag << 10) | next unclaimed chunk
-const DONE = 4; // chunks finished in this job
-const LIMIT = 5; // workers (by slot) that may take part in this job
-const TAKEN = 6; // chunks the workers have run since the pool started (statistics)
-const PARK = 7; // a generation: workers spinning after that job go to sleep at once
-const JOB = 8; // the job, 20 words: see claimChunks
-const SPIN = JOB + 20; // microseconds a worker spins after a job before it sleeps
-const STARTED = SPIN + 1; // workers that have instantiated the kernel (before their "ready")
-const SCHED = STARTED + 1; // how chunks are shared: 0 dynamic, 1 affinity, 2 static
-const RANGES = SCHED + 1; // affinity/static: (tag << 10) | next chunk of each thread's range
-const MAX_TEAM = 8; // the caller and at most 7 workers (MAX_THREADS)
+const LIMIT = 3; // workers (by slot) that may take part in this job
+const PARK = 4; // a generation: workers spinning after that job go to sleep at once
+const SPIN = 5; // microseconds a worker spins after a job before it sleeps
+const STARTED = 6; // workers that have instantiated the kernel (before their "ready")
+const SCHED = 7; // how chunks are shared: 0 dynamic, 1 affinity, 2 static
+const JOB = LINE; // the job, 20 words: see claimChunks
 // A separable job's 1x1 half (see KernelPool.runSeparable): packed, bias, c, panels, n, mc,
 // its clamp (float32 lo, hi), the column groups, the bytes of a thread's middle, the ranges,
 // and the GEMM's tile rows (see separableChunk)
-const EXTRA = RANGES + MAX_TEAM;
-const WORDS = EXTRA + 12;
-// claimIndex and claimChunks run in the workers from their source text, with these words as
-// numbers: keep them in step.
-if (NEXT !== 3 || LIMIT !== 5 || SCHED !== 30 || RANGES !== 31 || EXTRA !== 39) {
-  throw new Error("pool.ts: the control block's word numbers changed; update claimIndex");
-}
+const EXTRA = JOB + 20;
+const NEXT = 3 * LINE; // (generation tag << 10) | next unclaimed chunk
+const DONE = 4 * LINE; // chunks finished in this job (each thread adds its own when it is done)
+const TAKEN = 5 * LINE; // chunks the workers have run since the pool started (statistics)
+// affinity/static: (tag << 10) | next chunk of each thread's range, a line each
+const RANGES = 6 * LINE;
+const MAX_TEAM = 8; // the caller and at most 7 workers (MAX_THREADS)
+const WORDS = RANGES + MAX_TEAM * LINE;
+if (EXTRA + 12 > NEXT) throw new Error("pool.ts: the job's words overlap NEXT");
 const TAG_MASK = 0x3fffff; // 22 bits of generation in NEXT
 
 /**
@@ -81,19 +84,19 @@ const SCHEDULINGS: readonly Scheduling[] = ["dynamic", "affinity", "static"];
  * {@linkcode claimChunks}.
  */
 function claimIndex(i32: Int32Array, tag: number, count: number, me: number): number {
-  const mode = Atomics.load(i32, 30); // SCHED
+  const mode = Atomics.load(i32, SCHED);
   if (mode === 0) {
     for (;;) {
-      const v = Atomics.load(i32, 3); // NEXT
+      const v = Atomics.load(i32, NEXT);
       const index = v & 1023;
       if (v >>> 10 !== tag || index >= count) return -1;
-      if (Atomics.compareExchange(i32, 3, v, v + 1) === v) return index;
+      if (Atomics.compareExchange(i32, NEXT, v, v + 1) === v) return index;
     }
   }
-  const team = Atomics.load(i32, 5) + 1; // LIMIT workers and the caller
+  const team = Atomics.load(i32, LIMIT) + 1; // the workers and the caller
   for (let step = 0; step < (mode === 2 ? 1 : team); step++) {
     const r = (me + step) % team;
-    const word = 31 + r; // RANGES
+    const word = RANGES + r * LINE;
     const end = Math.floor(((r + 1) * count) / team);
     for (;;) {
       const v = Atomics.load(i32, word);
@@ -115,8 +118,8 @@ function claimIndex(i32: Int32Array, tag: number, count: number, me: number): nu
  * rows in all and 17 rows per chunk (row kernels), 18 and 19 the clamp (float32). A GEMM's
  * arguments (`pw_run`'s, and the int8 `q8_run`'s) are a, packed, bias, c, m, k, n, mc, rows,
  * panels, panelChunks, panelCount; a row kernel's are its leading ones, before the row range
- * `[r0, r1)` and the clamp. A separable chunk runs `dw_run` on its rows, then `pw_run` on the
- * pixels of those rows (`dw_run`'s output, its `y`) with the words from EXTRA (39).
+ * `[r0, r1)` and the clamp. A separable chunk: see {@linkcode separableChunk}. Each thread adds
+ * the chunks it ran to DONE once, when it finds none left: one write to that shared line a job.
  */
 function claimChunks(
   i32: Int32Array,
@@ -126,16 +129,22 @@ function claimChunks(
   worker: boolean,
   me = 0,
 ): void {
-  const j = 8; // JOB
+  const j = JOB;
   const args = Array.from(i32.subarray(j, j + i32[j + 13]));
   const count = i32[j + 14], op = i32[j + 15], total = i32[j + 16], per = i32[j + 17];
   const lo = f32[j + 18], hi = f32[j + 19];
   const [a, b, bias, c, m, kk, n, mc, rows, panels, panelChunks, panelCount] = args;
   const rowKernel = op === 1 ? k.dw_run : op === 2 ? k.cv_run : k.q8_quant;
   const gemm = op === 3 ? k.q8_run : k.pw_run;
+  let done = 0; // added to DONE once, when this thread finds no chunk left
   for (;;) {
     const index = claimIndex(i32, tag, count, me);
-    if (index < 0) return;
+    if (index < 0) {
+      if (done === 0) return;
+      if (worker) Atomics.add(i32, TAKEN, done);
+      if (Atomics.add(i32, DONE, done) + done === count) Atomics.notify(i32, DONE);
+      return;
+    }
     try {
       if (op === 5) {
         separableChunk(i32, f32, k, args, index, count, total, per, lo, hi, me);
@@ -150,19 +159,18 @@ function claimChunks(
         rowKernel(...args, r0, Math.min(total, r0 + per), lo, hi);
       }
     } catch {
-      Atomics.store(i32, 2, 1); // FAILED
+      Atomics.store(i32, FAILED, 1);
     }
-    if (worker) Atomics.add(i32, 6, 1); // TAKEN
-    if (Atomics.add(i32, 4, 1) + 1 === count) Atomics.notify(i32, 4); // DONE
+    done++;
   }
 }
 
 /**
  * Runs chunk `index` of a separable job (kernel 5) on thread `me` (the caller 0, a worker its
  * slot + 1): `dw_px` on its output pixels into the thread's own middle, then `pw_run` on those
- * pixels and the panels of its group, with the words from EXTRA (39 packed, 40 bias, 41 c, 42
- * panels, 43 n, 44 mc, 45-46 the clamp, 47 groups, 48 the bytes of a thread's middle, 49
- * ranges, 50 the GEMM's tile rows). A chunk is (band, group). With `per` rows a band, the rows
+ * pixels and the panels of its group, with the words from EXTRA (0 packed, 1 bias, 2 c, 3
+ * panels, 4 n, 5 mc, 6-7 the clamp, 8 groups, 9 the bytes of a thread's middle, 10 ranges,
+ * 11 the GEMM's tile rows). A chunk is (band, group). With `per` rows a band, the rows
  * are cut into `ranges` even ranges (one a thread), and each range into bands of `per` rows,
  * the last one shorter. With `per` 0, the pixels (row after row) are cut into `ranges` even
  * ranges, and each range into as many halving bands as a range has chunks, their ends rounded
@@ -183,7 +191,7 @@ function separableChunk(
   hi: number,
   me: number,
 ): void {
-  const groups = i32[47], panels = i32[42], ranges = i32[49];
+  const groups = i32[EXTRA + 8], panels = i32[EXTRA + 3], ranges = i32[EXTRA + 10];
   const band = Math.floor(index / groups), group = index - band * groups;
   const inRange = count / groups / ranges, range = Math.floor(band / inRange);
   const j = band - range * inRange;
@@ -197,7 +205,7 @@ function separableChunk(
     q1 = Math.min(start + size, start + (j + 1) * per) * ow;
   } else {
     // the bands' ends, on whole tiles of the GEMM (`align` rows, word 50) from the range's start
-    const align = i32[50];
+    const align = i32[EXTRA + 11];
     const end = (i: number) => Math.min(size, Math.round((size - (size >> i)) / align) * align);
     q0 = start + end(j);
     q1 = start + (j === inRange - 1 ? size : end(j + 1));
@@ -205,10 +213,24 @@ function separableChunk(
   if (q0 >= q1) return;
   const p0 = Math.floor((group * panels) / groups);
   const p1 = Math.floor(((group + 1) * panels) / groups);
-  const y = args[3] + me * i32[48]; // this thread's middle: the band's pixels from its start
+  const y = args[3] + me * i32[EXTRA + 9]; // this thread's middle: the band's pixels from its start
   k.dw_px(x, w, b, y, h, width, channels, oh, ow, stride, padTop, padLeft, q0, q1, lo, hi);
-  const n = i32[43], c = i32[41] + q0 * n * 4;
-  k.pw_run(y, i32[39], i32[40], c, 0, q1 - q0, p0, p1, channels, n, f32[45], f32[46], i32[44]);
+  const n = i32[EXTRA + 4], c = i32[EXTRA + 2] + q0 * n * 4;
+  k.pw_run(
+    y,
+    i32[EXTRA],
+    i32[EXTRA + 1],
+    c,
+    0,
+    q1 - q0,
+    p0,
+    p1,
+    channels,
+    n,
+    f32[EXTRA + 6],
+    f32[EXTRA + 7],
+    i32[EXTRA + 5],
+  );
 }
 
 const WORKER_SOURCE = `"use strict";
@@ -218,6 +240,8 @@ const { kernel, memory, control, slot } = workerData;
 const k = new WebAssembly.Instance(kernel, { env: { memory } }).exports;
 const i32 = new Int32Array(control);
 const f32 = new Float32Array(control);
+const LINE = ${LINE}, SCHED = ${SCHED}, NEXT = ${NEXT}, LIMIT = ${LIMIT}, RANGES = ${RANGES};
+const JOB = ${JOB}, EXTRA = ${EXTRA}, FAILED = ${FAILED}, TAKEN = ${TAKEN}, DONE = ${DONE};
 const claimIndex = ${claimIndex.toString()};
 const separableChunk = ${separableChunk.toString()};
 const claimChunks = ${claimChunks.toString()};
@@ -559,7 +583,11 @@ export class KernelPool {
     Atomics.store(i32, NEXT, tag << 10);
     if (mode !== 0) {
       for (let r = 0; r <= workers; r++) {
-        Atomics.store(i32, RANGES + r, (tag << 10) | Math.floor((r * count) / (workers + 1)));
+        Atomics.store(
+          i32,
+          RANGES + r * LINE,
+          (tag << 10) | Math.floor((r * count) / (workers + 1)),
+        );
       }
     }
     Atomics.store(i32, GEN, gen);
@@ -572,7 +600,7 @@ export class KernelPool {
     // then find no chunk left to claim. Without this, it could claim "chunk count" of this tag
     // with the next job's arguments, and its extra DONE would make the caller wait forever.
     Atomics.store(i32, NEXT, (tag << 10) | 1023);
-    for (let r = 0; r < MAX_TEAM; r++) Atomics.store(i32, RANGES + r, (tag << 10) | 1023);
+    for (let r = 0; r < MAX_TEAM; r++) Atomics.store(i32, RANGES + r * LINE, (tag << 10) | 1023);
     if (Atomics.exchange(i32, FAILED, 0)) throw new Error("a pointwise kernel chunk trapped");
   }
 
