@@ -324,12 +324,18 @@ export async function createMobileNet(
 /**
  * A network's options: the float32 1x1 filters uploaded in the panel order of our kernels
  * (when they run) and adopted as their packed copies, so the load writes them once and the
- * first inference packs nothing; and each depthwise-separable block as one call of our block
- * kernel.
+ * first inference packs nothing; each depthwise-separable block as one call of our block
+ * kernel; and the classifier (pooling and product) as one call of our head kernel.
  */
 function networkOptions(fused: boolean | undefined, int8: Int8Options | undefined) {
   const kernels = activeKernels();
-  return { fused, int8, packing: kernels?.filterPacking, separable: kernels?.separable };
+  return {
+    fused,
+    int8,
+    packing: kernels?.filterPacking,
+    separable: kernels?.separable,
+    head: kernels?.head,
+  };
 }
 
 /**

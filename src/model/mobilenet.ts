@@ -74,6 +74,12 @@ export interface NetworkOptions {
    * it while it is registered (needs `fused`). Absent: two calls per block.
    */
   separable?: string;
+  /**
+   * The backend's kernel for the global average pooling and the classifier's product as one
+   * call (see `HEAD_KERNEL` in `src/backend/pointwise/kernel.ts`): a float32 top runs through it
+   * while it is registered (needs `fused`). Absent: `tf.mean` and `tf.fused.matMul`.
+   */
+  head?: string;
 }
 
 /** How the backend takes filters uploaded in its panel order (see `src/model/panels.ts`). */
@@ -149,6 +155,7 @@ export class MobileNetNetwork {
   readonly #int8: Int8Options | undefined;
   readonly #packing: FilterPacking | undefined;
   readonly #separable: string | undefined;
+  readonly #headKernel: string | undefined;
   readonly #means = new Map<string, tf.Tensor1D>();
   readonly #specs: Map<string, WeightSpec>;
   readonly #raw = new Map<string, Float32Array>();
@@ -188,6 +195,7 @@ export class MobileNetNetwork {
     this.#int8 = options.int8;
     this.#packing = this.fused ? options.packing : undefined;
     this.#separable = this.fused ? options.separable : undefined;
+    this.#headKernel = this.fused ? options.head : undefined;
     const int8 = int8Layers(architecture).some((l) => options.int8?.scales[l] !== undefined);
     this.precision = int8 ? "int8" : "float32";
     for (const [layer, means] of Object.entries(options.int8?.means ?? {})) {
@@ -476,6 +484,15 @@ export class MobileNetNetwork {
 
   #head(x: tf.Tensor4D, output: NetworkOutput): tf.Tensor2D {
     const { includeTop, pooling } = this.architecture.config;
+    const kernel = this.#headKernel;
+    if (output !== "features" && includeTop && this.#int8?.scales.conv_preds === undefined) {
+      if (kernel && tf.getKernel(kernel, tf.getBackend())) {
+        const top = this.#top!;
+        const inputs = { x, filter: top.kernel, bias: top.bias };
+        const attrs = { softmax: output === "probabilities" };
+        return tf.engine().runKernel(kernel, inputs, attrs) as tf.Tensor2D;
+      }
+    }
     const pooled = includeTop || pooling === "avg" ? tf.mean(x, [1, 2]) : tf.max(x, [1, 2]);
     if (output === "features") return pooled as tf.Tensor2D;
     return this.#classifier(pooled as tf.Tensor2D, output);

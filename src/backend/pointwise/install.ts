@@ -36,6 +36,8 @@ import {
   depthwiseKernel,
   type GemmJob,
   type GemmRunner,
+  HEAD_KERNEL,
+  headKernel,
   matMulKernel,
   meanKernel,
   pointwiseKernel,
@@ -194,6 +196,12 @@ export interface PointwiseKernels {
    * `activation`) while our float32 kernels are registered, else undefined.
    */
   readonly separable: string | undefined;
+  /**
+   * The name of our kernel for a classifier on the last activation (inputs `x`, `filter`
+   * `[channels, classes]`, `bias`: global average pooling, then the product, the logits) while
+   * our float32 kernels are registered, else undefined.
+   */
+  readonly head: string | undefined;
   /** Wakes our sleeping workers ahead of an inference (they spin until its first job). */
   wake(): void;
   /**
@@ -713,6 +721,7 @@ function xnnpackOnly(reason: string, int8Why: string): PointwiseKernels {
     packedBytes: 0,
     filterPacking: undefined,
     separable: undefined,
+    head: undefined,
     wake() {},
     bands: {
       perThread: 0,
@@ -769,11 +778,10 @@ function registered(
     kernelFunc: int8Kernel(runner),
   };
   // our float32 kernels only: the block kernel has no original to fall back to
-  const extra: KernelConfig[] = fixed.kernels === "xnnpack" ? [] : [{
-    kernelName: SEPARABLE_KERNEL,
-    backendName: "wasm",
-    kernelFunc: separableKernel(runner),
-  }];
+  const extra: KernelConfig[] = fixed.kernels === "xnnpack" ? [] : [
+    { kernelName: SEPARABLE_KERNEL, backendName: "wasm", kernelFunc: separableKernel(runner) },
+    { kernelName: HEAD_KERNEL, backendName: "wasm", kernelFunc: headKernel(runner) },
+  ];
   let enabled = false;
   let installed = true;
   const state: PointwiseKernels = {
@@ -840,6 +848,9 @@ function registered(
     },
     get separable() {
       return enabled && extra.length > 0 ? SEPARABLE_KERNEL : undefined;
+    },
+    get head() {
+      return enabled && extra.length > 0 ? HEAD_KERNEL : undefined;
     },
     disable() {
       runner.delegate();

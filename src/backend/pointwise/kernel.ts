@@ -465,6 +465,100 @@ export function separableKernel(runner: GemmRunner): KernelFunc {
   };
 }
 
+/** The kernel of a classifier on a network's last activation: see {@linkcode headKernel}. */
+export const HEAD_KERNEL = "MobileNetEdgeHead";
+
+/** The inputs of {@linkcode HEAD_KERNEL}. */
+type HeadInputs = { x?: TensorInfo; filter?: TensorInfo; bias?: TensorInfo };
+
+/**
+ * Our kernel {@linkcode HEAD_KERNEL}: the global average pooling of `x` (NHWC float32) and the
+ * product of the pooled features with `filter` (`[channels, classes]`) plus `bias`, the logits
+ * `[images, classes]`, and with the attribute `softmax` their softmax, as one call: the same
+ * values as the registered `Mean`, `_FusedMatMul` and `Softmax` (ours: the same sums in the
+ * same order), without the reshapes and op-level work of `tf.mean`, `tf.fused.matMul` and
+ * `tf.softmax` between them, about 100 us of one thread an inference. What our kernels do not
+ * take runs as those kernels.
+ */
+export function headKernel(runner: GemmRunner): KernelFunc {
+  return (args) => {
+    const { x, filter, bias } = args.inputs as HeadInputs;
+    const backend = args.backend as WasmBackendLike;
+    const logits = headLogits(runner, { x, filter, bias }, backend);
+    if (!args.attrs?.softmax) return logits;
+    try {
+      return runKernelFunc("Softmax", { logits }, { dim: logits.shape.length - 1 }, backend);
+    } finally {
+      backend.disposeData(logits.dataId);
+    }
+  };
+}
+
+/** Runs the registered kernel `name` of the `wasm` backend on tensor infos. */
+function runKernelFunc(
+  name: string,
+  inputs: Record<string, TensorInfo | undefined | null>,
+  attrs: NamedAttrMap,
+  backend: WasmBackendLike,
+): TensorInfo {
+  return tf.getKernel(name, "wasm")!.kernelFunc({
+    inputs: inputs as NamedTensorInfoMap,
+    attrs,
+    backend: backend as unknown as tf.KernelBackend,
+  }) as TensorInfo;
+}
+
+/** {@linkcode HEAD_KERNEL}'s logits. */
+function headLogits(runner: GemmRunner, inputs: HeadInputs, backend: WasmBackendLike): TensorInfo {
+  const { x, filter, bias } = inputs;
+  const mean = planMean({ x }, { axis: [1, 2] });
+  const a = mean && ({ dataId: {}, shape: [1, mean.images, mean.channels], dtype: "float32" });
+  const b = filter && { ...filter, shape: [1, ...filter.shape] };
+  const gemm = a && planMatMul({ a: a as TensorInfo, b, bias }, {});
+  if (!mean || !gemm || filter!.shape.length !== 2) return headTwoKernels(inputs, backend);
+  const data = backend.dataIdMap;
+  const offset = (t: TensorInfo | undefined) => (t ? data.get(t.dataId).memoryOffset : 0);
+  const out = backend.makeOutput([mean.images, gemm.n], "float32");
+  const heap = backend.wasm;
+  const pooled = heap._malloc(mean.images * mean.channels * 4) >>> 0;
+  if (pooled === 0) throw new Error("cannot allocate the pooled features");
+  try {
+    runner.mean(offset(x), pooled, mean.images, mean.pixels, mean.channels);
+    runner.run({
+      a: pooled,
+      packed: runner.pack(filter!.dataId, offset(filter), gemm.k, gemm.n),
+      bias: offset(bias),
+      c: offset(out),
+      m: gemm.m,
+      k: gemm.k,
+      n: gemm.n,
+      lo: gemm.lo,
+      hi: gemm.hi,
+    });
+  } finally {
+    heap._free(pooled);
+  }
+  return out;
+}
+
+/** {@linkcode HEAD_KERNEL}'s logits from the registered `Mean` and `_FusedMatMul`. */
+function headTwoKernels(inputs: HeadInputs, backend: WasmBackendLike): TensorInfo {
+  const run = (name: string, i: Record<string, TensorInfo | undefined>, attrs: NamedAttrMap) =>
+    runKernelFunc(name, i, attrs, backend);
+  const { x, filter, bias } = inputs;
+  const pooled = run("Mean", { x }, { axis: [1, 2], keepDims: false });
+  try {
+    const [images, channels] = pooled.shape;
+    const a = { ...pooled, shape: [1, images, channels] };
+    const b = { ...filter!, shape: [1, ...filter!.shape] };
+    const attrs = { transposeA: false, transposeB: false, activation: "linear" };
+    const logits = run("_FusedMatMul", { a, b, bias }, attrs);
+    return { ...logits, shape: logits.shape.slice(1) }; // [1, images, classes] as a reshape
+  } finally {
+    backend.disposeData(pooled.dataId);
+  }
+}
+
 /** {@linkcode SEPARABLE_KERNEL}'s call as the two registered kernels, one after the other. */
 function twoKernels(
   inputs: SeparableInputs,
