@@ -356,8 +356,9 @@ static inline void dw_span_s1(const float *r0p, const float *r1p, const float *r
 /* One output pixel, all channels, pixel-major (for many channels: the taps and the weights are
  * read channel after channel, never C * 4 bytes apart in the inner loop, which on L1 caches of
  * 4 KiB ways would evict each other). Taps outside the image are skipped. */
-static inline void dw_pixel(const float *xi, const float *w, const float *bias, float *out,
-                            int H, int W, int C, int iy0, int ix0, v128_t lo, v128_t hi) {
+static inline __attribute__((always_inline)) void dw_pixel(
+    const float *xi, const float *w, const float *bias, float *out, int H, int W, int C, int iy0,
+    int ix0, v128_t lo, v128_t hi) {
   const int ky0 = iy0 < 0 ? -iy0 : 0, ky1 = iy0 + 3 > H ? H - iy0 : 3;
   const int kx0 = ix0 < 0 ? -ix0 : 0, kx1 = ix0 + 3 > W ? W - ix0 : 3;
   if (ky0 == 0 && ky1 == 3 && kx0 == 0 && kx1 == 3) {
@@ -424,18 +425,10 @@ static inline void dw_pixels_s1(const float *xi, const float *w, const float *bi
   }
 }
 
-static inline int clampi(int v, int a, int b) { return v < a ? a : v > b ? b : v; }
-
-/* The depthwise 3x3 convolution's output pixels [q0, q1), counted row after row over the batch
- * (pixel q is row q / OW, column q % OW), written from y on (y holds pixel q0, y + C pixel
- * q0 + 1): whole rows, or part of a row at either end (a chunk of a separable block smaller than
- * a row, into a thread's own small middle). Every output sums its taps in the same order
- * whatever the range, so any cut gives the same values. */
-static inline __attribute__((always_inline)) void dw_core(
+/* The depthwise 3x3 convolution's output rows [r0, r1) (row r of the batch: image r / OH). */
+static inline __attribute__((always_inline)) void dw_rows(
     const float *x, const float *w, const float *bias, float *y, int H, int W, int C, int OH,
-    int OW, int stride, int padT, int padL, int q0, int q1, float lo_f, float hi_f) {
-  if (q1 <= q0) return;
-  const int r0 = q0 / OW, r1 = (q1 - 1) / OW + 1;
+    int OW, int stride, int padT, int padL, int r0, int r1, float lo_f, float hi_f) {
   const v128_t lo = wasm_f32x4_splat(lo_f);
   const v128_t hi = wasm_f32x4_splat(hi_f);
   const v128_t zero = wasm_f32x4_splat(0.0f);
@@ -452,16 +445,13 @@ static inline __attribute__((always_inline)) void dw_core(
       const float *xi = x + (long)img * H * W * C;
       const int iy0 = oy * stride - padT;
       const int rows_in = stride == 1 && iy0 >= 0 && iy0 + 3 <= H;
-      const int cx0 = clampi(q0 - r * OW, 0, OW), cx1 = clampi(q1 - r * OW, 0, OW);
-      const int inb = oxb < cx1 ? oxb : cx1;
-      for (int ox = cx0; ox < cx1;) {
-        if (rows_in && ox >= oxa && ox + PW_DW_OX <= inb) {
-          dw_pixels_s1(xi, w, bias, y + ((long)r * OW + ox - q0) * C, W, C, iy0, ox - padL, lo,
-                       hi);
+      for (int ox = 0; ox < OW;) {
+        if (rows_in && ox >= oxa && ox + PW_DW_OX <= oxb) {
+          dw_pixels_s1(xi, w, bias, y + ((long)r * OW + ox) * C, W, C, iy0, ox - padL, lo, hi);
           ox += PW_DW_OX;
         } else {
-          dw_pixel(xi, w, bias, y + ((long)r * OW + ox - q0) * C, H, W, C, iy0, ox * stride - padL,
-                   lo, hi);
+          dw_pixel(xi, w, bias, y + ((long)r * OW + ox) * C, H, W, C, iy0, ox * stride - padL, lo,
+                   hi);
           ox++;
         }
       }
@@ -476,15 +466,9 @@ static inline __attribute__((always_inline)) void dw_core(
     const int in2 = iy0 + 2 >= 0 && iy0 + 2 < H;
     /* a row inside the image stands in for those outside (their weights are zero) */
     const int sub = in1 ? iy0 + 1 : in0 ? iy0 : iy0 + 2;
-    /* pixel (r, 0)'s place: before y when the range starts inside this row, but only columns
-     * from cx0 on (at or after y) are written */
-    float *out = y + ((long)r * OW - q0) * C;
-    /* this row's columns [cx0, cx1), and the three spans cut to them */
-    const int cx0 = clampi(q0 - r * OW, 0, OW), cx1 = clampi(q1 - r * OW, 0, OW);
-    const int a0 = clampi(0, cx0, cx1), a1 = clampi(oxa, cx0, cx1), a2 = clampi(oxb, cx0, cx1);
-    const int a3 = clampi(OW, cx0, cx1);
+    float *out = y + (long)r * OW * C;
     if (!in0 && !in1 && !in2) { /* no tap inside: bias only (not for a real convolution) */
-      for (int ox = cx0; ox < cx1; ox++) {
+      for (int ox = 0; ox < OW; ox++) {
         for (int c = 0; c < C; c += 4) {
           const v128_t b = bias ? wasm_v128_load(bias + c) : zero;
           wasm_v128_store(out + (long)ox * C + c, wasm_f32x4_pmin(hi, wasm_f32x4_pmax(lo, b)));
@@ -503,30 +487,60 @@ static inline __attribute__((always_inline)) void dw_core(
       if (!in1) wv[3] = wv[4] = wv[5] = zero;
       if (!in2) wv[6] = wv[7] = wv[8] = zero;
       const v128_t b = bias ? wasm_v128_load(bias + c) : zero;
-      dw_span(row0 + c, row1 + c, row2 + c, out + c, a0, a1, 1, W, C, stride, padL, b, wv, lo, hi);
+      dw_span(row0 + c, row1 + c, row2 + c, out + c, 0, oxa, 1, W, C, stride, padL, b, wv, lo, hi);
       if (stride == 1) {
-        dw_span_s1(row0 + c, row1 + c, row2 + c, out + c, a1, a2, C, padL, b, wv, lo, hi);
+        dw_span_s1(row0 + c, row1 + c, row2 + c, out + c, oxa, oxb, C, padL, b, wv, lo, hi);
       } else {
-        dw_span(row0 + c, row1 + c, row2 + c, out + c, a1, a2, 0, W, C, stride, padL, b, wv, lo, hi);
+        dw_span(row0 + c, row1 + c, row2 + c, out + c, oxa, oxb, 0, W, C, stride, padL, b, wv, lo,
+                hi);
       }
-      dw_span(row0 + c, row1 + c, row2 + c, out + c, a2, a3, 1, W, C, stride, padL, b, wv, lo, hi);
+      dw_span(row0 + c, row1 + c, row2 + c, out + c, oxb, OW, 1, W, C, stride, padL, b, wv, lo,
+              hi);
     }
   }
 }
 
-/* The depthwise 3x3 convolution's output rows [r0, r1) (row r of the batch: image r / OH). */
 EXPORT(dw_run)
 void dw_run(const float *x, const float *w, const float *bias, float *y, int H, int W, int C,
             int OH, int OW, int stride, int padT, int padL, int r0, int r1, float lo_f,
             float hi_f) {
-  dw_core(x, w, bias, y + (long)r0 * OW * C, H, W, C, OH, OW, stride, padT, padL, r0 * OW, r1 * OW,
-          lo_f, hi_f);
+  dw_rows(x, w, bias, y, H, W, C, OH, OW, stride, padT, padL, r0, r1, lo_f, hi_f);
 }
 
-/* Output pixels [q0, q1) from y on (see dw_core): a separable chunk, into its thread's middle. */
+/* Output pixel q (row q / OW of the batch, column q % OW), all channels, at out. */
+static inline __attribute__((always_inline)) void dw_one(
+    const float *x, const float *w, const float *bias, float *out, int H, int W, int C, int OH,
+    int OW, int stride, int padT, int padL, int q, v128_t lo, v128_t hi) {
+  const int r = q / OW, ox = q - r * OW;
+  const int img = r / OH, oy = r - img * OH;
+  const float *xi = x + (long)img * H * W * C;
+  dw_pixel(xi, w, bias, out, H, W, C, oy * stride - padT, ox * stride - padL, lo, hi);
+}
+
+/* The depthwise 3x3 convolution's output pixels [q0, q1), counted row after row over the batch
+ * (pixel q is row q / OW, column q % OW), written from y on (y holds pixel q0, y + C pixel
+ * q0 + 1): a separable chunk, into its thread's own small middle. Its whole rows run as dw_run's
+ * rows; a row it holds only part of, pixel by pixel (dw_pixel: the same sums in the same order,
+ * the taps outside the image left out where the rows skip them as zero weights). */
 EXPORT(dw_px)
 void dw_px(const float *x, const float *w, const float *bias, float *y, int H, int W, int C,
            int OH, int OW, int stride, int padT, int padL, int q0, int q1, float lo_f,
            float hi_f) {
-  dw_core(x, w, bias, y, H, W, C, OH, OW, stride, padT, padL, q0, q1, lo_f, hi_f);
+  const v128_t lo = wasm_f32x4_splat(lo_f);
+  const v128_t hi = wasm_f32x4_splat(hi_f);
+  int q = q0;
+  const int first = q0 % OW ? (q0 / OW + 1) * OW : q0; /* the first row start in [q0, q1] */
+  for (; q < q1 && q < first; q++) {
+    dw_one(x, w, bias, y + (long)(q - q0) * C, H, W, C, OH, OW, stride, padT, padL, q, lo, hi);
+  }
+  const int rows = (q1 - q) / OW;
+  if (rows > 0) {
+    /* row r at y + (r * OW - q0) * C: rows from q / OW on, all at or after y */
+    dw_rows(x, w, bias, y - (long)q0 * C, H, W, C, OH, OW, stride, padT, padL, q / OW,
+            q / OW + rows, lo_f, hi_f);
+    q += rows * OW;
+  }
+  for (; q < q1; q++) {
+    dw_one(x, w, bias, y + (long)(q - q0) * C, H, W, C, OH, OW, stride, padT, padL, q, lo, hi);
+  }
 }
