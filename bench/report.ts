@@ -11,8 +11,9 @@
  * 5. The cold path phase by phase, for `deno task classify` and `deno task serve`'s first 200
  *    (`bench/startup.ts`; pass `--base REV` to it alone for before and after).
  * 6. 1 against 2 threads per layer type, with each way of sharing a job (`bench/scaling_bench.ts`),
- *    0.75/224's 2 threads against 1 in processes taking turns (`bench/scaling_pairs.ts`), and our
- *    block kernel against two kernels per depthwise-separable block (`bench/separable_bench.ts`).
+ *    0.75/224's 2 threads against 1 in processes taking turns (`bench/scaling_pairs.ts`) and by
+ *    layer type as the model runs them (`bench/layer_scaling.ts`), and our block kernel against
+ *    two kernels per depthwise-separable block (`bench/separable_bench.ts`).
  * 7. Our pointwise kernels against XNNPACK's, layer by layer (`bench/pointwise_bench.ts`).
  * 8. Model only against onnxruntime-web and native onnxruntime (`bench/ort_compare.ts`).
  *
@@ -318,6 +319,7 @@ if (args.child !== undefined) {
     await section("startup.ts", ["--runs", String(Math.min(RUNS, 7))]);
     await section("scaling_bench.ts", ["--rounds", String(Math.min(RUNS, 15))]);
     await section("scaling_pairs.ts", ["--rounds", "15"]);
+    await section("layer_scaling.ts", ["--rounds", String(Math.min(RUNS, 20))]);
     await section("separable_bench.ts", ["--rounds", String(Math.min(RUNS, 15))]);
   }
   await (await import("./pointwise_bench.ts")).pointwiseReport(RUNS); // ours vs XNNPACK, 1x1 layers

@@ -70,8 +70,9 @@ export interface KernelExports {
   ): void;
   /**
    * {@linkcode KernelExports.dw_run} on output pixels `[q0, q1)` of the batch, counted row after
-   * row (pixel `q` is row `q / ow`, column `q % ow`): a separable chunk that is part of a row, or
-   * does not start or end on one. Any cut gives the same values.
+   * row (pixel `q` is row `q / ow`, column `q % ow`), written from `y` on (`y` holds pixel `q0`):
+   * a separable chunk, into its thread's own middle, which may start or end inside a row. Any
+   * cut gives the same values.
    */
   dw_px(
     x: number,

@@ -1,6 +1,6 @@
 /**
- * The kernels' warm-up: one small call of each export (`pw_pack`, `pw_run`, `dw_run`, `cv_run`,
- * `gap_run`) right after the module is instantiated, on zeros in scratch memory of the backend's
+ * The kernels' warm-up: one small call of each export (`pw_pack`, `pw_run`, `dw_run`, `dw_px`,
+ * `cv_run`, `gap_run`) right after the module is instantiated, on zeros in scratch memory of the backend's
  * heap. V8 runs a WebAssembly function first in its baseline compiler (Liftoff), which runs these
  * SIMD loops about 50 times slower than the optimizing compiler (TurboFan), and only switches a
  * function at its next call once it has run long enough. Without a warm-up, the first inference
@@ -68,6 +68,8 @@ export function warmUp(kernel: KernelExports, heap: WasmHeap, memory: WebAssembl
     );
     const s = DW.side;
     kernel.dw_run(x, w, 0, y, s, s, DW.channels, s, s, 1, 1, 1, 0, s, 0, 6);
+    // rows and, at either end, part of one (a separable chunk on two threads)
+    kernel.dw_px(x, w, 0, y, s, s, DW.channels, s, s, 1, 1, 1, 3, s * s - 3, 0, 6);
     kernel.pw_pack(b, cvPack, 9 * CV.cin, CV.n);
     const half = CV.side / 2;
     kernel.cv_run(
