@@ -543,16 +543,14 @@ function headLogits(runner: GemmRunner, inputs: HeadInputs, backend: WasmBackend
 
 /** {@linkcode HEAD_KERNEL}'s logits from the registered `Mean` and `_FusedMatMul`. */
 function headTwoKernels(inputs: HeadInputs, backend: WasmBackendLike): TensorInfo {
-  const run = (name: string, i: Record<string, TensorInfo | undefined>, attrs: NamedAttrMap) =>
-    runKernelFunc(name, i, attrs, backend);
   const { x, filter, bias } = inputs;
-  const pooled = run("Mean", { x }, { axis: [1, 2], keepDims: false });
+  const pooled = runKernelFunc("Mean", { x }, { axis: [1, 2], keepDims: false }, backend);
   try {
     const [images, channels] = pooled.shape;
     const a = { ...pooled, shape: [1, images, channels] };
     const b = { ...filter!, shape: [1, ...filter!.shape] };
     const attrs = { transposeA: false, transposeB: false, activation: "linear" };
-    const logits = run("_FusedMatMul", { a, b, bias }, attrs);
+    const logits = runKernelFunc("_FusedMatMul", { a, b, bias }, attrs, backend);
     return { ...logits, shape: logits.shape.slice(1) }; // [1, images, classes] as a reshape
   } finally {
     backend.disposeData(pooled.dataId);
@@ -567,11 +565,7 @@ function twoKernels(
   backend: WasmBackendLike,
 ): TensorInfo {
   const run = (name: string, i: Record<string, TensorInfo | undefined>, attrs: NamedAttrMap) =>
-    tf.getKernel(name, "wasm")!.kernelFunc({
-      inputs: i as NamedTensorInfoMap,
-      attrs: { dataFormat: "NHWC", ...attrs },
-      backend: backend as unknown as tf.KernelBackend,
-    }) as TensorInfo;
+    runKernelFunc(name, i, { dataFormat: "NHWC", ...attrs }, backend);
   const middle = run("FusedDepthwiseConv2D", {
     x: inputs.x,
     filter: inputs.dwFilter,
