@@ -75,9 +75,10 @@ export interface NetworkOptions {
    */
   separable?: string;
   /**
-   * The backend's kernel for the global average pooling and the classifier's product as one
-   * call (see `HEAD_KERNEL` in `src/backend/pointwise/kernel.ts`): a float32 top runs through it
-   * while it is registered (needs `fused`). Absent: `tf.mean` and `tf.fused.matMul`.
+   * The backend's kernel for the global average pooling, the classifier's product and its
+   * softmax as one call (see `HEAD_KERNEL` in `src/backend/pointwise/kernel.ts`): a float32 top
+   * runs through it while it is registered (needs `fused`). Absent: `tf.mean`,
+   * `tf.fused.matMul` and `tf.softmax`.
    */
   head?: string;
 }
@@ -474,13 +475,12 @@ export class MobileNetNetwork {
   #head(x: tf.Tensor4D, output: NetworkOutput): tf.Tensor2D {
     const { includeTop, pooling } = this.architecture.config;
     const kernel = this.#headKernel;
-    if (output !== "features" && includeTop && this.#int8?.scales.conv_preds === undefined) {
-      if (kernel && tf.getKernel(kernel, tf.getBackend())) {
-        const top = this.#top!;
-        const inputs = { x, filter: top.kernel, bias: top.bias };
-        const attrs = { softmax: output === "probabilities" };
-        return tf.engine().runKernel(kernel, inputs, attrs) as tf.Tensor2D;
-      }
+    const float32Top = includeTop && this.#int8?.scales.conv_preds === undefined;
+    if (output !== "features" && float32Top && kernel && tf.getKernel(kernel, tf.getBackend())) {
+      const top = this.#top!;
+      const inputs = { x, filter: top.kernel, bias: top.bias };
+      const attrs = { softmax: output === "probabilities" };
+      return tf.engine().runKernel(kernel, inputs, attrs) as tf.Tensor2D;
     }
     const pooled = includeTop || pooling === "avg" ? tf.mean(x, [1, 2]) : tf.max(x, [1, 2]);
     if (output === "features") return pooled as tf.Tensor2D;
