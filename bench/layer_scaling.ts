@@ -11,11 +11,11 @@
  *
  * @module
  */
-import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
 import { parseArgs } from "../src/cli/parse_args.ts";
 import { loadMobileNet, setThreads } from "../mod.ts";
 import { median } from "../src/_util.ts";
 import { markdownTable } from "./_table.ts";
+import { timeKernels } from "./_kernel_timer.ts";
 
 const args = parseArgs(Deno.args, { string: ["model", "rounds"] });
 const model = await loadMobileNet({ model: String(args.model ?? "0.75_224"), threads: 2 });
@@ -24,19 +24,9 @@ const data = new Float32Array(r * r * 3).map((_, i) => Math.sin(i) * 0.9);
 const input = { data, shape: [1, r, r, 3] as [number, number, number, number] };
 let calls: number[] = [];
 let recording = false;
-for (const config of tf.getKernelsForBackend("wasm")) {
-  const inner = config.kernelFunc;
-  tf.unregisterKernel(config.kernelName, "wasm");
-  tf.registerKernel({
-    ...config,
-    kernelFunc: (a) => {
-      const t0 = performance.now();
-      const out = inner(a);
-      if (recording) calls.push(performance.now() - t0);
-      return out;
-    },
-  });
-}
+timeKernels((_, ms) => {
+  if (recording) calls.push(ms);
+});
 
 /** Per thread count, per round: each kernel call's median, and the whole inference's. */
 const runs: Record<number, { calls: number[][]; total: number[] }> = {

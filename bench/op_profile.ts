@@ -8,10 +8,10 @@
  *
  * @module
  */
-import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
 import { parseArgs } from "../src/cli/parse_args.ts";
 import { backendInfo, createMobileNet } from "../mod.ts";
 import { median } from "../src/_util.ts";
+import { timeKernels } from "./_kernel_timer.ts";
 import { benchInput, CASES, caseWeights, INPUT_SHAPE } from "./ort/cases.ts";
 
 const values = parseArgs(Deno.args, {
@@ -28,19 +28,9 @@ const model = await createMobileNet(await caseWeights(c), {
 const data = await benchInput();
 const calls: { name: string; ms: number }[] = [];
 let recording = false;
-for (const config of tf.getKernelsForBackend("wasm")) {
-  const inner = config.kernelFunc;
-  tf.unregisterKernel(config.kernelName, "wasm");
-  tf.registerKernel({
-    ...config,
-    kernelFunc: (args) => {
-      const t0 = performance.now();
-      const out = inner(args);
-      if (recording) calls.push({ name: config.kernelName, ms: performance.now() - t0 });
-      return out;
-    },
-  });
-}
+timeKernels((name, ms) => {
+  if (recording) calls.push({ name, ms });
+});
 for (let i = 0; i < 10; i++) model.predict({ data, shape: INPUT_SHAPE });
 const runs = Number(values.runs);
 const perRun: { name: string; ms: number }[][] = [];

@@ -4,7 +4,9 @@
  *
  * @module
  */
-import { assertEquals } from "../_assert.ts";
+import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
+import { assert, assertEquals, assertStrictEquals } from "../_assert.ts";
+import type { PointwiseKernels } from "../../src/backend/pointwise/install.ts";
 import { KERNELS_ENV } from "../../src/backend/flags.ts";
 import { overrideEnv } from "../../src/_util.ts";
 import { activeKernels } from "../../src/backend/wasm.ts";
@@ -47,4 +49,27 @@ export async function withKernels(
     }
   });
   assertEquals(liveKernelWorkers(), 0, "no kernel worker outlives shutdownBackend()");
+}
+
+/**
+ * Our kernel `name` is registered while our kernels run, gone while XNNPACK's do (`disable()`)
+ * with `current()` (the kernels' getter of its name) saying so, back after `enable()`, and gone
+ * with the backend.
+ */
+export async function assertSwapsWithXnnpack(
+  name: string,
+  current: (kernels: PointwiseKernels) => string | undefined,
+  threads = 1,
+): Promise<void> {
+  await withKernels("relaxed-simd", threads, () => {
+    const kernels = activeKernels()!;
+    assert(tf.getKernel(name, "wasm") !== undefined);
+    kernels.disable();
+    assertEquals(tf.getKernel(name, "wasm"), undefined);
+    assertEquals(current(kernels), undefined);
+    kernels.enable();
+    assertStrictEquals(current(kernels), name);
+    assert(tf.getKernel(name, "wasm") !== undefined);
+  });
+  assertEquals(tf.getKernel(name, "wasm"), undefined, "gone with the backend");
 }

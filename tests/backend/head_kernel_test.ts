@@ -11,7 +11,7 @@ import { HEAD_KERNEL } from "../../src/backend/pointwise/kernel.ts";
 import { buildArchitecture } from "../../src/model/architecture.ts";
 import { MobileNetNetwork } from "../../src/model/mobilenet.ts";
 import { loadWeights } from "../../src/weights/loader.ts";
-import { withKernels } from "./_kernels.ts";
+import { assertSwapsWithXnnpack, withKernels } from "./_kernels.ts";
 
 /** [x shape, classes]: MobileNet 0.25's top, a batch of two, 6 channels (not ours). */
 const CASES: [[number, number, number, number], number][] = [
@@ -51,18 +51,8 @@ for (const threads of [1, 2]) {
   });
 }
 
-Deno.test("head kernel: unregistered while XNNPACK's kernels run, back with ours", async () => {
-  await withKernels("relaxed-simd", 1, () => {
-    const kernels = activeKernels()!;
-    kernels.disable();
-    assertEquals(tf.getKernel(HEAD_KERNEL, "wasm"), undefined);
-    assertEquals(kernels.head, undefined);
-    kernels.enable();
-    assertStrictEquals(kernels.head, HEAD_KERNEL);
-    assert(tf.getKernel(HEAD_KERNEL, "wasm") !== undefined);
-  });
-  assertEquals(tf.getKernel(HEAD_KERNEL, "wasm"), undefined, "gone with the backend");
-});
+Deno.test("head kernel: unregistered while XNNPACK's kernels run, back with ours", () =>
+  assertSwapsWithXnnpack(HEAD_KERNEL, (k) => k.head));
 
 Deno.test("head kernel: a network's top runs through it, with the same values", async () => {
   const { manifest, tensors } = await loadWeights(

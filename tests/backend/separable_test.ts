@@ -9,7 +9,7 @@ import { assert, assertEquals, assertStrictEquals } from "../_assert.ts";
 import { activeKernels } from "../../src/backend/wasm.ts";
 import { SEPARABLE_KERNEL } from "../../src/backend/pointwise/kernel.ts";
 import type { Bands } from "../../src/backend/pointwise/install.ts";
-import { withKernels } from "./_kernels.ts";
+import { assertSwapsWithXnnpack, withKernels } from "./_kernels.ts";
 
 /** [x shape, 1x1 output channels, stride] */
 const CASES: [[number, number, number, number], number, 1 | 2][] = [
@@ -106,16 +106,5 @@ for (const threads of [1, 2]) {
   });
 }
 
-Deno.test("separable block kernel: unregistered while XNNPACK's kernels run, back with ours", async () => {
-  await withKernels("relaxed-simd", 2, () => {
-    const kernels = activeKernels()!;
-    assert(tf.getKernel(SEPARABLE_KERNEL, "wasm") !== undefined);
-    kernels.disable();
-    assertEquals(tf.getKernel(SEPARABLE_KERNEL, "wasm"), undefined);
-    assertEquals(kernels.separable, undefined);
-    kernels.enable();
-    assertStrictEquals(kernels.separable, SEPARABLE_KERNEL);
-    assert(tf.getKernel(SEPARABLE_KERNEL, "wasm") !== undefined);
-  });
-  assertEquals(tf.getKernel(SEPARABLE_KERNEL, "wasm"), undefined, "gone with the backend");
-});
+Deno.test("separable block kernel: unregistered while XNNPACK's kernels run, back with ours", () =>
+  assertSwapsWithXnnpack(SEPARABLE_KERNEL, (k) => k.separable, 2));

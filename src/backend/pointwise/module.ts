@@ -17,6 +17,26 @@ import { decodeBase64, errorMessage } from "../../_util.ts";
 /** Which multiply-add the kernel uses: relaxed SIMD's fused one, or SIMD mul then add. */
 export type KernelVariant = "relaxed" | "muladd";
 
+/** The depthwise 3x3 kernels' arguments: the range `[from, to)` is rows or pixels. */
+export type DepthwiseRange = (
+  x: number,
+  w: number,
+  bias: number,
+  y: number,
+  h: number,
+  width: number,
+  channels: number,
+  oh: number,
+  ow: number,
+  stride: number,
+  padTop: number,
+  padLeft: number,
+  from: number,
+  to: number,
+  lo: number,
+  hi: number,
+) => void;
+
 /** The exports of a pointwise-kernel instance (see tools/pointwise_wasm/pointwise.c). */
 export interface KernelExports {
   /** Rows of the register tile. */
@@ -48,50 +68,16 @@ export interface KernelExports {
   ): void;
   /**
    * Depthwise 3x3 convolution (channel multiplier 1, NHWC, channels a multiple of 4): output
-   * rows `[r0, r1)` of the batch, with bias (0: none) and clamp.
+   * rows `[from, to)` of the batch, with bias (0: none) and clamp.
    */
-  dw_run(
-    x: number,
-    w: number,
-    bias: number,
-    y: number,
-    h: number,
-    width: number,
-    channels: number,
-    oh: number,
-    ow: number,
-    stride: number,
-    padTop: number,
-    padLeft: number,
-    r0: number,
-    r1: number,
-    lo: number,
-    hi: number,
-  ): void;
+  dw_run: DepthwiseRange;
   /**
-   * {@linkcode KernelExports.dw_run} on output pixels `[q0, q1)` of the batch, counted row after
-   * row (pixel `q` is row `q / ow`, column `q % ow`), written from `y` on (`y` holds pixel `q0`):
-   * a separable chunk, into its thread's own middle, which may start or end inside a row. Any
-   * cut gives the same values.
+   * {@linkcode KernelExports.dw_run} on output pixels `[from, to)` of the batch, counted row
+   * after row (pixel `q` is row `q / ow`, column `q % ow`), written from `y` on (`y` holds pixel
+   * `from`): a separable chunk, into its thread's own middle, which may start or end inside a
+   * row. Any cut gives the same values.
    */
-  dw_px(
-    x: number,
-    w: number,
-    bias: number,
-    y: number,
-    h: number,
-    width: number,
-    channels: number,
-    oh: number,
-    ow: number,
-    stride: number,
-    padTop: number,
-    padLeft: number,
-    q0: number,
-    q1: number,
-    lo: number,
-    hi: number,
-  ): void;
+  dw_px: DepthwiseRange;
   /**
    * 3x3 convolution of few input channels (NHWC, filter packed by
    * {@linkcode KernelExports.pw_pack} as `[9 * cin, n]`): output rows `[r0, r1)` of the batch,
