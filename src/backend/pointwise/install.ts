@@ -63,7 +63,7 @@ import {
   type WorkerClass,
 } from "./pool.ts";
 import { PackedWeights } from "./weights.ts";
-import { warmUp } from "./warm.ts";
+import { warmBands, warmUp } from "./warm.ts";
 import {
   INT8_KERNEL,
   int8Depth,
@@ -671,6 +671,7 @@ export function installPointwise(
   const startWorkers = (): Promise<void> => {
     if (!wanted || closed || pool || workers !== "deferred" && workers !== "none") return ready;
     workers = "none";
+    warmBands(kernel, host.backend, host.memory); // what only several threads run
     const started = startPool(host, module, (p) => {
       workers = "ready";
       runner.usePool(p);
