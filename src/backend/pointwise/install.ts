@@ -470,8 +470,8 @@ class Runner implements GemmRunner, Int8Runner {
 
   /**
    * How a separable block is cut: the output into one even range of pixels a thread, shared by
-   * affinity, and each range into halving bands of pixels, down to about `bandMacs`
-   * multiply-adds (14x14 at 0.75: 98 pixels a thread as 48, 24, 12, 6, 8, on whole tiles of 6), or into
+   * affinity, and each range into halving bands of pixels on whole tiles, down to about
+   * `bandMacs` multiply-adds (14x14 at 0.75: 98 pixels a thread as 48, 24, 12, 6, 8), or into
    * `bandsPerThread` even bands of rows. A thread runs its own bands big first, and the faster
    * thread then takes the slower one's last, small bands: this VM's two cores often differ in
    * speed by 10-40% for minutes, and one band a thread (the old cut at 14x14) then left the
