@@ -7,12 +7,19 @@
  * `predict`. One thread here is the threaded binary at one thread, 1-4% slower than the
  * single-thread binary that `bench/scaling_pairs.ts` compares with.
  *
+ * A second table says where two threads' time goes, per inference: each thread's time in chunks
+ * and the calling thread's waits for the worker's last ones (`PointwiseKernels.profiling`, on
+ * for extra inferences after each 2-thread round's timed ones), the kernel calls' other time (posting jobs,
+ * the head's pooling and softmax), the time outside kernel calls, and the two threads' kernel
+ * work against one thread's.
+ *
  * Run: `deno run -A bench/layer_scaling.ts [--model 0.75_224] [--rounds 20]`
  *
  * @module
  */
 import { parseArgs } from "../src/cli/parse_args.ts";
 import { loadMobileNet, setThreads } from "../mod.ts";
+import { activeKernels } from "../src/backend/wasm.ts";
 import { median } from "../src/_util.ts";
 import { markdownTable } from "./_table.ts";
 import { timeKernels } from "./_kernel_timer.ts";
@@ -27,6 +34,27 @@ let recording = false;
 timeKernels((_, ms) => {
   if (recording) calls.push(ms);
 });
+
+/** Per 2-thread round, ms per profiled inference: wall, kernel calls, chunks (caller, worker), waits. */
+const budget: { wall: number; kernels: number; chunks: number[]; wait: number }[] = [];
+
+/** Runs `n` inferences profiled on our threads and adds their means to `budget`. */
+function profiled(n: number): void {
+  const kernels = activeKernels()!;
+  kernels.profiling = true;
+  let inKernels = 0;
+  calls = [];
+  recording = true;
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) model.predict(input);
+  const wall = performance.now() - t0;
+  recording = false;
+  for (const ms of calls) inKernels += ms;
+  const stats = kernels.threadStats!;
+  kernels.profiling = false;
+  const chunks = stats.chunkMs.map((ms) => ms / n);
+  budget.push({ wall: wall / n, kernels: inKernels / n, chunks, wait: stats.waitMs / n });
+}
 
 /** Per thread count, per round: each kernel call's median, and the whole inference's. */
 const runs: Record<number, { calls: number[][]; total: number[] }> = {
@@ -46,6 +74,7 @@ for (let round = 0; round < Number(args.rounds ?? 20); round++) {
       recording = false;
       runs[threads].calls.push(calls);
     }
+    if (threads === 2) profiled(10);
   }
 }
 
@@ -73,5 +102,36 @@ rows.push([
 ]);
 console.log(`\n## ${args.model ?? "0.75_224"}: 2 threads against 1, by layer type, one process\n`);
 console.log(markdownTable(["layers", "1 thread ms", "2 threads ms", "speed-up"], rows));
+printBudget();
 await model.dispose();
 Deno.exit(0);
+
+/** The second table: where two threads' time goes, against one thread's kernel calls. */
+function printBudget(): void {
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  const kernels1 = median(runs[1].calls.map(sum));
+  const wall1 = median(runs[1].total);
+  const of = (f: (b: typeof budget[number]) => number) => median(budget.map(f));
+  const [caller, worker] = [0, 1].map((t) => of((b) => b.chunks[t] ?? 0));
+  const wait = of((b) => b.wait);
+  const rest = of((b) => b.kernels - b.chunks[0] - b.wait);
+  const work = of((b) => (sum(b.chunks) + b.kernels - b.chunks[0] - b.wait) / kernels1);
+  const ms = (x: number) => x.toFixed(2);
+  console.log(
+    `\n## Where two threads' time goes, per inference (profiled, medians of the rounds)\n`,
+  );
+  console.log(markdownTable(["", "ms"], [
+    ["1 thread: kernel calls", ms(kernels1)],
+    ["1 thread: outside kernel calls", ms(wall1 - kernels1)],
+    ["2 threads: the calling thread's chunks", ms(caller)],
+    ["2 threads: the worker's chunks", ms(worker)],
+    ["2 threads: the calling thread waiting for the worker's last chunks", ms(wait)],
+    ["2 threads: the rest of the kernel calls (posting jobs, serial kernels)", ms(rest)],
+    ["2 threads: outside kernel calls", ms(of((b) => b.wall - b.kernels))],
+    ["2 threads: wall (profiled)", ms(of((b) => b.wall))],
+    [
+      "2 threads' kernel work (both threads' chunks, the rest) against 1 thread's",
+      `${work.toFixed(3)}x`,
+    ],
+  ]));
+}

@@ -108,3 +108,39 @@ for (const threads of [1, 2]) {
 
 Deno.test("separable block kernel: unregistered while XNNPACK's kernels run, back with ours", () =>
   assertSwapsWithXnnpack(SEPARABLE_KERNEL, (k) => k.separable, 2));
+
+Deno.test("kernel pool profiling: each thread's chunk time and the caller's waits, only while on", async () => {
+  await withKernels("relaxed-simd", 2, () => {
+    const kernels = activeKernels()!;
+    assertEquals(kernels.profiling, false);
+    const { stride: _, ...inputs } = block([1, 56, 56, 32], 64, 1, 70);
+    const attrs = { strides: 1, pad: "same", dwActivation: "relu6", activation: "relu6" };
+    const run = () =>
+      tf.tidy(() =>
+        (tf.engine().runKernel(SEPARABLE_KERNEL, inputs, attrs) as tf.Tensor).dataSync()
+      );
+    const reference = run();
+    kernels.profiling = true;
+    let runs = 0;
+    const t0 = performance.now();
+    // bounded: a worker that gets no CPU on a busy machine leaves its chunks to the caller
+    while (runs < 300 && (runs < 5 || kernels.threadStats!.chunkMs[1] === 0)) {
+      assertEquals(run(), reference, "profiling changes no value");
+      runs++;
+    }
+    const wall = performance.now() - t0;
+    const stats = kernels.threadStats!;
+    assertEquals(stats.jobs, runs, "one banded job a call");
+    assertEquals(stats.chunkMs.length, 2, "the caller and one worker");
+    assert(stats.chunkMs.every((ms) => ms > 0), `both threads ran chunks: ${stats.chunkMs}`);
+    assert(stats.chunkMs[0] + stats.waitMs <= wall, "the caller's chunks and waits fit its time");
+    assert(stats.chunkMs[1] <= wall, "so do the worker's chunks");
+    kernels.profiling = false;
+    run();
+    assertEquals(kernels.threadStats, stats, "nothing is added while off");
+    kernels.profiling = true;
+    assertEquals(kernels.threadStats, { jobs: 0, waitMs: 0, chunkMs: [0, 0] }, "on again: cleared");
+    kernels.profiling = false;
+    tf.dispose(Object.values(inputs));
+  });
+});

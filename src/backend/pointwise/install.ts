@@ -60,6 +60,7 @@ import {
   type RowKernel,
   type Scheduling,
   type SeparableCut,
+  type ThreadStats,
   type WorkerClass,
 } from "./pool.ts";
 import { PackedWeights } from "./weights.ts";
@@ -230,6 +231,14 @@ export interface PointwiseKernels {
   spinMicros: number;
   /** How our workers share a job's chunks (see `KernelPool.scheduling`; for benches). */
   scheduling: Scheduling;
+  /**
+   * Whether our threads add up the time of their chunks, and the calling thread its waits for
+   * the workers' last chunks (for benches; see `KernelPool.profiling`). Turning it on clears
+   * {@linkcode PointwiseKernels.threadStats}.
+   */
+  profiling: boolean;
+  /** What profiling has added up, or undefined without workers. */
+  readonly threadStats: ThreadStats | undefined;
   /** Whether the kernels are registered (false after {@linkcode PointwiseKernels.disable}). */
   readonly enabled: boolean;
   /** Puts XNNPACK's kernels back, for comparisons; {@linkcode PointwiseKernels.enable} undoes it. */
@@ -738,6 +747,8 @@ function xnnpackOnly(reason: string, int8Why: string): PointwiseKernels {
     workerChunks: 0,
     spinMicros: 0,
     scheduling: DEFAULT_SCHEDULING,
+    profiling: false,
+    threadStats: undefined,
     disable() {},
     enable() {},
     uninstall: () => Promise.resolve(),
@@ -826,6 +837,16 @@ function registered(
     set scheduling(mode: Scheduling) {
       const p = pool();
       if (p) p.scheduling = mode;
+    },
+    get profiling() {
+      return pool()?.profiling ?? false;
+    },
+    set profiling(on: boolean) {
+      const p = pool();
+      if (p) p.profiling = on;
+    },
+    get threadStats() {
+      return pool()?.stats;
     },
     get bands() {
       const { bandsPerThread: perThread, bandRows: minRows, bandScheduling: scheduling } = runner;

@@ -31,6 +31,7 @@ const PARK = 4; // a generation: workers spinning after that job go to sleep at 
 const SPIN = 5; // microseconds a worker spins after a job before it sleeps
 const STARTED = 6; // workers that have instantiated the kernel (before their "ready")
 const SCHED = 7; // how chunks are shared: 0 dynamic, 1 affinity, 2 static
+const PROFILE = 8; // 1: each thread adds up the time of its chunks (BUSY), for benches
 const JOB = LINE; // the job, 20 words: see claimChunks
 // A separable job's 1x1 half (see KernelPool.runSeparable): packed, bias, c, panels, n, mc,
 // its clamp (float32 lo, hi), the column groups, the bytes of a thread's middle, the ranges,
@@ -42,7 +43,9 @@ const TAKEN = 5 * LINE; // chunks the workers have run since the pool started (s
 // affinity/static: (tag << 10) | next chunk of each thread's range, a line each
 const RANGES = 6 * LINE;
 const MAX_TEAM = 8; // the caller and at most 7 workers (MAX_THREADS)
-const WORDS = RANGES + MAX_TEAM * LINE;
+// profiling: the time each thread has spent in chunks, in tenths of a microsecond, a line each
+const BUSY = RANGES + MAX_TEAM * LINE;
+const WORDS = BUSY + MAX_TEAM * LINE;
 if (EXTRA + 12 > NEXT) throw new Error("pool.ts: the job's words overlap NEXT");
 const TAG_MASK = 0x3fffff; // 22 bits of generation in NEXT
 
@@ -136,15 +139,19 @@ function claimChunks(
   const [a, b, bias, c, m, kk, n, mc, rows, panels, panelChunks, panelCount] = args;
   const rowKernel = op === 1 ? k.dw_run : op === 2 ? k.cv_run : k.q8_quant;
   const gemm = op === 3 ? k.q8_run : k.pw_run;
+  const timed = Atomics.load(i32, PROFILE) === 1;
   let done = 0; // added to DONE once, when this thread finds no chunk left
+  let busy = 0; // milliseconds in this job's chunks, when timed
   for (;;) {
     const index = claimIndex(i32, tag, count, me);
     if (index < 0) {
       if (done === 0) return;
+      if (timed) Atomics.add(i32, BUSY + me * LINE, Math.round(busy * 1e4));
       if (worker) Atomics.add(i32, TAKEN, done);
       if (Atomics.add(i32, DONE, done) + done === count) Atomics.notify(i32, DONE);
       return;
     }
+    const t0 = timed ? performance.now() : 0;
     try {
       if (op === 5) {
         separableChunk(i32, f32, k, args, index, count, total, per, lo, hi, me);
@@ -161,6 +168,7 @@ function claimChunks(
     } catch {
       Atomics.store(i32, FAILED, 1);
     }
+    if (timed) busy += performance.now() - t0;
     done++;
   }
 }
@@ -242,6 +250,7 @@ const i32 = new Int32Array(control);
 const f32 = new Float32Array(control);
 const LINE = ${LINE}, SCHED = ${SCHED}, NEXT = ${NEXT}, LIMIT = ${LIMIT}, RANGES = ${RANGES};
 const JOB = ${JOB}, EXTRA = ${EXTRA}, FAILED = ${FAILED}, TAKEN = ${TAKEN}, DONE = ${DONE};
+const PROFILE = ${PROFILE}, BUSY = ${BUSY};
 const claimIndex = ${claimIndex.toString()};
 const separableChunk = ${separableChunk.toString()};
 const claimChunks = ${claimChunks.toString()};
@@ -282,6 +291,16 @@ const live = new Set<NodeWorker>();
 /** Workers started by any {@linkcode KernelPool} that have not exited. */
 export function liveKernelWorkers(): number {
   return live.size;
+}
+
+/** What {@linkcode KernelPool.profiling} adds up (for benches). */
+export interface ThreadStats {
+  /** Jobs posted. */
+  jobs: number;
+  /** Milliseconds the caller waited, after its last chunk of a job, for the others' chunks. */
+  waitMs: number;
+  /** Milliseconds each thread spent running chunks: the caller first, then each worker by slot. */
+  chunkMs: number[];
 }
 
 /** The kernels of an instance, as the pool calls them. */
@@ -343,6 +362,8 @@ export class KernelPool {
   #closed = false;
   #gen = 0;
   #scheduling = SCHEDULINGS.indexOf(DEFAULT_SCHEDULING);
+  /** While profiling: jobs posted, and the caller's time waiting for others' chunks (ms). */
+  #waits = { jobs: 0, ms: 0 };
   /** Resolves when every worker is ready; rejects when one fails to start. */
   readonly ready: Promise<void>;
 
@@ -397,6 +418,32 @@ export class KernelPool {
   /** Chunks the workers have run so far (the caller's are not counted). */
   get workerChunks(): number {
     return Atomics.load(this.#i32, TAKEN);
+  }
+
+  /**
+   * Whether each thread adds up the time of its chunks, and the caller its waits for the others'
+   * last chunks (for benches: it costs two `performance.now()` a chunk). Turning it on clears
+   * {@linkcode KernelPool.stats}.
+   */
+  get profiling(): boolean {
+    return Atomics.load(this.#i32, PROFILE) === 1;
+  }
+
+  set profiling(on: boolean) {
+    if (on) {
+      this.#waits = { jobs: 0, ms: 0 };
+      for (let t = 0; t < MAX_TEAM; t++) Atomics.store(this.#i32, BUSY + t * LINE, 0);
+    }
+    Atomics.store(this.#i32, PROFILE, on ? 1 : 0);
+  }
+
+  /** What {@linkcode KernelPool.profiling} has added up since it was turned on. */
+  get stats(): ThreadStats {
+    const chunkMs = [];
+    for (let t = 0; t <= this.#workers.length; t++) {
+      chunkMs.push(Atomics.load(this.#i32, BUSY + t * LINE) / 1e4);
+    }
+    return { jobs: this.#waits.jobs, waitMs: this.#waits.ms, chunkMs };
   }
 
   /** Microseconds a worker spins after a job before it sleeps ({@linkcode WORKER_SPIN_US}). */
@@ -593,8 +640,13 @@ export class KernelPool {
     Atomics.store(i32, GEN, gen);
     Atomics.notify(i32, GEN);
     claimChunks(i32, f32, tag, kernel, false);
+    const waiting = Atomics.load(i32, PROFILE) === 1 ? performance.now() : undefined;
     for (let spins = CALLER_SPINS; spins > 0 && Atomics.load(i32, DONE) !== count; spins--);
     for (let done; (done = Atomics.load(i32, DONE)) !== count;) Atomics.wait(i32, DONE, done);
+    if (waiting !== undefined) {
+      this.#waits.jobs++;
+      this.#waits.ms += performance.now() - waiting;
+    }
     // Close this job before the next one's words are written: a worker still entering
     // claimChunks with this tag may read the next job's words (its count among them), and must
     // then find no chunk left to claim. Without this, it could claim "chunk count" of this tag
