@@ -5,7 +5,10 @@
  * runs kernels synchronously); prints, per group of layers (the first convolution, the blocks by
  * resolution, the head), the medians on each thread count and their ratio, and the whole
  * `predict`. One thread here is the threaded binary at one thread, 1-4% slower than the
- * single-thread binary that `bench/scaling_pairs.ts` compares with.
+ * single-thread binary that `bench/scaling_pairs.ts` compares with. This VM's two cores often
+ * differ in speed for minutes, so the calling thread runs the 1-thread rounds pinned to each core
+ * in turn (`taskset -p`, when there is one), and the 1-thread time is the mean of the cores' (as in
+ * `bench/scaling_pairs.ts`); the 2-thread rounds run unpinned.
  *
  * A second table says where two threads' time goes, per inference: each thread's time in chunks
  * and the calling thread's waits for the worker's last ones (`PointwiseKernels.profiling`, on
@@ -56,25 +59,55 @@ function profiled(n: number): void {
   budget.push({ wall: wall / n, kernels: inKernels / n, chunks, wait: stats.waitMs / n });
 }
 
-/** Per thread count, per round: each kernel call's median, and the whole inference's. */
-const runs: Record<number, { calls: number[][]; total: number[] }> = {
-  1: { calls: [], total: [] },
-  2: { calls: [], total: [] },
-};
+/**
+ * Pins the calling thread (its workers keep their own affinity) to `cpus` (a `taskset` list);
+ * false without `taskset`.
+ */
+async function pin(cpus: string): Promise<boolean> {
+  const command = new Deno.Command("taskset", {
+    args: ["-pc", cpus, String(Deno.pid)],
+    stdout: "null",
+    stderr: "null",
+  });
+  return (await command.output().catch(() => null))?.success ?? false;
+}
+
+const CORES = [...Array(navigator.hardwareConcurrency).keys()].map(String);
+const pinned = CORES.length > 1 && await pin(CORES.join(","));
+/** Where the 1-thread rounds run: each core in turn, or unpinned. */
+const ONE = pinned ? CORES.map((cpu) => `1@${cpu}`) : ["1"];
+
+/** Per run ("1@cpu", "1" or "2"), per inference: each kernel call's time, and the whole one's. */
+const runs: Record<string, { calls: number[][]; total: number[] }> = {};
+
+/** Times `n` inferences after 5 untimed ones into `runs[key]`. */
+function record(key: string, n: number): void {
+  const run = runs[key] ??= { calls: [], total: [] };
+  for (let i = 0; i < 5; i++) model.predict(input);
+  for (let i = 0; i < n; i++) {
+    calls = [];
+    recording = true;
+    const t0 = performance.now();
+    model.predict(input);
+    run.total.push(performance.now() - t0);
+    recording = false;
+    run.calls.push(calls);
+  }
+}
+
 for (let round = 0; round < Number(args.rounds ?? 20); round++) {
   for (const threads of round % 2 ? [1, 2] : [2, 1]) {
     await setThreads(threads);
-    for (let i = 0; i < 5; i++) model.predict(input);
-    for (let i = 0; i < 10; i++) {
-      calls = [];
-      recording = true;
-      const t0 = performance.now();
-      model.predict(input);
-      runs[threads].total.push(performance.now() - t0);
-      recording = false;
-      runs[threads].calls.push(calls);
+    if (threads === 2) {
+      record("2", 10);
+      profiled(10);
+      continue;
     }
-    if (threads === 2) profiled(10);
+    for (const key of ONE) {
+      if (pinned) await pin(key.slice(2));
+      record(key, Math.ceil(10 / ONE.length));
+    }
+    if (pinned) await pin(CORES.join(","));
   }
 }
 
@@ -86,14 +119,19 @@ const groups: [string, number[]][] = [
   ["blocks 4-5 (28x28)", blocks(4, 5)],
   ["blocks 6-11 (14x14)", blocks(6, 11)],
   ["blocks 12-13 (7x7)", blocks(12, 13)],
-  ["pooling, classifier, softmax", blocks(14, runs[1].calls[0].length - 1)],
+  ["pooling, classifier, softmax", blocks(14, runs["2"].calls[0].length - 1)],
 ];
-const at = (threads: number, i: number) => median(runs[threads].calls.map((c) => c[i] ?? 0));
+/** The mean over `keys` of each run's median of `f` of an inference. */
+const over = (keys: string[], f: (calls: number[], total: number) => number) =>
+  keys.reduce((s, k) => s + median(runs[k].calls.map((c, i) => f(c, runs[k].total[i]))), 0) /
+  keys.length;
 const rows = groups.map(([name, calls]) => {
-  const [one, two] = [1, 2].map((t) => calls.reduce((s, i) => s + at(t, i), 0));
+  const [one, two] = [ONE, ["2"]].map((keys) =>
+    calls.reduce((s, i) => s + over(keys, (c) => c[i] ?? 0), 0)
+  );
   return [name, one.toFixed(2), two.toFixed(2), `${(one / two).toFixed(2)}x`];
 });
-const [one, two] = [median(runs[1].total), median(runs[2].total)];
+const [one, two] = [ONE, ["2"]].map((keys) => over(keys, (_, total) => total));
 rows.push([
   "whole `predict` (timed calls)",
   one.toFixed(2),
@@ -101,6 +139,7 @@ rows.push([
   `${(one / two).toFixed(2)}x`,
 ]);
 console.log(`\n## ${args.model ?? "0.75_224"}: 2 threads against 1, by layer type, one process\n`);
+if (!pinned) console.log("(`taskset` missing: the 1-thread rounds ran unpinned)\n");
 console.log(markdownTable(["layers", "1 thread ms", "2 threads ms", "speed-up"], rows));
 printBudget();
 await model.dispose();
@@ -109,8 +148,8 @@ Deno.exit(0);
 /** The second table: where two threads' time goes, against one thread's kernel calls. */
 function printBudget(): void {
   const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
-  const kernels1 = median(runs[1].calls.map(sum));
-  const wall1 = median(runs[1].total);
+  const kernels1 = over(ONE, sum);
+  const wall1 = over(ONE, (_, total) => total);
   const of = (f: (b: typeof budget[number]) => number) => median(budget.map(f));
   const [caller, worker] = [0, 1].map((t) => of((b) => b.chunks[t] ?? 0));
   const wait = of((b) => b.wait);
