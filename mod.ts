@@ -8,8 +8,9 @@
  * `MOBILENET_EDGE_PRECISION` and `MOBILENET_EDGE_SMALL_BOARD` (defaults for `threads`, `simd`,
  * the kernels, `precision` and the small-board preset) and `MOBILENET_EDGE_HUGE_PAGES` (`0`: no
  * transparent huge pages for the WASM memories, which it asks Linux for only with `--allow-ffi`),
- * and imagescript's GIF and lenient-JPEG decoders read `IMAGESCRIPT_WASM_SIMD` when first used. Add `--allow-net=<host>` when the module, and so its bundled weights, come from a
- * URL or JSR. Camera ingest (sources, sinks, the latest-frame loop) is the `./ingest` entry.
+ * and imagescript's GIF and lenient-JPEG decoders read `IMAGESCRIPT_WASM_SIMD` when first used.
+ * Add `--allow-net=<host>` when the module, and so its bundled weights, come from a URL or JSR.
+ * Camera ingest (sources, sinks, the latest-frame loop) is the `./ingest` entry.
  *
  * @example Classify a photo
  * ```ts

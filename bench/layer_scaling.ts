@@ -26,6 +26,7 @@ import { activeKernels } from "../src/backend/wasm.ts";
 import { median } from "../src/_util.ts";
 import { markdownTable } from "./_table.ts";
 import { timeKernels } from "./_kernel_timer.ts";
+import { pinCallingThread, pinnableCores } from "./_taskset.ts";
 
 const args = parseArgs(Deno.args, { string: ["model", "rounds"] });
 const model = await loadMobileNet({ model: String(args.model ?? "0.75_224"), threads: 2 });
@@ -59,21 +60,8 @@ function profiled(n: number): void {
   budget.push({ wall: wall / n, kernels: inKernels / n, chunks, wait: stats.waitMs / n });
 }
 
-/**
- * Pins the calling thread (its workers keep their own affinity) to `cpus` (a `taskset` list);
- * false without `taskset`.
- */
-async function pin(cpus: string): Promise<boolean> {
-  const command = new Deno.Command("taskset", {
-    args: ["-pc", cpus, String(Deno.pid)],
-    stdout: "null",
-    stderr: "null",
-  });
-  return (await command.output().catch(() => null))?.success ?? false;
-}
-
-const CORES = [...Array(navigator.hardwareConcurrency).keys()].map(String);
-const pinned = CORES.length > 1 && await pin(CORES.join(","));
+const CORES = (await pinnableCores())?.map(String) ?? [];
+const pinned = CORES.length > 1;
 /** Where the 1-thread rounds run: each core in turn, or unpinned. */
 const ONE = pinned ? CORES.map((cpu) => `1@${cpu}`) : ["1"];
 
@@ -104,10 +92,10 @@ for (let round = 0; round < Number(args.rounds ?? 20); round++) {
       continue;
     }
     for (const key of ONE) {
-      if (pinned) await pin(key.slice(2));
+      if (pinned) await pinCallingThread(key.slice(2));
       record(key, Math.ceil(10 / ONE.length));
     }
-    if (pinned) await pin(CORES.join(","));
+    if (pinned) await pinCallingThread(CORES.join(","));
   }
 }
 

@@ -21,6 +21,7 @@
 import { parseArgs } from "../src/cli/parse_args.ts";
 import { median } from "../src/_util.ts";
 import { markdownTable } from "./_table.ts";
+import { pinnableCores } from "./_taskset.ts";
 
 const args = parseArgs(Deno.args, {
   string: ["pairs", "runs", "warmup", "model", "child", "rounds", "burst", "root", "base"],
@@ -136,11 +137,7 @@ interface Team {
 
 /** The cores to pin single-thread processes to, or `[undefined]` (unpinned, one process). */
 async function pinnedCores(): Promise<(number | undefined)[]> {
-  const cores = navigator.hardwareConcurrency;
-  const canPin = !args.unpinned && cores >= 2 &&
-    (await new Deno.Command("taskset", { args: ["-c", "0", "true"] }).output().catch(() => null))
-      ?.success;
-  return canPin ? [...Array(cores).keys()] : [undefined];
+  return (!args.unpinned && await pinnableCores()) || [undefined];
 }
 
 /** Starts a checkout's processes, one at a time (a loading process must not share the cores). */

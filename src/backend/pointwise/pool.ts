@@ -212,7 +212,7 @@ function separableChunk(
     q0 = Math.min(start + j * per, start + size) * ow;
     q1 = Math.min(start + size, start + (j + 1) * per) * ow;
   } else {
-    // the bands' ends, on whole tiles of the GEMM (`align` rows, word 50) from the range's start
+    // the bands' ends, on whole tiles of the GEMM (`align` rows) from the range's start
     const align = i32[EXTRA + 11];
     const end = (i: number) => Math.min(size, Math.round((size - (size >> i)) / align) * align);
     q0 = start + end(j);
