@@ -116,18 +116,37 @@ async function taskClassify(root: string): Promise<number> {
   return performance.now() - t0;
 }
 
+/** GNU time, which reports a child's CPU time and peak RSS; undefined where it is missing. */
+const GNU_TIME = (() => {
+  try {
+    return Deno.statSync("/usr/bin/time").isFile ? "/usr/bin/time" : undefined;
+  } catch {
+    return undefined;
+  }
+})();
+
+/** CPU ms and peak RSS MiB of the child, from GNU time's line, when it ran under it. */
+function rusage(err: string): { cpuMs: number; rssMiB: number } | undefined {
+  const line = /^startup-rusage: ([\d.]+) ([\d.]+) (\d+)$/m.exec(err);
+  if (!line) return undefined;
+  return { cpuMs: (Number(line[1]) + Number(line[2])) * 1000, rssMiB: Number(line[3]) / 1024 };
+}
+
 async function coldClassify(root: string): Promise<ClassifyRun> {
   const { env, flags } = taskSettings(root);
+  const run = [Deno.execPath(), "run", ...flags, CHILD, `file://${root}`, ...classifyFlags()];
+  const command = GNU_TIME ? [GNU_TIME, "-f", "startup-rusage: %U %S %M", ...run] : run;
   const t0 = performance.now();
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", ...flags, CHILD, `file://${root}`, ...classifyFlags()],
+  const out = await new Deno.Command(command[0], {
+    args: command.slice(1),
     cwd: root,
-    env,
+    env: GNU_TIME ? { ...env, STARTUP_RUSAGE: "parent" } : env,
     stdout: "null",
     stderr: "piped",
   }).output();
   const exit = performance.now() - t0;
   const err = new TextDecoder().decode(out.stderr);
+  const usage = rusage(err);
   const child = /startup-child: (.*)/.exec(err);
   const loaded = /loaded in (\d+) ms/.exec(err);
   const printed = /printed (\d+) ms after start(?:, peak RSS ([\d.]+) MiB)?/.exec(err);
@@ -142,9 +161,9 @@ async function coldClassify(root: string): Promise<ClassifyRun> {
     loaded: c.imported + Number(loaded[1]),
     printed: Number(printed[1]),
     exit,
-    cpuMs: c.cpuMs,
+    cpuMs: usage?.cpuMs ?? c.cpuMs,
     backendMs: info.startupMs,
-    rssMiB: Number(printed[2] ?? NaN),
+    rssMiB: usage?.rssMiB ?? Number(printed[2] ?? NaN),
     marks: c.marks,
     threads: `${info.threads}/${info.maxThreads}`,
   };

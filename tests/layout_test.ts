@@ -3,7 +3,7 @@
  * "Layout" of docs/architecture.md), and no import cycle in `src/`. Static and dynamic imports of our own files
  * are read from the source text.
  */
-import { assertEquals } from "./_assert.ts";
+import { assert, assertEquals } from "./_assert.ts";
 import { type FileImports, importsOf } from "../scripts/import_graph.ts";
 
 const ROOT = new URL("../", import.meta.url);
@@ -37,7 +37,7 @@ Deno.test("layout: each folder imports only what docs/architecture.md says it ma
   assertEquals(breaches("src/_util.ts", () => false), []);
   assertEquals(breaches("src/errors.ts", () => false), []);
   assertEquals(breaches("src/huge_pages.ts", (t) => t === "src/_util.ts"), []);
-  // tfjs, bundled (src/vendor/tfjs.js): nothing of ours
+  // tfjs, bundled (src/vendor/tfjs.js), and its emscripten glue (wasm_glue.js): nothing of ours
   assertEquals(breaches("src/vendor/", under("src/vendor/")), []);
   // the model: tfjs ops, errors and the leaf helpers only
   const tfjs = "src/vendor/tfjs.js";
@@ -45,9 +45,10 @@ Deno.test("layout: each folder imports only what docs/architecture.md says it ma
     breaches("src/model/", under("src/model/", "src/errors.ts", "src/_util.ts", tfjs)),
     [],
   );
-  // the backend: nothing of ours but the leaf helpers (and tfjs)
+  // the backend: nothing of ours but the leaf helpers (and tfjs, and tfjs' emscripten glue)
   const leaves = ["src/_util.ts", "src/huge_pages.ts"];
-  assertEquals(breaches("src/backend/", under("src/backend/", ...leaves, tfjs)), []);
+  const glue = "src/vendor/wasm_glue.js";
+  assertEquals(breaches("src/backend/", under("src/backend/", ...leaves, tfjs, glue)), []);
   // the core never imports its adapters (the CLI, the edge endpoint)
   assertEquals(
     breaches("src/", (t) => !t.startsWith("edge/") && !t.startsWith("src/cli/")).filter(
@@ -94,4 +95,26 @@ Deno.test("layout: no import cycle in src/, edge/ and mod.ts (static imports)", 
   };
   for (const file of graph.keys()) visit(file, []);
   assertEquals(cycles, []);
+});
+
+Deno.test("layout: nothing that mod.ts, the classify command or the edge endpoint load imports node: or npm: code up front", async () => {
+  // Either loads Deno's Node layer (some 30 ms of a cold start), npm: CommonJS its CommonJS
+  // loader too; they are imported where they are needed (`import()`), or as types only.
+  const seen = new Set<string>();
+  const queue = ["mod.ts", "src/cli/classify.ts", "edge/main.ts"];
+  const found: string[] = [];
+  while (queue.length > 0) {
+    const file = queue.pop()!;
+    if (seen.has(file) || !file.endsWith(".ts")) continue;
+    seen.add(file);
+    const text = await Deno.readTextFile(new URL(file, ROOT));
+    const upFront = /^(?:import|export)(?!\s+type\b)[^;]*?\sfrom\s+"((?:node|npm):[^"]+)"/gms;
+    for (const m of text.matchAll(upFront)) found.push(`${file} -> ${m[1]}`);
+    for (const m of text.matchAll(/^import\s+"((?:node|npm):[^"]+)"/gm)) {
+      found.push(`${file} -> ${m[1]}`);
+    }
+    queue.push(...(graph.get(file)?.staticOnes ?? []));
+  }
+  assert(seen.size > 50, `only ${seen.size} files reached`);
+  assertEquals(found, []);
 });

@@ -1,21 +1,21 @@
 /**
- * `src/vendor/tfjs.js`, the bundled tfjs (tools/tfjs_bundle/build.ts): it holds the packages
- * deno.lock pins, its body is the one built, and a user's own `npm:@tensorflow/tfjs-core` works
- * beside it.
+ * `src/vendor/`, tools/tfjs_bundle/build.ts' output: the bundled tfjs and tfjs-backend-wasm's
+ * emscripten glue hold the packages deno.lock pins, their bodies are the ones built, a user's own
+ * `npm:@tensorflow/tfjs-core` works beside them, and a cold classify never loads Deno's Node
+ * layer.
  */
 import { assert, assertEquals, assertStrictEquals } from "./_assert.ts";
-import { BUNDLED_PACKAGES, readBundle } from "../src/vendor/header.ts";
+import { BUNDLED_PACKAGES, GLUE_PACKAGES, readBundle } from "../src/vendor/header.ts";
 import { sha256Hex } from "../src/weights/sha256.ts";
 
 const ROOT = new URL("../", import.meta.url);
 
-Deno.test("vendor: the bundled tfjs holds the packages deno.lock pins, and its body is the one built", async () => {
-  const { packages, sha256, body } = readBundle(
-    await Deno.readTextFile(new URL("src/vendor/tfjs.js", ROOT)),
-  );
+/** Checks a vendored file's header against deno.lock and its body against its sha256. */
+async function checkedBody(file: string, names: readonly string[]): Promise<string> {
+  const { packages, sha256, body } = readBundle(await Deno.readTextFile(new URL(file, ROOT)));
   const lock = JSON.parse(await Deno.readTextFile(new URL("deno.lock", ROOT)));
-  assertEquals(packages.length, BUNDLED_PACKAGES.length);
-  for (const [i, name] of BUNDLED_PACKAGES.entries()) {
+  assertEquals(packages.length, names.length);
+  for (const [i, name] of names.entries()) {
     const { key, integrity } = packages[i];
     assert(key.startsWith(`${name}@`), `${key} is not ${name}`);
     assertStrictEquals(lock.npm[key]?.integrity, integrity, `${key}: deno.lock has another`);
@@ -23,11 +23,62 @@ Deno.test("vendor: the bundled tfjs holds the packages deno.lock pins, and its b
   assertStrictEquals(
     await sha256Hex(new TextEncoder().encode(body)),
     sha256,
-    "edited after the build",
+    `${file} was edited after the build`,
   );
-  // the two patches of the build
+  return body;
+}
+
+Deno.test("vendor: the bundled tfjs holds the packages deno.lock pins, and its body is the one built", async () => {
+  const body = await checkedBody("src/vendor/tfjs.js", BUNDLED_PACKAGES);
+  // the patches of the build
   assert(body.includes("this.util = { TextEncoder, TextDecoder"), "util");
   assert(body.includes("if (env().platform == null) env().setPlatform"), "platform");
+  assert(body.includes('registerFlag("IS_NODE", () => typeof Deno !== "undefined" ||'), "IS_NODE");
+  assert(!body.includes("process.hrtime"), "the platform's clock");
+  assert(body.includes('|| typeof btoa === "undefined") && typeof Buffer'), "Buffer");
+  assert(body.includes("return (f) => setImmediate(f);"), "setImmediate");
+});
+
+Deno.test("vendor: the emscripten glue is the package's three files, each wrapped whole", async () => {
+  const body = await checkedBody("src/vendor/wasm_glue.js", GLUE_PACKAGES);
+  const dir = new URL(
+    import.meta.resolve("npm:@tensorflow/tfjs-backend-wasm@4.22.0/wasm-out/tfjs-backend-wasm.js"),
+  );
+  for (
+    const file of [
+      "tfjs-backend-wasm-threaded-simd.js",
+      "tfjs-backend-wasm.js",
+      "tfjs-backend-wasm-threaded-simd.worker.js",
+    ]
+  ) {
+    const text = await Deno.readTextFile(new URL(file, dir));
+    assert(body.includes(`// wasm-out/${file}\n`), file);
+    assert(body.includes(text), `${file}: the vendored copy differs from the package's`);
+  }
+});
+
+Deno.test("vendor: a cold classify through the CLI never reads Node's globals nor loads its modules", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    // the classify task's permissions
+    args: [
+      "run",
+      "--lock=deno.dev.lock",
+      "--allow-read",
+      "--allow-env",
+      "--allow-net",
+      "--allow-ffi",
+      "tests/_node_layer_child.ts",
+    ],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert(out.success, stderr);
+  const result = JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").at(-1)!);
+  assertEquals(result.code, 0, stderr);
+  assert(result.trapped.length >= 3, `only ${result.trapped.join(", ")} could be watched`);
+  assertEquals(result.touched, []);
 });
 
 Deno.test("vendor: a user's own tfjs-core beside the bundled one: one engine, their tensors accepted, no warning", async () => {

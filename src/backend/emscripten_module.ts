@@ -1,23 +1,25 @@
 /**
  * Creation of one tfjs-backend-wasm emscripten module (threaded SIMD, SIMD or plain), without
- * tfjs' own `init()`: we call the factories from the package's `wasm-out/` directory ourselves,
- * so we choose the binary, compile it once per process, instantiate it with our imports, and
- * start the pthread pool through the bridge of `pthread_bridge.ts`.
+ * tfjs' own `init()`: we call the package's emscripten factories ourselves, so we choose the
+ * binary, compile it once per process, instantiate it with our imports, and start the pthread
+ * pool through the bridge of `pthread_bridge.ts`.
  *
- * The factory call patches two globals in Node mode: it adds `uncaughtException` and
- * `unhandledRejection` listeners to `process`, and (threaded) assigns `globalThis.Worker`. Both
- * are restored as soon as the synchronous call returns. Nothing under `node_modules` is edited.
+ * The factories are the package's own glue files (`wasm-out/`), vendored in
+ * `src/vendor/wasm_glue.js` and given a `require` and `process` of their own
+ * (`glue_env.ts`): starting the backend loads neither Deno's CommonJS loader nor its Node layer.
+ * The threaded factory assigns `globalThis.Worker`; that is restored as soon as the synchronous
+ * call returns. Nothing under `node_modules` is edited.
  *
  * @module
  */
-import process from "node:process";
 import { adviseHugePages } from "../huge_pages.ts";
-import threadedFactory from "npm:@tensorflow/tfjs-backend-wasm@4.22.0/wasm-out/tfjs-backend-wasm-threaded-simd.js";
-import singleFactory from "npm:@tensorflow/tfjs-backend-wasm@4.22.0/wasm-out/tfjs-backend-wasm.js";
+import { singleGlue, threadedSimdGlue } from "../vendor/wasm_glue.js";
+import type { GlueFactory } from "../vendor/wasm_glue.js";
 import type {
   BackendWasmModule,
   WasmFactoryConfig,
 } from "npm:@tensorflow/tfjs-backend-wasm@4.22.0/wasm-out/tfjs-backend-wasm.js";
+import { glueEnv, wasmOutDirectory } from "./glue_env.ts";
 import { importNodeWorker, PthreadBridge, type PthreadPool } from "./pthread_bridge.ts";
 import { errorMessage as message, mark, withTimeout } from "../_util.ts";
 
@@ -100,36 +102,26 @@ function compile(path: string): Promise<WebAssembly.Module> {
   return module;
 }
 
-const PROCESS_EVENTS = ["uncaughtException", "unhandledRejection"];
+/** The glue's factories, made on first use (each glue file runs once per process). */
+let factories: { threaded: GlueFactory; single: GlueFactory } | undefined;
 
-type Listener = (...args: unknown[]) => void;
-const events = process as unknown as {
-  listeners(event: string): Listener[];
-  removeListener(event: string, listener: Listener): unknown;
-};
-
-/** Runs `fn`, then removes every `process` listener of the two error events that it added. */
-function keepProcessListeners<T>(fn: () => T): T {
-  const before = PROCESS_EVENTS.map((event) => events.listeners(event));
-  try {
-    return fn();
-  } finally {
-    PROCESS_EVENTS.forEach((event, i) => {
-      for (const listener of events.listeners(event)) {
-        if (!before[i].includes(listener)) events.removeListener(event, listener);
-      }
-    });
+async function glueFactories(): Promise<NonNullable<typeof factories>> {
+  if (!factories) {
+    const directory = await wasmOutDirectory();
+    const env = glueEnv(directory);
+    const file = (name: string) => directory + name;
+    factories = {
+      threaded: threadedSimdGlue(
+        env.require,
+        env.process,
+        env.dirname,
+        file("tfjs-backend-wasm-threaded-simd.js"),
+      ),
+      single: singleGlue(env.require, env.process, env.dirname, file("tfjs-backend-wasm.js")),
+    };
   }
+  return factories;
 }
-
-/** An emscripten module factory of `wasm-out/` (its `module.exports`). */
-type Factory = (config: WasmFactoryConfig) => Promise<BackendWasmModule>;
-// Deno hands a CommonJS module's `module.exports` to a default import; the .d.ts files describe
-// them as ES modules with a default export, hence the casts.
-const factories = {
-  threaded: threadedFactory as unknown as Factory,
-  single: singleFactory as unknown as Factory,
-};
 
 type Imports = { env: Record<string, unknown> } & WebAssembly.Imports;
 type Receive = (instance: WebAssembly.Instance, module: WebAssembly.Module) => void;
@@ -145,8 +137,8 @@ function tfjsNamespace(raw: RawExports): BackendWasmModule["tfjs"] {
     registerTensor: (id: number, size: number, offset: number) =>
       void raw.register_tensor(id, size, offset),
     disposeData: (id: number) => void raw.dispose_data(id),
-    // The raw export: the module's `_dispose` wrapper would also remove every process
-    // listener that existed when the module was created, including the application's.
+    // The raw export: the module's `_dispose` wrapper also edits the listeners of the glue's
+    // `process` (glue_env.ts), which hold nothing.
     dispose: () => void raw.dispose(),
   };
 }
@@ -167,7 +159,12 @@ export async function loadModule(options: LoadOptions): Promise<LoadedModule> {
   const threaded = binary === THREADED_SIMD;
   const eager = options.eager ?? maxThreads - 1;
   const bridge = threaded
-    ? new PthreadBridge({ workerClass: await importNodeWorker(), eager, timeoutMs })
+    ? new PthreadBridge({
+      // with no eager worker, node:worker_threads waits until a worker starts
+      workerClass: eager > 0 ? await importNodeWorker() : undefined,
+      eager,
+      timeoutMs,
+    })
     : undefined;
   const { promise: failed, reject: fail } = Promise.withResolvers<never>();
   failed.catch(() => {});
@@ -200,10 +197,9 @@ export async function loadModule(options: LoadOptions): Promise<LoadedModule> {
     },
   };
   try {
-    const factory = threaded ? factories.threaded : factories.single;
-    const ready = keepProcessListeners(() =>
-      bridge ? bridge.intercept(() => factory(config)) : factory(config)
-    );
+    const glue = await glueFactories();
+    const factory = threaded ? glue.threaded : glue.single;
+    const ready = bridge ? bridge.intercept(() => factory(config)) : factory(config);
     ready.catch(() => {});
     const racers: Promise<BackendWasmModule>[] = [ready, failed];
     if (bridge) racers.push(bridge.failed);

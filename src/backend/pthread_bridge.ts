@@ -13,11 +13,13 @@
  * workers are always unref'd, so an idle pool never keeps the process alive, and every one is
  * counted in a registry until its `exit` event ({@linkcode liveWorkerCount}).
  *
+ * `node:worker_threads` is imported only when the first real worker is about to start: a backend
+ * whose workers start later (threads "auto") starts without Deno's Node layer.
+ *
  * @module
  */
-import { EventEmitter } from "node:events";
 import type { Worker as NodeWorker } from "node:worker_threads";
-import { wasmWorkerContents } from "npm:@tensorflow/tfjs-backend-wasm@4.22.0/wasm-out/tfjs-backend-wasm-threaded-simd.worker.js";
+import { pthreadWorkerGlue } from "../vendor/wasm_glue.js";
 import { withTimeout } from "../_util.ts";
 
 /** Real workers started by any bridge whose `exit` event has not fired yet. */
@@ -60,7 +62,7 @@ let source: string | undefined;
  * worker source with its newlines escaped exactly as tfjs does before putting it in a Blob.
  */
 export function pthreadWorkerSource(): string {
-  source ??= PRELUDE + String(wasmWorkerContents).replace(/\n/g, "\\n");
+  source ??= PRELUDE + String(pthreadWorkerGlue().wasmWorkerContents).replace(/\n/g, "\\n");
   return source;
 }
 
@@ -70,12 +72,32 @@ interface PthreadMessage {
   [key: string]: unknown;
 }
 
+type Handler = (...args: unknown[]) => void;
+
+/** The part of Node's `EventEmitter` a slot needs: `on` for the glue, `emit` for the slot. */
+class Emitter {
+  #handlers = new Map<string, Handler[]>();
+
+  /** Adds `handler` for `event`. */
+  on(event: string, handler: Handler): this {
+    this.#handlers.set(event, [...(this.#handlers.get(event) ?? []), handler]);
+    return this;
+  }
+
+  /** Calls the handlers of `event` in order; whether there were any. */
+  emit(event: string, ...args: unknown[]): boolean {
+    const handlers = this.#handlers.get(event) ?? [];
+    for (const handler of handlers) handler(...args);
+    return handlers.length > 0;
+  }
+}
+
 /**
  * One slot of emscripten's pthread pool, with the part of the `node:worker_threads` Worker API
  * the glue uses (`on`, `postMessage`, `ref`, `unref`, `terminate`). Emscripten also stores its
  * own fields on it (`onmessage`, `loaded`, `pthread_ptr`, ...).
  */
-export class PthreadWorker extends EventEmitter {
+export class PthreadWorker extends Emitter {
   /** Set by emscripten: handler of messages from the worker. */
   onmessage?: (event: { data: unknown }) => void;
   /** Set by emscripten: handler of worker errors. */
@@ -107,7 +129,9 @@ export class PthreadWorker extends EventEmitter {
   }
 
   #start(): NodeWorker {
-    const real = new this.#bridge.workerClass(pthreadWorkerSource(), {
+    const workerClass = this.#bridge.workerClass;
+    if (!workerClass) throw new Error("node:worker_threads is not loaded: prepare() the slot");
+    const real = new workerClass(pthreadWorkerSource(), {
       eval: true,
       name: "tfjs-pthread",
     });
@@ -152,10 +176,13 @@ export class PthreadWorker extends EventEmitter {
    * Starts the real worker of an empty slot that emscripten already counts as loaded, and
    * resolves when it has loaded the module. Does nothing for a started slot.
    */
-  prepare(): Promise<void> {
-    if (this.#terminated) return Promise.reject(new Error("pthread slot was terminated"));
+  async prepare(): Promise<void> {
+    if (this.#terminated) throw new Error("pthread slot was terminated");
     if (this.#real) return this.#ready!;
-    if (!this.#loadMessage) return Promise.reject(new Error("pthread slot has not been loaded"));
+    if (!this.#loadMessage) throw new Error("pthread slot has not been loaded");
+    await this.#bridge.loadWorkerClass();
+    if (this.#terminated) throw new Error("pthread slot was terminated");
+    if (this.#real) return this.#ready!;
     this.#swallowLoaded = true;
     this.#start().postMessage(this.#loadMessage);
     return this.#ready!;
@@ -231,8 +258,11 @@ export async function importNodeWorker(): Promise<NodeWorkerClass> {
 
 /** Options of {@linkcode PthreadBridge}. */
 export interface BridgeOptions {
-  /** The `node:worker_threads` Worker class that runs the pthreads. */
-  workerClass: NodeWorkerClass;
+  /**
+   * The `node:worker_threads` Worker class that runs the pthreads; needed at once when `eager`
+   * is above 0, else imported when the first worker starts ({@linkcode PthreadBridge.prepare}).
+   */
+  workerClass?: NodeWorkerClass;
   /** How many slots start a real worker as soon as emscripten loads them. */
   eager: number;
   /** How long {@linkcode PthreadBridge.prepare} waits for workers to load. */
@@ -255,8 +285,8 @@ export class PthreadBridge {
   readonly exits: Promise<void>[] = [];
   /** Rejects when a worker fails to start or load. */
   readonly failed: Promise<never>;
-  /** The class real workers are created from. */
-  readonly workerClass: NodeWorkerClass;
+  /** The class real workers are created from, once loaded. */
+  workerClass?: NodeWorkerClass;
   #eager: number;
   #timeoutMs: number;
   #reject: (error: unknown) => void;
@@ -264,6 +294,9 @@ export class PthreadBridge {
 
   /** Creates a bridge that starts `options.eager` workers right away. */
   constructor(options: BridgeOptions) {
+    if (options.eager > 0 && !options.workerClass) {
+      throw new TypeError("eager pthread workers need options.workerClass");
+    }
     this.workerClass = options.workerClass;
     this.#eager = options.eager;
     this.#timeoutMs = options.timeoutMs;
@@ -272,6 +305,12 @@ export class PthreadBridge {
     this.#reject = failed.reject;
     this.failed.catch(() => {});
     this.#slotClass = slotClassOf(this);
+  }
+
+  /** Imports `node:worker_threads` once, for the workers that start from now on. */
+  async loadWorkerClass(): Promise<NodeWorkerClass> {
+    this.workerClass ??= await importNodeWorker();
+    return this.workerClass;
   }
 
   /** Whether another eager worker may start; counts it. */

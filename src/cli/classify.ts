@@ -11,7 +11,6 @@
  *
  * @module
  */
-import process from "node:process";
 import { parseArgs } from "./parse_args.ts";
 import { loadMobileNet } from "../load.ts";
 import { bundledModelFor } from "../bundled.ts";
@@ -150,21 +149,20 @@ class ProgressBar {
 }
 
 /**
- * The process's peak resident set size in bytes: `VmHWM` from `/proc/self/status` where Deno
- * allows reading it (with --allow-all), else getrusage's `ru_maxrss` (which Linux carries over
- * from a parent process across fork and exec, so it can overstate a child's own peak).
+ * The process's peak resident set size in bytes (`VmHWM` from `/proc/self/status`, where Deno
+ * allows reading it: with --allow-all), else its resident set size now, from Deno. Not
+ * `node:process`' `resourceUsage()`: its getter loads Deno's Node layer, some 30 ms.
  */
-function peakRss(): number | undefined {
+function residentSize(): { bytes: number; peak: boolean } | undefined {
   try {
     const status = Deno.readTextFileSync("/proc/self/status");
     const match = /VmHWM:\s+(\d+) kB/.exec(status);
-    if (match) return Number(match[1]) * 1024;
+    if (match) return { bytes: Number(match[1]) * 1024, peak: true };
   } catch {
     // not Linux, or not allowed: fall through
   }
   try {
-    const kib = process.resourceUsage().maxRSS;
-    return kib > 0 ? kib * 1024 : undefined;
+    return { bytes: Deno.memoryUsage().rss, peak: false };
   } catch {
     return undefined;
   }
@@ -331,10 +329,11 @@ async function classifyFile(model: MobileNet, { name, path }: ImageArgument, com
 }
 
 function printFinished(): void {
-  const rss = peakRss();
+  const rss = residentSize();
+  const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
   console.error(
     `process: results printed ${performance.now().toFixed(0)} ms after start` +
-      (rss ? `, peak RSS ${(rss / 2 ** 20).toFixed(1)} MiB` : ""),
+      (rss ? `, ${rss.peak ? "peak RSS" : "RSS"} ${mib(rss.bytes)} MiB` : ""),
   );
 }
 

@@ -1,12 +1,12 @@
 /**
- * The commands' argument parser: `node:util`'s `parseArgs` (tokens, not strict), with the call
- * shape of `@std/cli/parse-args` for the subset we use (JSR is not reachable from our build
- * machines), and refusals that name the flag: an unknown flag, a string flag without its
- * value, a value on a boolean flag.
+ * The commands' argument parser, with the call shape of `@std/cli/parse-args` for the subset we
+ * use (JSR is not reachable from our build machines) and the tokens of `node:util`'s `parseArgs`
+ * (not strict), written here: importing `node:util` loads Deno's Node layer, some 30 ms of a
+ * cold start. Refusals name the flag: an unknown flag, a string flag without its value, a value
+ * on a boolean flag.
  *
  * @module
  */
-import { parseArgs as parseTokens } from "node:util";
 
 /** Which flags take a string value and which are booleans, with aliases and defaults. */
 export interface ParseOptions {
@@ -28,26 +28,56 @@ export interface Args {
   [flag: string]: string | boolean | string[] | undefined;
 }
 
-type OptionConfig = Record<string, { type: "string" | "boolean"; short?: string }>;
+type Flag = { name: string; type: "string" | "boolean" };
 
-/** `node:util`'s option table: the long names, one-letter aliases as `short`, longer ones too. */
-function optionTable(
-  options: ParseOptions,
-): { table: OptionConfig; longAlias: Map<string, string> } {
-  const table: OptionConfig = {};
-  for (const name of options.string ?? []) table[name] = { type: "string" };
-  for (const name of options.boolean ?? []) table[name] = { type: "boolean" };
-  const longAlias = new Map<string, string>();
+/** The flags by every name they answer to: long names, long aliases, one-letter aliases. */
+function flagTable(options: ParseOptions): { long: Map<string, Flag>; short: Map<string, Flag> } {
+  const long = new Map<string, Flag>();
+  for (const name of options.string ?? []) long.set(name, { name, type: "string" });
+  for (const name of options.boolean ?? []) long.set(name, { name, type: "boolean" });
+  const short = new Map<string, Flag>();
   for (const [alias, name] of Object.entries(options.alias ?? {})) {
-    const target = table[name];
+    const target = long.get(name);
     if (!target) continue; // an alias of no flag: using it is an unknown flag
-    if (alias.length === 1) target.short = alias;
-    else {
-      table[alias] = { type: target.type };
-      longAlias.set(alias, name);
-    }
+    (alias.length === 1 ? short : long).set(alias, target);
   }
-  return { table, longAlias };
+  return { long, short };
+}
+
+/** Sets `flag` in `out` from the argument `arg`: `value` is its value, or none. */
+function setFlag(out: Args, flag: Flag | undefined, arg: string, value?: string): void {
+  if (!flag) throw new TypeError(`unknown flag ${arg}`);
+  if (flag.type === "boolean") {
+    if (value !== undefined) throw new TypeError(`flag --${flag.name} takes no value`);
+    out[flag.name] = true;
+  } else {
+    if (value === undefined) throw new TypeError(`flag --${flag.name} needs a value`);
+    out[flag.name] = value;
+  }
+}
+
+/**
+ * Reads one short-flag argument (`-k`, `-k7`, `-hj`) at `argv[i]`; returns how many arguments it
+ * took. A string flag takes the rest of the argument, or the next one; otherwise every letter must
+ * be a boolean flag, or the whole argument is named as unknown (`-h=1`).
+ */
+function shortFlags(
+  argv: readonly string[],
+  i: number,
+  short: Map<string, Flag>,
+  out: Args,
+): number {
+  const arg = argv[i];
+  const first = short.get(arg[1]);
+  if (first?.type === "string") {
+    const value = arg.length > 2 ? arg.slice(2) : argv[i + 1];
+    setFlag(out, first, arg, value);
+    return arg.length > 2 || value === undefined ? 1 : 2;
+  }
+  const letters = [...arg.slice(1)].map((letter) => short.get(letter));
+  if (letters.some((flag) => flag?.type !== "boolean")) throw new TypeError(`unknown flag ${arg}`);
+  for (const flag of letters) setFlag(out, flag, arg);
+  return 1;
 }
 
 /**
@@ -66,28 +96,27 @@ function optionTable(
  * ```
  */
 export function parseArgs(argv: readonly string[], options: ParseOptions = {}): Args {
-  const { table, longAlias } = optionTable(options);
-  const { tokens } = parseTokens({
-    args: [...argv],
-    options: table,
-    strict: false,
-    allowPositionals: true,
-    tokens: true,
-  });
+  const { long, short } = flagTable(options);
   const out: Args = { _: [], ...options.default };
-  for (const token of tokens) {
-    if (token.kind === "positional") out._.push(token.value);
-    if (token.kind !== "option") continue;
-    const name = longAlias.get(token.name) ?? token.name;
-    const type = Object.hasOwn(table, name) ? table[name].type : undefined;
-    // the whole argument: `--frobnicate=3`, or `-h=1` (node reads that as the group -h -= -1)
-    if (type === undefined) throw new TypeError(`unknown flag ${argv[token.index]}`);
-    if (type === "boolean") {
-      if (token.value !== undefined) throw new TypeError(`flag --${name} takes no value`);
-      out[name] = true;
+  for (let i = 0; i < argv.length;) {
+    const arg = argv[i];
+    if (arg === "--") {
+      out._.push(...argv.slice(i + 1));
+      break;
+    }
+    if (!arg.startsWith("-") || arg === "-") {
+      out._.push(arg);
+      i++;
+    } else if (!arg.startsWith("--")) {
+      i += shortFlags(argv, i, short, out);
     } else {
-      if (token.value === undefined) throw new TypeError(`flag --${name} needs a value`);
-      out[name] = token.value;
+      const eq = arg.indexOf("=");
+      const name = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
+      const flag = long.get(name);
+      if (!flag) throw new TypeError(`unknown flag ${arg}`);
+      const takesNext = eq < 0 && flag.type === "string";
+      setFlag(out, flag, arg, eq >= 0 ? arg.slice(eq + 1) : takesNext ? argv[i + 1] : undefined);
+      i += takesNext && i + 1 < argv.length ? 2 : 1;
     }
   }
   return out;

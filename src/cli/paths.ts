@@ -6,10 +6,34 @@
  *
  * @module
  */
-import { isAbsolute, resolve } from "node:path";
 import { type EnvReader, readEnv } from "../_util.ts";
 import { looksLikeLocation } from "../bundled.ts";
 import { isImageFileName } from "../image/formats.ts";
+
+const WINDOWS = Deno.build.os === "windows";
+const SEPARATOR = WINDOWS ? "\\" : "/";
+
+/** Whether `path` is absolute (`/x`; on Windows also `C:\x` and `\\server\x`). */
+function isAbsolute(path: string): boolean {
+  return path.startsWith("/") || WINDOWS && /^(?:[A-Za-z]:)?[\\/]/.test(path);
+}
+
+/**
+ * `paths` joined from the last absolute one and normalized (`.` and `..` resolved, no trailing
+ * separator), as `node:path`'s `resolve` for the absolute directories given here: importing
+ * `node:path` loads Deno's Node layer, some 30 ms of a cold start.
+ */
+function resolve(...paths: string[]): string {
+  const start = paths.findLastIndex(isAbsolute);
+  const joined = paths.slice(Math.max(start, 0)).join(SEPARATOR);
+  const drive = WINDOWS ? /^[A-Za-z]:/.exec(joined)?.[0] ?? "" : "";
+  const parts: string[] = [];
+  for (const part of joined.slice(drive.length).split(WINDOWS ? /[\\/]/ : "/")) {
+    if (part === "..") parts.pop();
+    else if (part !== "" && part !== ".") parts.push(part);
+  }
+  return drive + SEPARATOR + parts.join(SEPARATOR);
+}
 
 /** A URL (`http://`, `mqtt://`, `file:` ...), which no directory changes. */
 const URL_LIKE = /^(?:[a-z][a-z0-9+.-]*:\/\/|file:)/i;
@@ -30,7 +54,7 @@ const URL_LIKE = /^(?:[a-z][a-z0-9+.-]*:\/\/|file:)/i;
 export function userPath(path: string, env: EnvReader = readEnv): string {
   if (path === "-" || path === "" || URL_LIKE.test(path) || isAbsolute(path)) return path;
   const from = env("INIT_CWD");
-  if (!from) return path;
+  if (!from || !isAbsolute(from)) return path; // deno task sets it absolute
   let cwd: string | undefined;
   try {
     cwd = Deno.cwd();

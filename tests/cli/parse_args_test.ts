@@ -48,6 +48,10 @@ Deno.test("parseArgs: unknown flags, a missing value and a value on a boolean ar
 
 Deno.test("parseArgs: short flags with their value attached, values that start with `-`, long aliases", () => {
   assertEquals(parseArgs(["-k7"], OPTIONS), { _: [], top: "7" });
+  // one-letter booleans grouped; a group with a letter that is no boolean is unknown as a whole
+  const grouped = { ...OPTIONS, alias: { ...OPTIONS.alias, j: "json" } };
+  assertEquals(parseArgs(["-hj", "x"], grouped), { _: ["x"], help: true, json: true });
+  assertThrows(() => parseArgs(["-hk"], grouped), TypeError, "unknown flag -hk");
   assertEquals(parseArgs(["--top", "-5", "x"], OPTIONS), { _: ["x"], top: "-5" });
   assertEquals(
     parseArgs(["--size=3", "--verbose"], {

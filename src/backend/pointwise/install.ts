@@ -127,6 +127,11 @@ export interface PointwiseHost {
   threads(): number;
   /** The `node:worker_threads` Worker class (threaded binary only). */
   workerClass?: WorkerClass;
+  /**
+   * Imports the Worker class when the workers start, for a host without `workerClass` whose
+   * workers are deferred: a cold start then does without Deno's Node layer.
+   */
+  loadWorkerClass?: () => Promise<WorkerClass>;
 }
 
 /**
@@ -677,13 +682,25 @@ export function installPointwise(
   }
   warmUp(kernel, host.backend, host.memory); // the first inference runs optimized code
   const runner = new Runner(host, kernel);
-  const wanted = host.shared && host.maxThreads > 1 && host.workerClass !== undefined;
+  const wanted = host.shared && host.maxThreads > 1 &&
+    (host.workerClass !== undefined || deferWorkers && host.loadWorkerClass !== undefined);
   let workers = wanted && deferWorkers ? "deferred" : "none";
   let pool: KernelPool | undefined;
   let ready = Promise.resolve();
   let closed = false;
   const startWorkers = (): Promise<void> => {
     if (!wanted || closed || pool || workers !== "deferred" && workers !== "none") return ready;
+    if (!host.workerClass) {
+      workers = "starting";
+      ready = host.loadWorkerClass!().then((workerClass) => {
+        host.workerClass = workerClass;
+        workers = "deferred";
+        return closed ? undefined : startWorkers();
+      }, (error) => {
+        workers = `failed: ${errorMessage(error)}`;
+      });
+      return ready;
+    }
     workers = "none";
     warmBands(kernel, host.backend, host.memory); // what only several threads run
     const started = startPool(host, module, (p) => {
@@ -917,7 +934,8 @@ export async function installKernels(
   deferWorkers = false,
 ): Promise<PointwiseKernels> {
   let workerClass: WorkerClass | undefined;
-  if (loaded.bridge && loaded.maxThreads > 1) {
+  const threaded = loaded.bridge !== undefined && loaded.maxThreads > 1;
+  if (threaded && !deferWorkers) {
     try {
       workerClass = await importNodeWorker();
     } catch { /* no workers: our kernels run on the calling thread, XNNPACK when threaded */ }
@@ -931,6 +949,7 @@ export async function installKernels(
       maxThreads: loaded.maxThreads,
       threads: () => loaded.exports.get_threads_count(),
       workerClass,
+      loadWorkerClass: threaded && deferWorkers ? importNodeWorker : undefined,
     },
     request,
     deferWorkers,
