@@ -37,6 +37,10 @@ Deno.test("vendor: the bundled tfjs holds the packages deno.lock pins, and its b
   assert(!body.includes("process.hrtime"), "the platform's clock");
   assert(body.includes('|| typeof btoa === "undefined") && typeof Buffer'), "Buffer");
   assert(body.includes("return (f) => setImmediate(f);"), "setImmediate");
+  assert(
+    body.includes('!ArrayBuffer.isView(values) && "buffer" in values && typeof GPUBuffer'),
+    "GPU",
+  );
 });
 
 Deno.test("vendor: the emscripten glue is the package's three files, each wrapped whole", async () => {

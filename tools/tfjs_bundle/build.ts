@@ -11,7 +11,8 @@
  * Deno that getter alone loads the Node compatibility layer (about 30 ms of a cold start). Its
  * `IS_NODE` flag answers true in Deno without asking `process`, its platform's `now()` is
  * `performance.now()`, and its two other top-level reads of Node globals (`Buffer`,
- * `setImmediate`) wait until they are needed.
+ * `setImmediate`) and its check for WebGPU data (`GPUBuffer`, a getter that loads Deno's WebGPU
+ * layer) wait until they are needed.
  *
  * It also writes `src/vendor/wasm_glue.js`: the package's emscripten glue (`wasm-out/`: the
  * threaded SIMD and the single-thread factories, and the pthread worker's source), each CommonJS
@@ -62,6 +63,13 @@ const NODE_BUFFER = 'var useNodeBuffer = typeof Buffer !== "undefined" && (typeo
   '"undefined" || typeof atob === "undefined" || typeof btoa === "undefined");';
 const NODE_BUFFER_LAST = 'var useNodeBuffer = (typeof Blob === "undefined" || typeof atob === ' +
   '"undefined" || typeof btoa === "undefined") && typeof Buffer !== "undefined";';
+// And WebGPU's `GPUBuffer`, whose getter loads Deno's WebGPU layer (3-4 ms): asked only of a value
+// that is not a typed array (which is never WebGPU data).
+const GPU_DATA = 'return typeof GPUBuffer !== "undefined" && values != null && typeof values === ' +
+  '"object" && "buffer" in values && values.buffer instanceof GPUBuffer;';
+const GPU_DATA_LAST = 'return values != null && typeof values === "object" && ' +
+  '!ArrayBuffer.isView(values) && "buffer" in values && typeof GPUBuffer !== "undefined" && ' +
+  "values.buffer instanceof GPUBuffer;";
 const IMMEDIATE = '} else if (typeof setImmediate !== "undefined") {\n    return setImmediate;';
 const IMMEDIATE_LAZY = '} else if (typeof Deno !== "undefined" || typeof setImmediate !== ' +
   '"undefined") {\n    return (f) => setImmediate(f);';
@@ -109,6 +117,7 @@ async function buildTfjs(): Promise<string> {
   body = replaceOnce(body, IS_NODE, IS_NODE_DENO);
   body = replaceOnce(body, NODE_BUFFER, NODE_BUFFER_LAST);
   body = replaceOnce(body, IMMEDIATE, IMMEDIATE_LAZY);
+  body = replaceOnce(body, GPU_DATA, GPU_DATA_LAST);
   return replaceOnce(body, HRTIME, NOW);
 }
 
