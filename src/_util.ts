@@ -205,6 +205,15 @@ export function unrefTimer(timer: ReturnType<typeof setTimeout>): void {
   );
 }
 
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+
+/** `bytes` as lowercase hex, two digits each. */
+export function hex(bytes: Uint8Array): string {
+  let out = "";
+  for (const byte of bytes) out += HEX[byte];
+  return out;
+}
+
 /**
  * Decodes base64 text (ASCII whitespace ignored) into bytes: with `Uint8Array.fromBase64` where
  * the runtime has it (a fraction of a millisecond for an embedded WASM binary), else `atob`.

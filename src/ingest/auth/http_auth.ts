@@ -10,13 +10,14 @@
 import { basicAuthorization, bearerAuthorization } from "./basic.ts";
 import type { Credentials } from "./credentials.ts";
 import { type Challenge, digestAuthorization, parseChallenges, pickDigest } from "./digest.ts";
+import { hex } from "../../_util.ts";
 
 /** Performs one HTTP request (the global `fetch` by default). */
 export type FetchLike = (url: URL, init: RequestInit) => Promise<Response>;
 
 function randomHex(bytes: number): string {
   const data = crypto.getRandomValues(new Uint8Array(bytes));
-  return [...data].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return hex(data);
 }
 
 /** Adds credentials to requests to one camera. */
