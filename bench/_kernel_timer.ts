@@ -5,7 +5,7 @@
  *
  * @module
  */
-import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
+import * as tf from "../src/vendor/tfjs.js";
 
 /** Wraps every kernel registered for `wasm` so that each call reports its name and duration. */
 export function timeKernels(record: (name: string, ms: number) => void): void {
