@@ -61,42 +61,37 @@ Deno.test("vendor: the emscripten glue is the package's three files, each wrappe
   }
 });
 
-Deno.test("vendor: a cold classify through the CLI never reads Node's globals nor loads its modules", async () => {
+/** Runs a child script with `flags`; its stderr, and the JSON of its last stdout line. */
+async function runChild(
+  flags: string[],
+  script: string,
+): Promise<{ stderr: string; result: Record<string, unknown> }> {
   const out = await new Deno.Command(Deno.execPath(), {
-    // the classify task's permissions
-    args: [
-      "run",
-      "--lock=deno.dev.lock",
-      "--allow-read",
-      "--allow-env",
-      "--allow-net",
-      "--allow-ffi",
-      "tests/_node_layer_child.ts",
-    ],
+    args: ["run", "--lock=deno.dev.lock", ...flags, script],
     cwd: ROOT,
     stdout: "piped",
     stderr: "piped",
   }).output();
   const stderr = new TextDecoder().decode(out.stderr);
   assert(out.success, stderr);
-  const result = JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").at(-1)!);
+  const lines = new TextDecoder().decode(out.stdout).trim().split("\n");
+  return { stderr, result: JSON.parse(lines.at(-1)!) };
+}
+
+Deno.test("vendor: a cold classify through the CLI never reads Node's globals nor loads its modules", async () => {
+  // the classify task's permissions
+  const task = ["--allow-read", "--allow-env", "--allow-net", "--allow-ffi"];
+  const { stderr, result } = await runChild(task, "tests/_node_layer_child.ts");
   assertEquals(result.code, 0, stderr);
-  assert(result.trapped.length >= 3, `only ${result.trapped.join(", ")} could be watched`);
+  const trapped = result.trapped as string[];
+  assert(trapped.length >= 3, `only ${trapped.join(", ")} could be watched`);
   assertEquals(result.touched, []);
 });
 
 Deno.test("vendor: a user's own tfjs-core beside the bundled one: one engine, their tensors accepted, no warning", async () => {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--lock=deno.dev.lock", "tests/_two_copies_child.ts"],
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const stderr = new TextDecoder().decode(out.stderr);
-  assert(out.success, stderr);
-  const result = JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").at(-1)!);
+  const { stderr, result } = await runChild(["-A"], "tests/_two_copies_child.ts");
   assertEquals([result.same, result.backend], [true, "wasm"]);
   // their tfjs counts the model's weight tensors: the two copies share one engine
-  assert(result.tensors > 50, `their engine holds ${result.tensors} tensors`);
+  assert(Number(result.tensors) > 50, `their engine holds ${result.tensors} tensors`);
   assert(!/Platform .* has already been set/.test(stderr), stderr);
 });
