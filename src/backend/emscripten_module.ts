@@ -20,7 +20,7 @@ import type {
   WasmFactoryConfig,
 } from "npm:@tensorflow/tfjs-backend-wasm@4.22.0/wasm-out/tfjs-backend-wasm.js";
 import { glueEnv, wasmOutDirectory } from "./glue_env.ts";
-import { importNodeWorker, PthreadBridge, type PthreadPool } from "./pthread_bridge.ts";
+import { PthreadBridge, type PthreadPool } from "./pthread_bridge.ts";
 import { errorMessage as message, mark, withTimeout } from "../_util.ts";
 
 /** Which WASM binary of tfjs-backend-wasm is running. */
@@ -102,25 +102,21 @@ function compile(path: string): Promise<WebAssembly.Module> {
   return module;
 }
 
-/** The glue's factories, made on first use (each glue file runs once per process). */
-let factories: { threaded: GlueFactory; single: GlueFactory } | undefined;
+/** The glue's factories, each made on first use (its glue file runs once per process). */
+const factories = new Map<"threaded" | "single", GlueFactory>();
 
-async function glueFactories(): Promise<NonNullable<typeof factories>> {
-  if (!factories) {
+async function glueFactory(kind: "threaded" | "single"): Promise<GlueFactory> {
+  let factory = factories.get(kind);
+  if (!factory) {
     const directory = await wasmOutDirectory();
-    const env = glueEnv(directory);
-    const file = (name: string) => directory + name;
-    factories = {
-      threaded: threadedSimdGlue(
-        env.require,
-        env.process,
-        env.dirname,
-        file("tfjs-backend-wasm-threaded-simd.js"),
-      ),
-      single: singleGlue(env.require, env.process, env.dirname, file("tfjs-backend-wasm.js")),
-    };
+    const { require, process, dirname } = glueEnv(directory);
+    const [glue, file] = kind === "threaded"
+      ? [threadedSimdGlue, "tfjs-backend-wasm-threaded-simd.js"]
+      : [singleGlue, "tfjs-backend-wasm.js"];
+    factory = glue(require, process, dirname, directory + file);
+    factories.set(kind, factory);
   }
-  return factories;
+  return factory;
 }
 
 type Imports = { env: Record<string, unknown> } & WebAssembly.Imports;
@@ -158,14 +154,9 @@ export async function loadModule(options: LoadOptions): Promise<LoadedModule> {
   const { binary, maxThreads, timeoutMs } = options;
   const threaded = binary === THREADED_SIMD;
   const eager = options.eager ?? maxThreads - 1;
-  const bridge = threaded
-    ? new PthreadBridge({
-      // with no eager worker, node:worker_threads waits until a worker starts
-      workerClass: eager > 0 ? await importNodeWorker() : undefined,
-      eager,
-      timeoutMs,
-    })
-    : undefined;
+  const bridge = threaded ? new PthreadBridge({ eager, timeoutMs }) : undefined;
+  // eager workers start in the factory call; with none, node:worker_threads waits for a worker
+  if (bridge && eager > 0) await bridge.loadWorkerClass();
   const { promise: failed, reject: fail } = Promise.withResolvers<never>();
   failed.catch(() => {});
   let memory: WebAssembly.Memory | undefined;
@@ -197,8 +188,7 @@ export async function loadModule(options: LoadOptions): Promise<LoadedModule> {
     },
   };
   try {
-    const glue = await glueFactories();
-    const factory = threaded ? glue.threaded : glue.single;
+    const factory = await glueFactory(threaded ? "threaded" : "single");
     const ready = bridge ? bridge.intercept(() => factory(config)) : factory(config);
     ready.catch(() => {});
     const racers: Promise<BackendWasmModule>[] = [ready, failed];

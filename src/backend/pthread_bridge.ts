@@ -259,11 +259,9 @@ export async function importNodeWorker(): Promise<NodeWorkerClass> {
 /** Options of {@linkcode PthreadBridge}. */
 export interface BridgeOptions {
   /**
-   * The `node:worker_threads` Worker class that runs the pthreads; needed at once when `eager`
-   * is above 0, else imported when the first worker starts ({@linkcode PthreadBridge.prepare}).
+   * How many slots start a real worker as soon as emscripten loads them (call
+   * {@linkcode PthreadBridge.loadWorkerClass} before the factory when above 0).
    */
-  workerClass?: NodeWorkerClass;
-  /** How many slots start a real worker as soon as emscripten loads them. */
   eager: number;
   /** How long {@linkcode PthreadBridge.prepare} waits for workers to load. */
   timeoutMs: number;
@@ -294,10 +292,6 @@ export class PthreadBridge {
 
   /** Creates a bridge that starts `options.eager` workers right away. */
   constructor(options: BridgeOptions) {
-    if (options.eager > 0 && !options.workerClass) {
-      throw new TypeError("eager pthread workers need options.workerClass");
-    }
-    this.workerClass = options.workerClass;
     this.#eager = options.eager;
     this.#timeoutMs = options.timeoutMs;
     const failed = Promise.withResolvers<never>();
@@ -307,7 +301,10 @@ export class PthreadBridge {
     this.#slotClass = slotClassOf(this);
   }
 
-  /** Imports `node:worker_threads` once, for the workers that start from now on. */
+  /**
+   * Imports `node:worker_threads` once, for the workers that start from now on: by
+   * {@linkcode PthreadBridge.prepare}, or before the factory call for eager workers.
+   */
   async loadWorkerClass(): Promise<NodeWorkerClass> {
     this.workerClass ??= await importNodeWorker();
     return this.workerClass;

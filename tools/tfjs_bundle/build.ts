@@ -74,6 +74,17 @@ const IMMEDIATE = '} else if (typeof setImmediate !== "undefined") {\n    return
 const IMMEDIATE_LAZY = '} else if (typeof Deno !== "undefined" || typeof setImmediate !== ' +
   '"undefined") {\n    return (f) => setImmediate(f);';
 
+/** The bundle's patches, each `[what, by what]` (see the constants above). */
+const PATCHES: [string | RegExp, string][] = [
+  [UTIL_STUB, UTIL],
+  [PLATFORM, PLATFORM_KEPT],
+  [IS_NODE, IS_NODE_DENO],
+  [NODE_BUFFER, NODE_BUFFER_LAST],
+  [IMMEDIATE, IMMEDIATE_LAZY],
+  [GPU_DATA, GPU_DATA_LAST],
+  [HRTIME, NOW],
+];
+
 /** `text` with `from` replaced once; throws unless `from` occurs exactly once. */
 function replaceOnce(text: string, from: string | RegExp, to: string): string {
   const count = typeof from === "string"
@@ -112,13 +123,7 @@ async function buildTfjs(): Promise<string> {
   if (!built.success) throw new Error(new TextDecoder().decode(built.stderr));
   const text = await Deno.readTextFile(tmp);
   await Deno.remove(tmp);
-  let body = replaceOnce(text, UTIL_STUB, UTIL);
-  body = replaceOnce(body, PLATFORM, PLATFORM_KEPT);
-  body = replaceOnce(body, IS_NODE, IS_NODE_DENO);
-  body = replaceOnce(body, NODE_BUFFER, NODE_BUFFER_LAST);
-  body = replaceOnce(body, IMMEDIATE, IMMEDIATE_LAZY);
-  body = replaceOnce(body, GPU_DATA, GPU_DATA_LAST);
-  return replaceOnce(body, HRTIME, NOW);
+  return PATCHES.reduce((body, [from, to]) => replaceOnce(body, from, to), text);
 }
 
 /** One CommonJS file of `wasm-out/` as an exported function that runs it (see the module doc). */

@@ -614,21 +614,20 @@ function register(configs: KernelConfig[]): void {
 export const POOL_START_TIMEOUT_MS = 20_000;
 
 /**
- * Starts the pool in the background; `onReady` gets it once all workers are ready. The promise
- * resolves then, or once the start failed or timed out (the pool closed); it never rejects.
+ * Starts the pool (the host is threaded; see `wanted` in {@linkcode installPointwise}) in the
+ * background; `onReady` gets it once all workers are ready. The promise resolves then, or once
+ * the start failed or timed out (the pool closed); it never rejects.
  */
 function startPool(
   host: PointwiseHost,
+  workerClass: WorkerClass,
   module: WebAssembly.Module,
   onReady: (pool: KernelPool) => void,
   onFailure: (why: string) => void,
 ): { pool?: KernelPool; ready: Promise<void>; note: string } {
-  if (!host.shared || host.maxThreads <= 1 || !host.workerClass) {
-    return { ready: Promise.resolve(), note: "" };
-  }
   let pool: KernelPool;
   try {
-    pool = new KernelPool(host.workerClass, module, host.memory, host.maxThreads - 1);
+    pool = new KernelPool(workerClass, module, host.memory, host.maxThreads - 1);
   } catch (error) {
     return { ready: Promise.resolve(), note: `, no workers (${errorMessage(error)})` };
   }
@@ -688,12 +687,13 @@ export function installPointwise(
   let pool: KernelPool | undefined;
   let ready = Promise.resolve();
   let closed = false;
+  let workerClass = host.workerClass;
   const startWorkers = (): Promise<void> => {
     if (!wanted || closed || pool || workers !== "deferred" && workers !== "none") return ready;
-    if (!host.workerClass) {
+    if (!workerClass) {
       workers = "starting";
-      ready = host.loadWorkerClass!().then((workerClass) => {
-        host.workerClass = workerClass;
+      ready = host.loadWorkerClass!().then((loaded) => {
+        workerClass = loaded;
         workers = "deferred";
         return closed ? undefined : startWorkers();
       }, (error) => {
@@ -703,7 +703,7 @@ export function installPointwise(
     }
     workers = "none";
     warmBands(kernel, host.backend, host.memory); // what only several threads run
-    const started = startPool(host, module, (p) => {
+    const started = startPool(host, workerClass, module, (p) => {
       workers = "ready";
       runner.usePool(p);
     }, (why) => {
