@@ -10,7 +10,8 @@
  * `taskset`), and the 1-thread time is the mean of theirs, what a process placed at random gets.
  * Prints each round's medians and ratio, and the median ratio. `--base DIR` adds another
  * checkout's processes (its `mod.ts`) to the same turns, so the two are compared round by round
- * under the same drift. With `--sequential`, the old way: one whole process after the other
+ * under the same drift, and prints this checkout's 2-thread time against the base's, round by
+ * round. With `--sequential`, the old way: one whole process after the other
  * (unpinned), in `--pairs` pairs.
  *
  * Run: `deno run -A bench/scaling_pairs.ts [--rounds 15] [--burst 10] [--warmup 30] [--model
@@ -210,6 +211,23 @@ async function turns(): Promise<void> {
   for (let r = 0; r < rounds; r++) await round(teams, r, burst);
   await Promise.all(teams.flatMap((t) => [...t.ones, t.two]).map((runner) => runner.close()));
   for (const team of teams) report(team, rounds, burst);
+  if (teams.length > 1) compareTwoThreads(teams[0], teams[1]);
+}
+
+/**
+ * This checkout's 2-thread time against `--base`'s, round by round (the same turns, so the same
+ * drift): the median of the rounds' ratios of their medians.
+ */
+function compareTwoThreads(ours: Team, base: Team): void {
+  const twoMs = (team: Team) => team.rows.map((row) => Number(row.at(-2)));
+  const [a, b] = [twoMs(ours), twoMs(base)];
+  const ratios = a.map((ms, i) => ms / b[i]);
+  console.log(
+    `
+2 threads, this checkout against ${base.name}: ${median(ratios).toFixed(3)}x the time ` +
+      `(median of the rounds' ratios; rounds ${Math.min(...ratios).toFixed(3)}-` +
+      `${Math.max(...ratios).toFixed(3)}x)`,
+  );
 }
 
 /** The old way: whole processes, one after the other (`--sequential`). */
