@@ -480,7 +480,7 @@ export function separableKernel(runner: GemmRunner): KernelFunc {
     // one block after the other, each output freed once the next block has run
     let x = inputs.x!;
     for (let b = 0; b < blocks.length; b++) {
-      const out = oneBlock(runner, { ...blocks[b], x }, attrs[b], backend, plans?.[b]);
+      const out = oneBlock(runner, { ...blocks[b], x }, attrs[b], backend);
       if (b > 0) backend.disposeData(x.dataId);
       x = out;
     }
@@ -536,17 +536,14 @@ function planBlocks(
   return plans;
 }
 
-/**
- * One block through the runner (`plan`: made for these inputs' shapes), or as the two registered
- * kernels when it is not ours.
- */
+/** One block through the runner, or as the two registered kernels when it is not ours. */
 function oneBlock(
   runner: GemmRunner,
   inputs: SeparableInputs,
   attrs: { dw: NamedAttrMap; pw: NamedAttrMap },
   backend: WasmBackendLike,
-  plan = planBlock(inputs, attrs),
 ): TensorInfo {
+  const plan = planBlock(inputs, attrs);
   if (!plan) return twoKernels(inputs, attrs.dw, attrs.pw, backend);
   const out = backend.makeOutput(plan.pw.outShape, "float32");
   runner.separable(...blockJobs(runner, inputs, plan, offsetOf(backend, inputs.x), out, backend));
