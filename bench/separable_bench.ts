@@ -2,7 +2,7 @@
  * Our depthwise-separable block kernel against two kernels per block, in one process on 2
  * threads, interleaved round by round (this VM drifts): a network of the bundled weights
  * (`--model`, default 0.75_224) run with the block kernel cut each way `PointwiseKernels.bands`
- * allows (the banded blocks as one chain job, or each block a job of its own), and without it. Prints each variant's median and its speed against two kernels; the
+ * allows, and without it. Prints each variant's median and its speed against two kernels; the
  * outputs are checked to be bit for bit the same.
  *
  * Run: `deno run -A bench/separable_bench.ts [--model 0.75_224] [--rounds 25]`
@@ -53,12 +53,7 @@ const cut = (bands: Partial<Bands>) => () => {
 };
 const variants: [string, () => Float32Array | Int32Array | Uint8Array][] = [
   ["two kernels per block", () => run(two)],
-  [
-    "block kernel (default: the banded blocks as one chain job; halving bands of pixels, to 0.5M multiply-adds)",
-    cut({}),
-  ],
-  ["block kernel, each block a job of its own", cut({ chain: false })],
-  ["block kernel, the 7x7 blocks banded too (in the chain)", cut({ minRows: 1 })],
+  ["block kernel (default: halving bands of pixels, to 0.5M multiply-adds)", cut({})],
   ["block kernel, halving bands to 0.15M multiply-adds", cut({ chunkMacs: 150_000 })],
   ["block kernel, halving bands to 1M multiply-adds", cut({ chunkMacs: 1_000_000 })],
   ["block kernel, halving bands to 2M multiply-adds", cut({ chunkMacs: 2_000_000 })],

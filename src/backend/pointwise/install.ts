@@ -547,11 +547,6 @@ class Runner implements GemmRunner, Int8Runner {
     }
   }
 
-  /** Whether {@linkcode Runner.chain} runs blocks together now: on 2 or more threads. */
-  chains(): boolean {
-    return this.chainBlocks && this.#threads() > 1;
-  }
-
   /** {@linkcode Runner.chain}'s run of blocks as one chain job, each thread's middle shared. */
   #chained(blocks: readonly SeparableBlock[], cuts: SeparableCutShape[], threads: number): void {
     const bytes = Math.max(

@@ -101,11 +101,6 @@ export interface GemmRunner {
    * (see {@linkcode GemmRunner.separable}), on as many threads as are active.
    */
   chain(blocks: readonly SeparableBlock[]): void;
-  /**
-   * Whether {@linkcode GemmRunner.chain} would run blocks together now (else it runs them one
-   * by one, and a caller need not hold every block's output at once).
-   */
-  chains(): boolean;
   /** Runs one 3x3 convolution of few input channels (on as many threads as are active). */
   conv(job: ConvJob): void;
   /** Means over the `pixels` pixels of `images` NHWC images at `x` into `[images, channels]`. */
@@ -461,9 +456,8 @@ type SeparablePlan = {
  * With the attribute `blockStrides` (one stride a block), a call runs that many blocks one after
  * the other, each on the one before's output, block `b > 0`'s inputs named with `b` appended
  * (`dwFilter1`, `dwBias1`, `pwFilter1`, `pwBias1`, ...), and returns the last one's output:
- * the same values as the blocks called one by one: in one call of the runner
- * ({@linkcode GemmRunner.chain}), which can run them as one job on our workers, when it
- * {@linkcode GemmRunner.chains}, else one block after the other.
+ * the same values as the blocks called one by one, in one call of the runner
+ * ({@linkcode GemmRunner.chain}), which can run them as one job on our workers.
  */
 export function separableKernel(runner: GemmRunner): KernelFunc {
   return (args) => {
@@ -474,10 +468,9 @@ export function separableKernel(runner: GemmRunner): KernelFunc {
     const blocks = strides.map((_, b) => blockInputs(inputs, b));
     const attrs = strides.map((strides) => separableAttrs({ ...a, strides }));
     const plans = planBlocks(inputs.x, blocks, attrs);
-    if (strides.length > 1 && plans && runner.chains()) {
+    if (strides.length > 1 && plans) {
       return chainOfBlocks(runner, inputs.x!, blocks, plans, backend);
     }
-    // one block after the other, each output freed once the next block has run
     let x = inputs.x!;
     for (let b = 0; b < blocks.length; b++) {
       const out = oneBlock(runner, { ...blocks[b], x }, attrs[b], backend);
