@@ -99,24 +99,16 @@ for (let round = 0; round < Number(args.rounds ?? 20); round++) {
   }
 }
 
-// the calls in model order: the first convolution, the blocks (13 calls, or all in one), the head
+// the calls in model order: the first convolution, 13 blocks, the head (pooling and product)
 const blocks = (from: number, to: number) => [...Array(to - from + 1).keys()].map((i) => from + i);
-const callCount = runs["2"].calls[0].length;
-const CHAIN = callCount < 16; // the blocks in one call (SEPARABLE_KERNEL's blockStrides)
-const groups: [string, number[]][] = CHAIN
-  ? [
-    ["first convolution", [0]],
-    ["blocks 1-13 (one call; on 2 threads 1-11 as one job)", [1]],
-    ["pooling, classifier, softmax", blocks(2, callCount - 1)],
-  ]
-  : [
-    ["first convolution", [0]],
-    ["blocks 1-3 (112x112 and 56x56)", blocks(1, 3)],
-    ["blocks 4-5 (28x28)", blocks(4, 5)],
-    ["blocks 6-11 (14x14)", blocks(6, 11)],
-    ["blocks 12-13 (7x7)", blocks(12, 13)],
-    ["pooling, classifier, softmax", blocks(14, callCount - 1)],
-  ];
+const groups: [string, number[]][] = [
+  ["first convolution", [0]],
+  ["blocks 1-3 (112x112 and 56x56)", blocks(1, 3)],
+  ["blocks 4-5 (28x28)", blocks(4, 5)],
+  ["blocks 6-11 (14x14)", blocks(6, 11)],
+  ["blocks 12-13 (7x7)", blocks(12, 13)],
+  ["pooling, classifier, softmax", blocks(14, runs["2"].calls[0].length - 1)],
+];
 /** The mean over `keys` of each run's median of `f` of an inference. */
 const over = (keys: string[], f: (calls: number[], total: number) => number) =>
   keys.reduce((s, k) => s + median(runs[k].calls.map((c, i) => f(c, runs[k].total[i]))), 0) /

@@ -459,39 +459,17 @@ export class MobileNetNetwork {
   }
 
   /**
-   * From step `i`, the depthwise-separable blocks that follow one another (each a depthwise
-   * convolution and a 1x1 convolution in float32) as one call of the backend's `kernel`, and the
-   * steps they take; undefined when step `i` starts no such block.
+   * Steps `i` (a depthwise convolution) and `i + 1` (a 1x1 convolution in float32) as one call
+   * of the backend's `kernel`, or undefined when they are not such a pair.
    */
-  #blocks(
-    kernel: string,
-    i: number,
-    x: tf.Tensor4D,
-  ): { out: tf.Tensor4D; steps: number } | undefined {
-    const inputs: Record<string, tf.Tensor> = { x };
-    const strides: number[] = [];
-    for (let j = i; j + 1 < this.#steps.length; j += 2) {
-      const [dw, pw] = [this.architecture.steps[j], this.architecture.steps[j + 1]];
-      const [d, p] = [this.#steps[j], this.#steps[j + 1]];
-      if (dw?.kind !== "depthwise_conv2d" || pw?.kind !== "conv2d" || pw.kernel !== 1) break;
-      if (!d?.bias || !p?.bias || this.#int8?.scales[pw.name] !== undefined) break;
-      const s = strides.length === 0 ? "" : String(strides.length);
-      inputs[`dwFilter${s}`] = d.filter;
-      inputs[`dwBias${s}`] = d.bias;
-      inputs[`pwFilter${s}`] = p.filter;
-      inputs[`pwBias${s}`] = p.bias;
-      strides.push(dw.stride);
-    }
-    if (strides.length === 0) return undefined;
-    const attrs = {
-      strides: strides[0],
-      ...(strides.length > 1 ? { blockStrides: strides } : {}),
-      pad: "same",
-      dwActivation: "relu6",
-      activation: "relu6",
-    };
-    const out = tf.engine().runKernel(kernel, inputs, attrs) as tf.Tensor4D;
-    return { out, steps: 2 * strides.length };
+  #block(kernel: string, i: number, x: tf.Tensor4D): tf.Tensor4D | undefined {
+    const [dw, pw] = [this.architecture.steps[i], this.architecture.steps[i + 1]];
+    const [d, p] = [this.#steps[i], this.#steps[i + 1]];
+    if (dw?.kind !== "depthwise_conv2d" || pw?.kind !== "conv2d" || pw.kernel !== 1) return;
+    if (!d?.bias || !p?.bias || this.#int8?.scales[pw.name] !== undefined) return;
+    const inputs = { x, dwFilter: d.filter, dwBias: d.bias, pwFilter: p.filter, pwBias: p.bias };
+    const attrs = { strides: dw.stride, pad: "same", dwActivation: "relu6", activation: "relu6" };
+    return tf.engine().runKernel(kernel, inputs, attrs) as tf.Tensor4D;
   }
 
   #head(x: tf.Tensor4D, output: NetworkOutput): tf.Tensor2D {
@@ -575,9 +553,9 @@ export class MobileNetNetwork {
     return tf.tidy(() => {
       let x = input;
       for (let i = 0; i < this.#steps.length; i++) {
-        const blocks = separable && this.#blocks(separable, i, x);
-        if (blocks) i += blocks.steps - 1; // the blocks' steps ran in one call
-        const next = blocks ? blocks.out : this.#step(i, x);
+        const block = separable && this.#block(separable, i, x);
+        if (block) i++; // the 1x1 convolution ran with its depthwise one
+        const next = block || this.#step(i, x);
         // Free each activation once the next layer has it: the peak is two layers' outputs,
         // not the sum of all of them (-22 MiB of WASM memory for 0.75/224).
         if (x !== input) x.dispose();

@@ -139,11 +139,7 @@ Deno.test("kernel pool profiling: each thread's chunk time and the caller's wait
     run();
     assertEquals(kernels.threadStats, stats, "nothing is added while off");
     kernels.profiling = true;
-    assertEquals(
-      kernels.threadStats,
-      { jobs: 0, waitMs: 0, chunkMs: [0, 0], stallMs: [0, 0] },
-      "on again: cleared",
-    );
+    assertEquals(kernels.threadStats, { jobs: 0, waitMs: 0, chunkMs: [0, 0] }, "on again: cleared");
     kernels.profiling = false;
     tf.dispose(Object.values(inputs));
   });

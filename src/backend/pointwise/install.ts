@@ -42,7 +42,6 @@ import {
   meanKernel,
   pointwiseKernel,
   SEPARABLE_KERNEL,
-  type SeparableBlock,
   separableKernel,
   type SpatialJob,
   type WasmBackendLike,
@@ -55,10 +54,8 @@ import {
   probeRelaxedSimd,
 } from "./module.ts";
 import {
-  type ChainBlock,
   DEFAULT_SCHEDULING,
   KernelPool,
-  MAX_CHAIN,
   type PoolKernel,
   type RowKernel,
   type Scheduling,
@@ -169,9 +166,6 @@ const SEPARABLE_CHUNK_MACS = 500_000;
 /** Bytes between the threads' middles of a banded separable block: a page (see `separable`). */
 const MIDDLE_ALIGN = 4096;
 
-/** A separable job's cut before its middles are placed. */
-type SeparableCutShape = Omit<SeparableCut, "middleBytes">;
-
 /** How separable blocks are cut into bands ({@linkcode PointwiseKernels.bands}). */
 export interface Bands {
   /** Even bands per thread (0: the default, halving bands). */
@@ -187,11 +181,6 @@ export interface Bands {
    * band can be part of a row.
    */
   chunkMacs: number;
-  /**
-   * Whether a call of several blocks runs its banded ones as one job (see `Runner.chain`), or
-   * each block as a job of its own. @default {true}
-   */
-  chain?: boolean;
 }
 
 /** Our kernels on a running backend. */
@@ -341,8 +330,6 @@ class Runner implements GemmRunner, Int8Runner {
   bandGroups = false;
   /** How a separable job's bands are shared. */
   bandScheduling: Scheduling = "affinity";
-  /** Whether runs of banded blocks go to our workers as one chain job ({@linkcode Runner.chain}). */
-  chainBlocks = true;
   /** Separable jobs with at least this many rows per thread run banded. */
   bandRows = SEPARABLE_ROWS_PER_THREAD;
   /** Multiply-adds of a separable job's smallest halving band, about. */
@@ -481,7 +468,7 @@ class Runner implements GemmRunner, Int8Runner {
   }
 
   /** The pixels of a cut's longest range (its largest chunk, at most). */
-  #rangePixels(dw: Omit<DepthwiseJob, "y">, cut: SeparableCutShape): number {
+  #rangePixels(dw: Omit<DepthwiseJob, "y">, cut: Omit<SeparableCut, "middleBytes">): number {
     const ranges = cut.ranges ?? 1;
     const units = cut.rowsPerChunk ? dw.rows : dw.rows * dw.ow;
     return Math.ceil(units / ranges) * (cut.rowsPerChunk ? dw.ow : 1);
@@ -495,69 +482,21 @@ class Runner implements GemmRunner, Int8Runner {
     cut: SeparableCut,
     threads: number,
   ): void {
-    const { lead, pw: gemm, clamps } = this.#poolBlock({ dw, pw }, y, cut);
+    const { x, w, bias, h, width, channels, oh, ow, stride, padTop, padLeft } = dw;
+    const lead = [x, w, bias, y, h, width, channels, oh, ow, stride, padTop, padLeft];
+    const gemm = {
+      packed: pw.packed,
+      bias: pw.bias,
+      c: pw.c,
+      panels: Math.ceil(pw.n / this.tiling.nr),
+      n: pw.n,
+      mc: rowBlock(pw.k, this.tiling),
+      mr: this.tiling.mr,
+    };
+    const clamps = { lo: dw.lo, hi: dw.hi, pwLo: pw.lo, pwHi: pw.hi };
     const kernel = this.kernel as unknown as PoolKernel;
     const pool = this.#pool!;
     pool.runSeparable(lead, gemm, clamps, cut, threads - 1, kernel, this.bandScheduling);
-  }
-
-  /** A separable block as our pool takes it, its middles at `y`. */
-  #poolBlock(block: SeparableBlock, y: number, cut: SeparableCut): ChainBlock {
-    const { dw, pw } = block;
-    const { x, w, bias, h, width, channels, oh, ow, stride, padTop, padLeft } = dw;
-    return {
-      lead: [x, w, bias, y, h, width, channels, oh, ow, stride, padTop, padLeft],
-      pw: {
-        packed: pw.packed,
-        bias: pw.bias,
-        c: pw.c,
-        panels: Math.ceil(pw.n / this.tiling.nr),
-        n: pw.n,
-        mc: rowBlock(pw.k, this.tiling),
-        mr: this.tiling.mr,
-      },
-      clamps: { lo: dw.lo, hi: dw.hi, pwLo: pw.lo, pwHi: pw.hi },
-      cut,
-    };
-  }
-
-  /**
-   * Separable blocks one after the other (see {@linkcode GemmRunner.chain}): each run of two or
-   * more blocks (at most {@linkcode MAX_CHAIN}) that are cut in one range a thread, without
-   * column groups, as one chain job on our workers ({@linkcode KernelPool.runChain}); the others
-   * (and all of them on one thread, or with `chainBlocks` off) one by one, as
-   * {@linkcode Runner.separable} runs them.
-   */
-  chain(blocks: readonly SeparableBlock[]): void {
-    const threads = this.#threads();
-    const cuts = blocks.map(({ dw, pw }) =>
-      this.chainBlocks && threads > 1 && dw.rows >= 2 ? this.#bands(dw, pw.n, threads) : undefined
-    );
-    const chained = (i: number) => cuts[i]?.groups === 1 && cuts[i]?.ranges === threads;
-    for (let i = 0; i < blocks.length;) {
-      let j = i;
-      while (j < blocks.length && j - i < MAX_CHAIN && chained(j)) j++;
-      if (j - i >= 2) {
-        this.#chained(blocks.slice(i, j), cuts.slice(i, j) as SeparableCutShape[], threads);
-        i = j;
-      } else {
-        this.separable(blocks[i].dw, blocks[i].pw);
-        i++;
-      }
-    }
-  }
-
-  /** {@linkcode Runner.chain}'s run of blocks as one chain job, each thread's middle shared. */
-  #chained(blocks: readonly SeparableBlock[], cuts: SeparableCutShape[], threads: number): void {
-    const bytes = Math.max(
-      ...blocks.map(({ dw }, i) => this.#rangePixels(dw, cuts[i]) * dw.channels * 4),
-    );
-    const stride = Math.ceil(bytes / MIDDLE_ALIGN) * MIDDLE_ALIGN;
-    const y = this.#middles.at(stride * threads);
-    const jobs = blocks.map((block, i) =>
-      this.#poolBlock(block, y, { ...cuts[i], middleBytes: stride })
-    );
-    this.#pool!.runChain(jobs, threads - 1, this.kernel as unknown as PoolKernel);
   }
 
   /**
@@ -579,7 +518,7 @@ class Runner implements GemmRunner, Int8Runner {
     dw: Omit<DepthwiseJob, "y">,
     n: number,
     threads: number,
-  ): SeparableCutShape {
+  ): Omit<SeparableCut, "middleBytes"> {
     const { rows, ow, channels } = dw;
     if (rows < this.bandRows * threads) {
       return { rows, rowsPerChunk: rows, groups: threads };
@@ -939,7 +878,6 @@ function registered(
         scheduling,
         groups: runner.bandGroups,
         chunkMacs: runner.bandMacs,
-        chain: runner.chainBlocks,
       };
     },
     set bands(value: Bands) {
@@ -948,7 +886,6 @@ function registered(
       runner.bandRows = value.minRows;
       runner.bandScheduling = value.scheduling;
       runner.bandGroups = value.groups;
-      runner.chainBlocks = value.chain ?? true;
     },
     wake() {
       runner.wake();

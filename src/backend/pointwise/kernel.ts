@@ -96,23 +96,12 @@ export interface GemmRunner {
    * runner allocates the middle activation for the call.
    */
   separable(dw: Omit<DepthwiseJob, "y">, pw: Omit<GemmJob, "a">): void;
-  /**
-   * Runs separable blocks one after the other, block `b + 1`'s `dw.x` being block `b`'s `pw.c`
-   * (see {@linkcode GemmRunner.separable}), on as many threads as are active.
-   */
-  chain(blocks: readonly SeparableBlock[]): void;
   /** Runs one 3x3 convolution of few input channels (on as many threads as are active). */
   conv(job: ConvJob): void;
   /** Means over the `pixels` pixels of `images` NHWC images at `x` into `[images, channels]`. */
   mean(x: number, y: number, images: number, pixels: number, channels: number): void;
   /** Called before a call goes to the original kernel (our workers stop spinning). */
   delegate(): void;
-}
-
-/** A depthwise-separable block's two jobs (the runner allocates the middle). */
-export interface SeparableBlock {
-  dw: Omit<DepthwiseJob, "y">;
-  pw: Omit<GemmJob, "a">;
 }
 
 /** The part of tfjs' `BackendWasm` a kernel uses. */
@@ -427,22 +416,16 @@ export function depthwiseKernel(original: KernelConfig, runner: GemmRunner): Ker
   });
 }
 
-/** The kernel of depthwise-separable blocks: see {@linkcode separableKernel}. */
+/** The kernel of a depthwise-separable block: see {@linkcode separableKernel}. */
 export const SEPARABLE_KERNEL = "MobileNetEdgeSeparable";
 
-/** The inputs of {@linkcode SEPARABLE_KERNEL}'s block 0 (later blocks: see the kernel). */
+/** The inputs of {@linkcode SEPARABLE_KERNEL}. */
 type SeparableInputs = {
   x?: TensorInfo;
   dwFilter?: TensorInfo;
   dwBias?: TensorInfo;
   pwFilter?: TensorInfo;
   pwBias?: TensorInfo;
-};
-
-/** One block of a {@linkcode SEPARABLE_KERNEL} call as our kernels run it. */
-type SeparablePlan = {
-  dw: NonNullable<ReturnType<typeof planDepthwise>>;
-  pw: NonNullable<ReturnType<typeof planPointwise>>;
 };
 
 /**
@@ -452,161 +435,34 @@ type SeparablePlan = {
  * after the other, with one hand-off to our workers instead of two, each thread making the rows
  * it then consumes. What our kernels do not take runs as those two kernels (whichever are
  * registered).
- *
- * With the attribute `blockStrides` (one stride a block), a call runs that many blocks one after
- * the other, each on the one before's output, block `b > 0`'s inputs named with `b` appended
- * (`dwFilter1`, `dwBias1`, `pwFilter1`, `pwBias1`, ...), and returns the last one's output:
- * the same values as the blocks called one by one, in one call of the runner
- * ({@linkcode GemmRunner.chain}), which can run them as one job on our workers.
  */
 export function separableKernel(runner: GemmRunner): KernelFunc {
   return (args) => {
-    const inputs = args.inputs as Record<string, TensorInfo | undefined>;
+    const { x, dwFilter, dwBias, pwFilter, pwBias } = args.inputs as SeparableInputs;
     const backend = args.backend as WasmBackendLike;
     const a = args.attrs ?? {};
-    const strides = Array.isArray(a.blockStrides) ? a.blockStrides as number[] : [a.strides];
-    const blocks = strides.map((_, b) => blockInputs(inputs, b));
-    const attrs = strides.map((strides) => separableAttrs({ ...a, strides }));
-    const plans = planBlocks(inputs.x, blocks, attrs);
-    if (strides.length > 1 && plans) {
-      return chainOfBlocks(runner, inputs.x!, blocks, plans, backend);
-    }
-    let x = inputs.x!;
-    for (let b = 0; b < blocks.length; b++) {
-      const out = oneBlock(runner, { ...blocks[b], x }, attrs[b], backend);
-      if (b > 0) backend.disposeData(x.dataId);
-      x = out;
-    }
-    return x;
+    const dwAttrs = { strides: a.strides, pad: a.pad, dilations: 1, activation: a.dwActivation };
+    const pwAttrs = { strides: 1, pad: "valid", dilations: 1, activation: a.activation };
+    const dw = planDepthwise({ x, filter: dwFilter, bias: dwBias }, dwAttrs);
+    const middle = dw && ({ dataId: {}, shape: dw.outShape, dtype: "float32" } as TensorInfo);
+    const pw = middle && planPointwise({ x: middle, filter: pwFilter, bias: pwBias }, pwAttrs);
+    if (!dw || !pw) return twoKernels(args.inputs as SeparableInputs, dwAttrs, pwAttrs, backend);
+    const data = backend.dataIdMap;
+    const { outShape: _, ...dwJob } = dw;
+    const out = backend.makeOutput(pw.outShape, "float32");
+    const offset = (t: TensorInfo | undefined) => (t ? data.get(t.dataId).memoryOffset : 0);
+    runner.separable({ ...dwJob, x: offset(x), w: offset(dwFilter), bias: offset(dwBias) }, {
+      packed: runner.pack(pwFilter!.dataId, offset(pwFilter), pw.k, pw.n),
+      bias: offset(pwBias),
+      c: offset(out),
+      m: pw.m,
+      k: pw.k,
+      n: pw.n,
+      lo: pw.lo,
+      hi: pw.hi,
+    });
+    return out;
   };
-}
-
-/** Block `b`'s inputs of a {@linkcode SEPARABLE_KERNEL} call (without `x` after block 0). */
-function blockInputs(inputs: Record<string, TensorInfo | undefined>, b: number): SeparableInputs {
-  const s = b === 0 ? "" : String(b);
-  return {
-    x: b === 0 ? inputs.x : undefined,
-    dwFilter: inputs[`dwFilter${s}`],
-    dwBias: inputs[`dwBias${s}`],
-    pwFilter: inputs[`pwFilter${s}`],
-    pwBias: inputs[`pwBias${s}`],
-  };
-}
-
-/** A block's attributes for the depthwise and the 1x1 kernel. */
-function separableAttrs(a: NamedAttrMap): { dw: NamedAttrMap; pw: NamedAttrMap } {
-  return {
-    dw: { strides: a.strides, pad: a.pad, dilations: 1, activation: a.dwActivation },
-    pw: { strides: 1, pad: "valid", dilations: 1, activation: a.activation },
-  };
-}
-
-/** A block as our kernels run it, or undefined when one of its two halves is not ours. */
-function planBlock(
-  inputs: SeparableInputs,
-  attrs: { dw: NamedAttrMap; pw: NamedAttrMap },
-): SeparablePlan | undefined {
-  const dw = planDepthwise({ x: inputs.x, filter: inputs.dwFilter, bias: inputs.dwBias }, attrs.dw);
-  const middle = dw && ({ dataId: {}, shape: dw.outShape, dtype: "float32" } as TensorInfo);
-  const pw = middle &&
-    planPointwise({ x: middle, filter: inputs.pwFilter, bias: inputs.pwBias }, attrs.pw);
-  return dw && pw ? { dw, pw } : undefined;
-}
-
-/** Every block's plan, each on the one before's output shape; undefined if one is not ours. */
-function planBlocks(
-  x: TensorInfo | undefined,
-  blocks: SeparableInputs[],
-  attrs: { dw: NamedAttrMap; pw: NamedAttrMap }[],
-): SeparablePlan[] | undefined {
-  const plans: SeparablePlan[] = [];
-  for (let b = 0; b < blocks.length; b++) {
-    const plan = planBlock({ ...blocks[b], x }, attrs[b]);
-    if (!plan) return undefined;
-    plans.push(plan);
-    x = { dataId: {}, shape: plan.pw.outShape, dtype: "float32" } as TensorInfo;
-  }
-  return plans;
-}
-
-/** One block through the runner, or as the two registered kernels when it is not ours. */
-function oneBlock(
-  runner: GemmRunner,
-  inputs: SeparableInputs,
-  attrs: { dw: NamedAttrMap; pw: NamedAttrMap },
-  backend: WasmBackendLike,
-): TensorInfo {
-  const plan = planBlock(inputs, attrs);
-  if (!plan) return twoKernels(inputs, attrs.dw, attrs.pw, backend);
-  const out = backend.makeOutput(plan.pw.outShape, "float32");
-  runner.separable(...blockJobs(runner, inputs, plan, offsetOf(backend, inputs.x), out, backend));
-  return out;
-}
-
-/** The memory offset of `t` in the backend's heap (0: none). */
-function offsetOf(backend: WasmBackendLike, t: TensorInfo | undefined): number {
-  return t ? backend.dataIdMap.get(t.dataId).memoryOffset : 0;
-}
-
-/** A planned block's two jobs, reading `x` and writing `out`. */
-function blockJobs(
-  runner: GemmRunner,
-  inputs: SeparableInputs,
-  plan: SeparablePlan,
-  x: number,
-  out: TensorInfo,
-  backend: WasmBackendLike,
-): [Omit<DepthwiseJob, "y">, Omit<GemmJob, "a">] {
-  const { outShape: _, ...dw } = plan.dw;
-  const { pw } = plan;
-  const offset = (t: TensorInfo | undefined) => offsetOf(backend, t);
-  return [{ ...dw, x, w: offset(inputs.dwFilter), bias: offset(inputs.dwBias) }, {
-    packed: runner.pack(inputs.pwFilter!.dataId, offset(inputs.pwFilter), pw.k, pw.n),
-    bias: offset(inputs.pwBias),
-    c: offset(out),
-    m: pw.m,
-    k: pw.k,
-    n: pw.n,
-    lo: pw.lo,
-    hi: pw.hi,
-  }];
-}
-
-/**
- * Planned blocks as one {@linkcode GemmRunner.chain} call. Block `b`'s output takes the memory of
- * block `b - 2`'s when both it and block `b - 1` have stride 1 and the shapes match (not the last
- * block's): by then no band of block `b - 1` still reads the rows a band of block `b` writes
- * (they are the rows it waits for; see `awaitRows` in `pool.ts`).
- */
-function chainOfBlocks(
-  runner: GemmRunner,
-  x: TensorInfo,
-  blocks: SeparableInputs[],
-  plans: SeparablePlan[],
-  backend: WasmBackendLike,
-): TensorInfo {
-  const last = plans.length - 1;
-  const outs: TensorInfo[] = [];
-  plans.forEach(({ dw, pw }, b) => {
-    const reuse = b >= 2 && b < last && dw.stride === 1 && plans[b - 1].dw.stride === 1 &&
-      util.arraysEqual(outs[b - 2].shape, pw.outShape);
-    outs.push(reuse ? outs[b - 2] : backend.makeOutput(pw.outShape, "float32"));
-  });
-  const made = new Set(outs.slice(0, last));
-  try {
-    let input = offsetOf(backend, x);
-    runner.chain(plans.map((plan, b) => {
-      const [dw, pw] = blockJobs(runner, blocks[b], plan, input, outs[b], backend);
-      input = pw.c;
-      return { dw, pw };
-    }));
-  } catch (error) {
-    made.add(outs[last]);
-    throw error;
-  } finally {
-    for (const t of made) backend.disposeData(t.dataId);
-  }
-  return outs[last];
 }
 
 /** The kernel of a classifier on a network's last activation: see {@linkcode headKernel}. */

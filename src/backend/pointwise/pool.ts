@@ -45,18 +45,7 @@ const RANGES = 6 * LINE;
 const MAX_TEAM = 8; // the caller and at most 7 workers (MAX_THREADS)
 // profiling: the time each thread has spent in chunks, in tenths of a microsecond, a line each
 const BUSY = RANGES + MAX_TEAM * LINE;
-// profiling: the time each thread has waited, in a chain job, for the others' bands, a line each
-const STALL = BUSY + MAX_TEAM * LINE;
-// A chain job (see KernelPool.runChain): a descriptor of CHAIN_WORDS words a block (see
-// claimChain), then a word for each band of every block, set to the job's tag by the thread that
-// ran the band (FLAGS)
-const CHAIN = STALL + MAX_TEAM * LINE;
-const CHAIN_WORDS = 32;
-/** Blocks a chain job holds at most ({@linkcode KernelPool.runChain}). */
-export const MAX_CHAIN = 16;
-const FLAGS = CHAIN + MAX_CHAIN * CHAIN_WORDS;
-const MAX_FLAGS = 1024;
-const WORDS = FLAGS + MAX_FLAGS;
+const WORDS = BUSY + MAX_TEAM * LINE;
 if (EXTRA + 12 > NEXT) throw new Error("pool.ts: the job's words overlap NEXT");
 const TAG_MASK = 0x3fffff; // 22 bits of generation in NEXT
 
@@ -87,9 +76,6 @@ const CALLER_SPINS = 20_000;
 export type Scheduling = "dynamic" | "affinity" | "static";
 
 const SCHEDULINGS: readonly Scheduling[] = ["dynamic", "affinity", "static"];
-
-/** `Atomics.pause` where there is one (a spin-wait hint). */
-const pause = typeof Atomics.pause === "function" ? Atomics.pause : () => {};
 
 /**
  * The next chunk thread `me` of a team of `team` runs, or -1 when none is left for it. Dynamic:
@@ -131,13 +117,12 @@ function claimIndex(i32: Int32Array, tag: number, count: number, me: number): nu
  * left. Compiled twice: in the workers from its source text, and here.
  *
  * Job words (from JOB): 0-12 the kernel's arguments, 13 how many of them, 14 chunks, 15 the
- * kernel (0: `pw_run`, 1: `dw_run`, 2: `cv_run`, 3: `q8_run`, 4: `q8_quant`, 5: separable, 6:
- * a chain of separable blocks, see {@linkcode claimChain}), 16 rows in all and 17 rows per chunk
- * (row kernels), 18 and 19 the clamp (float32). A GEMM's arguments (`pw_run`'s, and the int8
- * `q8_run`'s) are a, packed, bias, c, m, k, n, mc, rows, panels, panelChunks, panelCount; a row
- * kernel's are its leading ones, before the row range `[r0, r1)` and the clamp. A separable
- * chunk: see {@linkcode separableChunk}. Each thread adds the chunks it ran to DONE once, when it
- * finds none left: one write to that shared line a job.
+ * kernel (0: `pw_run`, 1: `dw_run`, 2: `cv_run`, 3: `q8_run`, 4: `q8_quant`, 5: separable), 16
+ * rows in all and 17 rows per chunk (row kernels), 18 and 19 the clamp (float32). A GEMM's
+ * arguments (`pw_run`'s, and the int8 `q8_run`'s) are a, packed, bias, c, m, k, n, mc, rows,
+ * panels, panelChunks, panelCount; a row kernel's are its leading ones, before the row range
+ * `[r0, r1)` and the clamp. A separable chunk: see {@linkcode separableChunk}. Each thread adds
+ * the chunks it ran to DONE once, when it finds none left: one write to that shared line a job.
  */
 function claimChunks(
   i32: Int32Array,
@@ -148,7 +133,6 @@ function claimChunks(
   me = 0,
 ): void {
   const j = JOB;
-  if (i32[j + 15] === 6) return claimChain(i32, f32, tag, k, worker, me);
   const args = Array.from(i32.subarray(j, j + i32[j + 13]));
   const count = i32[j + 14], op = i32[j + 15], total = i32[j + 16], per = i32[j + 17];
   const lo = f32[j + 18], hi = f32[j + 19];
@@ -158,11 +142,19 @@ function claimChunks(
   const timed = Atomics.load(i32, PROFILE) === 1;
   let done = 0; // added to DONE once, when this thread finds no chunk left
   let busy = 0; // milliseconds in this job's chunks, when timed
-  for (let index; (index = claimIndex(i32, tag, count, me)) >= 0; done++) {
+  for (;;) {
+    const index = claimIndex(i32, tag, count, me);
+    if (index < 0) {
+      if (done === 0) return;
+      if (timed) Atomics.add(i32, BUSY + me * LINE, Math.round(busy * 1e4));
+      if (worker) Atomics.add(i32, TAKEN, done);
+      if (Atomics.add(i32, DONE, done) + done === count) Atomics.notify(i32, DONE);
+      return;
+    }
     const t0 = timed ? performance.now() : 0;
     try {
       if (op === 5) {
-        separableChunk(i32, f32, k, args, index, count, total, per, lo, hi, me, EXTRA, 0);
+        separableChunk(i32, f32, k, args, index, count, total, per, lo, hi, me);
       } else if (op === 0 || op === 3) {
         const r = Math.floor(index / panelChunks);
         const m0 = r * rows;
@@ -177,86 +169,22 @@ function claimChunks(
       Atomics.store(i32, FAILED, 1);
     }
     if (timed) busy += performance.now() - t0;
+    done++;
   }
-  report(i32, me, worker, count, done, busy, 0);
 }
 
 /**
- * Adds what thread `me` did in a job of `count` chunks to the shared words, once, when it finds
- * no chunk left: `done` chunks to DONE (waking the caller when they are the last), and when
- * profiling, `busy` and `stall` milliseconds to its BUSY and STALL lines. Compiled twice, like
+ * Runs chunk `index` of a separable job (kernel 5) on thread `me` (the caller 0, a worker its
+ * slot + 1): `dw_px` on its output pixels into the thread's own middle, then `pw_run` on those
+ * pixels and the panels of its group, with the words from EXTRA (0 packed, 1 bias, 2 c, 3
+ * panels, 4 n, 5 mc, 6-7 the clamp, 8 groups, 9 the bytes of a thread's middle, 10 ranges,
+ * 11 the GEMM's tile rows). A chunk is (band, group). With `per` rows a band, the rows
+ * are cut into `ranges` even ranges (one a thread), and each range into bands of `per` rows,
+ * the last one shorter. With `per` 0, the pixels (row after row) are cut into `ranges` even
+ * ranges, and each range into as many halving bands as a range has chunks, their ends rounded
+ * to whole tiles: 98 pixels in 5, tiles of 6, as 48, 24, 12, 6, 8 (the last takes the rest). A
+ * band is empty when its range is shorter than another. Compiled twice, like
  * {@linkcode claimChunks}.
- */
-function report(
-  i32: Int32Array,
-  me: number,
-  worker: boolean,
-  count: number,
-  done: number,
-  busy: number,
-  stall: number,
-): void {
-  if (done === 0) return;
-  if (Atomics.load(i32, PROFILE) === 1) {
-    Atomics.add(i32, BUSY + me * LINE, Math.round(busy * 1e4));
-    Atomics.add(i32, STALL + me * LINE, Math.round(stall * 1e4));
-  }
-  if (worker) Atomics.add(i32, TAKEN, done);
-  if (Atomics.add(i32, DONE, done) + done === count) Atomics.notify(i32, DONE);
-}
-
-/**
- * The output pixels `[q0, q1)` of band `index` of a separable job of `count` chunks, `total`
- * rows of `ow` pixels, `per` rows a band (0: halving bands), its words from `e` (the layout of
- * EXTRA). A chunk is (band, group). With `per` rows a band, the rows are cut into `ranges` even
- * ranges (one a thread), and each range into bands of `per` rows, the last one shorter. With
- * `per` 0, the pixels (row after row) are cut into `ranges` even ranges, and each range into as
- * many halving bands as a range has chunks, their ends rounded to whole tiles: 98 pixels in 5,
- * tiles of 6, as 48, 24, 12, 6, 8 (the last takes the rest). A band is empty when its range is
- * shorter than another. With `mirror`, an even range followed by another runs its bands from its
- * end down (the biggest first, next to the following range): two threads' first bands then meet
- * at their ranges' boundary. Compiled twice, like {@linkcode claimChunks}.
- */
-function bandPixels(
-  i32: Int32Array,
-  e: number,
-  index: number,
-  count: number,
-  total: number,
-  per: number,
-  ow: number,
-  mirror: number,
-): [number, number] {
-  const groups = i32[e + 8], ranges = i32[e + 10];
-  const band = Math.floor(index / groups);
-  const inRange = count / groups / ranges, range = Math.floor(band / inRange);
-  const j = band - range * inRange;
-  const units = per ? total : total * ow; // rows, or pixels
-  const start = Math.floor((range * units) / ranges);
-  const size = Math.floor(((range + 1) * units) / ranges) - start;
-  let a, b; // from the range's start, in units
-  if (per) {
-    a = Math.min(j * per, size);
-    b = Math.min(size, (j + 1) * per);
-  } else {
-    // the bands' ends, on whole tiles of the GEMM (`align` rows) from the range's start
-    const align = i32[e + 11];
-    const end = (i: number) => Math.min(size, Math.round((size - (size >> i)) / align) * align);
-    a = end(j);
-    b = j === inRange - 1 ? size : end(j + 1);
-  }
-  if (mirror && range % 2 === 0 && range + 1 < ranges) [a, b] = [size - b, size - a];
-  const scale = per ? ow : 1;
-  return [(start + a) * scale, (start + b) * scale];
-}
-
-/**
- * Runs chunk `index` of a separable job (kernel 5, or a block of a chain) on thread `me` (the
- * caller 0, a worker its slot + 1): `dw_px` on the output pixels of its band (see
- * {@linkcode bandPixels}) into the thread's own middle, then `pw_run` on those pixels and the
- * panels of its group, with the words from `e` (EXTRA for kernel 5: 0 packed, 1 bias, 2 c, 3
- * panels, 4 n, 5 mc, 6-7 the clamp, 8 groups, 9 the bytes of a thread's middle, 10 ranges, 11
- * the GEMM's tile rows). Compiled twice, like {@linkcode claimChunks}.
  */
 function separableChunk(
   i32: Int32Array,
@@ -270,23 +198,36 @@ function separableChunk(
   lo: number,
   hi: number,
   me: number,
-  e: number,
-  mirror: number,
 ): void {
-  const groups = i32[e + 8], panels = i32[e + 3];
+  const groups = i32[EXTRA + 8], panels = i32[EXTRA + 3], ranges = i32[EXTRA + 10];
+  const band = Math.floor(index / groups), group = index - band * groups;
+  const inRange = count / groups / ranges, range = Math.floor(band / inRange);
+  const j = band - range * inRange;
   const [x, w, b, , h, width, channels, oh, ow, stride, padTop, padLeft] = args;
-  const [q0, q1] = bandPixels(i32, e, index, count, total, per, ow, mirror);
+  const units = per ? total : total * ow; // rows, or pixels
+  const start = Math.floor((range * units) / ranges);
+  const size = Math.floor(((range + 1) * units) / ranges) - start;
+  let q0, q1;
+  if (per) {
+    q0 = Math.min(start + j * per, start + size) * ow;
+    q1 = Math.min(start + size, start + (j + 1) * per) * ow;
+  } else {
+    // the bands' ends, on whole tiles of the GEMM (`align` rows) from the range's start
+    const align = i32[EXTRA + 11];
+    const end = (i: number) => Math.min(size, Math.round((size - (size >> i)) / align) * align);
+    q0 = start + end(j);
+    q1 = start + (j === inRange - 1 ? size : end(j + 1));
+  }
   if (q0 >= q1) return;
-  const group = index % groups;
   const p0 = Math.floor((group * panels) / groups);
   const p1 = Math.floor(((group + 1) * panels) / groups);
-  const y = args[3] + me * i32[e + 9]; // this thread's middle: the band's pixels from its start
+  const y = args[3] + me * i32[EXTRA + 9]; // this thread's middle: the band's pixels from its start
   k.dw_px(x, w, b, y, h, width, channels, oh, ow, stride, padTop, padLeft, q0, q1, lo, hi);
-  const n = i32[e + 4], c = i32[e + 2] + q0 * n * 4;
+  const n = i32[EXTRA + 4], c = i32[EXTRA + 2] + q0 * n * 4;
   k.pw_run(
     y,
-    i32[e],
-    i32[e + 1],
+    i32[EXTRA],
+    i32[EXTRA + 1],
     c,
     0,
     q1 - q0,
@@ -294,121 +235,10 @@ function separableChunk(
     p1,
     channels,
     n,
-    f32[e + 6],
-    f32[e + 7],
-    i32[e + 5],
+    f32[EXTRA + 6],
+    f32[EXTRA + 7],
+    i32[EXTRA + 5],
   );
-}
-
-/**
- * A chain job (kernel 6, {@linkcode KernelPool.runChain}): separable blocks one after the other,
- * each reading the one before's output, in one job. Its block `b`'s descriptor is at `CHAIN + b
- * * CHAIN_WORDS`: 0-11 the separable arguments, 12-23 the words of EXTRA's layout, 24 rows, 25
- * rows a band, 26 chunks (one range a thread, in the order of the team), 27-28 the depthwise
- * clamp (float32), 29 the chunks of a range in the blocks before, 30 its first word in FLAGS, 31
- * mirror (see {@linkcode bandPixels}). JOB's word 0 holds the blocks. A thread takes the bands
- * of block `b` (its own range first, then the others' left), and only then those of block `b +
- * 1`; before it runs a band, it waits for the bands of the block before that made the rows the
- * band reads (their FLAGS words), and after, it sets the band's word. So a thread goes on to the
- * next block as soon as the rows it needs are made, not when the whole block is. Every band
- * waits only for bands of an earlier block, which have all been claimed by then: a band is never
- * waited for before a thread runs it. Compiled twice, like {@linkcode claimChunks}.
- */
-function claimChain(
-  i32: Int32Array,
-  f32: Float32Array,
-  tag: number,
-  k: PoolKernel,
-  worker: boolean,
-  me: number,
-): void {
-  // bounded: a worker that enters the job late may read the next job's words
-  const blocks = Math.min(i32[JOB], MAX_CHAIN), team = Atomics.load(i32, LIMIT) + 1;
-  const timed = Atomics.load(i32, PROFILE) === 1;
-  let done = 0, busy = 0, stall = 0;
-  for (let b = 0; b < blocks; b++) {
-    const d = CHAIN + b * CHAIN_WORDS;
-    const args = Array.from(i32.subarray(d, d + 12));
-    const count = i32[d + 26], total = i32[d + 24], per = i32[d + 25], mirror = i32[d + 31];
-    const lo = f32[d + 27], hi = f32[d + 28];
-    for (let index; (index = claimBand(i32, tag, d, team, me)) >= 0; done++) {
-      const t0 = timed ? performance.now() : 0;
-      if (b > 0) {
-        const [q0, q1] = bandPixels(i32, d + 12, index, count, total, per, args[8], mirror);
-        if (q0 < q1) awaitRows(i32, tag, d, q0, q1);
-      }
-      const t1 = timed ? performance.now() : 0;
-      try {
-        separableChunk(i32, f32, k, args, index, count, total, per, lo, hi, me, d + 12, mirror);
-      } catch {
-        Atomics.store(i32, FAILED, 1);
-      }
-      Atomics.store(i32, FLAGS + i32[d + 30] + index, tag);
-      if (timed) {
-        stall += t1 - t0;
-        busy += performance.now() - t1;
-      }
-    }
-  }
-  report(i32, me, worker, i32[JOB + 14], done, busy, stall);
-}
-
-/**
- * The next band of a chain's block (descriptor at `d`) for thread `me` of a team of `team`, or
- * -1 when every band of the block is claimed. The block's bands of range `r` are the chunks
- * `[seg, seg + inRange)` of RANGES' counter `r`, which runs through the blocks one after the
- * other. Compiled twice, like {@linkcode claimChunks}.
- */
-function claimBand(i32: Int32Array, tag: number, d: number, team: number, me: number): number {
-  const inRange = i32[d + 26] / team;
-  const seg = i32[d + 29], end = seg + inRange;
-  for (let step = 0; step < team; step++) {
-    const r = (me + step) % team;
-    const word = RANGES + r * LINE;
-    for (;;) {
-      const v = Atomics.load(i32, word);
-      const index = v & 1023;
-      if (v >>> 10 !== tag || index >= end) break;
-      if (Atomics.compareExchange(i32, word, v, v + 1) === v) return r * inRange + index - seg;
-    }
-  }
-  return -1;
-}
-
-/**
- * Waits until every band of the block before `d` that made a row read by output pixels `[q0,
- * q1)` of block `d` has set its FLAGS word to `tag` (or a chunk failed). The rows read are those
- * of a 3x3 window at the block's stride and top padding, image by image of the batch. Compiled
- * twice, like {@linkcode claimChunks}.
- */
-function awaitRows(i32: Int32Array, tag: number, d: number, q0: number, q1: number): void {
-  const h = i32[d + 4], w = i32[d + 5], oh = i32[d + 7], ow = i32[d + 8];
-  const stride = i32[d + 9], padTop = i32[d + 10];
-  const o0 = Math.floor(q0 / ow), o1 = Math.floor((q1 - 1) / ow); // first and last output rows
-  const n0 = Math.floor(o0 / oh), n1 = Math.floor(o1 / oh); // their images
-  const from = (n0 * h + Math.max(0, (o0 - n0 * oh) * stride - padTop)) * w;
-  const to = (n1 * h + Math.min(h - 1, (o1 - n1 * oh) * stride - padTop + 2) + 1) * w;
-  const p = d - CHAIN_WORDS;
-  const count = i32[p + 26], flags = FLAGS + i32[p + 30];
-  for (let i = 0; i < count; i++) {
-    const [p0, p1] = bandPixels(
-      i32,
-      p + 12,
-      i,
-      count,
-      i32[p + 24],
-      i32[p + 25],
-      i32[p + 8],
-      i32[p + 31],
-    );
-    if (p0 >= to || p1 <= from || Atomics.load(i32, flags + i) === tag) continue;
-    for (let spins = 0; Atomics.load(i32, flags + i) !== tag; spins++) {
-      if (Atomics.load(i32, FAILED) !== 0) return;
-      // a thread that gets no CPU (a busy machine): sleep in short naps, not spin
-      if (spins < 20_000) pause();
-      else Atomics.wait(i32, flags + i, Atomics.load(i32, flags + i), 0.05);
-    }
-  }
 }
 
 const WORKER_SOURCE = `"use strict";
@@ -421,20 +251,13 @@ const f32 = new Float32Array(control);
 const LINE = ${LINE}, SCHED = ${SCHED}, NEXT = ${NEXT}, LIMIT = ${LIMIT}, RANGES = ${RANGES};
 const JOB = ${JOB}, EXTRA = ${EXTRA}, FAILED = ${FAILED}, TAKEN = ${TAKEN}, DONE = ${DONE};
 const PROFILE = ${PROFILE}, BUSY = ${BUSY};
-const STALL = ${STALL}, CHAIN = ${CHAIN}, CHAIN_WORDS = ${CHAIN_WORDS}, FLAGS = ${FLAGS};
-const MAX_CHAIN = ${MAX_CHAIN};
-const pause = typeof Atomics.pause === "function" ? Atomics.pause : () => {};
 const claimIndex = ${claimIndex.toString()};
-const report = ${report.toString()};
-const bandPixels = ${bandPixels.toString()};
 const separableChunk = ${separableChunk.toString()};
-const claimBand = ${claimBand.toString()};
-const awaitRows = ${awaitRows.toString()};
-const claimChain = ${claimChain.toString()};
 const claimChunks = ${claimChunks.toString()};
 let gen = Atomics.load(i32, ${GEN});
 Atomics.add(i32, ${STARTED}, 1);
 parentPort.postMessage("ready");
+const pause = typeof Atomics.pause === "function" ? Atomics.pause : () => {};
 function spin() {
   const until = performance.now() + Atomics.load(i32, ${SPIN}) / 1000;
   for (;;) {
@@ -478,11 +301,6 @@ export interface ThreadStats {
   waitMs: number;
   /** Milliseconds each thread spent running chunks: the caller first, then each worker by slot. */
   chunkMs: number[];
-  /**
-   * Milliseconds each thread waited, in chain jobs, for another thread's bands of the block
-   * before (in the same order).
-   */
-  stallMs: number[];
 }
 
 /** The kernels of an instance, as the pool calls them. */
@@ -520,34 +338,6 @@ export interface SeparableCut {
    * last band is then `1 / 2 ** (bands - 1)` of it.
    */
   bands?: number;
-}
-
-/** The 1x1 half of a separable job ({@linkcode KernelPool.runSeparable}). */
-export interface SeparableGemm {
-  packed: number;
-  bias: number;
-  c: number;
-  panels: number;
-  n: number;
-  mc: number;
-  mr: number;
-}
-
-/** The clamps of a separable job: the depthwise half's, and the 1x1 half's. */
-export interface SeparableClamps {
-  lo: number;
-  hi: number;
-  pwLo: number;
-  pwHi: number;
-}
-
-/** A block of a chain job ({@linkcode KernelPool.runChain}): what a separable job takes. */
-export interface ChainBlock {
-  /** The depthwise arguments: x, w, bias, y, h, width, channels, oh, ow, stride, padTop, padLeft. */
-  lead: readonly number[];
-  pw: SeparableGemm;
-  clamps: SeparableClamps;
-  cut: SeparableCut;
 }
 
 /** The arguments of one GEMM that every chunk shares. */
@@ -642,22 +432,18 @@ export class KernelPool {
   set profiling(on: boolean) {
     if (on) {
       this.#waits = { jobs: 0, ms: 0 };
-      for (let t = 0; t < MAX_TEAM; t++) {
-        Atomics.store(this.#i32, BUSY + t * LINE, 0);
-        Atomics.store(this.#i32, STALL + t * LINE, 0);
-      }
+      for (let t = 0; t < MAX_TEAM; t++) Atomics.store(this.#i32, BUSY + t * LINE, 0);
     }
     Atomics.store(this.#i32, PROFILE, on ? 1 : 0);
   }
 
   /** What {@linkcode KernelPool.profiling} has added up since it was turned on. */
   get stats(): ThreadStats {
-    const chunkMs = [], stallMs = [];
+    const chunkMs = [];
     for (let t = 0; t <= this.#workers.length; t++) {
       chunkMs.push(Atomics.load(this.#i32, BUSY + t * LINE) / 1e4);
-      stallMs.push(Atomics.load(this.#i32, STALL + t * LINE) / 1e4);
     }
-    return { jobs: this.#waits.jobs, waitMs: this.#waits.ms, chunkMs, stallMs };
+    return { jobs: this.#waits.jobs, waitMs: this.#waits.ms, chunkMs };
   }
 
   /** Microseconds a worker spins after a job before it sleeps ({@linkcode WORKER_SPIN_US}). */
@@ -777,74 +563,25 @@ export class KernelPool {
    * it). With groups, each chunk makes its band's whole depthwise output, which is small beside
    * its share of the 1x1 one. `scheduling` is this job's (default the pool's).
    *
-   * @throws {RangeError} for a cut of no ranges or bands, or of more than 1023 chunks.
    * @throws {Error} when a chunk trapped (out-of-bounds pointers).
    */
   runSeparable(
     lead: readonly number[],
-    pw: SeparableGemm,
-    clamps: SeparableClamps,
+    pw: {
+      packed: number;
+      bias: number;
+      c: number;
+      panels: number;
+      n: number;
+      mc: number;
+      mr: number;
+    },
+    clamps: { lo: number; hi: number; pwLo: number; pwHi: number },
     cut: SeparableCut,
     workers: number,
     kernel: PoolKernel,
     scheduling: Scheduling = this.scheduling,
   ): void {
-    const { count } = this.#writeSeparable({ lead, pw, clamps, cut }, JOB, EXTRA);
-    const header = { op: 5, argc: lead.length, count, rows: cut.rows, per: cut.rowsPerChunk };
-    this.#post({ ...header, lo: clamps.lo, hi: clamps.hi }, workers, kernel, scheduling);
-  }
-
-  /**
-   * Separable blocks one after the other, each reading the output of the one before (its `x` the
-   * one before's `c`), as one job: each block is cut as {@linkcode KernelPool.runSeparable} cuts
-   * it, in one range of pixels or rows a thread (`ranges` = `workers + 1`, no column groups), and
-   * shared by affinity, each thread's range's bands made from the boundary with the next range
-   * outward. A thread goes on to a band of the next block as soon as the bands of this block that
-   * made the rows it reads are done, so the threads do not wait for each other at every block,
-   * and a block costs no hand-off. The values are those of the blocks run one by one.
-   *
-   * @throws {RangeError} for no blocks or more than {@linkcode MAX_CHAIN}, or a block not cut in
-   * one range a thread without groups, or too many bands in all.
-   * @throws {Error} when a chunk trapped (out-of-bounds pointers).
-   */
-  runChain(blocks: readonly ChainBlock[], workers: number, kernel: PoolKernel): void {
-    if (blocks.length < 1 || blocks.length > MAX_CHAIN) {
-      throw new RangeError(`a chain job holds 1 to ${MAX_CHAIN} blocks, got ${blocks.length}`);
-    }
-    let seg = 0, flags = 0;
-    blocks.forEach((block, b) => {
-      const { cut, clamps } = block;
-      if (cut.groups !== 1 || (cut.ranges ?? 1) !== workers + 1) {
-        throw new RangeError("a chain's blocks are cut in one range a thread, without groups");
-      }
-      const d = CHAIN + b * CHAIN_WORDS;
-      const { count, inRange } = this.#writeSeparable(block, d, d + 12);
-      this.#i32.set([cut.rows, cut.rowsPerChunk, count], d + 24);
-      this.#f32[d + 27] = clamps.lo;
-      this.#f32[d + 28] = clamps.hi;
-      this.#i32.set([seg, flags, 1], d + 29);
-      seg += inRange;
-      flags += count;
-    });
-    if (seg > 1023 || flags > MAX_FLAGS) {
-      throw new RangeError(`a chain job has at most 1023 bands a thread, got ${seg}`);
-    }
-    this.#i32.fill(-1, FLAGS, FLAGS + flags);
-    this.#i32[JOB] = blocks.length;
-    const header = { op: 6, argc: 0, count: flags, rows: 0, per: 0, lo: 0, hi: 0 };
-    this.#post(header, workers, kernel, "affinity");
-  }
-
-  /**
-   * Writes a separable block's arguments at `leadAt` and its other words at `extraAt` (EXTRA's
-   * layout); returns its chunks, and those of a range.
-   */
-  #writeSeparable(
-    block: ChainBlock,
-    leadAt: number,
-    extraAt: number,
-  ): { count: number; inRange: number } {
-    const { lead, pw, clamps, cut } = block;
     const { rows, rowsPerChunk, groups, middleBytes, ranges = 1, bands = 1 } = cut;
     if (!Number.isInteger(ranges) || ranges < 1 || ranges > rows) {
       throw new RangeError(`a separable job needs 1 to ${rows} row ranges, got ${ranges}`);
@@ -852,13 +589,15 @@ export class KernelPool {
     if (!Number.isInteger(bands) || bands < 1 || ranges * bands * groups > 1023) {
       throw new RangeError(`a separable job's ranges need 1 or more bands, got ${bands}`);
     }
-    this.#i32.set(lead, leadAt);
-    this.#i32.set([pw.packed, pw.bias, pw.c, pw.panels, pw.n, pw.mc], extraAt);
-    this.#f32[extraAt + 6] = clamps.pwLo;
-    this.#f32[extraAt + 7] = clamps.pwHi;
-    this.#i32.set([groups, middleBytes, ranges, pw.mr], extraAt + 8);
+    this.#i32.set(lead, JOB);
+    this.#i32.set([pw.packed, pw.bias, pw.c, pw.panels, pw.n, pw.mc], EXTRA);
+    this.#f32[EXTRA + 6] = clamps.pwLo;
+    this.#f32[EXTRA + 7] = clamps.pwHi;
+    this.#i32.set([groups, middleBytes, ranges, pw.mr], EXTRA + 8);
     const inRange = rowsPerChunk ? Math.ceil(Math.ceil(rows / ranges) / rowsPerChunk) : bands;
-    return { count: ranges * inRange * groups, inRange };
+    const count = ranges * inRange * groups;
+    const header = { op: 5, argc: lead.length, count, rows, per: rowsPerChunk };
+    this.#post({ ...header, lo: clamps.lo, hi: clamps.hi }, workers, kernel, scheduling);
   }
 
   /** Writes the job's header (its arguments are written), runs it, waits for every chunk. */
@@ -894,8 +633,7 @@ export class KernelPool {
         Atomics.store(
           i32,
           RANGES + r * LINE,
-          // a chain's counters run through its blocks, each from 0 (see claimBand)
-          (tag << 10) | (job.op === 6 ? 0 : Math.floor((r * count) / (workers + 1))),
+          (tag << 10) | Math.floor((r * count) / (workers + 1)),
         );
       }
     }
