@@ -471,7 +471,9 @@ class Runner implements GemmRunner, Int8Runner {
   #rangePixels(dw: Omit<DepthwiseJob, "y">, cut: Omit<SeparableCut, "middleBytes">): number {
     const ranges = cut.ranges ?? 1;
     const units = cut.rowsPerChunk ? dw.rows : dw.rows * dw.ow;
-    return Math.ceil(units / ranges) * (cut.rowsPerChunk ? dw.ow : 1);
+    // a range of pixels starts on a whole tile: up to half a tile longer than an even share
+    if (!cut.rowsPerChunk) return Math.ceil(units / ranges) + this.tiling.mr;
+    return Math.ceil(units / ranges) * dw.ow;
   }
 
   /** {@linkcode Runner.separable} in bands (and column groups) on our workers. */
@@ -500,9 +502,10 @@ class Runner implements GemmRunner, Int8Runner {
   }
 
   /**
-   * How a separable block is cut: the output into one even range of pixels a thread, shared by
-   * affinity, and each range into halving bands of pixels on whole tiles, down to about
-   * `bandMacs` multiply-adds (14x14 at 0.75: 98 pixels a thread as 48, 24, 12, 6, 8), or into
+   * How a separable block is cut: the output into one range of pixels a thread (even, its start
+   * on a whole tile), shared by affinity, and each range into halving bands of pixels on whole
+   * tiles, down to about `bandMacs` multiply-adds (14x14 at 0.75: 96 and 100 pixels, each as 48,
+   * 24 or 30, 12, 6, and the rest), or into
    * `bandsPerThread` even bands of rows. A thread runs its own bands big first, and the faster
    * thread then takes the slower one's last, small bands: this VM's two cores often differ in
    * speed by 10-40% for minutes, and one band a thread (the old cut at 14x14) then left the

@@ -180,11 +180,12 @@ function claimChunks(
  * panels, 4 n, 5 mc, 6-7 the clamp, 8 groups, 9 the bytes of a thread's middle, 10 ranges,
  * 11 the GEMM's tile rows). A chunk is (band, group). With `per` rows a band, the rows
  * are cut into `ranges` even ranges (one a thread), and each range into bands of `per` rows,
- * the last one shorter. With `per` 0, the pixels (row after row) are cut into `ranges` even
- * ranges, and each range into as many halving bands as a range has chunks, their ends rounded
- * to whole tiles: 98 pixels in 5, tiles of 6, as 48, 24, 12, 6, 8 (the last takes the rest). A
- * band is empty when its range is shorter than another. Compiled twice, like
- * {@linkcode claimChunks}.
+ * the last one shorter. With `per` 0, the pixels (row after row) are cut into `ranges` ranges,
+ * even but for their starts, which fall on whole tiles of the GEMM (196 pixels, tiles of 6, as
+ * 96 and 100: a tile of fewer rows only at the end of the last range), and each range into as
+ * many halving bands as a range has chunks, their ends rounded to whole tiles: 96 pixels in 5 as
+ * 48, 24, 12, 6, 6 (the last takes the rest). A band is empty when its range is shorter than
+ * another. Compiled twice, like {@linkcode claimChunks}.
  */
 function separableChunk(
   i32: Int32Array,
@@ -205,15 +206,23 @@ function separableChunk(
   const j = band - range * inRange;
   const [x, w, b, , h, width, channels, oh, ow, stride, padTop, padLeft] = args;
   const units = per ? total : total * ow; // rows, or pixels
-  const start = Math.floor((range * units) / ranges);
-  const size = Math.floor(((range + 1) * units) / ranges) - start;
+  const align = i32[EXTRA + 11];
+  // where range r starts: rows evenly, or pixels on the nearest whole tile of the GEMM, so that
+  // only the last range ends in a tile of fewer rows
+  const cut = (r: number) =>
+    r >= ranges
+      ? units
+      : per
+      ? Math.floor((r * units) / ranges)
+      : Math.round((r * units) / ranges / align) * align;
+  const start = cut(range);
+  const size = cut(range + 1) - start;
   let q0, q1;
   if (per) {
     q0 = Math.min(start + j * per, start + size) * ow;
     q1 = Math.min(start + size, start + (j + 1) * per) * ow;
   } else {
     // the bands' ends, on whole tiles of the GEMM (`align` rows) from the range's start
-    const align = i32[EXTRA + 11];
     const end = (i: number) => Math.min(size, Math.round((size - (size >> i)) / align) * align);
     q0 = start + end(j);
     q1 = start + (j === inRange - 1 ? size : end(j + 1));
@@ -554,8 +563,9 @@ export class KernelPool {
    * is a band of output pixels and a group of the 1x1 convolution's column panels (`groups`
    * groups). The output is first cut into `ranges` even ranges (default 1; give one a thread,
    * so that affinity hands each thread a range of the same size), of rows or (`rowsPerChunk` 0)
-   * of pixels, then each range into bands of `rowsPerChunk` rows, or into `bands` halving
-   * bands of pixels on whole GEMM tiles (`mr` rows): 98 pixels in 5 as 48, 24, 12, 6, 8. A
+   * of pixels (each range starting on a whole GEMM tile, `mr` rows), then each range into bands
+   * of `rowsPerChunk` rows, or into `bands` halving bands of pixels on whole tiles: 96 pixels in
+   * 5 as 48, 24, 12, 6, 6. A
    * chunk runs `dw_px` on its band into its thread's middle (`lead`'s `y` plus `slot *
    * middleBytes`, the caller's slot 0), then `pw_run` on those pixels and the panels of its
    * group. So a thread consumes the pixels it has just made, from its own cache, one job does
