@@ -132,6 +132,8 @@ interface Team {
   ones: Runner[];
   two: Runner;
   ratios: number[];
+  /** Each round's 2-thread median, ms. */
+  twos: number[];
   rows: string[][];
   all: { ones: number[][]; two: number[] };
 }
@@ -155,7 +157,7 @@ async function startTeam(
   const two = new Runner(2, undefined, root);
   await two.line();
   const all = { ones: ones.map(() => [] as number[]), two: [] as number[] };
-  return { name, ones, two, ratios: [], rows: [], all };
+  return { name, ones, two, ratios: [], twos: [], rows: [], all };
 }
 
 /** Round `r`: every process of every team runs a burst, in an order that rotates. */
@@ -173,6 +175,7 @@ async function round(teams: Team[], r: number, burst: number): Promise<void> {
     const b = median(times.get(team.two)!);
     const a = each.reduce((x, y) => x + y) / each.length;
     team.ratios.push(a / b);
+    team.twos.push(b);
     team.rows.push([
       String(r + 1),
       ...each.map((t) => t.toFixed(2)),
@@ -219,9 +222,7 @@ async function turns(): Promise<void> {
  * drift): the median of the rounds' ratios of their medians.
  */
 function compareTwoThreads(ours: Team, base: Team): void {
-  const twoMs = (team: Team) => team.rows.map((row) => Number(row.at(-2)));
-  const [a, b] = [twoMs(ours), twoMs(base)];
-  const ratios = a.map((ms, i) => ms / b[i]);
+  const ratios = ours.twos.map((ms, i) => ms / base.twos[i]);
   console.log(
     `
 2 threads, this checkout against ${base.name}: ${median(ratios).toFixed(3)}x the time ` +

@@ -502,20 +502,18 @@ class Runner implements GemmRunner, Int8Runner {
   }
 
   /**
-   * How a separable block is cut: the output into one range of pixels a thread (even, its start
-   * on a whole tile), shared by affinity, and each range into halving bands of pixels on whole
-   * tiles, down to about `bandMacs` multiply-adds (14x14 at 0.75: 96 and 100 pixels, each as 48,
-   * 24 or 30, 12, 6, and the rest), or into
-   * `bandsPerThread` even bands of rows. A thread runs its own bands big first, and the faster
-   * thread then takes the slower one's last, small bands: this VM's two cores often differ in
-   * speed by 10-40% for minutes, and one band a thread (the old cut at 14x14) then left the
-   * faster one idle, 1.12-1.21x slower than four even bands. The caller then waits only for
-   * the other thread's last band, at most `bandMacs` of work: halving rows down to one row left
-   * it waiting for up to a row, 1/14 of a 14x14 layer. Each band reads the whole 1x1 filter
-   * (from L2 after the first), and a band's last tile is exactly its rows (`tile_left`), so
-   * small bands cost little. With too few rows (fewer than `bandRows` a thread: a 7x7 block),
-   * one band and a group of columns per thread (or, unless `bandGroups`, two jobs, each cut
-   * finely).
+   * How a separable block is cut: the output into one range of pixels a thread (even, its start on
+   * a whole tile), shared by affinity, and each range into halving bands of pixels on whole tiles,
+   * down to about `bandMacs` multiply-adds (14x14 at 0.75: 96 and 100 pixels, each as 48, 24 or 30,
+   * 12, 6, and the rest), or into `bandsPerThread` even bands of rows. A thread runs its own bands
+   * big first, and the faster thread then takes the slower one's last, small bands: this VM's two
+   * cores often differ in speed by 10-40% for minutes, and one band a thread (the old cut at 14x14)
+   * then left the faster one idle, 1.12-1.21x slower than four even bands. The caller then waits
+   * only for the other thread's last band, at most `bandMacs` of work: halving rows down to one row
+   * left it waiting for up to a row, 1/14 of a 14x14 layer. Each band reads the whole 1x1 filter
+   * (from L2 after the first), and a band's last tile is exactly its rows (`tile_left`), so small
+   * bands cost little. With too few rows (fewer than `bandRows` a thread: a 7x7 block), one band
+   * and a group of columns per thread (or, unless `bandGroups`, two jobs, each cut finely).
    */
   #bands(
     dw: Omit<DepthwiseJob, "y">,

@@ -559,19 +559,18 @@ export class KernelPool {
   }
 
   /**
-   * A depthwise 3x3 convolution and the 1x1 convolution of its output, chunk by chunk: a chunk
-   * is a band of output pixels and a group of the 1x1 convolution's column panels (`groups`
-   * groups). The output is first cut into `ranges` even ranges (default 1; give one a thread,
-   * so that affinity hands each thread a range of the same size), of rows or (`rowsPerChunk` 0)
-   * of pixels (each range starting on a whole GEMM tile, `mr` rows), then each range into bands
-   * of `rowsPerChunk` rows, or into `bands` halving bands of pixels on whole tiles: 96 pixels in
-   * 5 as 48, 24, 12, 6, 6. A
-   * chunk runs `dw_px` on its band into its thread's middle (`lead`'s `y` plus `slot *
-   * middleBytes`, the caller's slot 0), then `pw_run` on those pixels and the panels of its
-   * group. So a thread consumes the pixels it has just made, from its own cache, one job does
-   * the work of two, and a band can be smaller than a row (a row of a 14x14 layer is 1/14 of
-   * it). With groups, each chunk makes its band's whole depthwise output, which is small beside
-   * its share of the 1x1 one. `scheduling` is this job's (default the pool's).
+   * A depthwise 3x3 convolution and the 1x1 convolution of its output, chunk by chunk: a chunk is a
+   * band of output pixels and a group of the 1x1 convolution's column panels (`groups` groups). The
+   * output is first cut into `ranges` even ranges (default 1; give one a thread, so that affinity
+   * hands each thread a range of the same size), of rows or (`rowsPerChunk` 0) of pixels (each
+   * range starting on a whole GEMM tile, `mr` rows), then each range into bands of `rowsPerChunk`
+   * rows, or into `bands` halving bands of pixels on whole tiles: 96 pixels in 5 as 48, 24, 12, 6,
+   * 6. A chunk runs `dw_px` on its band into its thread's middle (`lead`'s `y` plus `slot *
+   * middleBytes`, the caller's slot 0), then `pw_run` on those pixels and the panels of its group.
+   * So a thread consumes the pixels it has just made, from its own cache, one job does the work of
+   * two, and a band can be smaller than a row (a row of a 14x14 layer is 1/14 of it). With groups,
+   * each chunk makes its band's whole depthwise output, which is small beside its share of the 1x1
+   * one. `scheduling` is this job's (default the pool's).
    *
    * @throws {Error} when a chunk trapped (out-of-bounds pointers).
    */
