@@ -18,6 +18,9 @@ const CASES: [[number, number, number, number], number, 1 | 2][] = [
   [[2, 14, 14, 32], 64, 1], // a batch of two
   [[1, 7, 7, 64], 128, 1], // few rows per thread: two jobs (or column groups)
   [[1, 9, 11, 8], 16, 2], // odd sizes
+  // 512 channels: the depthwise part runs pixel-major, bands' part rows too
+  [[1, 10, 10, 512], 16, 1],
+  [[1, 9, 9, 512], 8, 2],
   [[1, 5, 5, 6], 12, 1], // 6 channels: not ours, the two registered kernels
 ];
 

@@ -304,9 +304,9 @@ void gap_run(const float *x, float *y, int P, int C, int r0, int r1) {
 
 /* Outputs [ox0, ox1) of one row and four channels. Rows outside the image come as a row that
  * is inside with zero weights, so the interior (check 0) has no branch per tap. */
-static inline void dw_span(const float *r0p, const float *r1p, const float *r2p, float *out,
-                           int ox0, int ox1, int check, int W, int C, int stride, int padL,
-                           v128_t b, const v128_t wv[9], v128_t lo, v128_t hi) {
+static inline __attribute__((always_inline)) void dw_span(
+    const float *r0p, const float *r1p, const float *r2p, float *out, int ox0, int ox1, int check,
+    int W, int C, int stride, int padL, v128_t b, const v128_t wv[9], v128_t lo, v128_t hi) {
   for (int ox = ox0; ox < ox1; ox++) {
     const int ix0 = ox * stride - padL;
     v128_t acc = b;
@@ -323,9 +323,9 @@ static inline void dw_span(const float *r0p, const float *r1p, const float *r2p,
 #ifndef PW_DW_OX
 #define PW_DW_OX 4
 #endif
-static inline void dw_span_s1(const float *r0p, const float *r1p, const float *r2p, float *out,
-                              int ox0, int ox1, int C, int padL, v128_t b, const v128_t wv[9],
-                              v128_t lo, v128_t hi) {
+static inline __attribute__((always_inline)) void dw_span_s1(
+    const float *r0p, const float *r1p, const float *r2p, float *out, int ox0, int ox1, int C,
+    int padL, v128_t b, const v128_t wv[9], v128_t lo, v128_t hi) {
   int ox = ox0;
   for (; ox + PW_DW_OX <= ox1; ox += PW_DW_OX) {
     const long i0 = (long)(ox - padL) * C;
@@ -393,8 +393,9 @@ static inline __attribute__((always_inline)) void dw_pixel(
 /* Stride 1, PW_DW_OX adjacent output pixels whose taps are all inside the image, all channels,
  * pixel-major like dw_pixel: each input vector loaded once for the outputs that use it, each
  * weight vector once for all of them. Same sums in the same order as dw_pixel. */
-static inline void dw_pixels_s1(const float *xi, const float *w, const float *bias, float *out,
-                                int W, int C, int iy0, int ix0, v128_t lo, v128_t hi) {
+static inline __attribute__((always_inline)) void dw_pixels_s1(
+    const float *xi, const float *w, const float *bias, float *out, int W, int C, int iy0, int ix0,
+    v128_t lo, v128_t hi) {
   const float *p0 = xi + ((long)iy0 * W + ix0) * C;
   const long rs = (long)W * C;
   for (int c = 0; c < C; c += 4) {
@@ -425,78 +426,80 @@ static inline void dw_pixels_s1(const float *xi, const float *w, const float *bi
   }
 }
 
+/* Output row r of the batch (image r / OH), its columns [ox0, ox1): all of them (dw_run), or
+ * the part of it that a band holds (dw_px). Row r is at y + r * OW * C. */
+static inline __attribute__((always_inline)) void dw_row(
+    const float *x, const float *w, const float *bias, float *y, int H, int W, int C, int OH,
+    int OW, int stride, int padT, int padL, int r, int ox0, int ox1, v128_t lo, v128_t hi) {
+  const v128_t zero = wasm_f32x4_splat(0.0f);
+  /* columns whose three taps are all inside the image: [oxa, oxb), within [ox0, ox1) */
+  int oxa = (padL + stride - 1) / stride;
+  int oxb = (W - 3 + padL) / stride + 1;
+  if (W - 3 + padL < 0) oxb = 0;
+  if (oxb < oxa) oxb = oxa;
+  oxa = oxa < ox0 ? ox0 : oxa > ox1 ? ox1 : oxa;
+  oxb = oxb < oxa ? oxa : oxb > ox1 ? ox1 : oxb;
+  const int img = r / OH, oy = r - img * OH;
+  const float *xi = x + (long)img * H * W * C;
+  const int iy0 = oy * stride - padT;
+  if (C >= 512) { /* 2 KiB or more between pixels: pixel-major (measured: faster from 512) */
+    const int rows_in = stride == 1 && iy0 >= 0 && iy0 + 3 <= H;
+    for (int ox = ox0; ox < ox1;) {
+      if (rows_in && ox >= oxa && ox + PW_DW_OX <= oxb) {
+        dw_pixels_s1(xi, w, bias, y + ((long)r * OW + ox) * C, W, C, iy0, ox - padL, lo, hi);
+        ox += PW_DW_OX;
+      } else {
+        dw_pixel(xi, w, bias, y + ((long)r * OW + ox) * C, H, W, C, iy0, ox * stride - padL, lo,
+                 hi);
+        ox++;
+      }
+    }
+    return;
+  }
+  const int in0 = iy0 >= 0 && iy0 < H, in1 = iy0 + 1 >= 0 && iy0 + 1 < H;
+  const int in2 = iy0 + 2 >= 0 && iy0 + 2 < H;
+  /* a row inside the image stands in for those outside (their weights are zero) */
+  const int sub = in1 ? iy0 + 1 : in0 ? iy0 : iy0 + 2;
+  float *out = y + (long)r * OW * C;
+  if (!in0 && !in1 && !in2) { /* no tap inside: bias only (not for a real convolution) */
+    for (int ox = ox0; ox < ox1; ox++) {
+      for (int c = 0; c < C; c += 4) {
+        const v128_t b = bias ? wasm_v128_load(bias + c) : zero;
+        wasm_v128_store(out + (long)ox * C + c, wasm_f32x4_pmin(hi, wasm_f32x4_pmax(lo, b)));
+      }
+    }
+    return;
+  }
+  const float *row0 = xi + (long)(in0 ? iy0 : sub) * W * C;
+  const float *row1 = xi + (long)(in1 ? iy0 + 1 : sub) * W * C;
+  const float *row2 = xi + (long)(in2 ? iy0 + 2 : sub) * W * C;
+  for (int c = 0; c < C; c += 4) {
+    v128_t wv[9];
+#pragma clang loop unroll(full)
+    for (int t = 0; t < 9; t++) wv[t] = wasm_v128_load(w + t * C + c);
+    if (!in0) wv[0] = wv[1] = wv[2] = zero;
+    if (!in1) wv[3] = wv[4] = wv[5] = zero;
+    if (!in2) wv[6] = wv[7] = wv[8] = zero;
+    const v128_t b = bias ? wasm_v128_load(bias + c) : zero;
+    dw_span(row0 + c, row1 + c, row2 + c, out + c, ox0, oxa, 1, W, C, stride, padL, b, wv, lo, hi);
+    if (stride == 1) {
+      dw_span_s1(row0 + c, row1 + c, row2 + c, out + c, oxa, oxb, C, padL, b, wv, lo, hi);
+    } else {
+      dw_span(row0 + c, row1 + c, row2 + c, out + c, oxa, oxb, 0, W, C, stride, padL, b, wv, lo,
+              hi);
+    }
+    dw_span(row0 + c, row1 + c, row2 + c, out + c, oxb, ox1, 1, W, C, stride, padL, b, wv, lo, hi);
+  }
+}
+
 /* The depthwise 3x3 convolution's output rows [r0, r1) (row r of the batch: image r / OH). */
 static inline __attribute__((always_inline)) void dw_rows(
     const float *x, const float *w, const float *bias, float *y, int H, int W, int C, int OH,
     int OW, int stride, int padT, int padL, int r0, int r1, float lo_f, float hi_f) {
   const v128_t lo = wasm_f32x4_splat(lo_f);
   const v128_t hi = wasm_f32x4_splat(hi_f);
-  const v128_t zero = wasm_f32x4_splat(0.0f);
-  /* columns whose three taps are all inside the image: [oxa, oxb) */
-  int oxa = (padL + stride - 1) / stride;
-  int oxb = (W - 3 + padL) / stride + 1;
-  if (W - 3 + padL < 0) oxb = 0;
-  if (oxa > OW) oxa = OW;
-  if (oxb > OW) oxb = OW;
-  if (oxb < oxa) oxb = oxa;
-  if (C >= 512) { /* 2 KiB or more between pixels: pixel-major (measured: faster from 512) */
-    for (int r = r0; r < r1; r++) {
-      const int img = r / OH, oy = r - img * OH;
-      const float *xi = x + (long)img * H * W * C;
-      const int iy0 = oy * stride - padT;
-      const int rows_in = stride == 1 && iy0 >= 0 && iy0 + 3 <= H;
-      for (int ox = 0; ox < OW;) {
-        if (rows_in && ox >= oxa && ox + PW_DW_OX <= oxb) {
-          dw_pixels_s1(xi, w, bias, y + ((long)r * OW + ox) * C, W, C, iy0, ox - padL, lo, hi);
-          ox += PW_DW_OX;
-        } else {
-          dw_pixel(xi, w, bias, y + ((long)r * OW + ox) * C, H, W, C, iy0, ox * stride - padL, lo,
-                   hi);
-          ox++;
-        }
-      }
-    }
-    return;
-  }
   for (int r = r0; r < r1; r++) {
-    const int img = r / OH, oy = r - img * OH;
-    const float *xi = x + (long)img * H * W * C;
-    const int iy0 = oy * stride - padT;
-    const int in0 = iy0 >= 0 && iy0 < H, in1 = iy0 + 1 >= 0 && iy0 + 1 < H;
-    const int in2 = iy0 + 2 >= 0 && iy0 + 2 < H;
-    /* a row inside the image stands in for those outside (their weights are zero) */
-    const int sub = in1 ? iy0 + 1 : in0 ? iy0 : iy0 + 2;
-    float *out = y + (long)r * OW * C;
-    if (!in0 && !in1 && !in2) { /* no tap inside: bias only (not for a real convolution) */
-      for (int ox = 0; ox < OW; ox++) {
-        for (int c = 0; c < C; c += 4) {
-          const v128_t b = bias ? wasm_v128_load(bias + c) : zero;
-          wasm_v128_store(out + (long)ox * C + c, wasm_f32x4_pmin(hi, wasm_f32x4_pmax(lo, b)));
-        }
-      }
-      continue;
-    }
-    const float *row0 = xi + (long)(in0 ? iy0 : sub) * W * C;
-    const float *row1 = xi + (long)(in1 ? iy0 + 1 : sub) * W * C;
-    const float *row2 = xi + (long)(in2 ? iy0 + 2 : sub) * W * C;
-    for (int c = 0; c < C; c += 4) {
-      v128_t wv[9];
-#pragma clang loop unroll(full)
-      for (int t = 0; t < 9; t++) wv[t] = wasm_v128_load(w + t * C + c);
-      if (!in0) wv[0] = wv[1] = wv[2] = zero;
-      if (!in1) wv[3] = wv[4] = wv[5] = zero;
-      if (!in2) wv[6] = wv[7] = wv[8] = zero;
-      const v128_t b = bias ? wasm_v128_load(bias + c) : zero;
-      dw_span(row0 + c, row1 + c, row2 + c, out + c, 0, oxa, 1, W, C, stride, padL, b, wv, lo, hi);
-      if (stride == 1) {
-        dw_span_s1(row0 + c, row1 + c, row2 + c, out + c, oxa, oxb, C, padL, b, wv, lo, hi);
-      } else {
-        dw_span(row0 + c, row1 + c, row2 + c, out + c, oxa, oxb, 0, W, C, stride, padL, b, wv, lo,
-                hi);
-      }
-      dw_span(row0 + c, row1 + c, row2 + c, out + c, oxb, OW, 1, W, C, stride, padL, b, wv, lo,
-              hi);
-    }
+    dw_row(x, w, bias, y, H, W, C, OH, OW, stride, padT, padL, r, 0, OW, lo, hi);
   }
 }
 
@@ -507,40 +510,27 @@ void dw_run(const float *x, const float *w, const float *bias, float *y, int H, 
   dw_rows(x, w, bias, y, H, W, C, OH, OW, stride, padT, padL, r0, r1, lo_f, hi_f);
 }
 
-/* Output pixel q (row q / OW of the batch, column q % OW), all channels, at out. */
-static inline __attribute__((always_inline)) void dw_one(
-    const float *x, const float *w, const float *bias, float *out, int H, int W, int C, int OH,
-    int OW, int stride, int padT, int padL, int q, v128_t lo, v128_t hi) {
-  const int r = q / OW, ox = q - r * OW;
-  const int img = r / OH, oy = r - img * OH;
-  const float *xi = x + (long)img * H * W * C;
-  dw_pixel(xi, w, bias, out, H, W, C, oy * stride - padT, ox * stride - padL, lo, hi);
-}
-
 /* The depthwise 3x3 convolution's output pixels [q0, q1), counted row after row over the batch
  * (pixel q is row q / OW, column q % OW), written from y on (y holds pixel q0, y + C pixel
- * q0 + 1): a separable chunk, into its thread's own small middle. Its whole rows run as dw_run's
- * rows; a row it holds only part of, pixel by pixel (dw_pixel: the same sums in the same order,
- * the taps outside the image left out where the rows skip them as zero weights). */
+ * q0 + 1): a separable chunk, into its thread's own small middle. A row it holds only part of
+ * runs as dw_run's rows do, on those columns only: the same sums in the same order. */
 EXPORT(dw_px)
 void dw_px(const float *x, const float *w, const float *bias, float *y, int H, int W, int C,
            int OH, int OW, int stride, int padT, int padL, int q0, int q1, float lo_f,
            float hi_f) {
   const v128_t lo = wasm_f32x4_splat(lo_f);
   const v128_t hi = wasm_f32x4_splat(hi_f);
-  int q = q0;
-  const int first = q0 % OW ? (q0 / OW + 1) * OW : q0; /* the first row start in [q0, q1] */
-  for (; q < q1 && q < first; q++) {
-    dw_one(x, w, bias, y + (long)(q - q0) * C, H, W, C, OH, OW, stride, padT, padL, q, lo, hi);
-  }
-  const int rows = (q1 - q) / OW;
-  if (rows > 0) {
-    /* row r at y + (r * OW - q0) * C: rows from q / OW on, all at or after y */
-    dw_rows(x, w, bias, y - (long)q0 * C, H, W, C, OH, OW, stride, padT, padL, q / OW,
-            q / OW + rows, lo_f, hi_f);
-    q += rows * OW;
-  }
-  for (; q < q1; q++) {
-    dw_one(x, w, bias, y + (long)(q - q0) * C, H, W, C, OH, OW, stride, padT, padL, q, lo, hi);
+  float *base = y - (long)q0 * C; /* row r at base + r * OW * C: rows from q0 / OW on */
+  for (int q = q0; q < q1;) {
+    const int r = q / OW, ox0 = q - r * OW;
+    const int ox1 = q1 - q < OW - ox0 ? ox0 + (q1 - q) : OW;
+    if (ox0 == 0 && ox1 == OW) { /* whole rows */
+      const int rows = (q1 - q) / OW;
+      dw_rows(x, w, bias, base, H, W, C, OH, OW, stride, padT, padL, r, r + rows, lo_f, hi_f);
+      q += rows * OW;
+    } else {
+      dw_row(x, w, bias, base, H, W, C, OH, OW, stride, padT, padL, r, ox0, ox1, lo, hi);
+      q += ox1 - ox0;
+    }
   }
 }
