@@ -132,6 +132,11 @@ interface Team {
   ones: Runner[];
   two: Runner;
   ratios: number[];
+  /**
+   * Each round, with a single-thread process on each of two cores: the speed-up that two
+   * threads would have with no loss of ours (see {@linkcode machineSpeedUp}).
+   */
+  machine: number[];
   /** Each round's 2-thread median, ms. */
   twos: number[];
   rows: string[][];
@@ -157,10 +162,27 @@ async function startTeam(
   const two = new Runner(2, undefined, root);
   await two.line();
   const all = { ones: ones.map(() => [] as number[]), two: [] as number[] };
-  return { name, ones, two, ratios: [], twos: [], rows: [], all };
+  return { name, ones, two, ratios: [], machine: [], twos: [], rows: [], all };
 }
 
-/** Round `r`: every process of every team runs a burst, in an order that rotates. */
+/**
+ * What the machine gives two threads now: the two single-thread processes run a burst at the
+ * same time (medians `both`, ms), against each alone (`alone`). Their inferences a second
+ * together, times the 1-thread time (the mean of `alone`), is the speed-up a 2-thread process
+ * would have if it lost nothing: 2 with two whole cores alike (a little more when they differ),
+ * 1 when the host runs the two virtual CPUs on the two hardware threads of one core (their
+ * vector units shared), and in between when the cores share caches or memory with busier
+ * neighbours.
+ */
+function machineSpeedUp(alone: number[], both: number[]): number {
+  const oneThread = alone.reduce((x, y) => x + y) / alone.length;
+  return both.reduce((sum, ms) => sum + 1 / ms, 0) * oneThread;
+}
+
+/**
+ * Round `r`: every process of every team runs a burst, in an order that rotates; then, with a
+ * single-thread process on each of two cores, those two at the same time.
+ */
 async function round(teams: Team[], r: number, burst: number): Promise<void> {
   const runners = teams.flatMap((t) => [...t.ones, t.two]);
   const k = r % runners.length;
@@ -176,24 +198,27 @@ async function round(teams: Team[], r: number, burst: number): Promise<void> {
     const a = each.reduce((x, y) => x + y) / each.length;
     team.ratios.push(a / b);
     team.twos.push(b);
-    team.rows.push([
-      String(r + 1),
-      ...each.map((t) => t.toFixed(2)),
-      b.toFixed(2),
-      `${(a / b).toFixed(2)}x`,
-    ]);
+    const row = [String(r + 1), ...each.map((t) => t.toFixed(2)), b.toFixed(2)];
+    row.push(`${(a / b).toFixed(2)}x`);
+    if (team.ones.length === 2) {
+      const both = await Promise.all(team.ones.map((one) => one.burst(burst)));
+      team.machine.push(machineSpeedUp(each, both.map(median)));
+      row.push(`${team.machine.at(-1)!.toFixed(2)}x`);
+    }
+    team.rows.push(row);
   }
 }
 
 function report(team: Team, rounds: number, burst: number): void {
   const { ones, ratios, all } = team;
   const heads = ones.length > 1 ? ones.map((_, i) => `1 thread on core ${i} ms`) : ["1 thread ms"];
+  heads.push("2 threads ms", "speed-up", ...(team.machine.length ? ["the machine's"] : []));
   console.log(
     `\n## ${MODEL}, ${team.name}: 2 threads against 1 (model only; processes taking turns, ` +
       `${rounds} rounds of ${burst} inferences each, after ${WARMUP} warm-up; 1 thread: the mean ` +
       `of its processes${ones.length > 1 ? ", one pinned to each core" : ""})\n`,
   );
-  console.log(markdownTable(["round", ...heads, "2 threads ms", "speed-up"], team.rows));
+  console.log(markdownTable(["round", ...heads], team.rows));
   const each = all.ones.map(median), b = median(all.two);
   const a = each.reduce((x, y) => x + y) / each.length;
   console.log(
@@ -201,6 +226,25 @@ function report(team: Team, rounds: number, burst: number): void {
       `${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}x); all inferences: ` +
       `1 thread ${each.map((t) => t.toFixed(2)).join(" and ")} ms, 2 threads ${b.toFixed(2)} ms, ` +
       `${(a / b).toFixed(2)}x`,
+  );
+  if (team.machine.length) reportMachine(team);
+}
+
+/** Rounds whose machine gave two threads at least this much count as two whole cores. */
+const TWO_CORES = 1.9;
+
+/** The model's speed-ups against the machine's ({@linkcode machineSpeedUp}), the same rounds. */
+function reportMachine({ name, ratios, machine }: Team): void {
+  const range = (xs: number[]) => `${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)}x`;
+  const whole = ratios.filter((_, i) => machine[i] >= TWO_CORES);
+  const share = ratios.map((x, i) => x / machine[i]);
+  console.log(
+    `${name}: the machine's speed-up (both single-thread processes at once): median ` +
+      `${median(machine).toFixed(2)}x (${range(machine)}). In the ${whole.length} rounds where ` +
+      `it was ${TWO_CORES}x or more, two threads' speed-up: ` +
+      (whole.length ? `median ${median(whole).toFixed(2)}x (${range(whole)})` : "none") +
+      `. Two threads' speed-up against the machine's, median of the rounds: ` +
+      `${median(share).toFixed(3)} (${range(share).replace("x", "")})`,
   );
 }
 
