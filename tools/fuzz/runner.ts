@@ -54,11 +54,18 @@ const CHILD = new URL("./child.ts", import.meta.url);
 const POLL_MS = 20;
 const dec = new TextDecoder();
 
-/** User plus system CPU time of a process, in ms (clock ticks of 10 ms). */
-function cpuMs(pid: number): number {
-  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * 10;
+/**
+ * User plus system CPU time of a process, in ms (clock ticks of 10 ms); undefined when it is gone
+ * (a child can exit between two polls, even right after it said it started).
+ */
+function cpuMs(pid: number): number | undefined {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
 }
 
 /** VmRSS and VmHWM of a process, in MB (0 when it is gone). */
@@ -267,18 +274,15 @@ export class Child {
       }
       if (got !== "tick") {
         event = this.#events.next();
-        if (got.ev === "start") cpu0 = cpuMs(pid);
+        if (got.ev === "start") cpu0 = cpuMs(pid) ?? -1; // gone: the next event says so
         if (got.ev !== "done") continue;
         const rssMb = Math.max(peak, memory(pid).peak);
         return { verdict: got.verdict, cpuMs: got.cpuMs, wallMs: got.wallMs, rssMb };
       }
-      let used = 0;
-      try {
-        used = cpu0 < 0 ? 0 : cpuMs(pid) - cpu0;
-        peak = Math.max(peak, memory(pid).rss);
-      } catch {
-        continue; // the child is exiting; the next event says so
-      }
+      const now = cpuMs(pid);
+      if (now === undefined) continue; // the child is exiting; the next event says so
+      const used = cpu0 < 0 ? 0 : now - cpu0;
+      peak = Math.max(peak, memory(pid).rss);
       const killed = peak > this.#bounds.memoryMb
         ? "oom"
         : used > this.#bounds.timeoutMs || wall > this.#bounds.wallMs
