@@ -137,6 +137,8 @@ interface Team {
    * threads would have with no loss of ours (see {@linkcode machineSpeedUp}).
    */
   machine: number[];
+  /** Each round: the slower single-thread process's median against the faster one's. */
+  spread: number[];
   /** Each round's 2-thread median, ms. */
   twos: number[];
   rows: string[][];
@@ -162,7 +164,7 @@ async function startTeam(
   const two = new Runner(2, undefined, root);
   await two.line();
   const all = { ones: ones.map(() => [] as number[]), two: [] as number[] };
-  return { name, ones, two, ratios: [], machine: [], twos: [], rows: [], all };
+  return { name, ones, two, ratios: [], machine: [], spread: [], twos: [], rows: [], all };
 }
 
 /**
@@ -197,6 +199,7 @@ async function round(teams: Team[], r: number, burst: number): Promise<void> {
     const b = median(times.get(team.two)!);
     const a = each.reduce((x, y) => x + y) / each.length;
     team.ratios.push(a / b);
+    team.spread.push(Math.max(...each) / Math.min(...each));
     team.twos.push(b);
     const row = [String(r + 1), ...each.map((t) => t.toFixed(2)), b.toFixed(2)];
     row.push(`${(a / b).toFixed(2)}x`);
@@ -232,18 +235,23 @@ function report(team: Team, rounds: number, burst: number): void {
 
 /** Rounds whose machine gave two threads at least this much count as two whole cores. */
 const TWO_CORES = 1.9;
+/** Rounds whose single-thread processes ran within this ratio of each other have cores alike. */
+const ALIKE = 1.1;
 
 /** The model's speed-ups against the machine's ({@linkcode machineSpeedUp}), the same rounds. */
-function reportMachine({ name, ratios, machine }: Team): void {
+function reportMachine({ name, ratios, machine, spread }: Team): void {
   const range = (xs: number[]) => `${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)}x`;
+  const some = (xs: number[]) =>
+    xs.length ? `median ${median(xs).toFixed(2)}x (${range(xs)})` : "-";
   const whole = ratios.filter((_, i) => machine[i] >= TWO_CORES);
+  const alike = ratios.filter((_, i) => machine[i] >= TWO_CORES && spread[i] <= ALIKE);
   const share = ratios.map((x, i) => x / machine[i]);
   console.log(
     `${name}: the machine's speed-up (both single-thread processes at once): median ` +
-      `${median(machine).toFixed(2)}x (${range(machine)}). In the ${whole.length} rounds where ` +
-      `it was ${TWO_CORES}x or more, two threads' speed-up: ` +
-      (whole.length ? `median ${median(whole).toFixed(2)}x (${range(whole)})` : "none") +
-      `. Two threads' speed-up against the machine's, median of the rounds: ` +
+      `${median(machine).toFixed(2)}x (${range(machine)}). Two threads' speed-up in the ` +
+      `${whole.length} rounds where it was ${TWO_CORES}x or more: ${some(whole)}; in the ` +
+      `${alike.length} of those whose cores ran within ${ALIKE}x of each other: ${some(alike)}. ` +
+      `Two threads' speed-up against the machine's, median of the rounds: ` +
       `${median(share).toFixed(3)} (${range(share).replace("x", "")})`,
   );
 }
